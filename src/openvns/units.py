@@ -36,7 +36,7 @@ CANONICAL_UNITS: dict[str, str] = {
 def _registry() -> Any:
     import pint
 
-    ureg = pint.UnitRegistry()
+    ureg: Any = pint.UnitRegistry()
     # "us" is pint's spelling of microsecond already; make "Ohm"/"ohms" and "kohm" parse too.
     ureg.define("ohms = ohm")
     return ureg

@@ -155,7 +155,7 @@ class ParameterRange(_Frozen):
             return self.values
         if self.step is None:
             raise ValueError(f"{self.name} is continuous; it has no finite list of values")
-        n = int(math.floor((self.max - self.min) / self.step + 1e-9))
+        n = math.floor((self.max - self.min) / self.step + 1e-9)
         return tuple(round(self.min + i * self.step, 10) for i in range(n + 1))
 
     def describe(self) -> str:
@@ -164,7 +164,8 @@ class ParameterRange(_Frozen):
         sp = "" if u in ("%", "") else " "
         if self.values is not None:
             if len(self.values) > 12:
-                shown = ", ".join(_fmt(v) for v in self.values[:8]) + ", …, " + _fmt(self.values[-1])
+                head = ", ".join(_fmt(v) for v in self.values[:8])
+                shown = f"{head}, …, {_fmt(self.values[-1])}"
             else:
                 shown = ", ".join(_fmt(v) for v in self.values)
             return f"one of {{{shown}}}{sp}{u}"
@@ -253,13 +254,23 @@ class GeneratorModel(_Frozen):
 
     @model_validator(mode="after")
     def _required(self) -> GeneratorModel:
-        required = {"output_current_mA", "frequency_Hz", "pulse_width_us", "on_time_s",
-                    "off_time_min"}
+        required = {
+            "output_current_mA",
+            "frequency_Hz",
+            "pulse_width_us",
+            "on_time_s",
+            "off_time_min",
+        }
         if "magnet" in self.features:
             required |= {"magnet_output_current_mA", "magnet_pulse_width_us", "magnet_on_time_s"}
         if "autostim" in self.features:
-            required |= {"autostim_threshold_pct", "autostim_output_current_mA",
-                         "autostim_pulse_width_us", "autostim_on_time_s", "heartbeat_sensitivity"}
+            required |= {
+                "autostim_threshold_pct",
+                "autostim_output_current_mA",
+                "autostim_pulse_width_us",
+                "autostim_on_time_s",
+                "heartbeat_sensitivity",
+            }
         missing = required - set(self.parameters)
         if missing:
             raise ValueError(f"generator {self.id}: missing parameter ranges {sorted(missing)}")
@@ -359,7 +370,7 @@ class Catalogue(_Frozen):
         key = str(model_id).strip()
         for prefix in ("Model ", "model ", "M"):
             if key not in self.generators and key.startswith(prefix):
-                key = key[len(prefix):]
+                key = key[len(prefix) :]
         if key in self.generators:
             return self.generators[key]
         by_name = {g.name.lower(): g for g in self.generators.values()}

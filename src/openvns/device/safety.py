@@ -192,20 +192,30 @@ def _range_issues(gen: GeneratorModel, flat: dict[str, float]) -> list[Issue]:
             continue
         u = unit_of(field)
         if not rng.in_range(value):
-            issues.append(Issue(
-                severity="error", code="out_of_range", field=field, value=value,
-                allowed=rng.describe(),
-                message=f"{field} = {_fmt(value)} {u} is outside the range of generator "
-                        f"{gen.id}; allowed: {rng.describe()}",
-            ))
+            issues.append(
+                Issue(
+                    severity="error",
+                    code="out_of_range",
+                    field=field,
+                    value=value,
+                    allowed=rng.describe(),
+                    message=f"{field} = {_fmt(value)} {u} is outside the range of generator "
+                    f"{gen.id}; allowed: {rng.describe()}",
+                )
+            )
         elif not rng.allows(value):
             near = rng.nearest(value)
-            issues.append(Issue(
-                severity="error", code="not_selectable", field=field, value=value,
-                allowed=rng.describe(),
-                message=f"{field} = {_fmt(value)} {u} is not a selectable value of generator "
-                        f"{gen.id} (nearest: {_fmt(near)} {u}); allowed: {rng.describe()}",
-            ))
+            issues.append(
+                Issue(
+                    severity="error",
+                    code="not_selectable",
+                    field=field,
+                    value=value,
+                    allowed=rng.describe(),
+                    message=f"{field} = {_fmt(value)} {u} is not a selectable value of generator "
+                    f"{gen.id} (nearest: {_fmt(near)} {u}); allowed: {rng.describe()}",
+                )
+            )
     return issues
 
 
@@ -226,8 +236,11 @@ def _charge(
     area = lead.contact_area_cm2 if lead is not None else None
     if area is None:
         return ChargeMetrics(
-            output_current_mA=current_mA, pulse_width_us=pulse_width_us,
-            charge_per_phase_uC=q, charge_density_uC_per_cm2=None, shannon_k=None,
+            output_current_mA=current_mA,
+            pulse_width_us=pulse_width_us,
+            charge_per_phase_uC=q,
+            charge_density_uC_per_cm2=None,
+            shannon_k=None,
             max_current_at_k_block_mA=None,
         )
     d = dose.charge_density_uC_per_cm2(q, area)
@@ -239,29 +252,48 @@ def _charge(
     where = f"at {_fmt(pulse_width_us)} µs on lead {lead.id if lead else '?'}"
     if k > limits.shannon_k_block:
         cap = f" (≤ {i_max:.2f} mA {where})" if i_max is not None else ""
-        issues.append(Issue(
-            severity="error", code="shannon_k_block", field=field, value=current_mA,
-            allowed=f"Shannon k ≤ {_fmt(limits.shannon_k_block)}{cap}",
-            message=f"{field} = {_fmt(current_mA)} mA gives Shannon k = {k:.2f} {where}, above "
-                    f"the blocking limit {_fmt(limits.shannon_k_block)}{cap}",
-        ))
+        issues.append(
+            Issue(
+                severity="error",
+                code="shannon_k_block",
+                field=field,
+                value=current_mA,
+                allowed=f"Shannon k ≤ {_fmt(limits.shannon_k_block)}{cap}",
+                message=f"{field} = {_fmt(current_mA)} mA gives Shannon k = {k:.2f} {where}, above "
+                f"the blocking limit {_fmt(limits.shannon_k_block)}{cap}",
+            )
+        )
     elif k > limits.shannon_k_warn:
-        issues.append(Issue(
-            severity="warning", code="shannon_k_warn", field=field, value=current_mA,
-            allowed=f"Shannon k ≤ {_fmt(limits.shannon_k_warn)} (warning limit)",
-            message=f"{field} = {_fmt(current_mA)} mA gives Shannon k = {k:.2f} {where}, above "
-                    f"the warning limit {_fmt(limits.shannon_k_warn)}",
-        ))
+        issues.append(
+            Issue(
+                severity="warning",
+                code="shannon_k_warn",
+                field=field,
+                value=current_mA,
+                allowed=f"Shannon k ≤ {_fmt(limits.shannon_k_warn)} (warning limit)",
+                message=f"{field} = {_fmt(current_mA)} mA gives Shannon k = {k:.2f} {where}, above "
+                f"the warning limit {_fmt(limits.shannon_k_warn)}",
+            )
+        )
     if d > limits.charge_density_warn_uC_per_cm2:
-        issues.append(Issue(
-            severity="warning", code="charge_density_warn", field=field, value=current_mA,
-            allowed=f"charge density ≤ {_fmt(limits.charge_density_warn_uC_per_cm2)} µC/cm²",
-            message=f"{field} = {_fmt(current_mA)} mA gives {d:.1f} µC/cm² per phase {where}, "
-                    f"above the warning limit {_fmt(limits.charge_density_warn_uC_per_cm2)} µC/cm²",
-        ))
+        issues.append(
+            Issue(
+                severity="warning",
+                code="charge_density_warn",
+                field=field,
+                value=current_mA,
+                allowed=f"charge density ≤ {_fmt(limits.charge_density_warn_uC_per_cm2)} µC/cm²",
+                message=f"{field} = {_fmt(current_mA)} mA gives {d:.1f} µC/cm² per phase {where}, "
+                f"above the warning limit {_fmt(limits.charge_density_warn_uC_per_cm2)} µC/cm²",
+            )
+        )
     return ChargeMetrics(
-        output_current_mA=current_mA, pulse_width_us=pulse_width_us, charge_per_phase_uC=q,
-        charge_density_uC_per_cm2=d, shannon_k=k, max_current_at_k_block_mA=i_max,
+        output_current_mA=current_mA,
+        pulse_width_us=pulse_width_us,
+        charge_per_phase_uC=q,
+        charge_density_uC_per_cm2=d,
+        shannon_k=k,
+        max_current_at_k_block_mA=i_max,
     )
 
 
@@ -323,85 +355,119 @@ def check(
     issues: list[Issue] = []
 
     if lead_model is not None and lead_model.id not in gen.leads:
-        issues.append(Issue(
-            severity="error", code="lead_incompatible", field="lead", value=lead_model.id,
-            allowed="one of " + ", ".join(gen.leads),
-            message=f"lead = {lead_model.id} cannot be used with generator {gen.id}; allowed: "
-                    + ", ".join(gen.leads),
-        ))
+        issues.append(
+            Issue(
+                severity="error",
+                code="lead_incompatible",
+                field="lead",
+                value=lead_model.id,
+                allowed="one of " + ", ".join(gen.leads),
+                message=f"lead = {lead_model.id} cannot be used with generator {gen.id}; allowed: "
+                + ", ".join(gen.leads),
+            )
+        )
 
     for mode, (feature, description) in _MODE_FIELDS.items():
         if getattr(settings, mode) is not None and not gen.has(feature):  # type: ignore[arg-type]
-            issues.append(Issue(
-                severity="error", code="feature_unavailable", field=mode, value="set",
-                allowed=f"no {description} on generator {gen.id} ({gen.name}); "
-                        "leave it unset",
-                message=f"{mode} settings given, but generator {gen.id} ({gen.name}) has no "
-                        f"{description}",
-            ))
+            issues.append(
+                Issue(
+                    severity="error",
+                    code="feature_unavailable",
+                    field=mode,
+                    value="set",
+                    allowed=f"no {description} on generator {gen.id} ({gen.name}); leave it unset",
+                    message=f"{mode} settings given, but generator {gen.id} ({gen.name}) has no "
+                    f"{description}",
+                )
+            )
 
     issues += _range_issues(gen, settings.flat())
 
-    normal = _charge("", settings.output_current_mA, settings.pulse_width_us, gen, lead_model,
-                     limits, issues)
+    normal = _charge(
+        "", settings.output_current_mA, settings.pulse_width_us, gen, lead_model, limits, issues
+    )
     magnet = autostim = None
     if settings.magnet is not None and gen.has("magnet"):
         m = settings.magnet
-        magnet = _charge("magnet_", m.output_current_mA, m.pulse_width_us, gen, lead_model,
-                         limits, issues)
+        magnet = _charge(
+            "magnet_", m.output_current_mA, m.pulse_width_us, gen, lead_model, limits, issues
+        )
     if settings.autostim is not None and gen.has("autostim"):
         a = settings.autostim
-        autostim = _charge("autostim_", a.output_current_mA, a.pulse_width_us, gen, lead_model,
-                           limits, issues)
+        autostim = _charge(
+            "autostim_", a.output_current_mA, a.pulse_width_us, gen, lead_model, limits, issues
+        )
 
     metrics = _dose_metrics(settings, gen, normal.charge_per_phase_uC)
 
     if settings.output_current_mA > 0 and metrics.duty_cycle > limits.duty_cycle_warn:
-        issues.append(Issue(
-            severity="warning", code="duty_cycle_warn", field="off_time_min",
-            value=settings.off_time_min,
-            allowed=f"duty cycle ≤ {limits.duty_cycle_warn:.0%}",
-            message=f"duty cycle {metrics.duty_cycle:.1%} (ON {_fmt(settings.on_time_s)} s, OFF "
-                    f"{_fmt(settings.off_time_min)} min, ramps {_fmt(gen.ramp_s)} s) is above "
-                    f"{limits.duty_cycle_warn:.0%}",
-        ))
+        issues.append(
+            Issue(
+                severity="warning",
+                code="duty_cycle_warn",
+                field="off_time_min",
+                value=settings.off_time_min,
+                allowed=f"duty cycle ≤ {limits.duty_cycle_warn:.0%}",
+                message=f"duty cycle {metrics.duty_cycle:.1%} (ON {_fmt(settings.on_time_s)} s, OFF "
+                f"{_fmt(settings.off_time_min)} min, ramps {_fmt(gen.ramp_s)} s) is above "
+                f"{limits.duty_cycle_warn:.0%}",
+            )
+        )
     if bool(gen.output.off_greater_than_on_recommended.value) and (
         settings.off_time_s <= settings.on_time_s
     ):
-        issues.append(Issue(
-            severity="warning", code="off_not_greater_than_on", field="off_time_min",
-            value=settings.off_time_min,
-            allowed=f"OFF time > ON time ({_fmt(settings.on_time_s)} s = "
-                    f"{_fmt(settings.on_time_s / 60)} min) is recommended",
-            message=f"off_time_min = {_fmt(settings.off_time_min)} min is not longer than "
-                    f"on_time_s = {_fmt(settings.on_time_s)} s; OFF > ON is recommended",
-        ))
+        issues.append(
+            Issue(
+                severity="warning",
+                code="off_not_greater_than_on",
+                field="off_time_min",
+                value=settings.off_time_min,
+                allowed=f"OFF time > ON time ({_fmt(settings.on_time_s)} s = "
+                f"{_fmt(settings.on_time_s / 60)} min) is recommended",
+                message=f"off_time_min = {_fmt(settings.off_time_min)} min is not longer than "
+                f"on_time_s = {_fmt(settings.on_time_s)} s; OFF > ON is recommended",
+            )
+        )
     if gen.dose is not None:
         max_doses = float(gen.dose.max_per_day.value)
         doses = metrics.trains_per_day if settings.off_time_min > 0 else math.inf
         if doses > max_doses:
             min_off = (dose.SECONDS_PER_DAY / max_doses - settings.on_time_s) / 60.0
-            issues.append(Issue(
-                severity="error", code="dose_limit", field="off_time_min",
-                value=settings.off_time_min,
-                allowed=f"≥ {min_off:.0f} min, so that at most {max_doses:g} doses a day are given",
-                message=f"off_time_min = {_fmt(settings.off_time_min)} min gives {doses:.1f} "
-                        f"doses a day; generator {gen.id} allows at most {max_doses:g} "
-                        f"(off_time_min ≥ {min_off:.0f} min)",
-            ))
+            issues.append(
+                Issue(
+                    severity="error",
+                    code="dose_limit",
+                    field="off_time_min",
+                    value=settings.off_time_min,
+                    allowed=f"≥ {min_off:.0f} min, so that at most {max_doses:g} doses a day are given",
+                    message=f"off_time_min = {_fmt(settings.off_time_min)} min gives {doses:.1f} "
+                    f"doses a day; generator {gen.id} allows at most {max_doses:g} "
+                    f"(off_time_min ≥ {min_off:.0f} min)",
+                )
+            )
     if settings.output_current_mA == 0:
-        issues.append(Issue(
-            severity="note", code="output_off", field="output_current_mA", value=0.0,
-            allowed="> 0 mA to stimulate",
-            message="output_current_mA = 0: normal-mode stimulation is off",
-        ))
+        issues.append(
+            Issue(
+                severity="note",
+                code="output_off",
+                field="output_current_mA",
+                value=0.0,
+                allowed="> 0 mA to stimulate",
+                message="output_current_mA = 0: normal-mode stimulation is off",
+            )
+        )
     if lead_model is not None and lead_model.contact_area_cm2 is None:
-        issues.append(Issue(
-            severity="note", code="area_unknown", field="lead", value=lead_model.id,
-            allowed="a lead with a known contact area",
-            message=f"contact area of {lead_model.id} is not known: charge density and Shannon k "
-                    "are not computed",
-        ))
+        issues.append(
+            Issue(
+                severity="note",
+                code="area_unknown",
+                field="lead",
+                value=lead_model.id,
+                allowed="a lead with a known contact area",
+                message=f"contact area of {lead_model.id} is not known: charge density and Shannon k "
+                "are not computed",
+            )
+        )
 
     return SafetyReport(
         generator_id=gen.id,

@@ -16,12 +16,14 @@ from pydantic import BaseModel, ConfigDict, field_validator
 
 from openvns.errors import ValidationError
 
+
 def _finite_nonnegative(field: str, value: float) -> float:
     if not isinstance(value, int | float) or isinstance(value, bool):
         raise ValidationError(field, value, "a finite number ≥ 0")
     if not math.isfinite(value) or value < 0:
         raise ValidationError(field, value, "a finite number ≥ 0")
     return float(value)
+
 
 class _Settings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -32,6 +34,7 @@ class _Settings(BaseModel):
         if isinstance(value, int | float) and not isinstance(value, bool):
             return _finite_nonnegative(info.field_name, value)
         return value
+
 
 class MagnetSettings(_Settings):
     """Magnet mode: one on-demand train per swipe of the patient's magnet.
@@ -46,6 +49,7 @@ class MagnetSettings(_Settings):
     output_current_mA: float
     pulse_width_us: float
     on_time_s: float
+
 
 class AutoStimSettings(_Settings):
     """AutoStim (responsive) mode: a train when the heart rate rises by ``threshold_pct``.
@@ -65,6 +69,7 @@ class AutoStimSettings(_Settings):
     pulse_width_us: float
     on_time_s: float
     heartbeat_sensitivity: float = 3
+
 
 class StimulationSettings(_Settings):
     """Programmed parameters of a stimulator.
@@ -127,6 +132,7 @@ class StimulationSettings(_Settings):
                 "heartbeat_sensitivity": a.heartbeat_sensitivity,
             }
         return out
+
 
 #: Settings a new implant ships with: output off, the typical parameters of S1 otherwise.
 FACTORY_SETTINGS = StimulationSettings(
