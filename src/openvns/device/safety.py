@@ -408,7 +408,8 @@ def check(
                 field="off_time_min",
                 value=settings.off_time_min,
                 allowed=f"duty cycle ≤ {limits.duty_cycle_warn:.0%}",
-                message=f"duty cycle {metrics.duty_cycle:.1%} (ON {_fmt(settings.on_time_s)} s, OFF "
+                message=f"duty cycle {metrics.duty_cycle:.1%} "
+                f"(ON {_fmt(settings.on_time_s)} s, OFF "
                 f"{_fmt(settings.off_time_min)} min, ramps {_fmt(gen.ramp_s)} s) is above "
                 f"{limits.duty_cycle_warn:.0%}",
             )
@@ -439,7 +440,8 @@ def check(
                     code="dose_limit",
                     field="off_time_min",
                     value=settings.off_time_min,
-                    allowed=f"≥ {min_off:.0f} min, so that at most {max_doses:g} doses a day are given",
+                    allowed=f"≥ {min_off:.0f} min, so that at most {max_doses:g} doses "
+                    "a day are given",
                     message=f"off_time_min = {_fmt(settings.off_time_min)} min gives {doses:.1f} "
                     f"doses a day; generator {gen.id} allows at most {max_doses:g} "
                     f"(off_time_min ≥ {min_off:.0f} min)",
@@ -464,7 +466,8 @@ def check(
                 field="lead",
                 value=lead_model.id,
                 allowed="a lead with a known contact area",
-                message=f"contact area of {lead_model.id} is not known: charge density and Shannon k "
+                message=f"contact area of {lead_model.id} is not known: "
+                "charge density and Shannon k "
                 "are not computed",
             )
         )
