@@ -75,6 +75,8 @@ def parse_quantity(text: str | float | int, unit: str, *, field: str) -> float:
         pass
     ureg = _registry()
     allowed = f"a number or a quantity in units of {unit} (e.g. '1.5 {unit}')"
+    if not any(ch.isdigit() for ch in stripped):  # pint reads a bare unit ("mA") as 1 mA
+        raise ValidationError(field, text, allowed)
     try:
         quantity = ureg.Quantity(stripped.replace("µ", "u").replace("μ", "u").replace("Ω", "ohm"))
         magnitude = quantity.to(target).magnitude

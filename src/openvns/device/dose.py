@@ -16,6 +16,8 @@ SECONDS_PER_DAY = 86_400.0
 
 #: 1 mA flowing for 1 µs is 1 nC = 1e-3 µC.
 _UC_PER_MA_US = 1e-3
+#: Window edges within this fraction of a period of a train start are taken to lie on it.
+_EDGE_RTOL = 1e-9
 
 
 def duty_cycle(on_time_s: float, off_time_min: float, ramp_s: float = 0.0) -> float:
@@ -71,10 +73,12 @@ def shannon_k(charge_uC: float, density_uC_per_cm2: float) -> float:
 def max_current_for_k_mA(k: float, pulse_width_us: float, area_cm2: float) -> float:
     """Largest current (mA) with Shannon k not above ``k`` at this pulse width and area.
 
-    From ``Q²/A = 10^k``: ``Q = sqrt(10^k A)`` µC, ``I = Q / PW``.
+    From ``Q²/A = 10^k``: ``Q = sqrt(10^k A)`` µC, ``I = Q / PW``. Unbounded (``inf``) for a
+    pulse width too short to carry charge.
     """
     q_uC = math.sqrt(10.0**k * area_cm2)
-    return q_uC / (pulse_width_us * _UC_PER_MA_US)
+    uC_per_mA = pulse_width_us * _UC_PER_MA_US
+    return q_uC / uC_per_mA if uC_per_mA > 0 else math.inf
 
 
 @dataclass(frozen=True)
@@ -157,6 +161,12 @@ def cycle_integrals(
     def upto(t: float) -> CycleIntegrals:
         """Integrals over [phase, t) for t >= phase."""
         n_full, rem = divmod(t - phase_s, period)
+        # A window edge on a train start, up to rounding, counts as exactly on it: otherwise
+        # [0, n * period) could count n + 1 trains.
+        if rem > period * (1.0 - _EDGE_RTOL):
+            n_full, rem = n_full + 1, 0.0
+        elif rem < period * _EDGE_RTOL:
+            rem = 0.0
         one = _cumulative_in_cycle(period, on_time_s, ramp_s, period)
         part = _cumulative_in_cycle(rem, on_time_s, ramp_s, period)
         return CycleIntegrals(

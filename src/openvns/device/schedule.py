@@ -182,16 +182,20 @@ class TrainSchedule:
         return self._take(self.kind == kind)
 
     def truncate(self, index: NDArray[np.intp], stop_s: FloatArray) -> TrainSchedule:
-        """Cut trains ``index`` at absolute times ``stop_s`` (they end there at once)."""
+        """Cut trains ``index`` so that they end by absolute times ``stop_s``.
+
+        The plateau is shortened so that the ramp-down ends at ``stop_s``; a train cut before
+        it could ramp up and down in full becomes a triangle of ``stop_s - start`` seconds.
+        """
         on = self.on_time_s.copy()
         ramp = self.ramp_s.copy()
         for i, stop in zip(index, stop_s, strict=True):
             keep = max(0.0, float(stop - self.start_s[i]))
-            if keep < ramp[i]:
+            if keep < 2 * ramp[i]:  # both ramps must fit before the stop
                 ramp[i] = keep / 2.0
                 on[i] = 0.0
             else:
-                on[i] = min(on[i], max(0.0, keep - 2 * ramp[i]))
+                on[i] = min(on[i], keep - 2 * ramp[i])
         return TrainSchedule(
             self.start_s,
             ramp,

@@ -31,7 +31,16 @@ class _Settings(BaseModel):
     @field_validator("*", mode="before")
     @classmethod
     def _check_numbers(cls, value: Any, info: Any) -> Any:
-        if isinstance(value, int | float) and not isinstance(value, bool):
+        # bool is an int: refuse it here, before pydantic would coerce True to 1.0.
+        if isinstance(value, int | float):
+            return _finite_nonnegative(info.field_name, value)
+        return value
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _check_coerced(cls, value: Any, info: Any) -> Any:
+        # numbers given as text ("nan", "-1") are only floats after coercion.
+        if isinstance(value, float):
             return _finite_nonnegative(info.field_name, value)
         return value
 

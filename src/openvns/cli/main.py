@@ -1,0 +1,39 @@
+"""The ``openvns`` command: one typer app, one sub-app per layer."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from openvns import __version__
+from openvns.cli.device import app as device_app
+
+app = typer.Typer(
+    name="openvns",
+    help="OpenVNS: vagus nerve stimulation therapy for intractable pain, in software.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(device_app, name="device")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"openvns {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """OpenVNS command line."""
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()
