@@ -173,7 +173,7 @@ def print_summary(s: dict[str, Any]) -> None:
             f"{fs['pulse_width_us']:g} µs, {fs['on_time_s']:g} s ON / "
             f"{fs['off_time_min']:g} min OFF",
         ),
-        ("trains", ", ".join(f"{k} {v:,}" for k, v in sorted(d["trains"].items())) or "0"),
+        ("trains", ", ".join(f"{k} {v:,}" for k, v in sorted(d["trains"].items()) if v) or "0"),
         ("pulses", f"{d['pulses']:,.0f}"),
         ("charge delivered", f"{d['charge_C']:.2f} C"),
         ("stimulation time", f"{d['stimulation_h']:.1f} h"),
