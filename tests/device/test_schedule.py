@@ -203,3 +203,21 @@ def test_concat_window_and_records() -> None:
     assert records[1]["kind"] == "magnet"
     assert records[0]["on_time_s"] == 30.0
     assert TrainSchedule.empty().totals().trains == 0
+
+
+def test_truncate_is_causal_during_the_ramp() -> None:
+    """A train stopped during its ramp-up delivered exactly the uncut train's charge before
+    the stop, and nothing after it (the device cannot ramp down before it knows)."""
+    from openvns.device.schedule import TrainKind, TrainSchedule
+
+    sched = TrainSchedule.from_columns(
+        [0.0], ramp_s=2.0, on_time_s=30.0, current_mA=1.0, frequency_Hz=20.0,
+        pulse_width_us=250.0, kind=TrainKind.NORMAL,
+    )  # fmt: skip
+    cut = sched.truncate(np.array([0]), np.array([1.0]))
+    before = sched.totals(0.0, 1.0)
+    assert cut.totals().charge_C == pytest.approx(before.charge_C, rel=1e-12)
+    # a linear ramp over 2 s delivers 1/4 of a plateau second by t = 1 s
+    assert before.charge_C == pytest.approx(20.0 * 1e-3 * 250e-6 * 0.25, rel=1e-12)
+    assert cut.totals(1.0, 100.0).pulses == 0.0
+    assert float(cut.end_s[0]) == 1.0

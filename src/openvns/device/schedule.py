@@ -34,7 +34,15 @@ class TrainKind(enum.IntEnum):
     DOSE = 3
 
 
-_COLUMNS = ("start_s", "ramp_s", "on_time_s", "current_mA", "frequency_Hz", "pulse_width_us")
+_COLUMNS = (
+    "start_s",
+    "ramp_s",
+    "on_time_s",
+    "current_mA",
+    "frequency_Hz",
+    "pulse_width_us",
+    "stop_s",
+)
 
 
 @dataclass(frozen=True)
@@ -90,7 +98,9 @@ class TrainSchedule:
     """A table of stimulation trains, sorted by start time.
 
     Every column is a 1-D array of the same length. A train ramps up linearly for ``ramp_s``,
-    holds ``current_mA`` for ``on_time_s`` and ramps down for ``ramp_s``.
+    holds ``current_mA`` for ``on_time_s`` and ramps down for ``ramp_s``, unless it is stopped
+    abruptly at ``stop_s`` (absolute time; ``inf`` for a train that runs its course), as when a
+    magnet is held or an on-demand train pre-empts it.
     """
 
     start_s: FloatArray
@@ -100,9 +110,12 @@ class TrainSchedule:
     frequency_Hz: FloatArray
     pulse_width_us: FloatArray
     kind: NDArray[np.int8]
+    stop_s: FloatArray | None = None
 
     def __post_init__(self) -> None:
         n = len(self.start_s)
+        if self.stop_s is None:
+            object.__setattr__(self, "stop_s", np.full(n, np.inf))
         for name in (*_COLUMNS, "kind"):
             col = getattr(self, name)
             if col.ndim != 1 or len(col) != n:
@@ -114,7 +127,7 @@ class TrainSchedule:
     @classmethod
     def empty(cls) -> TrainSchedule:
         z = np.zeros(0)
-        return cls(z, z, z, z, z, z, np.zeros(0, dtype=np.int8))
+        return cls(z, z, z, z, z, z, np.zeros(0, dtype=np.int8), z)
 
     @classmethod
     def from_columns(
@@ -127,6 +140,7 @@ class TrainSchedule:
         frequency_Hz: float | FloatArray,
         pulse_width_us: float | FloatArray,
         kind: TrainKind | NDArray[np.int8],
+        stop_s: float | FloatArray = np.inf,
     ) -> TrainSchedule:
         """Build a schedule, broadcasting scalars; rows are sorted by start."""
         start = np.asarray(start_s, dtype=np.float64).ravel()
@@ -145,6 +159,7 @@ class TrainSchedule:
             col(frequency_Hz)[order],
             col(pulse_width_us)[order],
             kinds[order],
+            col(stop_s)[order],
         )
 
     @staticmethod
@@ -165,13 +180,19 @@ class TrainSchedule:
         return len(self.start_s)
 
     @property
+    def stops(self) -> FloatArray:
+        """Abrupt stop time of each train (``inf`` when it runs its course), in s."""
+        assert self.stop_s is not None  # set in __post_init__
+        return self.stop_s
+
+    @property
     def end_s(self) -> FloatArray:
-        """End of each train (after its ramp-down), in s."""
-        return self.start_s + self.on_time_s + 2 * self.ramp_s
+        """End of each train (after its ramp-down, or at its abrupt stop), in s."""
+        return np.minimum(self.start_s + self.on_time_s + 2 * self.ramp_s, self.stops)
 
     @property
     def duration_s(self) -> FloatArray:
-        return self.on_time_s + 2 * self.ramp_s
+        return self.end_s - self.start_s
 
     def window(self, t0_s: float, t1_s: float) -> TrainSchedule:
         """Trains that overlap ``[t0_s, t1_s)`` (not clipped)."""
@@ -182,28 +203,22 @@ class TrainSchedule:
         return self._take(self.kind == kind)
 
     def truncate(self, index: NDArray[np.intp], stop_s: FloatArray) -> TrainSchedule:
-        """Cut trains ``index`` so that they end by absolute times ``stop_s``.
+        """Stop trains ``index`` abruptly at absolute times ``stop_s``.
 
-        The plateau is shortened so that the ramp-down ends at ``stop_s``; a train cut before
-        it could ramp up and down in full becomes a triangle of ``stop_s - start`` seconds.
+        What was delivered before the stop is unchanged (the stop is causal: the device does not
+        know in advance); nothing is delivered after it.
         """
-        on = self.on_time_s.copy()
-        ramp = self.ramp_s.copy()
-        for i, stop in zip(index, stop_s, strict=True):
-            keep = max(0.0, float(stop - self.start_s[i]))
-            if keep < 2 * ramp[i]:  # both ramps must fit before the stop
-                ramp[i] = keep / 2.0
-                on[i] = 0.0
-            else:
-                on[i] = min(on[i], keep - 2 * ramp[i])
+        stops = self.stops.copy()
+        stops[index] = np.minimum(stops[index], np.maximum(stop_s, self.start_s[index]))
         return TrainSchedule(
             self.start_s,
-            ramp,
-            on,
+            self.ramp_s,
+            self.on_time_s,
             self.current_mA,
             self.frequency_Hz,
             self.pulse_width_us,
             self.kind,
+            stops,
         )
 
     def inhibit(self, intervals: Iterable[tuple[float, float]]) -> TrainSchedule:
@@ -287,15 +302,17 @@ class TrainSchedule:
                 out[k].append(float(getattr(tot, k)))
         return {k: np.asarray(v) for k, v in out.items()}
 
-    def to_records(self) -> list[dict[str, float | str]]:
-        """One dict per train (for export and JSON)."""
-        return [
-            {
-                "kind": TrainKind(int(k)).name.lower(),
-                **{c: float(getattr(self, c)[i]) for c in _COLUMNS},
-            }
-            for i, k in enumerate(self.kind)
-        ]
+    def to_records(self) -> list[dict[str, float | str | None]]:
+        """One dict per train (for export and JSON; a train that runs its course has
+        ``stop_s = None``)."""
+        out: list[dict[str, float | str | None]] = []
+        for i, k in enumerate(self.kind):
+            row: dict[str, float | str | None] = {"kind": TrainKind(int(k)).name.lower()}
+            for c in _COLUMNS:
+                v = float(getattr(self, c)[i])
+                row[c] = v if np.isfinite(v) else None
+            out.append(row)
+        return out
 
 
 # --------------------------------------------------------------------------------- builders

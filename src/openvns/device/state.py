@@ -71,6 +71,7 @@ class TrainRecord(_Frozen):
     frequency_Hz: float = Field(ge=0, allow_inf_nan=False)
     pulse_width_us: float = Field(ge=0, allow_inf_nan=False)
     kind: TrainKindName
+    stop_s: float | None = Field(default=None, allow_inf_nan=False)
 
 
 class GeneratorState(_Frozen):
@@ -132,6 +133,7 @@ def trains_to_records(sched: TrainSchedule) -> tuple[TrainRecord, ...]:
             frequency_Hz=float(sched.frequency_Hz[i]),
             pulse_width_us=float(sched.pulse_width_us[i]),
             kind=_KIND_NAMES[TrainKind(int(sched.kind[i]))],
+            stop_s=float(sched.stops[i]) if np.isfinite(sched.stops[i]) else None,
         )
         for i in range(len(sched))
     )
@@ -150,6 +152,7 @@ def trains_from_records(records: Iterable[TrainRecord]) -> TrainSchedule:
         frequency_Hz=np.array([r.frequency_Hz for r in rows]),
         pulse_width_us=np.array([r.pulse_width_us for r in rows]),
         kind=np.array([TrainKind[r.kind.upper()] for r in rows], dtype=np.int8),
+        stop_s=np.array([np.inf if r.stop_s is None else r.stop_s for r in rows]),
     )
 
 

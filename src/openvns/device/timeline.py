@@ -41,6 +41,7 @@ def rows(sched: TrainSchedule, index: NDArray[np.intp]) -> TrainSchedule:
         sched.frequency_Hz[index],
         sched.pulse_width_us[index],
         sched.kind[index],
+        sched.stops[index],
     )
 
 
@@ -56,6 +57,7 @@ def limit_current(sched: TrainSchedule, max_current_mA: float) -> TrainSchedule:
         sched.frequency_Hz,
         sched.pulse_width_us,
         sched.kind,
+        sched.stops,
     )
 
 
