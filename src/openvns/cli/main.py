@@ -8,6 +8,7 @@ import typer
 
 from openvns import __version__
 from openvns.cli.device import app as device_app
+from openvns.cli.nerve import app as nerve_app
 
 app = typer.Typer(
     name="openvns",
@@ -17,6 +18,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(device_app, name="device")
+app.add_typer(nerve_app, name="nerve")
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,246 @@
+"""``openvns nerve``: fibre thresholds under a point source, recruitment under the helical cuff."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from openvns.cli.common import console, err_console, fail, guarded, quantity
+from openvns.device.waveforms import PulseShape, biphasic, monophasic
+from openvns.errors import ValidationError
+
+app = typer.Typer(
+    help="The nerve: fibre thresholds and recruitment of the vagus.",
+    no_args_is_help=True,
+)
+
+#: Defaults of the single-fibre reference case (shared/reference/nerve.md, PyFibers cases).
+MRG_NODES = 101
+C_LENGTH_UM = 10_000.0
+DEFAULT_TSTOP_MS = {"MRG": 5.0, "C": 20.0}
+
+
+def _sigma(text: str) -> tuple[float, float, float]:
+    parts = [p.strip() for p in text.split(",")]
+    allowed = "one conductivity (isotropic) or three, σx,σy,σz, in S/m (e.g. 0.083,0.083,0.571)"
+    if len(parts) not in (1, 3):
+        raise ValidationError("sigma_S_per_m", text, allowed)
+    try:
+        values = [float(p) for p in parts]
+    except ValueError as exc:
+        raise ValidationError("sigma_S_per_m", text, allowed) from exc
+    if len(values) == 1:
+        values *= 3
+    return values[0], values[1], values[2]
+
+
+def _waveform(kind: str, pulse_width_us: float) -> PulseShape:
+    if kind == "monophasic":
+        return monophasic(pulse_width_us)
+    if kind == "biphasic":
+        return biphasic(pulse_width_us, recharge="active", interphase_gap_us=0.0)
+    raise ValidationError("waveform", kind, "'monophasic' or 'biphasic'")
+
+
+@app.command("threshold")
+@guarded
+def threshold(
+    model: Annotated[str, typer.Option("--model", help="Fibre model: MRG or C.")] = "MRG",
+    diameter: Annotated[str, typer.Option("--diameter", help="Fibre diameter, e.g. 5.7um.")] = (
+        "5.7um"
+    ),
+    distance: Annotated[
+        str, typer.Option("--distance", help="Electrode–fibre distance, e.g. 1mm.")
+    ] = "1mm",
+    pulse_width: Annotated[
+        str, typer.Option("--pulse-width", help="Cathodic phase width, e.g. 250us.")
+    ] = "250us",
+    waveform: Annotated[
+        str,
+        typer.Option(
+            "--waveform", help="monophasic (cathodic) or biphasic (symmetric, no interphase gap)."
+        ),
+    ] = "monophasic",
+    sigma: Annotated[
+        str, typer.Option("--sigma", help="σ in S/m: 0.3 or σx,σy,σz (z along the fibre).")
+    ] = "0.3",
+    z_offset_frac: Annotated[
+        float,
+        typer.Option("--z-offset-frac", help="Electrode offset from the centre node, × ΔZ."),
+    ] = 0.0,
+    dt: Annotated[str, typer.Option("--dt", help="Time step, e.g. 1us.")] = "1us",
+    tstop: Annotated[
+        str | None, typer.Option("--tstop", help="Simulated time (default 5ms MRG, 20ms C).")
+    ] = None,
+    length: Annotated[
+        str, typer.Option("--length", help="Length of a C fibre, e.g. 10mm.")
+    ] = "10mm",
+    rel_tol: Annotated[
+        float | None, typer.Option("--rel-tol", help="Relative bracket width (default: solver's).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Threshold of one fibre (MRG: 101 nodes; C: 10 mm) under a point source."""
+    from openvns.nerve.fibres import build_fiber
+    from openvns.nerve.field import AnalyticField, Medium
+    from openvns.nerve.geometry import PointSource
+    from openvns.nerve.threshold import find_thresholds
+
+    name = model.upper()
+    if name not in ("MRG", "C"):
+        raise ValidationError("model", model, "MRG or C")
+    diameter_um = quantity(diameter, "um", "diameter_um")
+    distance_um = quantity(distance, "um", "distance_um")
+    pw_us = quantity(pulse_width, "us", "pulse_width_us")
+    dt_us = quantity(dt, "us", "dt_us")
+    tstop_ms = quantity(tstop, "ms", "tstop_ms") if tstop else DEFAULT_TSTOP_MS[name]
+    assert diameter_um is not None
+    assert distance_um is not None
+    assert pw_us is not None
+    assert dt_us is not None
+    assert tstop_ms is not None
+    if not distance_um > 0:
+        raise ValidationError("distance_um", distance_um, "a distance > 0 µm")
+    if not np.isfinite(z_offset_frac):
+        raise ValidationError("z_offset_frac", z_offset_frac, "a finite fraction of ΔZ")
+    medium = Medium(_sigma(sigma))
+    shape = _waveform(waveform, pw_us)
+    if name == "MRG":
+        fiber = build_fiber("MRG", diameter_um=diameter_um, n_nodes=MRG_NODES)
+    else:
+        length_um = quantity(length, "um", "length_um")
+        fiber = build_fiber("C", diameter_um=diameter_um, length_um=length_um)
+    nodes = np.asarray(fiber.node_indices)
+    z0 = float(fiber.z_um[int(nodes[len(nodes) // 2])])
+    source = PointSource(distance_um, 0.0, z0 + z_offset_frac * float(fiber.delta_z_um))
+    ve = AnalyticField(source, medium).potentials(np.zeros(1), np.zeros(1), fiber.z_um)
+    extra: dict[str, Any] = {} if rel_tol is None else {"rel_tol": rel_tol}
+    t0 = time.perf_counter()
+    res = find_thresholds(fiber, ve, shape, dt_us=dt_us, tstop_ms=tstop_ms, **extra)
+    wall_s = time.perf_counter() - t0
+    thr = float(res.threshold_mA[0])
+    out = {
+        "threshold_mA": None if not np.isfinite(thr) else thr,
+        "model": name,
+        "diameter_um": diameter_um,
+        "distance_um": distance_um,
+        "pulse_width_us": pw_us,
+        "waveform": waveform,
+        "sigma_S_per_m": list(medium.sigma_S_per_m),
+        "z_offset_frac": z_offset_frac,
+        "n_sections": int(fiber.n_sections),
+        "dt_us": dt_us,
+        "tstop_ms": tstop_ms,
+        "n_simulations": int(res.n_simulations),
+        "wall_s": round(wall_s, 3),
+    }
+    if as_json:
+        typer.echo(json.dumps(out))
+        return
+    table = Table(title="Fibre threshold (point source)", show_header=False)
+    for k, v in out.items():
+        table.add_row(k, "none found" if v is None else str(v))
+    console.print(table)
+
+
+@app.command("recruit")
+@guarded
+def recruit(
+    lead: Annotated[str, typer.Option("--lead", "-l", help="Helical lead: 2mm or 3mm.")] = "2mm",
+    pulse_width: Annotated[str, typer.Option("--pulse-width", help="e.g. 250us.")] = "250us",
+    currents: Annotated[
+        str, typer.Option("--currents", help="Comma-separated currents in mA to tabulate.")
+    ] = "0.25,0.5,0.75,1,1.25,1.5,2,2.5,3,3.5",
+    n_per_group: Annotated[
+        int | None, typer.Option("--n-per-group", help="Sampled fibres per group.")
+    ] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Root seed of the nerve.")] = None,
+    cache_dir: Annotated[
+        Path | None, typer.Option("--cache-dir", help="Table cache (default ~/.cache/openvns).")
+    ] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write.")] = False,
+    plot: Annotated[Path | None, typer.Option("--plot", help="Write a figure (PNG/SVG/PDF).")] = (
+        None
+    ),
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Recruitment of each functional group of the human cervical vagus under a helical lead."""
+    from openvns.nerve.recruitment import build_recruitment_table
+
+    pw_us = quantity(pulse_width, "us", "pulse_width_us")
+    assert pw_us is not None
+    try:
+        grid = np.array([float(c) for c in currents.split(",")], dtype=np.float64)
+    except ValueError as exc:
+        raise ValidationError("currents", currents, "comma-separated numbers in mA") from exc
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} batches"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+        disable=as_json,
+    ) as bar:
+        task = bar.add_task("thresholds", total=None)
+
+        def tick(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        table = build_recruitment_table(
+            lead,
+            n_per_group=n_per_group,
+            seed=seed,
+            cache_dir=cache_dir,
+            use_cache=not no_cache,
+            progress=tick,
+        )
+    curves = table.curves(grid, pw_us)
+    if plot is not None:
+        _plot(table, pw_us, lead, plot)
+    if as_json:
+        payload = {
+            "lead": lead,
+            "pulse_width_us": pw_us,
+            "currents_mA": grid.tolist(),
+            "fraction": {g: f.tolist() for g, f in curves.items()},
+            "key": table.key,
+        }
+        typer.echo(json.dumps(payload))
+        return
+    out = Table(title=f"Recruited fraction, lead {lead}, {pw_us:g} µs")
+    out.add_column("group")
+    for c in grid:
+        out.add_column(f"{c:g} mA", justify="right")
+    for g, f in curves.items():
+        out.add_row(g, *(f"{100 * x:.0f} %" for x in f))
+    console.print(out)
+
+
+def _plot(table: Any, pw_us: float, lead: str, path: Path) -> None:
+    try:
+        import matplotlib  # type: ignore[import-not-found, unused-ignore]
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt  # type: ignore[import-not-found, unused-ignore]
+    except ImportError:  # pragma: no cover - matplotlib is a dependency
+        fail("--plot needs matplotlib (pip install matplotlib)")
+    fine = np.linspace(0.0, 3.5, 351)
+    fig, ax = plt.subplots(figsize=(6.0, 4.0))
+    for g, f in table.curves(fine, pw_us).items():
+        ax.step(fine, 100.0 * f, where="post", label=g)
+    ax.set_xlabel("current (mA)")
+    ax.set_ylabel("recruited (%)")
+    ax.set_title(f"Recruitment, lead {lead}, {pw_us:g} µs")
+    ax.set_ylim(0, 100)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)

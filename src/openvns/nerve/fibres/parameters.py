@@ -1,0 +1,88 @@
+"""Sourced parameter files of the fibre models (``data/*.yaml``).
+
+Every entry of a parameter file is ``{value, status, provisional, source}``; values are numbers
+or lists of numbers (polynomial coefficients, tables). :func:`load` reads a file once, checks
+every entry's provenance and returns a :class:`ParameterFile` whose :meth:`~ParameterFile.get`
+gives a value by its dotted path (``"axnode.gnabar_S_cm2"``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache
+from importlib import resources
+from typing import Any, Literal
+
+import numpy as np
+import yaml
+from numpy.typing import NDArray
+from pydantic import BaseModel, ConfigDict, model_validator
+
+Status = Literal["V", "D", "R", "NF", "A"]
+
+
+class SourcedValue(BaseModel):
+    """One model parameter with its provenance."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    value: float | list[float]
+    status: Status
+    provisional: bool
+    source: str
+
+    @model_validator(mode="after")
+    def _provisional_matches_status(self) -> SourcedValue:
+        if self.status in ("R", "NF", "A") and not self.provisional:
+            raise ValueError(f"a value with status {self.status} must be flagged provisional")
+        return self
+
+
+class ParameterFile:
+    """A parsed parameter file: ``schema``, ``version``, ``sources`` and sourced values."""
+
+    def __init__(self, name: str, raw: Mapping[str, Any]) -> None:
+        self.name = name
+        self.schema = str(raw["schema"])
+        self.version = str(raw["version"])
+        self.sources: dict[str, str] = dict(raw.get("sources", {}))
+        self._values: dict[str, SourcedValue] = {}
+        self._collect("", raw)
+
+    def _collect(self, prefix: str, node: Mapping[str, Any]) -> None:
+        for key, item in node.items():
+            if prefix == "" and key in ("schema", "version", "sources"):
+                continue
+            path = f"{prefix}{key}"
+            if isinstance(item, Mapping) and "value" in item:
+                self._values[path] = SourcedValue.model_validate(item)
+            elif isinstance(item, Mapping):
+                self._collect(path + ".", item)
+            else:
+                raise ValueError(f"{self.name}: {path} has no value/status/source entry")
+
+    def entry(self, path: str) -> SourcedValue:
+        """The sourced entry at ``path`` (``KeyError`` if absent)."""
+        return self._values[path]
+
+    def get(self, path: str) -> float:
+        """A scalar value at ``path``."""
+        value = self._values[path].value
+        if isinstance(value, list):
+            raise TypeError(f"{self.name}: {path} is a list, use array()")
+        return float(value)
+
+    def array(self, path: str) -> NDArray[np.float64]:
+        """A list value at ``path`` as a float array."""
+        return np.asarray(self._values[path].value, dtype=np.float64)
+
+    def paths(self) -> list[str]:
+        """Every dotted path in the file."""
+        return list(self._values)
+
+
+@cache
+def load(name: str) -> ParameterFile:
+    """Parse ``openvns/nerve/fibres/data/<name>.yaml`` (cached)."""
+    text = resources.files("openvns.nerve.fibres").joinpath(f"data/{name}.yaml").read_text("utf-8")
+    return ParameterFile(name, yaml.safe_load(text))

@@ -1,0 +1,1 @@
+"""Solver kernels of the fibre models and the backend interface (:mod:`.backend`)."""
