@@ -6,9 +6,14 @@ prints thresholds per second, the errors against the references and the throughp
 PyFibers at its default settings (tstop 50 ms, 1 % bisection). With ``--pyfibers`` and the
 PyFibers environment present (``$PYFIBERS_PYTHON``, default /tmp/pyfibers-venv/bin/python) a few
 cases also run through ``pyfibers_reference.py`` in a subprocess in the same run; otherwise the
-committed reference timings are used.
+committed reference timings are used. With ``--jaxon PYTHON`` (the interpreter of an environment
+with ``jaxon-nerve`` installed) the same MRG cases also run through
+``tools/reference/jaxon_reference.py`` in a subprocess, at a set-up matched to PyFibers' (101
+nodes, passive end nodes, detection at 0.9) and at jaxon's own (21 nodes, all active, centre
+detection); its thresholds per second, our ratio to it and its errors are printed.
 
     .venv/bin/python benchmarks/nerve_thresholds.py [--tol 0.01] [--cases N] [--pyfibers]
+        [--jaxon "${TMPDIR:-/tmp}"/jaxon-venv/bin/python]
 """
 
 from __future__ import annotations
@@ -34,6 +39,10 @@ from openvns.nerve.threshold import find_thresholds  # noqa: E402
 
 REF = ROOT / "tests" / "data" / "pyfibers" / "thresholds_1pct.json"
 TIGHT_RUNS = ROOT / "tools" / "reference" / "runs" / "tight.jsonl"
+JAXON_TOOL = ROOT / "tools" / "reference" / "jaxon_reference.py"
+CASE_KEYS = ("id", "model", "diameter_um", "n_nodes", "distance_mm", "sigma", "waveform", "pw_ms",
+             "ipg_ms", "polarity", "delay_ms", "dt_ms", "tstop_ms", "find_threshold",
+             "z_offset_frac", "ap_detect_location", "temperature_C")  # fmt: skip
 PYFIBERS_TOOLS = [ROOT / "tools" / "reference" / "pyfibers_reference.py",
                   ROOT.parent / "shared" / "tools" / "pyfibers_reference.py"]  # fmt: skip
 
@@ -97,9 +106,7 @@ def _pyfibers_live(cases: list[dict[str, Any]]) -> float | None:
     if tool is None or not Path(python).exists():
         print("PyFibers not available: using the committed reference timings")
         return None
-    keys = ("id", "model", "diameter_um", "n_nodes", "distance_mm", "sigma", "waveform", "pw_ms",
-            "dt_ms", "tstop_ms", "find_threshold", "z_offset_frac")  # fmt: skip
-    spec = [{k: c[k] for k in keys if k in c} | {"tstop_ms": 50.0} for c in cases]
+    spec = [{k: c[k] for k in CASE_KEYS if k in c} | {"tstop_ms": 50.0} for c in cases]
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
         json.dump(spec, fh)
     t0 = time.perf_counter()
@@ -112,6 +119,62 @@ def _pyfibers_live(cases: list[dict[str, Any]]) -> float | None:
     return len(cases) / wall
 
 
+def _jaxon(python: str, cases: list[dict[str, Any]], tol: float) -> dict[str, Any] | None:
+    """Run ``cases`` through jaxon-nerve (its own environment) in a subprocess."""
+    if not Path(python).exists():
+        print(f"jaxon: no interpreter at {python}")
+        return None
+    spec = [{k: c[k] for k in CASE_KEYS if k in c and k != "find_threshold"} for c in cases]
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
+        json.dump(spec, fh)
+    t0 = time.perf_counter()
+    proc = subprocess.run([python, str(JAXON_TOOL), fh.name, "--mode", "both", "--tol", str(tol)],
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    wall = time.perf_counter() - t0
+    os.unlink(fh.name)
+    if proc.returncode != 0:
+        print("jaxon run failed:", proc.stderr[-2000:])
+        return None
+    out: dict[str, Any] = json.loads(proc.stdout)
+    out["meta"]["wall_s_subprocess"] = wall
+    return out
+
+
+def _report_jaxon(out: dict[str, Any], cases: list[dict[str, Any]], ours: list[dict[str, Any]],
+                  per_case: float, batched: float) -> None:  # fmt: skip
+    meta = out["meta"]
+    print(f"jaxon-nerve {meta.get('jaxon-nerve')} (jax {meta.get('jax')}, "
+          f"{', '.join(meta.get('jax_devices', []))}); subprocess wall "
+          f"{meta['wall_s_subprocess']:.0f} s incl. import and compilation")  # fmt: skip
+    ref = {c["id"]: c["threshold_mA"] for c in cases}
+    mine = {r["id"]: r["ours"] for r in ours}
+    for info in meta["groups"]:
+        mode = info["mode"]
+        rows = [r for r in out["results"] if r["mode"] == mode and r["threshold_mA"] is not None]
+        failed = sum(1 for r in out["results"] if r["mode"] == mode and r["threshold_mA"] is None)
+        rate = info["n_cases"] / info["wall_s_search"]
+        err = np.array([abs(bracket_error(r["threshold_mA"], ref[r["id"]], 0.01)) for r in rows])
+        vs_ours = np.array([abs(r["threshold_mA"] / mine[r["id"]] - 1) for r in rows])
+        label = {"matched": "101 nodes, passive ends, AP at 0.9",
+                 "own": "21 nodes, all active, AP at centre"}.get(mode, mode)  # fmt: skip
+        each = info["wall_s_search"] / info["n_cases"]
+        print(
+            f"jaxon [{mode}: {label}]: {rate:.4f} thresholds/s ({each:.1f} s"
+            f" each; {info['rounds']} rounds of {info['batch_rows']} vmapped rows; compile "
+            f"{info['compile_s']:.1f} s not counted); OpenVNS ratio {per_case / rate:.0f}x one per "
+            f"call, {batched / rate:.0f}x batched"
+        )
+        if rows:
+            print(
+                f"  |error| outside the PyFibers 1 % bracket: median {100 * np.median(err):.3f} %, "
+                f"max {100 * err.max():.3f} %; vs OpenVNS: median {100 * np.median(vs_ours):.3f} %,"
+                f" max {100 * vs_ours.max():.3f} %" + (f"; {failed} failed" if failed else "")
+            )
+        for r in rows:
+            print(f"    {r['id']:<32} jaxon {r['threshold_mA']:.5f}  PyFibers {ref[r['id']]:.5f}  "
+                  f"OpenVNS {mine[r['id']]:.5f} mA")  # fmt: skip
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -121,6 +184,7 @@ def main() -> int:
     )
     ap.add_argument("--cases", type=int, default=0, help="only the first N MRG cases (0 = all)")
     ap.add_argument("--pyfibers", action="store_true", help="also run a few cases through PyFibers")
+    ap.add_argument("--jaxon", metavar="PYTHON", help="interpreter with jaxon-nerve: run it too")
     args = ap.parse_args()
     ref = json.loads(REF.read_text())["cases"]
     mrg = [c for c in ref if c["model"] == "MRG_INTERPOLATION" and c.get("n_nodes") == 101
@@ -178,6 +242,10 @@ def main() -> int:
         f"{batched / py_default:.0f}x batched; vs tstop 5 ms: {per_case / py_5ms:.0f}x / "
         f"{batched / py_5ms:.0f}x"
     )
+    if args.jaxon:
+        out = _jaxon(args.jaxon, mrg, args.tol)
+        if out is not None:
+            _report_jaxon(out, mrg, rows, per_case, batched)
     return 0
 
 

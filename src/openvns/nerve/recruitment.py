@@ -17,23 +17,27 @@ reference distance and exponent of ``data/recruitment.yaml`` (assumptions: ``d_r
 ``n`` 1.5 between the near- and far-field laws of a point source). It does not model the change
 of *which* fibres are recruited first that a strongly asymmetric gap causes.
 
-**Building** (:func:`build_recruitment_table`): sample the population, build the cuff field
-once, group the fibres by model and diameter bin so one fibre geometry serves a batch, compute
-the potentials along every fibre (nodes aligned with the electrode by the fibre's
-``z_offset_frac``) and call the threshold function per batch and pulse width. The threshold
+**Building** (:func:`build_recruitment_table`): sample the population (4096 fibres per group by
+default), build the cuff field once, and get every fibre's threshold per pulse width. Default
+(``method="surrogate"``, :mod:`openvns.nerve.population_thresholds`): the solver runs on a small
+design sample of the same nerve only, a surrogate of log threshold from features of each fibre's
+own field is fitted per fibre model and pulse width and applied to the population (docs/nerve.md,
+"Building a table fast"). ``method="direct"``: the solver for every sampled fibre. The threshold
 function and the fibre builder are parameters (defaults: :func:`openvns.nerve.threshold.
 find_thresholds` and :func:`openvns.nerve.fibres.build_fiber`), so bookkeeping can be tested with
 an analytic model.
 
 **Cache**: ``<cache_dir>/<key>.npz`` with a ``<key>.json`` metadata file, where ``key`` is the
-SHA-256 of every input (population parameters, seed and sample size, sampling scheme, lead and
-field, fibre parameter files, waveforms, solver settings, bins, threshold and fibre functions,
-package version). Files are written to temporary names and renamed, the JSON last; on reading,
-the JSON must name the same key and the SHA-256 of the ``.npz``, or the table is rebuilt.
+SHA-256 of every input (population parameters, seed and sample size, sampling scheme, method,
+design sizes and surrogate settings, lead and field, fibre parameter files, waveforms, solver
+settings, bins, threshold and fibre functions, package version). Files are written to temporary
+names and renamed, the JSON last; on reading, the JSON must name the same key and the SHA-256 of
+the ``.npz``, or the table is rebuilt.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -62,6 +66,8 @@ from openvns.nerve.population import (
     PopulationParameters,
     sample_population,
 )
+from openvns.nerve.population_thresholds import solver_thresholds, surrogate_thresholds
+from openvns.nerve.surrogate import SURROGATE_SCHEME
 
 log = logging.getLogger(__name__)
 
@@ -325,22 +331,21 @@ def _name(fn: Callable[..., Any]) -> str:
     return f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"
 
 
-@dataclass(frozen=True)
-class _Bin:
-    model: str
-    diameter_um: float
-    members: IntArray
-
-
-def _bins(pop: FibrePopulation, widths: dict[str, float]) -> list[_Bin]:
-    out: list[_Bin] = []
-    for model in sorted(set(pop.model.tolist())):
-        sel = np.flatnonzero(pop.model == model)
-        w = widths[model]
-        k = np.floor(pop.diameter_um[sel] / w).astype(np.int64)
-        for b in np.unique(k):
-            out.append(_Bin(model, float((b + 0.5) * w), sel[k == b].astype(np.int64)))
-    return out
+def _design_population(
+    params: PopulationParameters, seed: int, n_design: dict[str, int]
+) -> FibrePopulation:
+    """The design sample: ``n_design[model]`` fibres per group of each model, same nerve."""
+    parts = []
+    for model, k in sorted(n_design.items()):
+        s = sample_population(params, n_per_group=k, seed=seed)
+        parts.append((s, np.flatnonzero(s.model == model)))
+    first = parts[0][0]
+    cat: dict[str, Any] = {
+        name: np.concatenate([getattr(s, name)[i] for s, i in parts])
+        for name in ("x_um", "y_um", "fascicle", "diameter_um", "model", "group", "afferent",
+                     "weight", "z_offset_frac")
+    }  # fmt: skip
+    return dataclasses.replace(first, **cat)
 
 
 def table_inputs(
@@ -353,10 +358,16 @@ def table_inputs(
     threshold_fn: ThresholdFn,
     fiber_builder: FiberBuilder,
     fld: AnalyticField,
+    method: str = "surrogate",
+    n_design: dict[str, int] | None = None,
 ) -> dict[str, Any]:
     """Every input of a table, JSON-able: what its cache key hashes."""
     cfg = _cfg()
+    how: dict[str, Any] = {"method": method}
+    if method == "surrogate":
+        how.update(design_per_group=n_design, surrogate=cfg["surrogate"], scheme=SURROGATE_SCHEME)
     return {
+        "thresholds": how,
         "format": CACHE_FORMAT,
         "package_version": __version__,
         "population": {"params": params.model_dump(), "digest": params.digest()},
@@ -390,6 +401,8 @@ def build_recruitment_table(
     cache_dir: Path | str | None = None,
     use_cache: bool = True,
     progress: Progress | None = None,
+    method: str | None = None,
+    design_per_group: dict[str, int] | None = None,
 ) -> RecruitmentTable:
     """Build (or read from cache) the recruitment table of a nerve under a catalogue lead.
 
@@ -409,7 +422,14 @@ def build_recruitment_table(
     cache_dir, use_cache
         Where tables are cached (default :func:`default_cache_dir`) and whether to use it.
     progress
-        Called as ``progress(done, total)`` after each batch.
+        Called as ``progress(done, total)`` after each batch of solver thresholds.
+    method
+        ``"surrogate"`` (default, ``data/recruitment.yaml``): solver thresholds on a design
+        sample of ``design_per_group`` fibres per group (per fibre model), a surrogate per model
+        and pulse width, applied to the ``n_per_group`` population; ``"direct"``: solver
+        thresholds for every sampled fibre.
+    design_per_group
+        Design fibres per group, by fibre model (default from ``data/recruitment.yaml``).
     """
     cfg = _cfg()
     p = params or PopulationParameters.default()
@@ -423,7 +443,15 @@ def build_recruitment_table(
     builder = fiber_builder or _default_fiber_builder()
     cuff = HelicalCuff.from_lead(lead)
     fld = AnalyticField.cuff(cuff)
-    inputs = table_inputs(lead, p, seed, n, pws, waveform, thr_fn, builder, fld)
+    how = str(data_files.value(cfg["method"])) if method is None else method
+    if how not in ("surrogate", "direct"):
+        raise ValidationError("method", method, "'surrogate' or 'direct'")
+    n_design = {m: int(data_files.value(v)) for m, v in cfg["design_per_group"].items()}
+    n_design.update(design_per_group or {})
+    for m, k in n_design.items():
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise ValidationError(f"design_per_group[{m}]", k, "an integer ≥ 1")
+    inputs = table_inputs(lead, p, seed, n, pws, waveform, thr_fn, builder, fld, how, n_design)
     key = hashlib.sha256(_canonical(inputs).encode("utf-8")).hexdigest()
     where = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     if use_cache:
@@ -435,39 +463,18 @@ def build_recruitment_table(
     t0 = time.perf_counter()
     pop = sample_population(p, n_per_group=n, seed=seed)
     cuff.check_nerve_fits(pop.nerve)
-    widths = {m: float(data_files.value(v)) for m, v in cfg["diameter_bin_um"].items()}
-    bins = _bins(pop, widths)
-    thresholds = np.full((len(pop), len(pws)), np.inf)
-    solver = cfg["solver"]
-    total, done = len(bins) * len(pws), 0
-    for b in bins:
-        if b.model == "MRG":
-            n_nodes = int(data_files.value(cfg["fibre"]["MRG_n_nodes"]))
-            fiber = builder("MRG", diameter_um=b.diameter_um, n_nodes=n_nodes)
-        else:
-            length = float(data_files.value(cfg["fibre"]["C_length_um"]))
-            fiber = builder(b.model, diameter_um=b.diameter_um, length_um=length)
-        z = np.asarray(fiber.z_um, dtype=np.float64)
-        nodes = np.asarray(fiber.node_indices)
-        z_mid = z[int(nodes[len(nodes) // 2])]
-        offsets = pop.z_offset_frac[b.members] * float(fiber.delta_z_um)
-        z_fibres = (z - z_mid)[None, :] + offsets[:, None]
-        ve = fld.potentials(pop.x_um[b.members], pop.y_um[b.members], z_fibres)
-        s = solver[b.model]
-        for j, pw in enumerate(pws):
-            res = thr_fn(
-                fiber,
-                ve,
-                waveform(pw),
-                dt_us=float(s["dt_us"]),
-                tstop_ms=float(s["tstop_ms"]),
-                rel_tol=float(s["rel_tol"]),
-            )
-            thr = np.asarray(res.threshold_mA, dtype=np.float64)
-            thresholds[b.members, j] = np.where(np.isfinite(thr) & (thr > 0), thr, np.inf)
-            done += 1
-            if progress is not None:
-                progress(done, total)
+    report: dict[str, Any] = {}
+    if how == "direct":
+        members = np.arange(len(pop), dtype=np.int64)
+        thresholds = solver_thresholds(
+            pop, members, pws, waveform, thr_fn, builder, fld, cfg, progress
+        )[0]
+    else:
+        design = _design_population(p, seed, n_design)
+        cuff.check_nerve_fits(design.nerve)
+        thresholds, report = surrogate_thresholds(
+            design, pop, pws, waveform, thr_fn, builder, fld, cfg, progress
+        )
     build_s = time.perf_counter() - t0
     group_index = np.array([pop.groups.index(g) for g in pop.group], dtype=np.int64)
     table = RecruitmentTable(
@@ -477,9 +484,9 @@ def build_recruitment_table(
         group_index=group_index,
         weight=pop.weight,
         key=key,
-        metadata={"inputs": inputs, "build_seconds": build_s, "n_bins": len(bins)},
+        metadata={"inputs": inputs, "build_seconds": build_s, "surrogate": report},
     )
-    log.info("recruitment table %s built in %.1f s (%d batches)", key[:12], build_s, total)
+    log.info("recruitment table %s built in %.1f s", key[:12], build_s)
     if use_cache:
         save_table(table, where)
     return table
