@@ -12,6 +12,21 @@ from openvns.nerve.fibres.parameters import load
 from ._reference import load_json, stems
 
 DUMPS = stems("models")
+# PyFibers model name of a dump -> our build_fiber name (PENA = Pena et al. 2024 small-fibre MRG)
+MODEL_NAMES = {
+    "SUNDT": "C",
+    "MRG_INTERPOLATION": "MRG",
+    "MRG_DISCRETE": "MRG_DISCRETE",
+    "PENA": "PENA",
+}
+# our geometry key -> PyFibers mrg_params key
+MRG_PARAMS = {
+    "delta_z": "delta_z",
+    "flut_length": "paranodal_length_2",
+    "nl": "nl",
+    "node_diam": "node_diam",
+    "axon_diam": "axon_diam",
+}
 
 
 def _relerr(a: np.ndarray, b: np.ndarray) -> float:
@@ -23,7 +38,7 @@ def _relerr(a: np.ndarray, b: np.ndarray) -> float:
 def test_geometry_matches_pyfibers_dump(name: str) -> None:
     dump = load_json("models", f"{name}.json")
     info = dump["fiber"]
-    model = "C" if info["model"] == "SUNDT" else info["model"]
+    model = MODEL_NAMES[info["model"]]
     size = info["size_kwargs"]
     fiber = build_fiber(
         model, info["diameter_um"], n_nodes=size.get("n_nodes"), length_um=size.get("length")
@@ -63,6 +78,19 @@ def test_geometry_matches_pyfibers_dump(name: str) -> None:
             assert fiber.gbar_S_cm2[i, 0] == pytest.approx(mech["nahh"]["gnabar"])
             assert fiber.gbar_S_cm2[i, 1] == pytest.approx(mech["borgkdr"]["gkdrbar"])
         assert (s["kind"] == "passive_node") == (fiber.kind[i] == 0)
+    if "mrg_params" in info:
+        geo = fiber.extra["geometry"]
+        for ours, theirs in MRG_PARAMS.items():
+            assert geo[ours] == pytest.approx(info["mrg_params"][theirs], rel=1e-12), ours
+
+
+def test_small_fibre_dumps_are_present() -> None:
+    # Pena, Pelot & Grill 2024 (doi 10.1371/journal.pcbi.1011833) small-fibre MRG, B-fibre sizes
+    pena = {f"PENA_{d}" for d in (1.5, 2.0, 3.0, 4.0, 5.7)}
+    assert pena <= set(DUMPS)
+    small = build_fiber("SMALL_MRG", diameter_um=3.0, n_nodes=11)
+    assert small.model == "PENA"
+    np.testing.assert_array_equal(small.L_um, build_fiber("PENA", 3.0, n_nodes=11).L_um)
 
 
 def test_model_names_and_public_attributes() -> None:

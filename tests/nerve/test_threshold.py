@@ -76,6 +76,21 @@ def test_thresholds_match_tight_references() -> None:
     assert np.max(np.abs(errors)) <= 0.02
 
 
+SMALL_MRG = load_json("thresholds_small_mrg.json")["cases"]
+assert len(SMALL_MRG) >= 3
+
+
+@pytest.mark.parametrize("case", SMALL_MRG, ids=[c["id"] for c in SMALL_MRG])
+def test_small_fibre_mrg_thresholds_match_pyfibers(case: dict[str, Any]) -> None:
+    # Pena et al. 2024 small-fibre MRG (PyFibers PENA, ours "PENA"), B-fibre diameters; the
+    # reference is the upper end of a bracket 0.1 % wide
+    assert case["model"] == "PENA"
+    ours = _threshold(case, rel_tol=1e-4)
+    width = float(case["find_threshold"]["termination_tolerance"]) / 100.0
+    err = bracket_error(ours, case["threshold_mA"], width)
+    assert abs(err) <= 0.005, (case["id"], ours, case["threshold_mA"])
+
+
 def test_early_exit_never_changes_a_threshold() -> None:
     for case_id in ("iso_mrg10.0_r1.0_pw0.1", "biph_mrg10_r1_pw0.1", "iso_mrg2.0_r0.5_pw0.5"):
         case = _BY_ID[case_id]

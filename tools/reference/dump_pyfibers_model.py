@@ -28,6 +28,8 @@ For every requested (model, diameter) it writes ``<outdir>/<MODEL>_<diameter>.js
 Usage (PyFibers venv)::
 
     python tools/reference/dump_pyfibers_model.py --outdir tests/data/pyfibers/models
+    python tools/reference/dump_pyfibers_model.py --outdir tests/data/pyfibers/models \\
+        --set small_mrg      # Pena 2024 small-fibre MRG (PENA) 1.5/2/3/4/5.7 um
 """
 
 from __future__ import annotations
@@ -50,6 +52,24 @@ DEFAULT_SPECS = [
     ("SUNDT", 0.8, {"length": 10000.0}),
     ("SUNDT", 1.0, {"length": 10000.0}),
 ]
+
+# Pena, Pelot & Grill 2024 small-fibre MRG interpolation (doi 10.1371/journal.pcbi.1011833).
+# PyFibers 0.13.0 registers it as FiberModel.PENA and as the deprecated alias
+# FiberModel.SMALL_MRG_INTERPOLATION.  Only the name "PENA" also sets the node conductances of
+# the paper (gnabar 2.333333, gkbar 0.115556 S/cm2); the alias builds the same geometry with the
+# MRG 2002 node conductances (3.0, 0.08), so the dumps use PENA.
+SMALL_MRG_SPECS = [
+    ("PENA", 1.5, {"n_nodes": 101}),
+    ("PENA", 2.0, {"n_nodes": 101}),
+    ("PENA", 3.0, {"n_nodes": 101}),
+    ("PENA", 4.0, {"n_nodes": 101}),
+    ("PENA", 5.7, {"n_nodes": 101}),
+]
+SPEC_SETS = {
+    "default": DEFAULT_SPECS,
+    "small_mrg": SMALL_MRG_SPECS,
+    "all": DEFAULT_SPECS + SMALL_MRG_SPECS,
+}
 
 # state variables (NEURON STATE blocks) of the mechanisms used by these models
 STATE_VARS = {
@@ -278,12 +298,18 @@ def main(argv=None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--outdir", default="tests/data/pyfibers/models")
+    ap.add_argument(
+        "--set",
+        choices=sorted(SPEC_SETS),
+        default="default",
+        help="which fibres: default (MRG/SUNDT, as before), small_mrg (PENA) or all",
+    )
     args = ap.parse_args(argv)
     os.makedirs(args.outdir, exist_ok=True)
     import multiprocessing as mp
 
     ctx = mp.get_context("fork")
-    for model_name, diameter, size_kw in DEFAULT_SPECS:
+    for model_name, diameter, size_kw in SPEC_SETS[args.set]:
         path = os.path.join(args.outdir, f"{model_name}_{diameter}.json")
         # one fresh process per fibre so NEURON sections never accumulate
         p = ctx.Process(target=_run_child, args=(model_name, diameter, size_kw, path))

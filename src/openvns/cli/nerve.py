@@ -216,7 +216,7 @@ def recruit(
         typer.echo(json.dumps(payload))
         return
     out = Table(title=f"Recruited fraction, lead {lead}, {pw_us:g} µs")
-    out.add_column("group")
+    out.add_column("group", no_wrap=True)
     for c in grid:
         out.add_column(f"{c:g} mA", justify="right")
     for g, f in curves.items():
