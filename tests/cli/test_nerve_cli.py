@@ -116,3 +116,14 @@ def test_recruit_table_json_and_plot(tmp_path: Path) -> None:
     assert code == 0, out
     assert "laryngeal_motor" in out
     assert "0.5 mA" in out
+
+
+def test_threshold_small_fibre_model_matches_pyfibers() -> None:
+    # PyFibers PENA 3.0 µm, 1 mm, 0.25 ms monophasic, σ 0.3: 0.455355 mA (upper end of a 0.1 %
+    # bracket; tests/data/pyfibers/thresholds_small_mrg.json)
+    code, out = invoke(
+        "threshold", "--model", "PENA", "--diameter", "3um", "--distance", "1mm",
+        "--pulse-width", "250us", "--json",
+    )  # fmt: skip
+    assert code == 0, out
+    assert json.loads(out)["threshold_mA"] == pytest.approx(0.455355, rel=5e-3)

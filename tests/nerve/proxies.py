@@ -23,7 +23,7 @@ from openvns.nerve.population import FibrePopulation
 #: Depolarisation (mV of second difference per node) at which the proxy fibre fires.
 K_MV = 12.0
 #: Chronaxie of the proxy fibres, µs.
-CHRONAXIE_US = {"MRG": 150.0, "C": 800.0}
+CHRONAXIE_US = {"MRG": 150.0, "PENA": 150.0, "C": 800.0}
 
 
 def position_proxy_mA(pop: FibrePopulation) -> np.ndarray:
@@ -51,7 +51,7 @@ class ProxyFiber:
 def proxy_build_fiber(
     model: str, *, diameter_um: float, n_nodes: int | None = None, length_um: float | None = None
 ) -> ProxyFiber:
-    dz = 100.0 * diameter_um if model == "MRG" else 50.0
+    dz = 100.0 * diameter_um if model in ("MRG", "PENA") else 50.0
     n = n_nodes if n_nodes is not None else round((length_um or 10000.0) / dz) + 1
     z = np.arange(n) * dz
     return ProxyFiber(model, diameter_um, z, np.arange(n), dz)

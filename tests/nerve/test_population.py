@@ -28,7 +28,7 @@ def test_default_parameters_match_reference() -> None:
     assert sum(g.fraction for g in p.groups.values()) == pytest.approx(1.0, abs=1e-3)
     afferent = sum(g.fraction for g in p.groups.values() if g.afferent)
     assert afferent == pytest.approx(0.724, abs=1e-3)
-    myelinated = sum(g.fraction for g in p.groups.values() if g.model == "MRG")
+    myelinated = sum(g.fraction for g in p.groups.values() if g.model in ("MRG", "PENA"))
     assert myelinated == pytest.approx(1 / 3, abs=1e-3)
     assert p.groups["C_efferent"].fraction == pytest.approx(0.144)
     assert p.groups["laryngeal_motor"].diameter_um.min == 5.0

@@ -30,14 +30,14 @@ def exact_proxy_thresholds(pop: FibrePopulation, pw_us: float) -> np.ndarray:
 
     fld = AnalyticField.cuff(HelicalCuff.from_lead("2mm"))
     out = np.empty(len(pop))
-    for model in ("MRG", "C"):
+    for model in ("MRG", "PENA", "C"):
         idx = np.flatnonzero(pop.model == model)
-        if model == "MRG":
+        if model in ("MRG", "PENA"):
             n, dz = 101, 100.0 * pop.diameter_um[idx]
         else:
             n, dz = 401, np.full(idx.size, 50.0)
         k = np.arange(n) - (n - 1) / 2.0
-        zoff = pop.z_offset_frac[idx] if model == "MRG" else np.zeros(idx.size)
+        zoff = pop.z_offset_frac[idx] if model in ("MRG", "PENA") else np.zeros(idx.size)
         z = (k[None, :] + zoff[:, None]) * dz[:, None]
         ve = fld.potentials(pop.x_um[idx], pop.y_um[idx], z)
         fiber = proxies.proxy_build_fiber(model, diameter_um=1.0, n_nodes=n)
@@ -74,7 +74,7 @@ def test_surrogate_fractions_match_per_fibre_thresholds(tmp_path: Path) -> None:
     ref = {pw: exact_proxy_thresholds(pop, pw) for pw in PWS}
     assert max_fraction_error(table, ref, pop) < 0.01
     report = table.metadata["surrogate"]
-    assert set(report) == {"MRG", "C"}
+    assert set(report) == {"MRG", "PENA", "C"}
     assert report["MRG"]["250"]["loo_rms_log"] < 0.01
 
 

@@ -24,7 +24,7 @@ app = typer.Typer(
 #: Defaults of the single-fibre reference case (shared/reference/nerve.md, PyFibers cases).
 MRG_NODES = 101
 C_LENGTH_UM = 10_000.0
-DEFAULT_TSTOP_MS = {"MRG": 5.0, "C": 20.0}
+DEFAULT_TSTOP_MS = {"MRG": 5.0, "PENA": 5.0, "C": 20.0}
 
 
 def _sigma(text: str) -> tuple[float, float, float]:
@@ -52,7 +52,7 @@ def _waveform(kind: str, pulse_width_us: float) -> PulseShape:
 @app.command("threshold")
 @guarded
 def threshold(
-    model: Annotated[str, typer.Option("--model", help="Fibre model: MRG or C.")] = "MRG",
+    model: Annotated[str, typer.Option("--model", help="MRG, PENA (small MRG) or C.")] = "MRG",
     diameter: Annotated[str, typer.Option("--diameter", help="Fibre diameter, e.g. 5.7um.")] = (
         "5.7um"
     ),
@@ -87,15 +87,15 @@ def threshold(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Threshold of one fibre (MRG: 101 nodes; C: 10 mm) under a point source."""
+    """Threshold of one fibre (MRG, PENA: 101 nodes; C: 10 mm) under a point source."""
     from openvns.nerve.fibres import build_fiber
     from openvns.nerve.field import AnalyticField, Medium
     from openvns.nerve.geometry import PointSource
     from openvns.nerve.threshold import find_thresholds
 
     name = model.upper()
-    if name not in ("MRG", "C"):
-        raise ValidationError("model", model, "MRG or C")
+    if name not in DEFAULT_TSTOP_MS:
+        raise ValidationError("model", model, "MRG, PENA or C")
     diameter_um = quantity(diameter, "um", "diameter_um")
     distance_um = quantity(distance, "um", "distance_um")
     pw_us = quantity(pulse_width, "us", "pulse_width_us")
@@ -112,8 +112,8 @@ def threshold(
         raise ValidationError("z_offset_frac", z_offset_frac, "a finite fraction of ΔZ")
     medium = Medium(_sigma(sigma))
     shape = _waveform(waveform, pw_us)
-    if name == "MRG":
-        fiber = build_fiber("MRG", diameter_um=diameter_um, n_nodes=MRG_NODES)
+    if name in ("MRG", "PENA"):
+        fiber = build_fiber(name, diameter_um=diameter_um, n_nodes=MRG_NODES)
     else:
         length_um = quantity(length, "um", "length_um")
         fiber = build_fiber("C", diameter_um=diameter_um, length_um=length_um)

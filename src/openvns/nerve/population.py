@@ -41,7 +41,7 @@ from openvns.random import RNG_SCHEME, rng_for, seed_sequence
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
-FibreModelName = Literal["MRG", "C"]
+FibreModelName = Literal["MRG", "PENA", "C"]
 
 #: Default number of sampled fibres per functional group.
 DEFAULT_N_PER_GROUP = 256
@@ -185,7 +185,7 @@ class FibrePopulation:
     diameter_um
         Fibre diameter (µm).
     model
-        ``"MRG"`` or ``"C"``.
+        ``"MRG"``, ``"PENA"`` (small-fibre MRG, Peña 2024) or ``"C"``.
     group
         Functional group name; ``groups`` lists them in order.
     afferent

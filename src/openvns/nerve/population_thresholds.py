@@ -58,10 +58,11 @@ def diameter_bins(
 
 def build_bin_fiber(builder: Callable[..., Any], model: str, diameter_um: float,
                     fibre_cfg: dict[str, Any]) -> Any:  # fmt: skip
-    """The fibre of a bin: ``MRG_n_nodes`` nodes, or ``C_length_um`` long (``recruitment.yaml``)."""
-    if model == "MRG":
+    """The fibre of a bin: ``MRG_n_nodes`` nodes for the myelinated models (MRG, PENA), or
+    ``C_length_um`` long (``recruitment.yaml``)."""
+    if model in ("MRG", "PENA"):
         n_nodes = int(data_files.value(fibre_cfg["MRG_n_nodes"]))
-        return builder("MRG", diameter_um=diameter_um, n_nodes=n_nodes)
+        return builder(model, diameter_um=diameter_um, n_nodes=n_nodes)
     length = float(data_files.value(fibre_cfg["C_length_um"]))
     return builder(model, diameter_um=diameter_um, length_um=length)
 
