@@ -1,0 +1,225 @@
+"""The physiology parameter set: a frozen, validated view of ``data/vns_pain_model.yaml``.
+
+Every number of reference §5.1–§5.5 and §5.7 is a field here (one flat namespace, units in the
+names); the data file holds value, status, provisional flag and source of each. Change or sweep
+any of them with :meth:`PhysiologyParameters.with_`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ValidationError as PydanticValidationError
+
+from openvns.errors import ValidationError
+
+DATA_FILE = "vns_pain_model.yaml"
+_STATUSES = frozenset({"V", "D", "R", "A"})
+_PROVISIONAL = frozenset({"R", "A"})
+_SECTIONS = (
+    "drive",
+    "brainstem",
+    "modulation",
+    "plasticity",
+    "pain",
+    "side_effects",
+    "dropout",
+    "variability",
+)
+
+_Pos = Field(gt=0)
+_NonNeg = Field(ge=0)
+_Frac = Field(ge=0, le=1)
+
+
+class Provenance(BaseModel):
+    """Where one value comes from: status letter, provisional flag and source text."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    section: str
+    status: Literal["V", "D", "R", "A"]
+    provisional: bool
+    source: str
+
+
+class PhysiologyParameters(BaseModel):
+    """Population parameters of the VNS → pain model (reference §5); sources in the data file."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: str = "custom"
+    # §5.1 drive
+    w_A_afferent: float = _NonNeg
+    w_Adelta_afferent: float = _NonNeg
+    w_C_afferent: float = _NonNeg
+    f_opt_Hz: float = _Pos
+    frequency_filter_exponent: float = _Pos
+    # §5.2 brainstem
+    D50_N: float = _Pos
+    n_N: float = _Pos
+    NE_amplitude_at_full_drive_pct: float = _NonNeg
+    NE_clearance_tau_s: float = _Pos
+    tau_S_d: float = _Pos
+    S50_fraction_of_standard: float = _Pos
+    standard_on_time_s: float = _Pos
+    standard_off_time_min: float = _NonNeg
+    n_S: float = _Pos
+    tau_5HT_d: float = _Pos
+    # §5.3 modulation
+    a_N: float = _NonNeg
+    a_R: float = _NonNeg
+    I_max: float = _NonNeg
+    X50_I: float = _Pos
+    n_I: float = _Pos
+    F_max_over_I_max: float = _NonNeg
+    X50_F_over_X50_I: float = _Pos
+    n_F: float = _Pos
+    p_pro_nociceptive: float = _Frac
+    F_max_over_I_max_pro_nociceptive: float = _NonNeg
+    E_acute_max: float = Field(ge=0, lt=1)
+    # §5.4 plasticity
+    D50_up: float = _Pos
+    D50_down_over_D50_up: float = Field(gt=1)
+    n_G: float = _Pos
+    descending_limb_input: Literal["drive", "small_fibre"] = "drive"
+    c_down_small_fibre: float = _Pos
+    retraining_time_d: float = _Pos
+    tau_relapse_d: float = _Pos
+    p_responder: float = _Frac
+    alpha_responder: float = _Frac
+    alpha_non_responder: float = _Frac
+    # §5.4 pain and diary
+    P0_NRS: float = Field(ge=0, le=10)
+    P0_sd_NRS: float = _NonNeg
+    P0_min_NRS: float = Field(ge=0, le=10)
+    P0_max_NRS: float = Field(ge=0, le=10)
+    phi: float = Field(ge=0, lt=1)
+    sigma_w_NRS: float = _NonNeg
+    sigma_s_NRS: float = _NonNeg
+    tau_s_d: float = _Pos
+    Pmax_NRS: float = _NonNeg
+    t_half_placebo_d: float = _Pos
+    sham_device_placebo_multiplier: float = _NonNeg
+    circadian_amplitude: float = _Frac
+    # §5.5 side effects
+    r50_voice: float = _Pos
+    n_voice: float = _Pos
+    f50_voice_Hz: float = _Pos
+    w_Y_Adelta: float = _NonNeg
+    w_L_laryngeal: float = _NonNeg
+    r50_Y: float = _Pos
+    n_Y: float = _Pos
+    reference_duty: float = Field(gt=0, le=1)
+    Tmax_voice: float = _Frac
+    Tmax_throat_cough: float = _Frac
+    Tmax_dyspnoea: float = _Frac
+    tau_hab_voice_d: float = _Pos
+    tau_hab_throat_cough_d: float = _Pos
+    tau_hab_dyspnoea_d: float = _Pos
+    beta_voice: float = _NonNeg
+    beta_throat_cough: float = _NonNeg
+    beta_dyspnoea: float = _NonNeg
+    c_aff_HR_pct: float = _NonNeg
+    D50_tachy: float = _Pos
+    n_tachy: float = _Pos
+    c_eff_HR_pct: float = _NonNeg
+    r50_B: float = _Pos
+    n_B: float = _Pos
+    f_ganglion_Hz: float = _Pos
+    # dropout
+    h0_per_d: float = _NonNeg
+    b_AE_per_d: float = _NonNeg
+    b_ineffective_per_d: float = _NonNeg
+    ineffective_after_d: float = _NonNeg
+    improvement_threshold: float = _Frac
+    # §5.7 variability
+    omega_D50_N: float = _NonNeg
+    omega_E_acute_max: float = _NonNeg
+    alpha_beta_a: float = _Pos
+    alpha_beta_b: float = _Pos
+    omega_k_ret: float = _NonNeg
+    omega_tau_relapse: float = _NonNeg
+    omega_sigma_w: float = _NonNeg
+    omega_Pmax: float = _NonNeg
+    omega_tau_hab: float = _NonNeg
+    corr_sigma_w_Pmax: float = Field(ge=-1, le=1)
+
+    @classmethod
+    def from_values(cls, values: dict[str, Any]) -> PhysiologyParameters:
+        """Validate ``values``; errors name the key, the value and what is allowed."""
+        unknown = sorted(set(values) - set(cls.model_fields))
+        if unknown:
+            raise ValidationError(
+                unknown[0], values[unknown[0]], "one of " + ", ".join(cls.model_fields)
+            )
+        try:
+            return cls.model_validate(values)
+        except PydanticValidationError as exc:
+            err = exc.errors()[0]
+            key = ".".join(str(p) for p in err["loc"]) or "parameters"
+            raise ValidationError(key, err.get("input"), err["msg"]) from None
+
+    def with_(self, **changes: Any) -> PhysiologyParameters:
+        """A copy with ``changes`` applied and validated (``params.with_(f_opt_Hz=10.0)``)."""
+        return self.from_values({**self.model_dump(), **changes})
+
+    @property
+    def S50(self) -> float:
+        """LC-sensitisation half point: ``S50_fraction_of_standard × duty(standard schedule)``."""
+        period_s = self.standard_on_time_s + 60.0 * self.standard_off_time_min
+        return self.S50_fraction_of_standard * self.standard_on_time_s / period_s
+
+
+@lru_cache(maxsize=4)
+def _raw(name: str) -> dict[str, Any]:
+    text = resources.files("openvns.physiology").joinpath(f"data/{name}").read_text("utf-8")
+    raw = yaml.safe_load(text)
+    if not isinstance(raw, dict):
+        raise ValueError(f"{name} must be a YAML mapping")
+    return raw
+
+
+def _entries(raw: dict[str, Any], name: str) -> dict[str, tuple[Any, Provenance]]:
+    out: dict[str, tuple[Any, Provenance]] = {}
+    for section in _SECTIONS:
+        for key, entry in (raw.get(section) or {}).items():
+            where = f"{name}: {section}.{key}"
+            if not isinstance(entry, dict) or "value" not in entry:
+                raise ValueError(f"{where} must be a mapping with value, status, source")
+            status = entry.get("status")
+            if status not in _STATUSES:
+                raise ValueError(f"{where}: status {status!r} not one of V, D, R, A")
+            if "source" not in entry:
+                raise ValueError(f"{where}: a value with a status needs a source")
+            provisional = entry.get("provisional")
+            if status in _PROVISIONAL and provisional is not True:
+                raise ValueError(f"{where}: status {status} must be flagged provisional")
+            if key in out:
+                raise ValueError(f"{where}: duplicate parameter name")
+            prov = Provenance(
+                section=section,
+                status=status,
+                provisional=bool(provisional),
+                source=entry["source"],
+            )
+            out[key] = (entry["value"], prov)
+    return out
+
+
+@lru_cache(maxsize=4)
+def load_parameters(name: str = DATA_FILE) -> PhysiologyParameters:
+    """The parameter set shipped as ``openvns/physiology/data/<name>`` (checked, cached)."""
+    raw = _raw(name)
+    values = {k: v for k, (v, _) in _entries(raw, name).items()}
+    values["version"] = str(raw.get("version", "unknown"))
+    return PhysiologyParameters.from_values(values)
+
+
+def provenance(name: str = DATA_FILE) -> dict[str, Provenance]:
+    """Status, provisional flag and source of every parameter in the data file."""
+    return {k: p for k, (_, p) in _entries(_raw(name), name).items()}

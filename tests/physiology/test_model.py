@@ -1,0 +1,125 @@
+"""Sanity tests of reference §5.9 and behaviour of the daily physiology model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from openvns.device.dose import duty_cycle
+from openvns.errors import ValidationError
+from openvns.physiology import GROUPS, DailyInputs, initial_state, load_parameters, simulate, step
+from openvns.physiology.model import draw_noise, plasticity_gain
+from openvns.physiology.parameters import provenance
+
+P = load_parameters()
+
+
+def inputs(n: int, r_aff: float | np.ndarray, *, off_min: float = 5.0, on: bool = True,
+           r_mot: float = 0.0, r_B: float = 0.0, f: float = 25.0) -> DailyInputs:  # fmt: skip
+    r = np.zeros((n, len(GROUPS)))
+    r[:, GROUPS.index("A_afferent")] = r_aff
+    r[:, GROUPS.index("laryngeal_motor")] = r_mot
+    r[:, GROUPS.index("cardiac_B")] = r_B
+    full = lambda v: np.full(n, float(v))  # noqa: E731
+    return DailyInputs(r, full(f), full(250), full(duty_cycle(30, off_min)), full(24),
+                       np.full(n, on), full(1.0))  # fmt: skip
+
+
+def run(days: int, n: int = 1, **kw: object) -> dict[str, np.ndarray]:
+    return simulate(days, lambda d, s: inputs(n, **kw), P, n)  # type: ignore[arg-type]
+
+
+def test_every_parameter_is_sourced() -> None:
+    prov = provenance()
+    assert set(prov) == set(type(P).model_fields) - {"version"}
+    assert all(p.provisional for p in prov.values() if p.status in {"R", "A"})
+
+
+def test_with_validates_and_names_the_key() -> None:
+    assert P.with_(f_opt_Hz=1.0).f_opt_Hz == 1.0
+    with pytest.raises(ValidationError, match="f_opt_Hz"):
+        P.with_(f_opt_Hz=-1.0)
+    with pytest.raises(ValidationError, match=r"no_such_key.*allowed: one of"):
+        P.with_(no_such_key=1.0)
+    with pytest.raises(ValidationError, match="descending_limb_input"):
+        P.with_(descending_limb_input="both")
+
+
+def test_sanity_1_modulation_changes_sign_with_current() -> None:
+    M = [run(30, r_aff=r)["M"][-1, 0] for r in np.linspace(0.02, 1.0, 25)]
+    assert min(M) < 0 < max(M)
+    assert M[0] < 0
+    assert M[-1] > 0
+
+
+def test_sanity_2_plasticity_gain_is_inverted_u() -> None:
+    G = plasticity_gain(np.linspace(0.01, 4.0, 400) * P.D50_up, P)
+    peak = int(np.argmax(G))
+    assert 0 < peak < len(G) - 1
+    assert G[peak] == pytest.approx(1.0, abs=1e-3)
+    assert G[0] < 0.2
+    assert G[-1] < 0.5
+
+
+def test_sanity_3_off_time_threshold_for_serotonin() -> None:
+    R14 = {off: run(14, r_aff=1.0, off_min=off)["R"][-1, 0] for off in (5, 15, 30)}
+    assert R14[5] > 0.85
+    assert R14[15] > 0.6
+    assert R14[30] < 0.3 * R14[5]
+
+
+def test_sanity_4_time_course_under_standard_settings() -> None:
+    out = run(14, r_aff=1.0)
+    assert out["R"][2, 0] < 0.35
+    assert out["R"][13, 0] > 0.85
+    assert out["S"][0, 0] > 0.6 * out["Nbar"][0, 0]
+
+
+def test_sanity_5_heart_rate_and_voice_time_course() -> None:
+    n = 200
+    rng = np.random.default_rng(1)
+    r_B = rng.uniform(0.0, 0.15, n)  # clinical currents recruit few cardiac B fibres
+    out = simulate(5 * 365, lambda d, s: inputs(n, 0.8, r_mot=0.8, r_B=r_B), P, n)
+    assert np.mean(np.abs(out["HR_change_pct"][-1]) < 5.0) >= 0.85
+    voice = out["p_ae"][:, 0, 0]
+    assert voice[90] > 0.45
+    assert voice[5 * 365 - 1] < 0.6 * voice[90]
+
+
+def test_zero_stimulation_leaves_modulation_at_baseline() -> None:
+    out = run(200, r_aff=0.9, on=False)
+    for key in ("S", "R1", "R", "M", "E_acute", "G", "E_slow", "HR_change_pct"):
+        np.testing.assert_array_equal(out[key], 0.0)
+    np.testing.assert_array_equal(out["C"], 1.0)
+    np.testing.assert_array_equal(out["B"], 0.0)
+
+
+def test_vectorised_equals_each_patient_alone() -> None:
+    n, days = 5, 60
+    r = np.linspace(0.1, 1.0, n)
+    state = initial_state(P, n, D50_N=np.linspace(0.2, 0.5, n))
+    noise = draw_noise(days, n, root_seed=7)
+    all_at_once = state
+    alone = [state.select(np.array([i])) for i in range(n)]
+    for d in range(days):
+        inp = inputs(n, r, r_mot=0.5)
+        all_at_once = step(all_at_once, inp, P, noise[d])
+        for i in range(n):
+            one = inputs(1, r[i], r_mot=0.5)
+            nz = type(noise[d])(
+                *(getattr(noise[d], f)[..., [i]] for f in ("eps_eta", "eps_s", "u_ae", "u_dropout"))
+            )
+            alone[i] = step(alone[i], one, P, nz)
+    for i in range(n):
+        for key in ("R", "C", "M", "P_true_NRS", "T", "dropped_out"):
+            np.testing.assert_allclose(
+                getattr(all_at_once, key)[..., i], getattr(alone[i], key)[..., 0]
+            )
+
+
+def test_seeded_simulation_is_reproducible() -> None:
+    fn = lambda d, s: inputs(3, 0.7)  # noqa: E731
+    a = simulate(30, fn, P, 3, root_seed=11)
+    b = simulate(30, fn, P, 3, root_seed=11)
+    np.testing.assert_array_equal(a["NRS"], b["NRS"])
+    assert np.all((a["NRS"] >= 0) & (a["NRS"] <= 10))
