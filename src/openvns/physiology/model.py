@@ -9,56 +9,53 @@ Step (1), settings → recruitment, is the caller's: this module takes plain fra
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields, replace
 
 import numpy as np
 from numpy.typing import NDArray
 
+from openvns.physiology.brainstem import lc_tone, update_daily, update_minutes
+from openvns.physiology.drive import (
+    ADELTA_AFF as _AD,
+)
+from openvns.physiology.drive import (
+    C_AFF as _C,
+)
+from openvns.physiology.drive import (
+    GROUPS,
+    BoolArray,
+    FloatArray,
+    afferent_drive,
+    frequency_filter,
+    hill,
+)
+from openvns.physiology.modulation import day_modulation, net_modulation
 from openvns.physiology.parameters import PhysiologyParameters
+from openvns.physiology.plasticity import plasticity_gain, update_sensitisation
+from openvns.physiology.side_effects import (
+    SIDE_EFFECTS,
+    heart_rate_change_pct,
+    update_side_effects,
+)
 from openvns.random import rng_for
 
-FloatArray = NDArray[np.float64]
-BoolArray = NDArray[np.bool_]
-
-#: Functional groups of the nerve layer, in the column order of ``DailyInputs.recruited_fraction``.
-GROUPS = (
-    "laryngeal_motor",
-    "cardiac_B",
-    "A_afferent",
-    "Adelta_afferent",
-    "C_afferent",
-    "C_efferent",
-)
-_MOT, _B, _A, _AD, _C = 0, 1, 2, 3, 4
-SIDE_EFFECTS = ("voice", "throat_cough", "dyspnoea")
-
-
-def hill(x: FloatArray | float, c: FloatArray | float, n: float) -> FloatArray:
-    """``x^n / (x^n + c^n)`` for ``x ≥ 0`` (0 at ``x = 0``)."""
-    xn = np.power(np.maximum(np.asarray(x, dtype=np.float64), 0.0), n)
-    return np.asarray(xn / (xn + np.power(c, n)), dtype=np.float64)
-
-
-def frequency_filter(frequency_Hz: FloatArray | float, params: PhysiologyParameters) -> FloatArray:
-    """Band-pass ``g(f) = ((f/f_opt) exp(1 − f/f_opt))^k``, ``g(f_opt) = 1`` (§5.1)."""
-    x = np.asarray(frequency_Hz, dtype=np.float64) / params.f_opt_Hz
-    return np.asarray((x * np.exp(1.0 - x)) ** params.frequency_filter_exponent, dtype=np.float64)
-
-
-def plasticity_gain(
-    drive: FloatArray | float, params: PhysiologyParameters, small_fibre: FloatArray | float = 0.0
-) -> FloatArray:
-    """Inverted-U gain ``G`` of §5.4, normalised to a maximum of 1 in ``drive`` mode."""
-    n = params.n_G
-    up = hill(drive, params.D50_up, n)
-    if params.descending_limb_input == "small_fibre":
-        return np.asarray(up * (1.0 - hill(small_fibre, params.c_down_small_fibre, n)))
-    ratio = params.D50_down_over_D50_up
-    grid = np.geomspace(0.05, 20.0 * ratio, 4001)
-    norm = float(np.max(hill(grid, 1.0, n) * (1.0 - hill(grid, ratio, n))))
-    down = hill(drive, params.D50_up * ratio, n)
-    return np.asarray(up * (1.0 - down) / norm, dtype=np.float64)
+__all__ = [
+    "GROUPS",
+    "RECORDED",
+    "SIDE_EFFECTS",
+    "DailyInputs",
+    "DailyNoise",
+    "PhysiologyState",
+    "draw_noise",
+    "frequency_filter",
+    "hill",
+    "initial_state",
+    "net_modulation",
+    "plasticity_gain",
+    "simulate",
+    "step",
+]
 
 
 @dataclass(frozen=True)
@@ -80,6 +77,12 @@ class DailyInputs:
     placebo_multiplier
         Multiplier on the patient's maximum placebo (1 for a pill-like expectation, more for a
         device or sham, 0 for none).
+    minute_on_fraction
+        Optional ``(n_patients, 1440)`` fraction of each minute that stimulates
+        (:func:`openvns.physiology.brainstem.periodic_on_fraction` or
+        :func:`~openvns.physiology.brainstem.train_on_fraction`). When given, the brainstem
+        states are integrated per minute over this schedule (the exact minute-resolution path)
+        and the day's exposure is its mean; ``duty_cycle`` is then not used.
     """
 
     recruited_fraction: FloatArray
@@ -89,6 +92,7 @@ class DailyInputs:
     hours_per_day: FloatArray
     stimulation_on: BoolArray
     placebo_multiplier: FloatArray
+    minute_on_fraction: FloatArray | None = None
 
 
 @dataclass(frozen=True)
@@ -202,14 +206,6 @@ def initial_state(
     )  # fmt: skip
 
 
-def net_modulation(X: FloatArray, F_ratio: FloatArray, params: PhysiologyParameters) -> FloatArray:
-    """``M = I(X) − F(X)`` (§5.3): > 0 analgesic, < 0 pro-nociceptive."""
-    inhibition = params.I_max * hill(X, params.X50_I, params.n_I)
-    x50_f = params.X50_I * params.X50_F_over_X50_I
-    facilitation = F_ratio * params.I_max * hill(X, x50_f, params.n_F)
-    return np.asarray(inhibition - facilitation, dtype=np.float64)
-
-
 def step(
     state: PhysiologyState,
     inputs: DailyInputs,
@@ -223,47 +219,32 @@ def step(
     r = np.asarray(inputs.recruited_fraction, dtype=np.float64)
     on = np.asarray(inputs.stimulation_on, dtype=bool)
     f = np.asarray(inputs.frequency_Hz, dtype=np.float64)
-    exposure = np.where(on, inputs.duty_cycle * inputs.hours_per_day / 24.0, 0.0)
     # (2) drive during ON and daily mean LC output
-    u = p.w_A_afferent * r[:, _A] + p.w_Adelta_afferent * r[:, _AD] + p.w_C_afferent * r[:, _C]
-    D_on = np.where(on, u * frequency_filter(f, p), 0.0)
-    N_on = hill(D_on, state.D50_N, p.n_N)
-    Nbar = exposure * N_on
-    # (3) exact exponential updates, dt = 1 d, input held over the day
-    S = Nbar + (state.S - Nbar) * np.exp(-1.0 / p.tau_S_d)
-    drive_5ht = hill(S, p.S50, p.n_S)
-    a = 1.0 / p.tau_5HT_d
-    e = np.exp(-a)
-    R1 = drive_5ht + (state.R1 - drive_5ht) * e
-    R = drive_5ht + (state.R - drive_5ht) * e + (state.R1 - drive_5ht) * a * e
+    D_on = afferent_drive(r, f, on, p)
+    N_on = lc_tone(D_on, state.D50_N, p)
+    if inputs.minute_on_fraction is None:
+        exposure = np.where(on, inputs.duty_cycle * inputs.hours_per_day / 24.0, 0.0)
+        Nbar = exposure * N_on
+        # (3) exact exponential updates, dt = 1 d, input held over the day
+        S, R1, R = update_daily(state.S, state.R1, state.R, Nbar, p)
+    else:
+        # (2–3) minute resolution: N held per minute of the schedule, exact updates, dt = 1 min
+        frac = np.where(on[:, None], np.asarray(inputs.minute_on_fraction, np.float64), 0.0)
+        exposure = frac.mean(axis=1)
+        Nbar = exposure * N_on
+        S, R1, R, _ = update_minutes(state.S, state.R1, state.R, N_on, frac, p)
     # (4) descending modulation, day average over ON and OFF phases
-    M_on = net_modulation(p.a_N * N_on + p.a_R * R, state.F_max_over_I_max, p)
-    M_off = net_modulation(p.a_R * R, state.F_max_over_I_max, p)
-    M = exposure * M_on + (1.0 - exposure) * M_off
-    E_acute = state.E_acute_max * M
+    M, E_acute = day_modulation(N_on, R, exposure, state.F_max_over_I_max, state.E_acute_max, p)
     # (5) plasticity: dC/dt = −k G R C h/24 + (1 − C)/τ_relapse, exact for constant G, R
-    G = np.where(on, plasticity_gain(D_on, p, r[:, _AD] + r[:, _C]), 0.0)
-    k = state.k_ret_per_d * G * R * np.where(on, inputs.hours_per_day / 24.0, 0.0)
-    b = 1.0 / state.tau_relapse_d
-    C_inf = b / (k + b)
-    C = C_inf + (state.C - C_inf) * np.exp(-(k + b))
-    E_slow = state.alpha * (1.0 - C)
+    G, C, E_slow = update_sensitisation(
+        state.C, D_on, r[:, _AD] + r[:, _C], R, on, inputs.hours_per_day,
+        state.k_ret_per_d, state.tau_relapse_d, state.alpha, p,
+    )  # fmt: skip
     # (6) side effects: drive × daily exposure, IDR tolerance, reported burden, AE draws, HR
-    V = hill(r[:, _MOT], p.r50_voice, p.n_voice) * hill(f, p.f50_voice_Hz, 2.0)
-    Y = hill(p.w_Y_Adelta * r[:, _AD] + p.w_L_laryngeal * r[:, _MOT], p.r50_Y, p.n_Y)
-    scale = np.minimum(1.0, exposure / p.reference_duty)
-    drives = np.stack([V, Y, Y]) * scale
-    t_max = np.array([p.Tmax_voice, p.Tmax_throat_cough, p.Tmax_dyspnoea])[:, None]
-    tau = np.array([p.tau_hab_voice_d, p.tau_hab_throat_cough_d, p.tau_hab_dyspnoea_d])[:, None]
-    target = t_max * drives
-    T = target + (state.T - target) * np.exp(-1.0 / (tau * state.tau_hab_scale))
-    B = drives * (1.0 - T)
-    beta = np.array([p.beta_voice, p.beta_throat_cough, p.beta_dyspnoea])[:, None]
-    p_ae = 1.0 - np.exp(-beta * B)
-    ae_reported = noise.u_ae < p_ae
-    g_gang = 1.0 / (1.0 + (f / p.f_ganglion_Hz) ** 2)
-    HR = p.c_aff_HR_pct * hill(D_on, p.D50_tachy, p.n_tachy)
-    HR = np.where(on, HR - p.c_eff_HR_pct * hill(r[:, _B] * g_gang, p.r50_B, p.n_B), 0.0)
+    T, B, p_ae, ae_reported = update_side_effects(
+        state.T, r, f, exposure, state.tau_hab_scale, noise.u_ae, p
+    )
+    HR = heart_rate_change_pct(D_on, r, f, on, p)
     # (7) placebo, slow fluctuation, AR(1) noise, true pain and diary
     day = state.day + 1.0
     placebo = state.Pmax_NRS * inputs.placebo_multiplier
@@ -312,17 +293,23 @@ def simulate(
     *,
     root_seed: int | None = None,
     state: PhysiologyState | None = None,
+    record: Sequence[str] = RECORDED,
 ) -> dict[str, NDArray[np.generic]]:
     """Run ``days`` daily steps; return each of ``RECORDED`` as an array ``(days, ...)``.
 
     ``inputs_fn(day, state)`` gives the inputs of day ``day`` (0-based) from the state before it.
     Without ``root_seed`` the run is noise-free (no diary noise, AE report or dropout draw).
+    ``record`` narrows what is kept (any state field): recording all of ``RECORDED`` for 10 000
+    patients over a year takes about 0.75 GB and dominates the run time.
     """
     state = initial_state(params, n_patients) if state is None else state
     noise = draw_noise(days, n_patients, root_seed) if root_seed is not None else None
-    out: dict[str, list[NDArray[np.generic]]] = {k: [] for k in RECORDED}
+    out: dict[str, NDArray[np.generic]] = {}
     for d in range(days):
         state = step(state, inputs_fn(d, state), params, None if noise is None else noise[d])
-        for k in RECORDED:
-            out[k].append(getattr(state, k))
-    return {k: np.stack(v) for k, v in out.items()}
+        for k in record:
+            value = getattr(state, k)
+            if d == 0:
+                out[k] = np.empty((days, *value.shape), dtype=value.dtype)
+            out[k][d] = value
+    return out

@@ -1,0 +1,52 @@
+"""Layer 1 of reference §5.1: afferent drive to the NTS from the recruited fibre groups.
+
+Also holds the Hill function ``H(x; c, n)`` that every layer uses.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from openvns.physiology.parameters import PhysiologyParameters
+
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+
+#: Functional groups of the nerve layer, in the column order of ``DailyInputs.recruited_fraction``.
+GROUPS = (
+    "laryngeal_motor",
+    "cardiac_B",
+    "A_afferent",
+    "Adelta_afferent",
+    "C_afferent",
+    "C_efferent",
+)
+MOT, CARDIAC_B, A_AFF, ADELTA_AFF, C_AFF = 0, 1, 2, 3, 4
+
+
+def hill(x: FloatArray | float, c: FloatArray | float, n: float) -> FloatArray:
+    """``x^n / (x^n + c^n)`` for ``x ≥ 0`` (0 at ``x = 0``)."""
+    xn = np.power(np.maximum(np.asarray(x, dtype=np.float64), 0.0), n)
+    return np.asarray(xn / (xn + np.power(c, n)), dtype=np.float64)
+
+
+def frequency_filter(frequency_Hz: FloatArray | float, params: PhysiologyParameters) -> FloatArray:
+    """Band-pass ``g(f) = ((f/f_opt) exp(1 − f/f_opt))^k``, ``g(f_opt) = 1`` (§5.1)."""
+    x = np.asarray(frequency_Hz, dtype=np.float64) / params.f_opt_Hz
+    return np.asarray((x * np.exp(1.0 - x)) ** params.frequency_filter_exponent, dtype=np.float64)
+
+
+def afferent_drive(
+    recruited_fraction: FloatArray,
+    frequency_Hz: FloatArray,
+    stimulation_on: BoolArray,
+    params: PhysiologyParameters,
+) -> FloatArray:
+    """Drive during ON, ``D_on = (w_A r_A + w_D r_Aδ + w_C r_C) g(f)``; 0 on days off."""
+    p, r = params, recruited_fraction
+    u = p.w_A_afferent * r[:, A_AFF] + p.w_Adelta_afferent * r[:, ADELTA_AFF]
+    u = u + p.w_C_afferent * r[:, C_AFF]
+    return np.asarray(
+        np.where(stimulation_on, u * frequency_filter(frequency_Hz, p), 0.0), dtype=np.float64
+    )

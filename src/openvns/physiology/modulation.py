@@ -1,0 +1,32 @@
+"""Layer 3 of reference §5.3: descending modulation, inhibition minus facilitation."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from openvns.physiology.drive import FloatArray, hill
+from openvns.physiology.parameters import PhysiologyParameters
+
+
+def net_modulation(X: FloatArray, F_ratio: FloatArray, params: PhysiologyParameters) -> FloatArray:
+    """``M = I(X) − F(X)`` (§5.3): > 0 analgesic, < 0 pro-nociceptive."""
+    inhibition = params.I_max * hill(X, params.X50_I, params.n_I)
+    x50_f = params.X50_I * params.X50_F_over_X50_I
+    facilitation = F_ratio * params.I_max * hill(X, x50_f, params.n_F)
+    return np.asarray(inhibition - facilitation, dtype=np.float64)
+
+
+def day_modulation(
+    N_on: FloatArray,
+    R: FloatArray,
+    exposure: FloatArray,
+    F_ratio: FloatArray,
+    E_acute_max: FloatArray,
+    params: PhysiologyParameters,
+) -> tuple[FloatArray, FloatArray]:
+    """Day-averaged ``M`` over the ON and OFF phases, and ``E_acute = E_acute_max · M``."""
+    p = params
+    M_on = net_modulation(p.a_N * N_on + p.a_R * R, F_ratio, p)
+    M_off = net_modulation(p.a_R * R, F_ratio, p)
+    M = exposure * M_on + (1.0 - exposure) * M_off
+    return M, E_acute_max * M

@@ -1,0 +1,61 @@
+"""Side effects of reference §5.5: voice, throat/cough, dyspnoea with habituation; heart rate."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from openvns.physiology.drive import (
+    ADELTA_AFF,
+    CARDIAC_B,
+    MOT,
+    BoolArray,
+    FloatArray,
+    hill,
+)
+from openvns.physiology.parameters import PhysiologyParameters
+
+SIDE_EFFECTS = ("voice", "throat_cough", "dyspnoea")
+
+
+def update_side_effects(
+    T: FloatArray,
+    recruited_fraction: FloatArray,
+    frequency_Hz: FloatArray,
+    exposure: FloatArray,
+    tau_hab_scale: FloatArray,
+    u_ae: FloatArray,
+    params: PhysiologyParameters,
+) -> tuple[FloatArray, FloatArray, FloatArray, BoolArray]:
+    """Drives × daily exposure, exact tolerance update, reported burden and AE draws.
+
+    Arrays are ``(3, n)`` in the order of ``SIDE_EFFECTS``. Returns ``T``, ``B``, ``p_ae`` and
+    ``ae_reported`` (``u_ae < p_ae``).
+    """
+    p, r, f = params, recruited_fraction, frequency_Hz
+    V = hill(r[:, MOT], p.r50_voice, p.n_voice) * hill(f, p.f50_voice_Hz, 2.0)
+    Y = hill(p.w_Y_Adelta * r[:, ADELTA_AFF] + p.w_L_laryngeal * r[:, MOT], p.r50_Y, p.n_Y)
+    scale = np.minimum(1.0, exposure / p.reference_duty)
+    drives = np.stack([V, Y, Y]) * scale
+    t_max = np.array([p.Tmax_voice, p.Tmax_throat_cough, p.Tmax_dyspnoea])[:, None]
+    tau = np.array([p.tau_hab_voice_d, p.tau_hab_throat_cough_d, p.tau_hab_dyspnoea_d])[:, None]
+    target = t_max * drives
+    T_new = target + (T - target) * np.exp(-1.0 / (tau * tau_hab_scale))
+    B = drives * (1.0 - T_new)
+    beta = np.array([p.beta_voice, p.beta_throat_cough, p.beta_dyspnoea])[:, None]
+    p_ae = 1.0 - np.exp(-beta * B)
+    return T_new, B, p_ae, u_ae < p_ae
+
+
+def heart_rate_change_pct(
+    D_on: FloatArray,
+    recruited_fraction: FloatArray,
+    frequency_Hz: FloatArray,
+    stimulation_on: BoolArray,
+    params: PhysiologyParameters,
+) -> FloatArray:
+    """Afferent tachycardia minus cardiac-B bradycardia with ganglionic filtering, in %."""
+    p, f = params, frequency_Hz
+    g_gang = 1.0 / (1.0 + (f / p.f_ganglion_Hz) ** 2)
+    HR = p.c_aff_HR_pct * hill(D_on, p.D50_tachy, p.n_tachy)
+    b = hill(recruited_fraction[:, CARDIAC_B] * g_gang, p.r50_B, p.n_B)
+    return np.asarray(np.where(stimulation_on, HR - p.c_eff_HR_pct * b, 0.0), dtype=np.float64)
