@@ -1,0 +1,164 @@
+"""Conditions as parameter sets: a frozen, validated view of ``data/conditions.yaml``.
+
+Each condition (fibromyalgia, neuropathic pain, CRPS) fixes the baseline pain distribution, the
+day-to-day variability and autocorrelation, placebo, flares and the responder mixture; the
+``diary`` section fixes missing entries, PGIC and BPI interference. Every number has a status and
+a source in the data file (reference §3, §5.4, §5.7).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ValidationError as PydanticValidationError
+
+from openvns.errors import ValidationError
+
+DATA_FILE = "conditions.yaml"
+_STATUSES = frozenset({"V", "D", "R", "A"})
+_PROVISIONAL = frozenset({"R", "A"})
+
+_Pos = Field(gt=0)
+_NonNeg = Field(ge=0)
+_Frac = Field(ge=0, le=1)
+_NRS = Field(ge=0, le=10)
+
+
+class Provenance(BaseModel):
+    """Status letter, provisional flag and source of one value."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    status: Literal["V", "D", "R", "A"]
+    provisional: bool
+    source: str
+
+
+class _Validated(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @classmethod
+    def _from(cls, values: dict[str, Any], where: str) -> Any:
+        unknown = sorted(set(values) - set(cls.model_fields))
+        if unknown:
+            raise ValidationError(
+                f"{where}.{unknown[0]}", values[unknown[0]], "one of " + ", ".join(cls.model_fields)
+            )
+        try:
+            return cls.model_validate(values)
+        except PydanticValidationError as exc:
+            err = exc.errors()[0]
+            key = ".".join(str(p) for p in err["loc"]) or where
+            raise ValidationError(f"{where}.{key}", err.get("input"), err["msg"]) from None
+
+    def with_(self, **changes: Any) -> Any:
+        """A validated copy with ``changes`` applied."""
+        return type(self)._from({**self.model_dump(), **changes}, type(self).__name__)
+
+
+class Condition(_Validated):
+    """Population parameters of one condition (reference §3, §5.4, §5.7)."""
+
+    name: str
+    label: str
+    P0_NRS: float = _NRS
+    P0_sd_NRS: float = _NonNeg
+    P0_min_NRS: float = _NRS
+    P0_max_NRS: float = _NRS
+    sigma_w_NRS: float = _NonNeg
+    omega_sigma_w: float = _NonNeg
+    phi: float = Field(ge=0, lt=1)
+    sigma_s_NRS: float = _NonNeg
+    tau_s_d: float = _Pos
+    Pmax_NRS: float = _NonNeg
+    omega_Pmax: float = _NonNeg
+    t_half_placebo_d: float = _Pos
+    corr_sigma_w_Pmax: float = Field(ge=-1, le=1)
+    flare_rate_per_d: float = _Frac
+    flare_size_NRS: float = _NonNeg
+    flare_duration_d: float = _Pos
+    p_pro_nociceptive: float = _Frac
+    p_responder: float = _Frac
+
+
+class DiaryParameters(_Validated):
+    """How patients report: missing entries, flare spread, PGIC cut points, BPI interference."""
+
+    flare_size_omega: float = _NonNeg
+    missing_rate: float = Field(ge=0, lt=1)
+    mnar_odds_per_NRS: float = _Pos
+    pgic_cut_1_pct: float
+    pgic_cut_2_pct: float
+    pgic_cut_3_pct: float
+    pgic_cut_5_pct: float
+    pgic_cut_6_pct: float
+    pgic_cut_7_pct: float
+    bpi_slope: float = _NonNeg
+    bpi_offset_NRS: float
+    bpi_sd: float = _NonNeg
+
+
+@lru_cache(maxsize=4)
+def _raw(name: str) -> dict[str, Any]:
+    text = resources.files("openvns.patients").joinpath(f"data/{name}").read_text("utf-8")
+    raw = yaml.safe_load(text)
+    if not isinstance(raw, dict):
+        raise ValueError(f"{name} must be a YAML mapping")
+    return raw
+
+
+def _entries(block: dict[str, Any], where: str) -> dict[str, tuple[Any, Provenance]]:
+    out: dict[str, tuple[Any, Provenance]] = {}
+    for key, entry in block.items():
+        at = f"{where}.{key}"
+        if not isinstance(entry, dict) or "value" not in entry or "source" not in entry:
+            raise ValueError(f"{at} must be a mapping with value, status, source")
+        status = entry.get("status")
+        if status not in _STATUSES:
+            raise ValueError(f"{at}: status {status!r} not one of V, D, R, A")
+        provisional = entry.get("provisional")
+        if status in _PROVISIONAL and provisional is not True:
+            raise ValueError(f"{at}: status {status} must be flagged provisional")
+        out[key] = (entry["value"], Provenance(status=status, provisional=bool(provisional),
+                                               source=entry["source"]))  # fmt: skip
+    return out
+
+
+def condition_names(name: str = DATA_FILE) -> tuple[str, ...]:
+    """Names of the shipped conditions (``fibromyalgia``, ``neuropathic_pain``, ``crps``)."""
+    return tuple(_raw(name)["conditions"])
+
+
+@lru_cache(maxsize=16)
+def load_condition(condition: str, name: str = DATA_FILE) -> Condition:
+    """The parameter set of ``condition``; errors name the allowed conditions."""
+    conditions = _raw(name)["conditions"]
+    if condition not in conditions:
+        raise ValidationError("condition", condition, "one of " + ", ".join(conditions))
+    values = {k: v for k, (v, _) in _entries(conditions[condition], condition).items()}
+    result: Condition = Condition._from({"name": condition, **values}, condition)
+    return result
+
+
+@lru_cache(maxsize=4)
+def load_diary_parameters(name: str = DATA_FILE) -> DiaryParameters:
+    """The reporting model shared by all conditions (``diary`` section of the data file)."""
+    values = {k: v for k, (v, _) in _entries(_raw(name)["diary"], "diary").items()}
+    result: DiaryParameters = DiaryParameters._from(values, "diary")
+    return result
+
+
+def conditions_version(name: str = DATA_FILE) -> str:
+    """Version string of the conditions data file."""
+    return str(_raw(name).get("version", "unknown"))
+
+
+def provenance(condition: str, name: str = DATA_FILE) -> dict[str, Provenance]:
+    """Status, provisional flag and source of every value of ``condition`` (or ``"diary"``)."""
+    raw = _raw(name)
+    block = raw["diary"] if condition == "diary" else raw["conditions"][condition]
+    return {k: p for k, (_, p) in _entries(block, condition).items()}

@@ -1,0 +1,205 @@
+"""Daily pain diary (NRS 0–10), PGIC (1–7) and BPI interference (0–10), vectorised over patients.
+
+Reported pain on day ``d`` (reference §5.4, with discrete flares added)::
+
+    P_i(d)   = U_i(d) · (P0_i + s_i(d) + F_i(d)) / P0_i − PLA_i(d) + η_i(d)
+    NRS_i(d) = clip(round(P_i(d)), 0, 10), missing with probability m_i(d)
+
+``U`` is the model's underlying (noise- and placebo-free) pain, ``P0`` by default — e.g. the
+physiology model's ``P_true_NRS`` run without noise and with ``placebo_multiplier = 0``, so the
+placebo is not counted twice. ``s`` is the slow disease fluctuation (AR(1), time constant
+``tau_s_d``, started from its stationary distribution, so selecting patients on a high baseline
+picks high ``s`` that then regresses to the mean); ``F`` are flares (Bernoulli onsets at
+``flare_rate_per_d``, log-normal peak, exponential decay over ``flare_duration_d``); ``PLA`` the
+placebo ``Pmax·mult·(1 − 2^(−d/t_half))``; ``η`` AR(1) diary noise (``phi``, ``sigma_w_NRS``).
+
+Missing entries: missing completely at random with ``missing_rate``; the simple MNAR option
+multiplies the odds of a missing entry by ``mnar_odds_per_NRS`` per NRS point that the day's pain
+lies above the patient's baseline ``P0`` (patients skip bad days). 1 (the default) is pure MCAR.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.special import ndtri  # type: ignore[import-untyped]
+
+from openvns.patients.cohort import Cohort
+from openvns.patients.conditions import DiaryParameters, load_diary_parameters
+from openvns.random import rng_for
+
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+
+_N_DRAWS = 5  # eps_eta, eps_s, u_flare, z_flare_size, u_missing
+
+
+@dataclass(frozen=True)
+class Diary:
+    """A simulated diary, arrays ``(days, n_patients)``.
+
+    Attributes
+    ----------
+    nrs
+        Reported NRS, integers 0–10 (also filled on missing days; see ``observed``).
+    observed
+        Whether the entry was made.
+    P_true_NRS
+        Pain before rounding and clipping.
+    flare_NRS
+        Flare contribution.
+    """
+
+    nrs: NDArray[np.int8]
+    observed: BoolArray
+    P_true_NRS: FloatArray
+    flare_NRS: FloatArray
+
+    def nrs_or_nan(self) -> FloatArray:
+        """NRS as floats with NaN where the entry is missing."""
+        return np.where(self.observed, self.nrs.astype(np.float64), np.nan)
+
+    def mean_NRS(self, days: slice) -> FloatArray:
+        """Per-patient mean of the observed entries over ``days`` (NaN when none observed)."""
+        block = self.nrs_or_nan()[days]
+        count = np.sum(~np.isnan(block), axis=0)
+        total = np.nansum(block, axis=0)
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
+def _draws(cohort: Cohort, days: int, root_seed: int) -> tuple[FloatArray, FloatArray]:
+    """Per-patient streams ``rng_for(root_seed, "diary", condition, index)``."""
+    n = cohort.n
+    block = np.empty((days, _N_DRAWS, n))
+    start = np.empty((2, n))
+    for col, i in enumerate(cohort.indices):
+        rng = rng_for(root_seed, "diary", cohort.condition.name, int(i))
+        start[:, col] = rng.standard_normal(2)
+        block[:, :, col] = rng.random((days, _N_DRAWS))
+    # uniforms -> normals for the Gaussian columns (one draw call keeps the stream layout simple)
+    for j in (0, 1, 3):
+        block[:, j] = ndtri(np.clip(block[:, j], 1e-300, 1.0 - 1e-16))
+    return block, start
+
+
+def simulate_diary(
+    cohort: Cohort,
+    days: int,
+    root_seed: int,
+    *,
+    underlying_pain_NRS: FloatArray | None = None,
+    placebo_multiplier: float | FloatArray = 1.0,
+    missing_rate: float | None = None,
+    mnar_odds_per_NRS: float | None = None,
+    diary_params: DiaryParameters | None = None,
+) -> Diary:
+    """Simulate ``days`` daily diary entries for every patient of ``cohort``.
+
+    Parameters
+    ----------
+    cohort
+        The patients (traits ``P0_NRS``, ``sigma_w_NRS``, ``Pmax_NRS`` are used).
+    days
+        Number of days (day 1 is the first diary day).
+    root_seed
+        Root seed; patient ``i`` uses ``rng_for(root_seed, "diary", condition, i)``.
+    underlying_pain_NRS
+        ``(days, n)`` noise- and placebo-free pain from the model; default: baseline ``P0``.
+    placebo_multiplier
+        Scalar, ``(n,)`` or ``(days, n)`` multiplier on ``Pmax`` (0: no expectation; sham device
+        ≈ 1.75, see the physiology parameter ``sham_device_placebo_multiplier``).
+    missing_rate, mnar_odds_per_NRS
+        Override the data file's missing-entry model (see the module docstring).
+    diary_params
+        Reporting parameters (default: shipped ``diary`` section).
+    """
+    dp = load_diary_parameters() if diary_params is None else diary_params
+    rate = dp.missing_rate if missing_rate is None else missing_rate
+    odds_per = dp.mnar_odds_per_NRS if mnar_odds_per_NRS is None else mnar_odds_per_NRS
+    if not 0.0 <= rate < 1.0:
+        raise ValueError(f"missing_rate {rate} must be in [0, 1)")
+    if odds_per <= 0:
+        raise ValueError(f"mnar_odds_per_NRS {odds_per} must be positive")
+    c = cohort.condition
+    n = cohort.n
+    P0 = cohort.traits["P0_NRS"]
+    sigma_w = cohort.traits["sigma_w_NRS"]
+    U = np.broadcast_to(P0 if underlying_pain_NRS is None else underlying_pain_NRS, (days, n))
+    block, start = _draws(cohort, days, root_seed)
+
+    rho_s = np.exp(-1.0 / c.tau_s_d)
+    decay = np.exp(-1.0 / c.flare_duration_d)
+    s = c.sigma_s_NRS * start[0]
+    eta = sigma_w * start[1]
+    flare = np.zeros(n)
+    P = np.empty((days, n))
+    F = np.empty((days, n))
+    for d in range(days):
+        s = rho_s * s + c.sigma_s_NRS * np.sqrt(1.0 - rho_s**2) * block[d, 1]
+        eta = c.phi * eta + sigma_w * np.sqrt(1.0 - c.phi**2) * block[d, 0]
+        onset = block[d, 2] < c.flare_rate_per_d
+        size = c.flare_size_NRS * np.exp(dp.flare_size_omega * block[d, 3])
+        flare = decay * flare + np.where(onset, size, 0.0)
+        P[d] = U[d] * (P0 + s + flare) / np.maximum(P0, 1e-9) + eta
+        F[d] = flare
+    day = np.arange(1, days + 1, dtype=np.float64)[:, None]
+    mult = np.broadcast_to(np.asarray(placebo_multiplier, dtype=np.float64), (days, n))
+    placebo = (
+        cohort.traits["Pmax_NRS"] * mult * (1.0 - np.exp(-np.log(2.0) * day / c.t_half_placebo_d))
+    )
+    P = P - placebo
+    nrs = np.clip(np.round(P), 0, 10).astype(np.int8)
+    if rate > 0:
+        excess = np.maximum(P - P0, 0.0)
+        odds = rate / (1.0 - rate) * odds_per**excess
+        p_missing = odds / (1.0 + odds)
+    else:
+        p_missing = np.zeros((days, n))
+    observed = block[:, 4] >= p_missing
+    return Diary(nrs=nrs, observed=observed, P_true_NRS=P, flare_NRS=F)
+
+
+def pgic(
+    baseline_NRS: FloatArray, followup_NRS: FloatArray, diary_params: DiaryParameters | None = None
+) -> FloatArray:
+    """Patient global impression of change, 1 (very much improved) … 7 (very much worse).
+
+    Mapped from the percentage change of mean pain through the cut points of the data file
+    (≈ −30 % ↔ "much improved", Farrar 2001; the others are declared assumptions). NaN where
+    either mean is NaN or the baseline is 0.
+    """
+    dp = load_diary_parameters() if diary_params is None else diary_params
+    base = np.asarray(baseline_NRS, dtype=np.float64)
+    follow = np.asarray(followup_NRS, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pct = np.where(base > 0, 100.0 * (follow - base) / base, np.nan)
+    cuts = [dp.pgic_cut_1_pct, dp.pgic_cut_2_pct, dp.pgic_cut_3_pct]
+    upper = [dp.pgic_cut_5_pct, dp.pgic_cut_6_pct, dp.pgic_cut_7_pct]
+    # ≤ cut_1 -> 1, ≤ cut_2 -> 2, ≤ cut_3 -> 3, < cut_5 -> 4, < cut_6 -> 5, < cut_7 -> 6, else 7
+    score = 1.0 + np.sum(pct[..., None] > np.asarray(cuts), axis=-1)
+    score = score + np.sum(pct[..., None] >= np.asarray(upper), axis=-1)
+    return np.where(np.isnan(pct), np.nan, score)
+
+
+def bpi_interference(
+    mean_pain_NRS: FloatArray,
+    cohort: Cohort,
+    root_seed: int,
+    diary_params: DiaryParameters | None = None,
+) -> FloatArray:
+    """BPI interference (0–10, integers) from mean pain: a declared linear assumption.
+
+    ``clip(round(slope · (pain − offset) + sd · z_i), 0, 10)`` with a per-patient ``z_i`` from
+    ``rng_for(root_seed, "bpi", condition, index)`` (the patient's fixed tendency to report more
+    or less interference than pain). NaN where the mean pain is NaN.
+    """
+    dp = load_diary_parameters() if diary_params is None else diary_params
+    pain = np.asarray(mean_pain_NRS, dtype=np.float64)
+    z = np.array(
+        [rng_for(root_seed, "bpi", cohort.condition.name, int(i)).standard_normal()
+         for i in cohort.indices]
+    )  # fmt: skip
+    raw = dp.bpi_slope * (pain - dp.bpi_offset_NRS) + dp.bpi_sd * z
+    return np.where(np.isnan(pain), np.nan, np.clip(np.round(raw), 0.0, 10.0))
