@@ -1,0 +1,306 @@
+"""Trial design as data: arms, baseline, inclusion on baseline pain, randomisation, phases.
+
+Everything round-trips through TOML-friendly dicts (:meth:`TrialDesign.to_dict`,
+:meth:`TrialDesign.from_dict`); protocols appear there in their text form. Errors name the key
+(``arms[1].kind``) and the allowed values.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import ValidationError as PydanticValidationError
+
+from openvns.device import safety
+from openvns.errors import ValidationError
+from openvns.trials.protocol import Protocol, unwrap
+
+ArmKind = Literal["active", "sham", "low_dose"]
+ARM_KINDS: tuple[str, ...] = ("active", "sham", "low_dose")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Arm(_Frozen):
+    """One arm: a name, its kind, its protocol and its allocation weight."""
+
+    name: str
+    kind: ArmKind
+    protocol: Protocol
+    ratio: int = 1
+
+    @model_validator(mode="after")
+    def _valid(self) -> Arm:
+        if not self.name.strip():
+            raise ValidationError("name", self.name, "a non-empty arm name")
+        if self.ratio < 1:
+            raise ValidationError("ratio", self.ratio, "a whole number ≥ 1")
+        top = self.protocol.max_current_mA
+        if self.kind == "sham" and top != 0:
+            raise ValidationError("protocol", str(self.protocol), "a sham protocol at 0.0 mA")
+        if self.kind != "sham" and top <= 0:
+            raise ValidationError(
+                "protocol", str(self.protocol), f"a {self.kind} protocol above 0 mA"
+            )
+        return self
+
+
+class InclusionCriteria(_Frozen):
+    """Inclusion on the baseline pain diary (NRS 0–10).
+
+    Attributes
+    ----------
+    min_mean_pain, max_mean_pain
+        Mean baseline NRS must lie in ``[min, max]``.
+    min_diary_fraction
+        Fraction of baseline days with an entry (missing entries are NaN).
+    """
+
+    min_mean_pain: float = 4.0
+    max_mean_pain: float = 10.0
+    min_diary_fraction: float = 0.5
+
+    @model_validator(mode="after")
+    def _valid(self) -> InclusionCriteria:
+        for key in ("min_mean_pain", "max_mean_pain"):
+            v = getattr(self, key)
+            if not math.isfinite(v) or not 0 <= v <= 10:
+                raise ValidationError(key, v, "an NRS value in 0–10")
+        if self.max_mean_pain < self.min_mean_pain:
+            raise ValidationError(
+                "max_mean_pain", self.max_mean_pain, f"≥ min_mean_pain ({self.min_mean_pain})"
+            )
+        if not 0 <= self.min_diary_fraction <= 1:
+            raise ValidationError(
+                "min_diary_fraction", self.min_diary_fraction, "a fraction in 0–1"
+            )
+        return self
+
+    def eligible(self, baseline_pain: npt.ArrayLike) -> npt.NDArray[np.bool_]:
+        """Which patients qualify, from baseline NRS ``(n_patients, n_days)``; NaN is missing."""
+        pain = np.asarray(baseline_pain, dtype=float)
+        if pain.ndim != 2:
+            raise ValidationError("baseline_pain", pain.shape, "an array of shape (patients, days)")
+        present = ~np.isnan(pain)
+        n_present = present.sum(axis=1)
+        frac = n_present / pain.shape[1] if pain.shape[1] else np.zeros(pain.shape[0])
+        mean = np.where(present, pain, 0.0).sum(axis=1) / np.maximum(n_present, 1)
+        ok: npt.NDArray[np.bool_] = (
+            (n_present > 0)
+            & (frac >= self.min_diary_fraction)
+            & (mean >= self.min_mean_pain)
+            & (mean <= self.max_mean_pain)
+        )
+        return ok
+
+
+_DEFAULT_ACTIVE = (
+    "titrate from 0.25 mA by 0.25 mA every 14 days to tolerance, max 2.0 mA; "
+    "20 Hz; 250 us; 30 s on / 5 min off"
+)
+_DEFAULT_SHAM = "0.0 mA; 20 Hz; 250 us; 30 s on / 5 min off"
+
+
+class TrialDesign(_Frozen):
+    """A parallel-arm trial.
+
+    Attributes
+    ----------
+    generator, lead
+        Catalogue generator (id) and lead (``None``: its default) every protocol is checked
+        against.
+    arms
+        At least two arms with unique names; allocation follows their ``ratio``.
+    baseline_days, blinded_days, open_label_days
+        Phase lengths. In the open-label extension every patient moves to ``open_label_arm``.
+    inclusion
+        Criteria on the baseline diary.
+    """
+
+    generator: str = "1000"
+    lead: str | None = None
+    arms: tuple[Arm, ...]
+    baseline_days: int = 28
+    blinded_days: int = 84
+    open_label_days: int = 281
+    open_label_arm: str | None = None
+    inclusion: InclusionCriteria = InclusionCriteria()
+
+    @model_validator(mode="after")
+    def _valid(self) -> TrialDesign:
+        for key in ("baseline_days", "blinded_days", "open_label_days"):
+            if getattr(self, key) < 0:
+                raise ValidationError(key, getattr(self, key), "a whole number of days ≥ 0")
+        if self.blinded_days < 1:
+            raise ValidationError("blinded_days", self.blinded_days, "a whole number of days ≥ 1")
+        if len(self.arms) < 2:
+            raise ValidationError("arms", len(self.arms), "at least two arms")
+        names = [a.name for a in self.arms]
+        if len(set(names)) != len(names):
+            raise ValidationError("arms", names, "unique arm names")
+        actives = [a.protocol.max_current_mA for a in self.arms if a.kind == "active"]
+        for i, arm in enumerate(self.arms):
+            if arm.kind == "low_dose" and actives and arm.protocol.max_current_mA >= min(actives):
+                raise ValidationError(
+                    f"arms[{i}].protocol",
+                    str(arm.protocol),
+                    f"a maximum below the active arms' ({min(actives)} mA)",
+                )
+            for key in ("baseline_days", "blinded_days", "open_label_days"):
+                v = getattr(arm.protocol, key)
+                if v not in (0, getattr(self, key)):
+                    raise ValidationError(
+                        f"arms[{i}].protocol",
+                        str(arm.protocol),
+                        f"{key} unset or {getattr(self, key)} (the design's)",
+                    )
+            report = arm.protocol.check(self.generator, self.lead)
+            if not report.ok:
+                raise safety.UnsafeSettingsError(report)
+        if self.open_label_arm is not None and self.open_label_arm not in names:
+            raise ValidationError(
+                "open_label_arm", self.open_label_arm, "one of " + ", ".join(names)
+            )
+        if self.open_label_days and self.open_label_arm is None:
+            raise ValidationError(
+                "open_label_arm", None, "an arm name when open_label_days > 0: " + ", ".join(names)
+            )
+        return self
+
+    @classmethod
+    def default(cls) -> TrialDesign:
+        """Implanted VNS to tolerance vs sham, 1:1, 12 weeks blinded, open label to 12 months."""
+        return cls(
+            arms=(
+                Arm(name="active", kind="active", protocol=Protocol.parse(_DEFAULT_ACTIVE)),
+                Arm(name="sham", kind="sham", protocol=Protocol.parse(_DEFAULT_SHAM)),
+            ),
+            open_label_arm="active",
+        )
+
+    @property
+    def ratio(self) -> tuple[int, ...]:
+        return tuple(a.ratio for a in self.arms)
+
+    def arm(self, name: str) -> Arm:
+        for a in self.arms:
+            if a.name == name:
+                return a
+        raise ValidationError("arm", name, "one of " + ", ".join(a.name for a in self.arms))
+
+    def protocol_for(self, arm: str) -> Protocol:
+        """The arm's protocol with the design's phase lengths."""
+        return self.arm(arm).protocol.model_copy(
+            update={
+                k: getattr(self, k) for k in ("baseline_days", "blinded_days", "open_label_days")
+            }
+        )
+
+    def allocate(self, n_patients: int, rng: np.random.Generator) -> npt.NDArray[np.intp]:
+        """Arm index per patient by permuted blocks of size ``sum(ratio)``."""
+        if isinstance(n_patients, bool) or not isinstance(n_patients, int) or n_patients < 0:
+            raise ValidationError("n_patients", n_patients, "a whole number ≥ 0")
+        block = np.repeat(np.arange(len(self.arms)), self.ratio)
+        n_blocks = -(-n_patients // block.size)
+        blocks = np.tile(block, (n_blocks, 1))
+        shuffled = rng.permuted(blocks, axis=1).ravel()[:n_patients]
+        return shuffled.astype(np.intp)
+
+    # -- TOML-friendly dicts ----------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "generator": self.generator,
+            "baseline_days": self.baseline_days,
+            "blinded_days": self.blinded_days,
+            "open_label_days": self.open_label_days,
+            "inclusion": self.inclusion.model_dump(),
+            "arms": [
+                {"name": a.name, "kind": a.kind, "protocol": str(a.protocol), "ratio": a.ratio}
+                for a in self.arms
+            ],
+        }
+        if self.lead is not None:
+            out["lead"] = self.lead
+        if self.open_label_arm is not None:
+            out["open_label_arm"] = self.open_label_arm
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrialDesign:
+        """Build from a dict (a parsed TOML table); errors name the key and the allowed values."""
+        if not isinstance(data, dict):
+            raise ValidationError("trial", type(data).__name__, "a table of trial settings")
+        allowed_keys = set(cls.model_fields)
+        for key in data:
+            if key not in allowed_keys:
+                raise ValidationError(
+                    key, data[key], "a key among " + ", ".join(sorted(allowed_keys))
+                )
+        raw_arms = data.get("arms")
+        if not isinstance(raw_arms, list):
+            raise ValidationError(
+                "arms", raw_arms, "a list of tables with name, kind, protocol, ratio"
+            )
+        arms = [_arm_from_dict(i, a) for i, a in enumerate(raw_arms)]
+        fields = {k: v for k, v in data.items() if k not in ("arms", "inclusion")}
+        inclusion = data.get("inclusion", {})
+        if not isinstance(inclusion, dict):
+            raise ValidationError(
+                "inclusion", inclusion, "a table with " + ", ".join(InclusionCriteria.model_fields)
+            )
+        for key in inclusion:
+            if key not in InclusionCriteria.model_fields:
+                raise ValidationError(
+                    f"inclusion.{key}",
+                    inclusion[key],
+                    "one of " + ", ".join(InclusionCriteria.model_fields),
+                )
+        try:
+            crit = InclusionCriteria.model_validate(inclusion)
+        except PydanticValidationError as exc:
+            raise unwrap(exc, "inclusion.") from None
+        try:
+            return cls.model_validate({**fields, "arms": arms, "inclusion": crit})
+        except PydanticValidationError as exc:
+            raise unwrap(exc, "") from None
+
+
+_ARM_KEYS = ("name", "kind", "protocol", "ratio")
+
+
+def _arm_from_dict(i: int, data: Any) -> Arm:
+    where = f"arms[{i}]"
+    if not isinstance(data, dict):
+        raise ValidationError(where, data, "a table with " + ", ".join(_ARM_KEYS))
+    for key in data:
+        if key not in _ARM_KEYS:
+            raise ValidationError(f"{where}.{key}", data[key], "one of " + ", ".join(_ARM_KEYS))
+    kind = data.get("kind")
+    if kind not in ARM_KINDS:
+        raise ValidationError(f"{where}.kind", kind, "one of " + ", ".join(ARM_KINDS))
+    text = data.get("protocol")
+    if not isinstance(text, str):
+        raise ValidationError(
+            f"{where}.protocol", text, "a protocol text such as " + repr(_DEFAULT_ACTIVE)
+        )
+    try:
+        protocol = Protocol.parse(text)
+    except ValidationError as exc:
+        raise ValidationError(f"{where}.protocol", text, f"{exc.field}: {exc.allowed}") from None
+    try:
+        return Arm(
+            name=data.get("name", ""), kind=kind, protocol=protocol, ratio=data.get("ratio", 1)
+        )
+    except ValidationError as exc:
+        raise ValidationError(f"{where}.{exc.field}", exc.value, exc.allowed) from None
+    except PydanticValidationError as exc:
+        raise unwrap(exc, f"{where}.") from None
+
+
+__all__ = ["ARM_KINDS", "Arm", "ArmKind", "InclusionCriteria", "TrialDesign"]
