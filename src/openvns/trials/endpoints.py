@@ -1,0 +1,501 @@
+"""Trial endpoints from daily diaries, vectorised over patients.
+
+Inputs are ``(patients, days)`` arrays (the orientation of :class:`~openvns.trials.TrialDesign`;
+a :class:`~openvns.patients.diary.Diary` is ``(days, patients)``, pass ``diary.nrs.T`` and
+``diary.observed.T``). Day windows are Python slices over the day axis (0-based, half-open).
+
+Missing-data rule: a patient's mean over a window is the mean of the observed days in it and
+is **missing (NaN) when fewer than** ``max(1, ceil(min_observed_fraction · window length))``
+days are observed (default fraction 0.5, the inclusion rule of the design). A patient missing
+either the baseline or the endpoint mean, or with a baseline mean of 0, has no change from
+baseline.
+
+Responders follow IMMPACT (Dworkin 2008): a reduction of mean pain of at least 30 %
+(moderate) or 50 % (substantial) from baseline. By default patients without an endpoint value
+count as non-responders (``missing="non_responder"``, the usual conservative rule);
+``missing="exclude"`` analyses completers only.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from openvns.trials.statistics import (
+    Comparison,
+    Interval,
+    KaplanMeier,
+    LogRank,
+    kaplan_meier,
+    logrank_test,
+    mean_ci,
+    newcombe_difference,
+    welch_difference,
+    wilson_ci,
+)
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+MissingRule = Literal["non_responder", "exclude"]
+
+DAYS_PER_WEEK = 7
+
+__all__ = [
+    "DAYS_PER_WEEK",
+    "ArmComparison",
+    "ArmSummary",
+    "ChangeFromBaseline",
+    "PGICDistribution",
+    "Responders",
+    "TimeToResponse",
+    "WeeklyFraction",
+    "change_from_baseline",
+    "compare_arms",
+    "dropout_by_week",
+    "pgic_distribution",
+    "responders",
+    "side_effect_prevalence_by_week",
+    "summarise_arm",
+    "time_to_response",
+    "window_mean_NRS",
+]
+
+
+def _as_2d(nrs: npt.ArrayLike, observed: npt.ArrayLike | None) -> tuple[FloatArray, BoolArray]:
+    x = np.asarray(nrs, dtype=np.float64)
+    if x.ndim != 2:
+        raise ValueError(f"expected a (patients, days) array, got shape {x.shape}")
+    obs = ~np.isnan(x) if observed is None else np.asarray(observed, dtype=np.bool_)
+    if obs.shape != x.shape:
+        raise ValueError(f"observed mask shape {obs.shape} differs from NRS shape {x.shape}")
+    return x, obs & ~np.isnan(x)
+
+
+def window_mean_NRS(
+    nrs: npt.ArrayLike,
+    observed: npt.ArrayLike | None,
+    days: slice,
+    *,
+    min_observed_fraction: float = 0.5,
+) -> FloatArray:
+    """Per-patient mean NRS over the observed days of a window.
+
+    Parameters
+    ----------
+    nrs
+        ``(patients, days)`` NRS (NaN counts as unobserved).
+    observed
+        ``(patients, days)`` mask of entries made; ``None``: non-NaN entries.
+    days
+        Window over the day axis.
+    min_observed_fraction
+        Minimum share of the window's days that must be observed (at least one day).
+
+    Returns
+    -------
+    FloatArray
+        ``(patients,)`` means, NaN for patients with too few observed days.
+    """
+    if not 0.0 <= min_observed_fraction <= 1.0:
+        raise ValueError(f"min_observed_fraction {min_observed_fraction} must be in 0–1")
+    x, obs = _as_2d(nrs, observed)
+    block_x, block_o = x[:, days], obs[:, days]
+    length = block_x.shape[1]
+    if length == 0:
+        raise ValueError(f"window {days} selects no days")
+    need = max(1, math.ceil(min_observed_fraction * length - 1e-12))
+    count = block_o.sum(axis=1)
+    total = np.where(block_o, block_x, 0.0).sum(axis=1)
+    return np.where(count >= need, total / np.maximum(count, 1), np.nan)
+
+
+@dataclass(frozen=True)
+class ChangeFromBaseline:
+    """Per-patient change from baseline, ``(patients,)`` arrays, NaN where missing.
+
+    Attributes
+    ----------
+    baseline_NRS, endpoint_NRS
+        Window means.
+    change_NRS
+        ``endpoint − baseline`` (negative is improvement).
+    change_pct
+        ``100 · change / baseline``; NaN where the baseline is 0.
+    """
+
+    baseline_NRS: FloatArray
+    endpoint_NRS: FloatArray
+    change_NRS: FloatArray
+    change_pct: FloatArray
+
+
+def change_from_baseline(
+    nrs: npt.ArrayLike,
+    observed: npt.ArrayLike | None,
+    baseline_days: slice,
+    endpoint_days: slice,
+    *,
+    min_observed_fraction: float = 0.5,
+) -> ChangeFromBaseline:
+    """Change of mean NRS from the baseline window to the endpoint window, per patient.
+
+    See the module docstring for the missing-data rule.
+    """
+    base = window_mean_NRS(
+        nrs, observed, baseline_days, min_observed_fraction=min_observed_fraction
+    )
+    end = window_mean_NRS(nrs, observed, endpoint_days, min_observed_fraction=min_observed_fraction)
+    change = end - base
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pct = np.where(base > 0, 100.0 * change / base, np.nan)
+    return ChangeFromBaseline(base, end, change, pct)
+
+
+@dataclass(frozen=True)
+class Responders:
+    """Responder classification.
+
+    Attributes
+    ----------
+    responder
+        ``(patients,)`` True for responders.
+    analysed
+        ``(patients,)`` True for patients in the denominator.
+    threshold_pct
+        Required reduction from baseline, percent.
+    """
+
+    responder: BoolArray
+    analysed: BoolArray
+    threshold_pct: float
+
+    @property
+    def count(self) -> int:
+        """Number of responders among the analysed patients."""
+        return int(np.sum(self.responder & self.analysed))
+
+    @property
+    def n(self) -> int:
+        """Number of analysed patients."""
+        return int(np.sum(self.analysed))
+
+    def proportion(self, *, confidence: float = 0.95) -> Interval:
+        """Responder proportion with a Wilson interval."""
+        return wilson_ci(self.count, self.n, confidence=confidence)
+
+
+def responders(
+    change_pct: npt.ArrayLike,
+    threshold_pct: float = 30.0,
+    *,
+    missing: MissingRule = "non_responder",
+) -> Responders:
+    """IMMPACT responders: pain reduced by at least ``threshold_pct`` percent from baseline.
+
+    Parameters
+    ----------
+    change_pct
+        Per-patient percentage change (negative is improvement), NaN where missing.
+    threshold_pct
+        30 (moderate) or 50 (substantial) in IMMPACT; any positive value is allowed.
+    missing
+        ``"non_responder"``: missing patients stay in the denominator as non-responders;
+        ``"exclude"``: completers only.
+    """
+    if threshold_pct <= 0:
+        raise ValueError(f"threshold_pct {threshold_pct} must be positive")
+    pct = np.asarray(change_pct, dtype=np.float64)
+    present = ~np.isnan(pct)
+    resp = present & (np.where(present, pct, 0.0) <= -threshold_pct + 1e-9)
+    if missing == "non_responder":
+        analysed = np.ones_like(present)
+    elif missing == "exclude":
+        analysed = present
+    else:
+        raise ValueError(f"missing {missing!r} must be 'non_responder' or 'exclude'")
+    return Responders(resp, analysed, float(threshold_pct))
+
+
+@dataclass(frozen=True)
+class PGICDistribution:
+    """Distribution of PGIC scores 1 (very much improved) … 7 (very much worse).
+
+    Attributes
+    ----------
+    counts
+        ``(7,)`` patients per score.
+    proportion
+        ``(7,)`` share per score with Wilson intervals (denominator: patients with a score).
+    much_improved
+        Share scoring 1 or 2 ("much" or "very much improved"), Wilson interval.
+    """
+
+    counts: npt.NDArray[np.int64]
+    proportion: Interval
+    much_improved: Interval
+
+
+def pgic_distribution(scores: npt.ArrayLike, *, confidence: float = 0.95) -> PGICDistribution:
+    """Tabulate PGIC scores (NaN = missing, excluded from the denominator)."""
+    s = np.asarray(scores, dtype=np.float64).ravel()
+    s = s[~np.isnan(s)]
+    if np.any((s < 1) | (s > 7) | (s != np.round(s))):
+        raise ValueError("PGIC scores must be integers 1–7")
+    counts = np.bincount(s.astype(np.int64) - 1, minlength=7).astype(np.int64)
+    n = int(counts.sum())
+    return PGICDistribution(
+        counts=counts,
+        proportion=wilson_ci(counts, n, confidence=confidence),
+        much_improved=wilson_ci(int(counts[:2].sum()), n, confidence=confidence),
+    )
+
+
+@dataclass(frozen=True)
+class WeeklyFraction:
+    """A per-week fraction of patients with Wilson bands.
+
+    Attributes
+    ----------
+    week
+        Week numbers 1, 2, … (week ``w`` covers days ``7(w−1) … 7w − 1``).
+    fraction
+        Estimate and band per week; ``fraction.n`` is the denominator.
+    count
+        Numerator per week.
+    """
+
+    week: npt.NDArray[np.int64]
+    fraction: Interval
+    count: npt.NDArray[np.int64]
+
+
+def _weeks(n_days: int) -> int:
+    return -(-n_days // DAYS_PER_WEEK)
+
+
+def side_effect_prevalence_by_week(
+    side_effect: npt.ArrayLike,
+    in_study: npt.ArrayLike | None = None,
+    *,
+    confidence: float = 0.95,
+) -> WeeklyFraction:
+    """Weekly period prevalence of a side effect.
+
+    A patient counts in week ``w`` when in the study on at least one day of it, and has the
+    side effect that week when it is present on at least one of those days.
+
+    Parameters
+    ----------
+    side_effect
+        ``(patients, days)`` bool, side effect present.
+    in_study
+        ``(patients, days)`` bool, patient still in the study; default all days.
+    confidence
+        Level of the Wilson bands.
+    """
+    se = np.asarray(side_effect, dtype=np.bool_)
+    if se.ndim != 2:
+        raise ValueError(f"expected a (patients, days) array, got shape {se.shape}")
+    ins = np.ones_like(se) if in_study is None else np.asarray(in_study, dtype=np.bool_)
+    if ins.shape != se.shape:
+        raise ValueError("in_study must have the shape of side_effect")
+    n_p, n_d = se.shape
+    n_w = _weeks(n_d)
+    pad = n_w * DAYS_PER_WEEK - n_d
+    se_w = np.pad(se & ins, ((0, 0), (0, pad))).reshape(n_p, n_w, DAYS_PER_WEEK).any(axis=2)
+    in_w = np.pad(ins, ((0, 0), (0, pad))).reshape(n_p, n_w, DAYS_PER_WEEK).any(axis=2)
+    count = se_w.sum(axis=0).astype(np.int64)
+    denom = in_w.sum(axis=0).astype(np.int64)
+    return WeeklyFraction(
+        week=np.arange(1, n_w + 1, dtype=np.int64),
+        fraction=wilson_ci(count, denom, confidence=confidence),
+        count=count,
+    )
+
+
+def dropout_by_week(
+    dropout_day: npt.ArrayLike, n_days: int, *, confidence: float = 0.95
+) -> WeeklyFraction:
+    """Cumulative fraction of patients dropped out by the end of each week.
+
+    Parameters
+    ----------
+    dropout_day
+        ``(patients,)`` first day index (0-based) on which the patient is no longer in the
+        study; NaN (or any value ≥ ``n_days``) for patients who complete.
+    n_days
+        Length of the period.
+    confidence
+        Level of the Wilson bands (denominator: all randomised patients).
+    """
+    d = np.asarray(dropout_day, dtype=np.float64).ravel()
+    n_w = _weeks(n_days)
+    week_end = np.minimum(np.arange(1, n_w + 1) * DAYS_PER_WEEK, n_days)
+    dropped = ~np.isnan(d)[None, :] & (np.nan_to_num(d, nan=np.inf)[None, :] < week_end[:, None])
+    count = dropped.sum(axis=1).astype(np.int64)
+    return WeeklyFraction(
+        week=np.arange(1, n_w + 1, dtype=np.int64),
+        fraction=wilson_ci(count, np.full(n_w, d.size), confidence=confidence),
+        count=count,
+    )
+
+
+@dataclass(frozen=True)
+class TimeToResponse:
+    """Time to first response per patient.
+
+    Attributes
+    ----------
+    time_weeks
+        ``(patients,)`` week number (1 = first treatment week) of response or censoring;
+        0 for patients censored before any assessable week.
+    responded
+        ``(patients,)`` True where the response happened (False: censored).
+    """
+
+    time_weeks: FloatArray
+    responded: BoolArray
+
+    def kaplan_meier(self, *, confidence: float = 0.95) -> KaplanMeier:
+        """KM estimate of the probability of *no* response yet (1 − S is the responder share)."""
+        return kaplan_meier(self.time_weeks, self.responded, confidence=confidence)
+
+
+def time_to_response(
+    nrs: npt.ArrayLike,
+    observed: npt.ArrayLike | None,
+    baseline_days: slice,
+    treatment_start_day: int,
+    *,
+    threshold_pct: float = 30.0,
+    dropout_day: npt.ArrayLike | None = None,
+    min_observed_fraction: float = 0.5,
+) -> TimeToResponse:
+    """First treatment week whose weekly mean NRS is at least ``threshold_pct`` below baseline.
+
+    Week ``w`` (1, 2, …) covers days ``treatment_start_day + 7(w − 1)`` onwards for 7 days (the
+    last may be shorter). A week's mean follows the missing-data rule of the module docstring;
+    a week with too few entries cannot be a response. Patients never responding are censored at
+    the last week they were in the study for at least one day (dropout) or at the last week.
+    Patients without a baseline are censored at 0.
+    """
+    x, obs = _as_2d(nrs, observed)
+    n_p, n_d = x.shape
+    if not 0 <= treatment_start_day < n_d:
+        raise ValueError(f"treatment_start_day {treatment_start_day} outside 0…{n_d - 1}")
+    base = window_mean_NRS(x, obs, baseline_days, min_observed_fraction=min_observed_fraction)
+    drop = (
+        np.full(n_p, np.inf)
+        if dropout_day is None
+        else np.nan_to_num(np.asarray(dropout_day, dtype=np.float64).ravel(), nan=np.inf)
+    )
+    if drop.shape != (n_p,):
+        raise ValueError("dropout_day must have one entry per patient")
+    day = np.arange(n_d)
+    obs = obs & (day[None, :] < drop[:, None])
+    n_w = _weeks(n_d - treatment_start_day)
+    weekly = np.full((n_p, n_w), np.nan)
+    for w in range(n_w):
+        start = treatment_start_day + w * DAYS_PER_WEEK
+        window = slice(start, min(start + DAYS_PER_WEEK, n_d))
+        weekly[:, w] = window_mean_NRS(x, obs, window, min_observed_fraction=min_observed_fraction)
+    with np.errstate(invalid="ignore"):
+        hit = (base[:, None] > 0) & (
+            np.nan_to_num(weekly, nan=np.inf) <= base[:, None] * (1.0 - threshold_pct / 100.0)
+        )
+    responded = hit.any(axis=1)
+    first = np.argmax(hit, axis=1) + 1
+    # censoring: last week with at least one in-study day
+    week_starts = treatment_start_day + DAYS_PER_WEEK * np.arange(n_w)
+    last_in = (week_starts[None, :] < drop[:, None]).sum(axis=1)
+    censor = np.where(np.isnan(base), 0, last_in)
+    time = np.where(responded, first, censor).astype(np.float64)
+    return TimeToResponse(time, responded)
+
+
+@dataclass(frozen=True)
+class ArmSummary:
+    """Endpoint summary of one arm.
+
+    Attributes
+    ----------
+    n
+        Patients in the arm.
+    change_NRS
+        Mean change from baseline with a t interval (patients with a change).
+    responders_30, responders_50
+        ≥ 30 % and ≥ 50 % responders.
+    """
+
+    n: int
+    change_NRS: Interval
+    responders_30: Responders
+    responders_50: Responders
+
+
+def summarise_arm(
+    change: ChangeFromBaseline, *, missing: MissingRule = "non_responder"
+) -> ArmSummary:
+    """Summarise one arm's per-patient changes."""
+    return ArmSummary(
+        n=int(change.change_NRS.size),
+        change_NRS=mean_ci(change.change_NRS),
+        responders_30=responders(change.change_pct, 30.0, missing=missing),
+        responders_50=responders(change.change_pct, 50.0, missing=missing),
+    )
+
+
+@dataclass(frozen=True)
+class ArmComparison:
+    """Arm a minus arm b.
+
+    Attributes
+    ----------
+    change_NRS
+        Welch difference of mean change.
+    responders_30, responders_50
+        Newcombe difference of responder proportions with Fisher/chi-square p-values.
+    time_to_response
+        Log-rank test, when both arms' times to response were given.
+    """
+
+    change_NRS: Comparison
+    responders_30: Comparison
+    responders_50: Comparison
+    time_to_response: LogRank | None
+
+
+def compare_arms(
+    change_a: ChangeFromBaseline,
+    change_b: ChangeFromBaseline,
+    *,
+    missing: MissingRule = "non_responder",
+    time_a: TimeToResponse | None = None,
+    time_b: TimeToResponse | None = None,
+    confidence: float = 0.95,
+) -> ArmComparison:
+    """Between-arm differences (a − b) of change, responder rates and time to response."""
+    diffs = []
+    for threshold in (30.0, 50.0):
+        ra = responders(change_a.change_pct, threshold, missing=missing)
+        rb = responders(change_b.change_pct, threshold, missing=missing)
+        if ra.n == 0 or rb.n == 0:
+            nan = float("nan")
+            diffs.append(Comparison(nan, nan, nan, nan, "none (empty arm)"))
+        else:
+            diffs.append(newcombe_difference(ra.count, ra.n, rb.count, rb.n, confidence=confidence))
+    lr = None
+    if time_a is not None and time_b is not None:
+        lr = logrank_test(time_a.time_weeks, time_a.responded, time_b.time_weeks, time_b.responded)
+    return ArmComparison(
+        change_NRS=welch_difference(
+            change_a.change_NRS, change_b.change_NRS, confidence=confidence
+        ),
+        responders_30=diffs[0],
+        responders_50=diffs[1],
+        time_to_response=lr,
+    )

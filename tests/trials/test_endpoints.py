@@ -1,0 +1,133 @@
+"""Endpoints on small hand-computed cases."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from openvns.trials.endpoints import (
+    change_from_baseline,
+    compare_arms,
+    dropout_by_week,
+    pgic_distribution,
+    responders,
+    side_effect_prevalence_by_week,
+    summarise_arm,
+    time_to_response,
+    window_mean_NRS,
+)
+
+BASE, END = slice(0, 4), slice(4, 8)
+
+# 4 patients x 8 days: baseline days 0-3, endpoint days 4-7
+NRS = np.array(
+    [
+        [6, 6, 6, 6, 4, 4, 4, 4],  # 6 -> 4: -33 %
+        [8, 8, 8, 8, 4, 4, 4, 3],  # 8 -> 3.75: -53 %
+        [5, 5, 5, 5, 5, 5, 5, 5],  # no change
+        [6, 6, 6, 6, 1, 1, 1, 1],  # endpoint mostly missing
+    ],
+    dtype=np.int8,
+)
+OBS = np.ones_like(NRS, dtype=bool)
+OBS[3, 4:7] = False  # only 1 of 4 endpoint days observed -> missing
+OBS[0, 1] = False  # 3 of 4 baseline days -> fine
+
+
+def test_window_mean_applies_missing_rule() -> None:
+    m = window_mean_NRS(NRS, OBS, END)
+    np.testing.assert_allclose(m, [4.0, 3.75, 5.0, np.nan])
+    # with a lower bar the single day counts
+    assert window_mean_NRS(NRS, OBS, END, min_observed_fraction=0.25)[3] == 1.0
+    # NaN entries count as unobserved when no mask is given
+    x = np.where(OBS, NRS, np.nan)
+    np.testing.assert_allclose(window_mean_NRS(x, None, END), m)
+    with pytest.raises(ValueError, match="no days"):
+        window_mean_NRS(NRS, OBS, slice(8, 8))
+
+
+def test_change_and_responders() -> None:
+    c = change_from_baseline(NRS, OBS, BASE, END)
+    np.testing.assert_allclose(c.change_NRS, [-2.0, -4.25, 0.0, np.nan])
+    np.testing.assert_allclose(c.change_pct, [-100 / 3, -53.125, 0.0, np.nan])
+    r30 = responders(c.change_pct, 30)
+    np.testing.assert_array_equal(r30.responder, [True, True, False, False])
+    assert (r30.count, r30.n) == (2, 4)
+    r50 = responders(c.change_pct, 50, missing="exclude")
+    assert (r50.count, r50.n) == (1, 3)
+    assert float(r50.proportion().estimate) == pytest.approx(1 / 3)
+    # exactly 30 % counts as a responder
+    assert responders([-30.0], 30).count == 1
+    with pytest.raises(ValueError, match="missing"):
+        responders([0.0], 30, missing="lenient")  # type: ignore[arg-type]
+
+
+def test_pgic_distribution() -> None:
+    d = pgic_distribution([1, 2, 2, 4, 7, np.nan])
+    np.testing.assert_array_equal(d.counts, [1, 2, 0, 1, 0, 0, 1])
+    assert float(d.much_improved.estimate) == pytest.approx(3 / 5)
+    np.testing.assert_allclose(d.proportion.estimate, np.array([1, 2, 0, 1, 0, 0, 1]) / 5)
+    with pytest.raises(ValueError, match="PGIC"):
+        pgic_distribution([0])
+
+
+def test_side_effect_prevalence_by_week() -> None:
+    se = np.zeros((3, 10), dtype=bool)
+    se[0, 2] = True  # week 1
+    se[1, 8] = True  # week 2
+    se[2, 9] = True  # week 2, but patient 2 left after day 6
+    in_study = np.ones_like(se)
+    in_study[2, 7:] = False
+    w = side_effect_prevalence_by_week(se, in_study)
+    np.testing.assert_array_equal(w.week, [1, 2])
+    np.testing.assert_array_equal(w.count, [1, 1])
+    np.testing.assert_array_equal(w.fraction.n, [3, 2])
+    np.testing.assert_allclose(w.fraction.estimate, [1 / 3, 1 / 2])
+    assert np.all(w.fraction.lower <= w.fraction.estimate)
+
+
+def test_dropout_by_week() -> None:
+    w = dropout_by_week([3.0, np.nan, 10.0, 20.0], n_days=14)
+    np.testing.assert_array_equal(w.count, [1, 2])
+    np.testing.assert_allclose(w.fraction.estimate, [0.25, 0.5])
+
+
+def test_time_to_response_with_censoring() -> None:
+    # baseline days 0-6 (mean 6), treatment from day 7, 3 weeks
+    base = np.full((4, 7), 6.0)
+    weeks = np.array(
+        [
+            [5.0] * 7 + [4.0] * 7 + [4.0] * 7,  # responds in week 2 (4 <= 4.2)
+            [5.0] * 21,  # never responds, censored at week 3
+            [5.0] * 7 + [2.0] * 14,  # would respond in week 2 but drops out on day 10
+            [4.0] * 21,  # responds in week 1
+        ]
+    )
+    nrs = np.concatenate([base, weeks], axis=1)
+    drop = np.array([np.nan, np.nan, 10.0, np.nan])
+    # patient 2 is last in the study in week 1 (days 7-9) -> censored at week 1
+    ttr = time_to_response(nrs, None, slice(0, 7), 7, dropout_day=drop)
+    np.testing.assert_array_equal(ttr.time_weeks, [2, 3, 1, 1])
+    np.testing.assert_array_equal(ttr.responded, [True, False, False, True])
+    km = ttr.kaplan_meier()
+    # week 1: 1 of 4 responds; week 2: 1 of the 2 still at risk
+    np.testing.assert_allclose(km.survival, [0.75, 0.375])
+
+
+def test_arm_summary_and_comparison() -> None:
+    c = change_from_baseline(NRS, OBS, BASE, END)
+    s = summarise_arm(c)
+    assert s.n == 4
+    assert float(s.change_NRS.estimate) == pytest.approx(-6.25 / 3)
+    assert s.responders_30.count == 2
+    flat = change_from_baseline(np.full((4, 8), 5), None, BASE, END)
+    cmp = compare_arms(c, flat)
+    assert cmp.responders_30.estimate == pytest.approx(0.5)
+    assert cmp.responders_30.method == "fisher exact"
+    assert cmp.change_NRS.estimate == pytest.approx(-6.25 / 3)
+    assert cmp.time_to_response is None
+    t = time_to_response(NRS, OBS, BASE, 4)
+    t0 = time_to_response(np.full((4, 8), 5), None, BASE, 4)
+    lr = compare_arms(c, flat, time_a=t, time_b=t0).time_to_response
+    assert lr is not None
+    assert lr.observed_a == 2
