@@ -1,0 +1,151 @@
+"""Trial runner: reproducibility across executors, sham, named patients, configuration hash."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+from openvns.physiology.drive import GROUPS
+from openvns.trials import Arm, Protocol, TrialDesign
+from openvns.trials.executors import ProcessPool, dask_executor, serial
+from openvns.trials.runner import run_trial, simulate_patients
+
+# group-specific 50 % thresholds in mA at 250 us (laryngeal lowest, C fibres highest)
+_I50 = np.linspace(0.4, 3.0, len(GROUPS))
+
+
+def analytic_recruitment(
+    current_mA: npt.NDArray[np.float64], pulse_width_us: float
+) -> npt.NDArray[np.float64]:
+    """Sigmoid recruitment per group; the 50 % current scales with the strength–duration curve."""
+    i50 = _I50 * (1.0 + 100.0 / pulse_width_us) / 1.4
+    x = np.asarray(current_mA, dtype=np.float64)[:, None] / i50[None, :]
+    out: npt.NDArray[np.float64] = x**4 / (1.0 + x**4)
+    return out
+
+
+def other_recruitment(
+    current_mA: npt.NDArray[np.float64], pulse_width_us: float
+) -> npt.NDArray[np.float64]:
+    return 0.5 * analytic_recruitment(current_mA, pulse_width_us)
+
+
+ACTIVE = (
+    "titrate from 0.5 mA by 0.5 mA every 3 days to tolerance, max 2.0 mA; "
+    "20 Hz; 250 us; 30 s on / 5 min off"
+)
+SHAM = "0.0 mA; 20 Hz; 250 us; 30 s on / 5 min off"
+
+
+def small_design(**kw: object) -> TrialDesign:
+    base = dict(
+        arms=(
+            Arm(name="active", kind="active", protocol=Protocol.parse(ACTIVE)),
+            Arm(name="sham", kind="sham", protocol=Protocol.parse(SHAM)),
+        ),
+        baseline_days=7,
+        blinded_days=14,
+        open_label_days=7,
+        open_label_arm="active",
+    )
+    base.update(kw)
+    return TrialDesign.model_validate(base)
+
+
+FIELDS = ("nrs", "observed", "current_mA", "ae_reported", "dropout_day", "eligible", "arm")
+
+
+@pytest.fixture(scope="module")
+def reference():  # type: ignore[no-untyped-def]
+    return run_trial(small_design(), n_per_arm=6, root_seed=7, recruitment=analytic_recruitment)
+
+
+def test_shapes_and_metadata(reference) -> None:  # type: ignore[no-untyped-def]
+    r = reference
+    assert r.nrs.shape == (12, 28)
+    assert r.ae_reported.shape == (12, 28, 3)
+    assert sorted(np.bincount(r.arm).tolist()) == [6, 6]
+    assert r.rng_scheme
+    assert r.version
+    assert len(r.config_hash) == 64
+    assert r.root_seed == 7
+    assert set(r.arm_labels) == {"active", "sham"}
+    assert r.patient_names[3] == "fibromyalgia#0003"
+    assert np.all(r.current_mA[:, :7] == 0)  # baseline
+    s = r.summary()
+    assert set(s.arms) == {"active", "sham"}
+    assert set(s.comparisons) == {"sham"}
+
+
+@pytest.mark.parametrize(
+    ("executor", "workers", "chunk_size"),
+    [("serial", 1, 5), ("serial", 1, 1), ("process", 2, 4), ("process", 3, 12)],
+)
+def test_identical_whatever_the_executor(reference, executor, workers, chunk_size) -> None:  # type: ignore[no-untyped-def]
+    r = run_trial(
+        small_design(), n_per_arm=6, root_seed=7, recruitment=analytic_recruitment,
+        executor=executor, workers=workers, chunk_size=chunk_size,
+    )  # fmt: skip
+    for f in FIELDS:
+        np.testing.assert_array_equal(getattr(r, f), getattr(reference, f))
+    assert r.config_hash == reference.config_hash
+
+
+def test_custom_executor_callable(reference) -> None:  # type: ignore[no-untyped-def]
+    r = run_trial(
+        small_design(), n_per_arm=6, root_seed=7, recruitment=analytic_recruitment,
+        executor=ProcessPool(2), chunk_size=3,
+    )  # fmt: skip
+    np.testing.assert_array_equal(r.nrs, reference.nrs)
+    assert serial(abs, [-1, 2]) == [1, 2]
+    with pytest.raises(NotImplementedError):
+        dask_executor("tcp://localhost:8786")
+
+
+def test_sham_never_gets_current_and_active_does(reference) -> None:  # type: ignore[no-untyped-def]
+    r = reference
+    sham = r.arm == r.arm_names.index("sham")
+    blinded = slice(7, 21)
+    assert np.all(r.current_mA[sham, blinded] == 0)
+    assert not r.ae_reported[sham, blinded].any()
+    assert np.all(r.current_mA[~sham, 7] == 0.5)
+    # open label: sham patients start the active titration
+    assert np.all(r.current_mA[sham, 21] == 0.5) or np.all(r.dropout_day[sham] >= 0)
+
+
+def test_named_patient_same_alone_or_in_cohort(reference) -> None:  # type: ignore[no-untyped-def]
+    r = reference
+    for i in (0, 5, 11):
+        alone = simulate_patients(
+            small_design(), [i], [int(r.arm[i])], root_seed=7, recruitment=analytic_recruitment
+        )
+        for f in ("nrs", "observed", "current_mA", "ae_reported", "dropout_day"):
+            np.testing.assert_array_equal(alone[f][0], getattr(r, f)[i])
+
+
+def test_dropout_masks_later_days(reference) -> None:  # type: ignore[no-untyped-def]
+    r = run_trial(small_design(open_label_days=200), n_per_arm=10, root_seed=3,
+                  recruitment=analytic_recruitment)  # fmt: skip
+    out = np.flatnonzero(r.dropout_day >= 0)
+    assert out.size > 0
+    for i in out:
+        d = r.dropout_day[i]
+        assert not r.observed[i, d + 1 :].any()
+        assert np.all(r.current_mA[i, d + 1 :] == 0)
+
+
+def test_config_hash_changes_with_every_input(reference) -> None:  # type: ignore[no-untyped-def]
+    def h(**kw: object) -> str:
+        args: dict[str, object] = dict(n_per_arm=2, root_seed=7, recruitment=analytic_recruitment)
+        design = kw.pop("design", small_design())
+        args.update(kw)
+        return run_trial(design, **args).config_hash  # type: ignore[arg-type]
+
+    ref = h()
+    assert h() == ref
+    assert h(n_per_arm=3) != ref
+    assert h(root_seed=8) != ref
+    assert h(recruitment=other_recruitment) != ref
+    assert h(design=small_design(blinded_days=15)) != ref
+    assert h(condition="crps") != ref
