@@ -1,4 +1,4 @@
-"""In-silico trials: protocols, titration policies and trial designs."""
+"""In-silico trials: protocols, titration policies, trial designs, the runner and endpoints."""
 
 from openvns.trials.design import ARM_KINDS, Arm, InclusionCriteria, TrialDesign
 from openvns.trials.protocol import (
@@ -8,6 +8,7 @@ from openvns.trials.protocol import (
     Stimulation,
     Titration,
 )
+from openvns.trials.runner import TrialResult, run_trial
 from openvns.trials.titration import (
     DeviceScheduled,
     FixedSchedule,
@@ -33,8 +34,10 @@ __all__ = [
     "TitrationPolicy",
     "ToTolerance",
     "TrialDesign",
+    "TrialResult",
     "available_policies",
     "get_policy",
     "policy_for",
     "register_policy",
+    "run_trial",
 ]
