@@ -14,21 +14,14 @@ from typing import Any
 
 import yaml
 
-_PROVISIONAL_STATUSES = frozenset({"R", "NF", "A"})
-_STATUSES = frozenset({"V", "D", "R", "NF", "A"})
+from openvns.provenance import check_entry
 
 
 def _check_provenance(node: Any, path: str) -> None:
     """Walk a parsed file: every mapping with a ``status`` must be well sourced."""
     if isinstance(node, dict):
         if "status" in node:
-            status = node["status"]
-            if status not in _STATUSES:
-                raise ValueError(f"{path}: unknown status {status!r}")
-            if "source" not in node:
-                raise ValueError(f"{path}: a value with a status needs a source")
-            if status in _PROVISIONAL_STATUSES and node.get("provisional") is not True:
-                raise ValueError(f"{path}: status {status} must be flagged provisional")
+            check_entry(node, path)
         for key, value in node.items():
             _check_provenance(value, f"{path}.{key}")
     elif isinstance(node, list):

@@ -17,10 +17,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
 from openvns.errors import ValidationError
+from openvns.provenance import check_entry
 
 DATA_FILE = "conditions.yaml"
-_STATUSES = frozenset({"V", "D", "R", "A"})
-_PROVISIONAL = frozenset({"R", "A"})
+_STATUSES = ("V", "D", "R", "A")
 
 _Pos = Field(gt=0)
 _NonNeg = Field(ge=0)
@@ -117,14 +117,9 @@ def _entries(block: dict[str, Any], where: str) -> dict[str, tuple[Any, Provenan
         at = f"{where}.{key}"
         if not isinstance(entry, dict) or "value" not in entry or "source" not in entry:
             raise ValueError(f"{at} must be a mapping with value, status, source")
-        status = entry.get("status")
-        if status not in _STATUSES:
-            raise ValueError(f"{at}: status {status!r} not one of V, D, R, A")
-        provisional = entry.get("provisional")
-        if status in _PROVISIONAL and provisional is not True:
-            raise ValueError(f"{at}: status {status} must be flagged provisional")
-        out[key] = (entry["value"], Provenance(status=status, provisional=bool(provisional),
-                                               source=entry["source"]))  # fmt: skip
+        status, provisional, source = check_entry(entry, at, statuses=_STATUSES)
+        prov = Provenance(status=status, provisional=provisional, source=source)
+        out[key] = (entry["value"], prov)
     return out
 
 

@@ -16,10 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
 from openvns.errors import ValidationError
+from openvns.provenance import check_entry
 
 DATA_FILE = "vns_pain_model.yaml"
-_STATUSES = frozenset({"V", "D", "R", "A"})
-_PROVISIONAL = frozenset({"R", "A"})
+_STATUSES = ("V", "D", "R", "A")
 _SECTIONS = (
     "drive",
     "brainstem",
@@ -191,21 +191,11 @@ def _entries(raw: dict[str, Any], name: str) -> dict[str, tuple[Any, Provenance]
             where = f"{name}: {section}.{key}"
             if not isinstance(entry, dict) or "value" not in entry:
                 raise ValueError(f"{where} must be a mapping with value, status, source")
-            status = entry.get("status")
-            if status not in _STATUSES:
-                raise ValueError(f"{where}: status {status!r} not one of V, D, R, A")
-            if "source" not in entry:
-                raise ValueError(f"{where}: a value with a status needs a source")
-            provisional = entry.get("provisional")
-            if status in _PROVISIONAL and provisional is not True:
-                raise ValueError(f"{where}: status {status} must be flagged provisional")
+            status, provisional, source = check_entry(entry, where, statuses=_STATUSES)
             if key in out:
                 raise ValueError(f"{where}: duplicate parameter name")
             prov = Provenance(
-                section=section,
-                status=status,
-                provisional=bool(provisional),
-                source=entry["source"],
+                section=section, status=status, provisional=provisional, source=source
             )
             out[key] = (entry["value"], prov)
     return out
