@@ -295,6 +295,49 @@ def load_table(key: str, cache_dir: Path) -> RecruitmentTable | None:
     return table
 
 
+# -------------------------------------------------------------------------------- prebuilt
+#: Package folder of tables shipped prebuilt (``<name>.npz`` + ``<name>.json``, cache format),
+#: written by ``tools/build_prebuilt_tables.py``.
+PREBUILT_DIR = "prebuilt"
+
+
+def _without_version(inputs: dict[str, Any]) -> str:
+    plain = json.loads(_canonical(inputs))
+    plain.pop("package_version", None)
+    return _canonical(plain)
+
+
+def prebuilt_table(inputs: dict[str, Any], key: str) -> RecruitmentTable | None:
+    """A shipped table built from exactly ``inputs`` (the package version aside), or ``None``.
+
+    The shipped JSON holds the inputs it was built from; a table is used only if they equal the
+    current inputs (same population, lead, field, fibre parameter files, solver settings, …), so
+    a change to any input makes the builder run instead. The table is returned under ``key``.
+    """
+    folder = resources.files("openvns.nerve").joinpath("data", PREBUILT_DIR)
+    if not folder.is_dir():
+        return None
+    wanted = _without_version(inputs)
+    for meta_file in sorted(folder.iterdir(), key=lambda f: f.name):
+        if not meta_file.name.endswith(".json"):
+            continue
+        meta = json.loads(meta_file.read_text("utf-8"))
+        if _without_version(meta.get("inputs", {})) != wanted:
+            continue
+        npz_file = folder.joinpath(meta_file.name[: -len(".json")] + ".npz")
+        with resources.as_file(npz_file) as npz, tempfile.TemporaryDirectory() as tmp:
+            staged = Path(tmp)
+            (staged / f"{meta['key']}.npz").write_bytes(npz.read_bytes())
+            (staged / f"{meta['key']}.json").write_text(meta_file.read_text("utf-8"))
+            table = load_table(str(meta["key"]), staged)
+        if table is None:
+            return None
+        log.info("recruitment table %s: prebuilt %s", key[:12], meta_file.name)
+        metadata = {**table.metadata, "inputs": inputs, "prebuilt": meta_file.name}
+        return dataclasses.replace(table, key=key, metadata=metadata)
+    return None
+
+
 # ---------------------------------------------------------------------------------- builder
 def _default_threshold_fn() -> ThresholdFn:
     from openvns.nerve.threshold import find_thresholds
@@ -420,7 +463,8 @@ def build_recruitment_table(
     threshold_fn, fiber_builder
         ``find_thresholds``-like and ``build_fiber``-like callables (defaults: the package's).
     cache_dir, use_cache
-        Where tables are cached (default :func:`default_cache_dir`) and whether to use it.
+        Where tables are cached (default :func:`default_cache_dir`) and whether to use it (and
+        the prebuilt tables shipped with the package, :func:`prebuilt_table`).
     progress
         Called as ``progress(done, total)`` after each batch of solver thresholds.
     method
@@ -459,6 +503,10 @@ def build_recruitment_table(
         if cached is not None:
             log.info("recruitment table %s read from %s", key[:12], where)
             return cached
+        shipped = prebuilt_table(inputs, key)
+        if shipped is not None:
+            save_table(shipped, where)
+            return shipped
 
     t0 = time.perf_counter()
     pop = sample_population(p, n_per_group=n, seed=seed)

@@ -68,6 +68,9 @@ class Cohort:
         ``initial_state(params, n, **cohort.traits)``.
     pro_nociceptive, responder
         Class memberships ``(n,)`` behind ``F_max_over_I_max`` and ``alpha``.
+    coupling
+        Nerve-interface threshold multiplier θ ``(n,)`` (§5.7): the recruitment of a patient at
+        current ``I`` is the table's at ``I / θ`` (:meth:`RecruitmentTable.fraction` coupling).
     """
 
     condition: Condition
@@ -76,6 +79,7 @@ class Cohort:
     traits: dict[str, FloatArray]
     pro_nociceptive: BoolArray
     responder: BoolArray
+    coupling: FloatArray
 
     @property
     def n(self) -> int:
@@ -96,6 +100,7 @@ class Cohort:
             traits={k: v[index] for k, v in self.traits.items()},
             pro_nociceptive=self.pro_nociceptive[index],
             responder=self.responder[index],
+            coupling=self.coupling[index],
         )
 
 
@@ -114,11 +119,13 @@ def sample_patients(
     z = np.empty((n, k))
     u = np.empty((n, _N_UNIFORM))
     beta = np.empty(n)
+    z_coupling = np.empty(n)
     for row, i in enumerate(idx):
         rng = rng_for(root_seed, cond.name, int(i))
         z[row] = rng.standard_normal(k)
         u[row] = rng.random(_N_UNIFORM)
         beta[row] = rng.beta(p.alpha_beta_a, p.alpha_beta_b)
+        z_coupling[row] = rng.standard_normal()  # drawn last: earlier traits keep their draws
     z = z @ np.linalg.cholesky(correlation_matrix(cond)).T
     col = {name: z[:, j] for j, name in enumerate(LATENT)}
 
@@ -150,7 +157,8 @@ def sample_patients(
         "tau_relapse_d": lognormal(p.tau_relapse_d, p.omega_tau_relapse, "tau_relapse_d"),
         "tau_hab_scale": lognormal(1.0, p.omega_tau_hab, "tau_hab_scale"),
     }
-    return Cohort(cond, root_seed, idx, traits, pro, resp)
+    coupling = p.coupling_median * np.exp(p.omega_coupling * z_coupling)
+    return Cohort(cond, root_seed, idx, traits, pro, resp, coupling)
 
 
 def sample_cohort(

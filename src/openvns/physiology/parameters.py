@@ -147,6 +147,8 @@ class PhysiologyParameters(BaseModel):
     omega_sigma_w: float = _NonNeg
     omega_Pmax: float = _NonNeg
     omega_tau_hab: float = _NonNeg
+    coupling_median: float = _Pos
+    omega_coupling: float = _NonNeg
     corr_sigma_w_Pmax: float = Field(ge=-1, le=1)
 
     @classmethod

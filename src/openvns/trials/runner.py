@@ -14,8 +14,9 @@ Days
 
 One treatment day, vectorised over the patients of a chunk
     the titration policy gives each patient's current (:class:`ToTolerance` from the side
-    effects reported the day before, at the current of that day); ``recruitment(current_mA,
-    pulse_width_us)`` gives the recruited fractions; one physiology :func:`step`.
+    effects reported the day before, at the current of that day); ``recruitment(current_mA / θ,
+    pulse_width_us)`` gives the recruited fractions (θ: the patient's nerve-interface threshold
+    multiplier, ``Cohort.coupling``); one physiology :func:`step`.
 
 Noise and placebo are counted once (the rule of :mod:`openvns.patients.diary`): the physiology
 runs without diary noise (``eps_eta = eps_s = 0``) and without placebo, and its ``P_true_NRS``
@@ -110,6 +111,7 @@ class _ChunkResult:
     ae_reported: BoolArray
     dropout_day: IntArray
     eligible: BoolArray
+    coupling: FloatArray
 
 
 class _Controller:
@@ -201,8 +203,9 @@ def _simulate_chunk(spec: _ChunkSpec) -> _ChunkResult:
             pw[c.mask] = c.pulse_width_us
             duty[c.mask] = c.duty
         cur = np.where(state.dropped_out, 0.0, cur)
+        effective = cur / cohort.coupling  # the table is of the ideal cuff; θ scales thresholds
         for c in live:
-            sub = cur[c.mask]
+            sub = effective[c.mask]
             r[c.mask] = np.asarray(spec.recruitment(sub, c.pulse_width_us), dtype=np.float64)
         on = cur > 0
         inputs = DailyInputs(
@@ -245,6 +248,7 @@ def _simulate_chunk(spec: _ChunkSpec) -> _ChunkResult:
         ae_reported=ae,
         dropout_day=dropout_day,
         eligible=eligible,
+        coupling=cohort.coupling,
     )
 
 
@@ -304,6 +308,9 @@ class TrialResult:
         Day of dropout, −1 for completers.
     eligible
         Whether the baseline diary meets the inclusion criteria.
+    coupling
+        Each patient's nerve-interface threshold multiplier θ (recruitment at ``I`` is the
+        table's at ``I / θ``).
     patient_index, arm
         Patient indices (names ``condition#index``) and arm index per patient.
     arm_names, side_effects
@@ -319,6 +326,7 @@ class TrialResult:
     ae_reported: BoolArray
     dropout_day: IntArray
     eligible: BoolArray
+    coupling: FloatArray
     patient_index: IntArray
     arm: IntArray
     arm_names: tuple[str, ...]
@@ -479,6 +487,7 @@ def run_trial(
         ae_reported=res.ae_reported,
         dropout_day=res.dropout_day,
         eligible=res.eligible,
+        coupling=res.coupling,
         patient_index=indices,
         arm=arms,
         arm_names=tuple(a.name for a in design.arms),
