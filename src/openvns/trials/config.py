@@ -1,0 +1,329 @@
+r'''The configuration of a trial run: one TOML file, validated, with errors that name the key.
+
+``openvns trial run --config trial.toml`` reads it; ``openvns trial init trial.toml`` writes the
+defaults as a starting point. Every table is optional: what is left out takes its default.
+
+.. code-block:: toml
+
+    [run]
+    condition = "fibromyalgia"    # fibromyalgia | neuropathic_pain | crps
+    n_per_arm = 200               # patients per unit of allocation ratio
+    root_seed = 2026
+    executor = "serial"           # serial | process | dask
+    workers = 1                   # processes (process) or local Dask workers (dask)
+    # scheduler = "tcp://10.0.0.5:8786"   # an existing Dask scheduler (executor = "dask")
+    chunk_size = 1024
+
+    [recruitment]
+    lead = "2mm"                  # the helical lead whose recruitment table is used
+
+    [output]
+    directory = "openvns-trial"
+    report = true                 # report.html
+    formats = ["parquet"]         # per-patient-day export: csv and/or parquet
+
+    [trial]                       # the design (TrialDesign.from_dict)
+    generator = "1000"
+    baseline_days = 28
+    blinded_days = 84
+    open_label_days = 281
+    open_label_arm = "active"
+    [trial.inclusion]
+    min_mean_pain = 4.0
+    [[trial.arms]]
+    name = "active"
+    kind = "active"
+    protocol = """titrate from 0.25 mA by 0.25 mA every 14 days to tolerance, max 2.0 mA; \
+        20 Hz; 250 us; 30 s on / 5 min off"""
+    [[trial.arms]]
+    name = "sham"
+    kind = "sham"
+    protocol = "0.0 mA; 20 Hz; 250 us; 30 s on / 5 min off"
+
+    [physiology]                  # overrides of the physiology parameter set
+    # f_opt_Hz = 10.0
+    [condition]                   # overrides of the condition's parameter set
+    # p_responder = 0.3
+'''
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from openvns.errors import ValidationError
+from openvns.patients.conditions import Condition, condition_names, load_condition
+from openvns.physiology.parameters import PhysiologyParameters, load_parameters
+from openvns.trials.design import TrialDesign
+from openvns.trials.executors import EXECUTORS
+
+__all__ = [
+    "EXPORT_FORMATS",
+    "OutputConfig",
+    "RunConfig",
+    "TrialConfig",
+    "dumps_toml",
+    "load_config",
+]
+
+#: Per-patient-day export formats.
+EXPORT_FORMATS: tuple[str, ...] = ("csv", "parquet")
+_TABLES = ("run", "recruitment", "output", "trial", "physiology", "condition")
+
+
+def _keys(table: dict[str, Any], where: str, allowed: tuple[str, ...]) -> None:
+    for key in table:
+        if key not in allowed:
+            raise ValidationError(f"{where}.{key}", table[key], "one of " + ", ".join(allowed))
+
+
+def _int(value: Any, key: str, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ValidationError(key, value, f"a whole number ≥ {low}")
+    return value
+
+
+def _choice(value: Any, key: str, allowed: tuple[str, ...]) -> str:
+    if not isinstance(value, str) or value not in allowed:
+        raise ValidationError(key, value, "one of " + ", ".join(allowed))
+    return value
+
+
+def _str(value: Any, key: str, what: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(key, value, what)
+    return value
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Who is simulated and how the work is spread (the ``[run]`` table)."""
+
+    condition: str = "fibromyalgia"
+    n_per_arm: int = 200
+    root_seed: int = 2026
+    executor: str = "serial"
+    workers: int = 1
+    scheduler: str | None = None
+    chunk_size: int = 1024
+
+    KEYS = (
+        "condition",
+        "n_per_arm",
+        "root_seed",
+        "executor",
+        "workers",
+        "scheduler",
+        "chunk_size",
+    )
+
+    def __post_init__(self) -> None:
+        _choice(self.condition, "run.condition", condition_names())
+        _int(self.n_per_arm, "run.n_per_arm", 1)
+        _int(self.root_seed, "run.root_seed", 0)
+        _choice(self.executor, "run.executor", EXECUTORS)
+        _int(self.workers, "run.workers", 1)
+        _int(self.chunk_size, "run.chunk_size", 1)
+        if self.scheduler is not None:
+            address = _str(self.scheduler, "run.scheduler", "a Dask scheduler address")
+            if self.executor != "dask":
+                raise ValidationError(
+                    "run.scheduler", address, 'only with executor = "dask" (it is a Dask address)'
+                )
+            if "://" not in address:
+                raise ValidationError(
+                    "run.scheduler", address, "a Dask scheduler address such as tcp://host:8786"
+                )
+
+
+@dataclass(frozen=True)
+class OutputConfig:
+    """Where the report and the exports go (the ``[output]`` table)."""
+
+    directory: str = "openvns-trial"
+    report: bool = True
+    formats: tuple[str, ...] = ("parquet",)
+
+    KEYS = ("directory", "report", "formats")
+
+    def __post_init__(self) -> None:
+        _str(self.directory, "output.directory", "a directory path")
+        if not isinstance(self.report, bool):
+            raise ValidationError("output.report", self.report, "true or false")
+        for i, fmt in enumerate(self.formats):
+            _choice(fmt, f"output.formats[{i}]", EXPORT_FORMATS)
+        if len(set(self.formats)) != len(self.formats):
+            raise ValidationError("output.formats", list(self.formats), "each format once")
+
+
+@dataclass(frozen=True)
+class TrialConfig:
+    """Everything a trial run needs; :meth:`from_dict` validates a parsed TOML document."""
+
+    run: RunConfig = field(default_factory=RunConfig)
+    lead: str = "2mm"
+    output: OutputConfig = field(default_factory=OutputConfig)
+    design: TrialDesign = field(default_factory=TrialDesign.default)
+    physiology: dict[str, Any] = field(default_factory=dict)
+    condition_overrides: dict[str, Any] = field(default_factory=dict)
+
+    # -- what the runner consumes -----------------------------------------------------------
+    def parameters(self) -> PhysiologyParameters:
+        """The shipped physiology set with the ``[physiology]`` overrides (validated)."""
+        base = load_parameters()
+        if not self.physiology:
+            return base
+        try:
+            return base.with_(**self.physiology)
+        except ValidationError as exc:
+            raise ValidationError(f"physiology.{exc.field}", exc.value, exc.allowed) from None
+
+    def condition(self) -> Condition:
+        """The condition's set with the ``[condition]`` overrides (validated)."""
+        base = load_condition(self.run.condition)
+        if not self.condition_overrides:
+            return base
+        if "name" in self.condition_overrides:
+            raise ValidationError(
+                "condition.name", self.condition_overrides["name"], "set run.condition instead"
+            )
+        try:
+            out: Condition = base.with_(**self.condition_overrides)
+        except ValidationError as exc:
+            key = exc.field.split(".", 1)[-1]
+            raise ValidationError(f"condition.{key}", exc.value, exc.allowed) from None
+        return out
+
+    def with_run(self, **changes: Any) -> TrialConfig:
+        """A copy with ``[run]`` fields changed (CLI options override the file)."""
+        given = {k: v for k, v in changes.items() if v is not None}
+        return replace(self, run=replace(self.run, **given)) if given else self
+
+    def with_output(self, **changes: Any) -> TrialConfig:
+        """A copy with ``[output]`` fields changed."""
+        given = {k: v for k, v in changes.items() if v is not None}
+        return replace(self, output=replace(self.output, **given)) if given else self
+
+    # -- TOML ------------------------------------------------------------------------------
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrialConfig:
+        """Validate a parsed TOML document; errors name the key (``run.workers``)."""
+        if not isinstance(data, dict):
+            raise ValidationError("config", type(data).__name__, "a TOML document of tables")
+        _keys(data, "config", _TABLES)
+        tables: dict[str, dict[str, Any]] = {}
+        for name in _TABLES:
+            t = data.get(name, {})
+            if not isinstance(t, dict):
+                raise ValidationError(name, t, f"a [{name}] table")
+            tables[name] = t
+        _keys(tables["run"], "run", RunConfig.KEYS)
+        _keys(tables["output"], "output", OutputConfig.KEYS)
+        _keys(tables["recruitment"], "recruitment", ("lead",))
+        formats = tables["output"].get("formats", list(OutputConfig.formats))
+        if not isinstance(formats, list):
+            raise ValidationError(
+                "output.formats", formats, "a list of " + ", ".join(EXPORT_FORMATS)
+            )
+        output = OutputConfig(**{**tables["output"], "formats": tuple(formats)})
+        lead = _str(tables["recruitment"].get("lead", "2mm"), "recruitment.lead", "a lead id")
+        design = TrialDesign.default()
+        if tables["trial"]:
+            merged = {**design.to_dict(), **tables["trial"]}
+            try:
+                design = TrialDesign.from_dict(merged)
+            except ValidationError as exc:
+                raise ValidationError(f"trial.{exc.field}", exc.value, exc.allowed) from None
+        for name in ("physiology", "condition"):
+            for key, value in tables[name].items():
+                if isinstance(value, bool) or not isinstance(value, int | float):
+                    raise ValidationError(f"{name}.{key}", value, "a number")
+                if not math.isfinite(float(value)):
+                    raise ValidationError(f"{name}.{key}", value, "a finite number")
+        cfg = cls(
+            run=RunConfig(**tables["run"]),
+            lead=lead,
+            output=output,
+            design=design,
+            physiology=dict(tables["physiology"]),
+            condition_overrides=dict(tables["condition"]),
+        )
+        cfg.parameters()  # validate the overrides now, naming the key
+        cfg.condition()
+        return cfg
+
+    def to_dict(self) -> dict[str, Any]:
+        """The TOML-able document (round-trips through :meth:`from_dict`)."""
+        run = {k: getattr(self.run, k) for k in RunConfig.KEYS if getattr(self.run, k) is not None}
+        return {
+            "run": run,
+            "recruitment": {"lead": self.lead},
+            "output": {
+                "directory": self.output.directory,
+                "report": self.output.report,
+                "formats": list(self.output.formats),
+            },
+            "trial": self.design.to_dict(),
+            "physiology": dict(self.physiology),
+            "condition": dict(self.condition_overrides),
+        }
+
+
+def load_config(path: str | Path) -> TrialConfig:
+    """Read and validate a ``trial.toml``; errors name the file, the key and what is allowed."""
+    p = Path(path)
+    try:
+        text = p.read_text("utf-8")
+    except OSError as exc:
+        raise ValidationError("config", str(p), f"a readable TOML file ({exc.strerror})") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ValidationError("config", str(p), f"valid TOML ({exc})") from None
+    return TrialConfig.from_dict(data)
+
+
+# ------------------------------------------------------------------------------ TOML writer
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+        return f'"{escaped}"'
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"no TOML form for {type(value).__name__}")
+
+
+def _toml_table(name: str, table: dict[str, Any], lines: list[str]) -> None:
+    scalars = {k: v for k, v in table.items() if not isinstance(v, dict) and not _is_aot(v)}
+    lines.append(f"[{name}]")
+    lines.extend(f"{k} = {_toml_value(v)}" for k, v in scalars.items())
+    lines.append("")
+    for k, v in table.items():
+        if isinstance(v, dict):
+            _toml_table(f"{name}.{k}", v, lines)
+        elif _is_aot(v):
+            for item in v:
+                lines.append(f"[[{name}.{k}]]")
+                lines.extend(f"{ik} = {_toml_value(iv)}" for ik, iv in item.items())
+                lines.append("")
+
+
+def _is_aot(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+
+
+def dumps_toml(document: dict[str, Any], header: str = "") -> str:
+    """A TOML text of ``document`` (tables of scalars, lists, sub-tables, arrays of tables)."""
+    lines = [f"# {line}".rstrip() for line in header.splitlines()]
+    if lines:
+        lines.append("")
+    for name, table in document.items():
+        _toml_table(name, table, lines)
+    return "\n".join(lines).rstrip() + "\n"

@@ -1,0 +1,312 @@
+"""Tidy export of a :class:`~openvns.trials.runner.TrialResult`: one row per patient-day.
+
+Columns of :func:`tidy_columns`, in order (rows patient-major: all days of the first patient,
+then the next):
+
+``patient``
+    Patient name ``condition#index`` (``fibromyalgia#0042``), the same patient in every run with
+    the same root seed.
+``patient_index``, ``arm``
+    Index of the patient in the condition's stream and the name of the randomised arm.
+``day``, ``phase``
+    Day 0-based from the first baseline day; ``"baseline"``, ``"blinded"`` or ``"open_label"``
+    from the design's phase lengths.
+``nrs``, ``observed``
+    Diary NRS (0–10) as a float, NaN where the entry is not observed (missed, or after dropout);
+    whether it is observed.
+``current_mA``
+    Programmed output current (mA): 0 at baseline, in the sham arm and after dropout.
+``ae_<side effect>``
+    One bool column per side effect of :data:`~openvns.physiology.model.SIDE_EFFECTS`: reported
+    that day.
+``dropped_out``
+    On or after the patient's dropout day.
+``eligible``
+    The baseline diary meets the inclusion criteria (the analysis population).
+
+In files, missing NRS values are nulls (``NaN`` in pandas, ``null`` in polars and Arrow);
+:func:`read_tidy` reads either format back into the arrays of :func:`tidy_columns`.
+
+:func:`per_patient_columns` gives one row per patient with the blinded-phase endpoints.
+Writes are atomic: a temporary file in the target's directory replaced by ``os.replace``, so a
+failed write leaves any previous file untouched. ``pyarrow`` is imported only when writing or
+reading.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from openvns.errors import ValidationError
+from openvns.trials.endpoints import change_from_baseline, responders
+
+if TYPE_CHECKING:
+    from openvns.trials.runner import TrialResult
+
+log = logging.getLogger(__name__)
+
+Columns = dict[str, npt.NDArray[Any]]
+
+#: File suffixes :func:`export_tidy` understands.
+SUFFIXES: tuple[str, ...] = (".csv", ".parquet")
+PHASES: tuple[str, ...] = ("baseline", "blinded", "open_label")
+
+__all__ = [
+    "PHASES",
+    "SUFFIXES",
+    "atomic_write",
+    "export_tidy",
+    "final_current_mA",
+    "last_day",
+    "per_patient_columns",
+    "phase_of_day",
+    "read_tidy",
+    "tidy_columns",
+    "write_csv",
+    "write_parquet",
+]
+
+
+def atomic_write(path: str | Path, write: Callable[[Path], object]) -> Path:
+    """Call ``write(tmp)`` on a temporary file beside ``path``, then ``os.replace`` it.
+
+    Parameters
+    ----------
+    path
+        Target file; its directory must exist.
+    write
+        Writes the complete content to the path it is given.
+
+    Returns
+    -------
+    Path
+        ``path``. On any error the temporary file is removed and ``path`` is left as it was.
+    """
+    target = Path(path)
+    directory = target.parent if str(target.parent) else Path(".")
+    if not directory.is_dir():
+        raise ValidationError("path", str(path), "a file in an existing directory")
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        write(tmp)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    return target
+
+
+def phase_of_day(result: TrialResult) -> npt.NDArray[np.str_]:
+    """``(days,)`` phase name of every day of the trial, from the design's phase lengths."""
+    d = result.design
+    day = np.arange(result.n_days)
+    index = (day >= d.baseline_days).astype(np.int64) + (
+        day >= d.baseline_days + d.blinded_days
+    ).astype(np.int64)
+    return np.asarray(PHASES, dtype=np.str_)[index]
+
+
+def last_day(result: TrialResult) -> npt.NDArray[np.int64]:
+    """``(patients,)`` each patient's last day in the study (the dropout day or the last day)."""
+    return np.where(result.dropout_day >= 0, result.dropout_day, result.n_days - 1).astype(np.int64)
+
+
+def final_current_mA(result: TrialResult) -> npt.NDArray[np.float64]:
+    """``(patients,)`` programmed current (mA) on each patient's last day in the study."""
+    out: npt.NDArray[np.float64] = result.current_mA[np.arange(result.n_patients), last_day(result)]
+    return out
+
+
+def tidy_columns(result: TrialResult) -> Columns:
+    """One row per patient-day (``patients · days`` rows); see the module docstring.
+
+    Parameters
+    ----------
+    result
+        A trial result.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        Equal-length columns in the documented order.
+    """
+    n_p, n_d = result.n_patients, result.n_days
+    day = np.arange(n_d, dtype=np.int64)
+    in_or_after = (result.dropout_day[:, None] >= 0) & (day[None, :] >= result.dropout_day[:, None])
+    cols: Columns = {
+        "patient": np.repeat(np.asarray(result.patient_names, dtype=np.str_), n_d),
+        "patient_index": np.repeat(result.patient_index.astype(np.int64), n_d),
+        "arm": np.repeat(result.arm_labels.astype(np.str_), n_d),
+        "day": np.tile(day, n_p),
+        "phase": np.tile(phase_of_day(result), n_p),
+        "nrs": np.where(result.observed, result.nrs.astype(np.float64), np.nan).ravel(),
+        "observed": result.observed.astype(np.bool_).ravel(),
+        "current_mA": result.current_mA.astype(np.float64).ravel(),
+    }
+    for k, name in enumerate(result.side_effects):
+        cols[f"ae_{name}"] = result.ae_reported[:, :, k].astype(np.bool_).ravel()
+    cols["dropped_out"] = in_or_after.ravel()
+    cols["eligible"] = np.repeat(result.eligible.astype(np.bool_), n_d)
+    return cols
+
+
+def per_patient_columns(result: TrialResult) -> Columns:
+    """One row per patient with the blinded-phase endpoints (all randomised patients).
+
+    Columns: ``patient``, ``patient_index``, ``arm``, ``eligible``, ``baseline_NRS`` (mean of
+    the baseline diary), ``end_of_blinded_NRS`` (mean of the last 4 weeks of the blinded phase,
+    the window of :meth:`TrialResult.change`), ``change_NRS`` and ``change_pct`` (NaN where
+    missing), ``responder30`` and ``responder50`` (IMMPACT, missing counts as non-responder),
+    ``dropout_day`` (−1 for completers), ``final_current_mA`` (on the last day in the study)
+    and ``coupling`` (θ, the nerve-interface threshold multiplier).
+    """
+    d = result.design
+    n = result.n_patients
+    nan = np.full(n, np.nan)
+    base, end, change, pct = nan.copy(), nan.copy(), nan.copy(), nan.copy()
+    if d.baseline_days > 0:
+        stop = d.baseline_days + d.blinded_days
+        c = change_from_baseline(
+            result.nrs.astype(np.float64),
+            result.observed,
+            slice(0, d.baseline_days),
+            slice(max(d.baseline_days, stop - 28), stop),
+        )
+        base, end, change, pct = c.baseline_NRS, c.endpoint_NRS, c.change_NRS, c.change_pct
+    return {
+        "patient": np.asarray(result.patient_names, dtype=np.str_),
+        "patient_index": result.patient_index.astype(np.int64),
+        "arm": result.arm_labels.astype(np.str_),
+        "eligible": result.eligible.astype(np.bool_),
+        "baseline_NRS": base,
+        "end_of_blinded_NRS": end,
+        "change_NRS": change,
+        "change_pct": pct,
+        "responder30": responders(pct, 30.0).responder,
+        "responder50": responders(pct, 50.0).responder,
+        "dropout_day": result.dropout_day.astype(np.int64),
+        "final_current_mA": final_current_mA(result),
+        "coupling": result.coupling.astype(np.float64),
+    }
+
+
+def _table(columns: Columns) -> Any:
+    import pyarrow as pa  # type: ignore[import-untyped, unused-ignore]
+
+    arrays = {}
+    for name, col in columns.items():
+        if col.dtype.kind == "f":
+            arrays[name] = pa.array(col, type=pa.float64(), mask=np.isnan(col))
+        elif col.dtype.kind == "U":
+            arrays[name] = pa.array(col.tolist(), type=pa.string())
+        else:
+            arrays[name] = pa.array(col)
+    return pa.table(arrays)
+
+
+def write_csv(result: TrialResult, path: str | Path) -> Path:
+    """Write :func:`tidy_columns` as CSV (header row; empty field for a missing NRS) atomically.
+
+    Returns
+    -------
+    Path
+        The file written.
+    """
+    import pyarrow.csv as pacsv  # type: ignore[import-untyped, unused-ignore]
+
+    table = _table(tidy_columns(result))
+    out = atomic_write(path, lambda tmp: pacsv.write_csv(table, str(tmp)))
+    log.info("wrote %d rows to %s", table.num_rows, out)
+    return out
+
+
+def write_parquet(result: TrialResult, path: str | Path) -> Path:
+    """Write :func:`tidy_columns` as Parquet (nulls for a missing NRS) atomically.
+
+    The file's key-value metadata records the trial's ``config_hash``, ``root_seed``,
+    ``version`` and ``rng_scheme``.
+
+    Returns
+    -------
+    Path
+        The file written.
+    """
+    import pyarrow.parquet as pq  # type: ignore[import-untyped, unused-ignore]
+
+    table = _table(tidy_columns(result))
+    meta = {
+        "openvns.config_hash": result.config_hash,
+        "openvns.root_seed": str(result.root_seed),
+        "openvns.version": result.version,
+        "openvns.rng_scheme": result.rng_scheme,
+    }
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), **meta})
+    out = atomic_write(path, lambda tmp: pq.write_table(table, str(tmp)))
+    log.info("wrote %d rows to %s", table.num_rows, out)
+    return out
+
+
+def export_tidy(result: TrialResult, path: str | Path) -> Path:
+    """Write the tidy table to ``path``, the format chosen by its suffix (.csv or .parquet).
+
+    Raises
+    ------
+    ValidationError
+        When the suffix is neither ``.csv`` nor ``.parquet``.
+    """
+    suffix = Path(path).suffix.lower()
+    if suffix == ".csv":
+        return write_csv(result, path)
+    if suffix == ".parquet":
+        return write_parquet(result, path)
+    raise ValidationError("path", str(path), "a file name ending in " + " or ".join(SUFFIXES))
+
+
+def read_tidy(path: str | Path) -> Columns:
+    """Read a file of :func:`export_tidy` back into numpy columns (nulls become NaN).
+
+    Integer columns come back as int64, flags as bool, NRS and currents as float64 and text as
+    numpy strings, so the result compares equal to :func:`tidy_columns` of the same trial.
+    """
+    import pyarrow as pa
+
+    suffix = Path(path).suffix.lower()
+    if suffix == ".csv":
+        import pyarrow.csv as pacsv
+
+        text_columns = {k: pa.string() for k in ("patient", "arm", "phase")}
+        float_columns = {k: pa.float64() for k in ("nrs", "current_mA")}
+        options = pacsv.ConvertOptions(column_types={**text_columns, **float_columns})
+        table = pacsv.read_csv(str(path), convert_options=options)
+    elif suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        table = pq.read_table(str(path))
+    else:
+        raise ValidationError("path", str(path), "a file name ending in " + " or ".join(SUFFIXES))
+    out: Columns = {}
+    for name in table.column_names:
+        col = table.column(name)
+        if pa.types.is_floating(col.type) or pa.types.is_null(col.type):
+            out[name] = np.asarray(col.cast(pa.float64()).to_numpy(zero_copy_only=False))
+        elif pa.types.is_integer(col.type):
+            out[name] = np.asarray(col.to_numpy(), dtype=np.int64)
+        elif pa.types.is_boolean(col.type):
+            out[name] = np.asarray(col.to_numpy(zero_copy_only=False), dtype=np.bool_)
+        else:
+            out[name] = np.asarray(col.to_pylist(), dtype=np.str_)
+    return out

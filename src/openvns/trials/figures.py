@@ -1,0 +1,320 @@
+"""Figures of a :class:`~openvns.trials.runner.TrialResult`, one function per figure.
+
+Every function returns a :class:`matplotlib.figure.Figure` built on the Agg canvas without
+:mod:`matplotlib.pyplot`, so nothing is registered in pyplot's figure manager (no "too many
+figures" warnings, nothing to close) and the global backend is left alone; a notebook displays
+the returned figure as it is. matplotlib is imported inside the functions only.
+
+* :func:`weekly_pain_figure` — weekly mean NRS per arm with 95 % bands, phases marked.
+* :func:`responder_figure` — ≥ 30 % and ≥ 50 % responders per arm with Wilson intervals.
+* :func:`waterfall_figure` — percent change from baseline per patient, coloured by arm.
+* :func:`side_effect_figure` — weekly side-effect prevalence among stimulated patients.
+* :func:`recruitment_figure` — fraction of each fibre group recruited at the final settings.
+* :func:`build_figures` — all of them by name.
+
+Analyses use the eligible patients (the analysis population of
+:meth:`~openvns.trials.runner.TrialResult.summary`) unless stated otherwise.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+from openvns.physiology.drive import GROUPS
+from openvns.trials.endpoints import (
+    DAYS_PER_WEEK,
+    side_effect_prevalence_by_week,
+    window_mean_NRS,
+)
+from openvns.trials.export import final_current_mA, last_day
+from openvns.trials.statistics import mean_ci
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from openvns.trials.runner import Recruitment, TrialResult
+
+log = logging.getLogger(__name__)
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+#: Names of the figures of :func:`build_figures`, in report order.
+FIGURE_NAMES: tuple[str, ...] = (
+    "weekly_pain",
+    "responders",
+    "waterfall",
+    "side_effects",
+    "recruitment",
+)
+
+__all__ = [
+    "FIGURE_NAMES",
+    "arm_colour",
+    "build_figures",
+    "recruitment_at_final_settings",
+    "recruitment_figure",
+    "responder_figure",
+    "side_effect_figure",
+    "waterfall_figure",
+    "weekly_pain_figure",
+]
+
+_PALETTE = ("#1f77b4", "#7f7f7f", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
+
+
+def arm_colour(index: int) -> str:
+    """Colour of arm ``index`` in every figure (hex RGB)."""
+    return _PALETTE[index % len(_PALETTE)]
+
+
+def _figure(width_in: float = 7.0, height_in: float = 4.0) -> Figure:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width_in, height_in), layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _mark_phases(ax: Axes, result: TrialResult) -> None:
+    """Dashed lines at the start of the blinded and open-label phases (x in weeks)."""
+    d = result.design
+    starts = [("blinded", d.baseline_days)]
+    if d.open_label_days:
+        starts.append(("open label", d.baseline_days + d.blinded_days))
+    for label, day in starts:
+        x = day / DAYS_PER_WEEK
+        ax.axvline(x, color="0.3", linestyle="--", linewidth=0.8)
+        ax.annotate(
+            label, (x, 1.0), xycoords=("data", "axes fraction"), xytext=(3, -12),
+            textcoords="offset points", fontsize=8, color="0.3",
+        )  # fmt: skip
+
+
+def _weeks(n_days: int) -> tuple[list[slice], FloatArray]:
+    """Week windows over the days and their centres in weeks from the first baseline day."""
+    windows = [slice(s, min(s + DAYS_PER_WEEK, n_days)) for s in range(0, n_days, DAYS_PER_WEEK)]
+    centres = np.array([(w.start + w.stop) / 2.0 / DAYS_PER_WEEK for w in windows])
+    return windows, centres
+
+
+def weekly_pain_figure(result: TrialResult) -> Figure:
+    """Weekly mean pain (NRS 0–10) per arm over the whole trial with 95 % t bands.
+
+    A patient's weekly value is the mean of the observed days of that week (missing with fewer
+    than 4 of 7 days); the arm's value is the mean over its eligible patients with a value.
+    """
+    fig = _figure()
+    ax = fig.add_subplot()
+    windows, x = _weeks(result.n_days)
+    nrs = result.nrs.astype(np.float64)
+    for a, name in enumerate(result.arm_names):
+        sel = (result.arm == a) & result.eligible
+        if not sel.any():
+            continue
+        weekly = np.column_stack(
+            [window_mean_NRS(nrs[sel], result.observed[sel], w) for w in windows]
+        )
+        ci = mean_ci(weekly, axis=0)
+        colour = arm_colour(a)
+        ax.plot(x, ci.estimate, marker="o", markersize=3, color=colour,
+                label=f"{name} (n = {int(sel.sum())})")  # fmt: skip
+        ax.fill_between(x, ci.lower, ci.upper, color=colour, alpha=0.2, linewidth=0)
+    _mark_phases(ax, result)
+    ax.set_xlabel("week from start of baseline")
+    ax.set_ylabel("mean pain (NRS 0–10)")
+    ax.set_title("Weekly mean pain with 95 % confidence bands")
+    ax.set_xlim(0, result.n_days / DAYS_PER_WEEK)
+    ax.set_ylim(0, 10)
+    ax.legend(loc="lower left", fontsize=8)
+    return fig
+
+
+def responder_figure(result: TrialResult) -> Figure:
+    """≥ 30 % and ≥ 50 % responder proportions per arm with 95 % Wilson error bars."""
+    summary = result.summary()
+    fig = _figure()
+    ax = fig.add_subplot()
+    names = list(result.arm_names)
+    width = 0.8 / max(len(names), 1)
+    for a, name in enumerate(names):
+        arm = summary.arms[name]
+        est, low, high = [], [], []
+        for r in (arm.responders_30, arm.responders_50):
+            p = r.proportion()
+            e = float(p.estimate)
+            est.append(100.0 * e)
+            low.append(100.0 * (e - float(p.lower)) if np.isfinite(e) else 0.0)
+            high.append(100.0 * (float(p.upper) - e) if np.isfinite(e) else 0.0)
+        pos = np.arange(2) - 0.4 + width * (a + 0.5)
+        ax.bar(pos, est, width=width * 0.9, color=arm_colour(a),
+               label=f"{name} (n = {arm.responders_30.n})")  # fmt: skip
+        ax.errorbar(pos, est, yerr=[low, high], fmt="none", ecolor="black", capsize=3)
+    ax.set_xticks([0, 1], ["≥ 30 % reduction", "≥ 50 % reduction"])
+    ax.set_ylabel("responders (% of eligible patients)")
+    ax.set_ylim(0, 100)
+    ax.set_title("Responders at the end of the blinded phase (95 % Wilson intervals)")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def waterfall_figure(result: TrialResult) -> Figure:
+    """Percent change of mean pain from baseline per eligible patient, sorted, coloured by arm.
+
+    Patients without a change (missing baseline or endpoint) are left out; dotted lines mark
+    the −30 % and −50 % responder thresholds.
+    """
+    from matplotlib.patches import Patch
+
+    pct_all = np.full(result.n_patients, np.nan)
+    for name in result.arm_names:
+        sel = (result.arm == result.arm_names.index(name)) & result.eligible
+        pct_all[sel] = result.change(name).change_pct
+    keep = np.flatnonzero(~np.isnan(pct_all))
+    order = keep[np.argsort(-pct_all[keep], kind="stable")]
+    fig = _figure()
+    ax = fig.add_subplot()
+    colours = [arm_colour(int(a)) for a in result.arm[order]]
+    ax.bar(np.arange(order.size), pct_all[order], width=0.9, color=colours)
+    for threshold in (-30.0, -50.0):
+        ax.axhline(threshold, color="0.3", linestyle=":", linewidth=0.8)
+    ax.axhline(0.0, color="black", linewidth=0.6)
+    ax.set_xlabel("patients (sorted)")
+    ax.set_ylabel("change of mean pain from baseline (%)")
+    ax.set_title("Individual change at the end of the blinded phase")
+    ax.set_xticks([])
+    handles = [Patch(color=arm_colour(a), label=n) for a, n in enumerate(result.arm_names)]
+    ax.legend(handles=handles, fontsize=8)
+    return fig
+
+
+def side_effect_figure(result: TrialResult) -> Figure:
+    """Weekly period prevalence of each side effect among patients stimulated that week.
+
+    The denominator of a week is the patients with a current above 0 mA on at least one day of
+    it (active arms, and every arm during the open-label extension); bands are 95 % Wilson.
+    """
+    fig = _figure()
+    ax = fig.add_subplot()
+    stimulated = result.current_mA > 0
+    _, x = _weeks(result.n_days)
+    for k, name in enumerate(result.side_effects):
+        prev = side_effect_prevalence_by_week(result.ae_reported[:, :, k], stimulated)
+        colour = arm_colour(k + 2)
+        ax.plot(x, 100.0 * prev.fraction.estimate, marker="o", markersize=3, color=colour,
+                label=name.replace("_", " "))  # fmt: skip
+        ax.fill_between(x, 100.0 * prev.fraction.lower, 100.0 * prev.fraction.upper,
+                        color=colour, alpha=0.15, linewidth=0)  # fmt: skip
+    _mark_phases(ax, result)
+    ax.set_xlim(0, result.n_days / DAYS_PER_WEEK)
+    ax.set_ylim(0, 100)
+    ax.set_xlabel("week from start of baseline")
+    ax.set_ylabel("patients reporting (% of stimulated)")
+    ax.set_title("Side-effect prevalence over time (95 % Wilson bands)")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def _final_pulse_width_us(result: TrialResult) -> FloatArray:
+    """Pulse width (µs) of the protocol in force on each patient's last day in the study."""
+    d = result.design
+    pw = {name: d.protocol_for(name).stimulation.pulse_width_us for name in result.arm_names}
+    out = np.array([pw[result.arm_names[int(a)]] for a in result.arm], dtype=np.float64)
+    if d.open_label_arm is not None and d.open_label_days:
+        in_extension = last_day(result) >= d.baseline_days + d.blinded_days
+        out[in_extension] = pw[d.open_label_arm]
+    return out
+
+
+def recruitment_at_final_settings(
+    result: TrialResult, recruitment: Recruitment
+) -> tuple[FloatArray, BoolArray]:
+    """Fraction of every fibre group recruited at each patient's final settings.
+
+    Parameters
+    ----------
+    result
+        A trial result.
+    recruitment
+        The trial's ``recruitment(current_mA, pulse_width_us) -> (n, len(GROUPS))``.
+
+    Returns
+    -------
+    fractions, stimulated
+        ``(patients, len(GROUPS))`` fractions at ``final_current_mA / coupling`` and the pulse
+        width of the protocol in force on the patient's last day (the open-label arm's in the
+        extension), and ``(patients,)`` whether that current is above 0 mA.
+    """
+    current = final_current_mA(result)
+    pw = _final_pulse_width_us(result)
+    effective = current / result.coupling
+    out = np.zeros((result.n_patients, len(GROUPS)))
+    for width in np.unique(pw):
+        sel = pw == width
+        out[sel] = np.asarray(recruitment(effective[sel], float(width)), dtype=np.float64)
+    return out, current > 0
+
+
+def recruitment_figure(result: TrialResult, recruitment: Recruitment) -> Figure:
+    """Distribution over stimulated patients of the fraction of each group recruited.
+
+    One box per physiology group (:data:`~openvns.physiology.drive.GROUPS`) over the patients
+    whose final current is above 0 mA, with each patient as a point coloured by arm.
+    """
+    from matplotlib.patches import Patch
+
+    fractions, stimulated = recruitment_at_final_settings(result, recruitment)
+    fig = _figure(7.5, 4.0)
+    ax = fig.add_subplot()
+    data = fractions[stimulated] * 100.0
+    positions = np.arange(1, len(GROUPS) + 1)
+    if data.shape[0]:
+        ax.boxplot(
+            [data[:, j] for j in range(len(GROUPS))], positions=positions, widths=0.5,
+            showfliers=False, medianprops={"color": "black"},
+        )  # fmt: skip
+        offsets = np.linspace(-0.18, 0.18, data.shape[0]) if data.shape[0] > 1 else np.zeros(1)
+        colours = [arm_colour(int(a)) for a in result.arm[stimulated]]
+        for j in range(len(GROUPS)):
+            ax.scatter(positions[j] + offsets, data[:, j], s=8, c=colours, alpha=0.7, zorder=3)
+    ax.set_xticks(positions, [g.replace("_", " ") for g in GROUPS], rotation=20)
+    ax.set_xlim(0.4, len(GROUPS) + 0.6)
+    ax.set_ylim(-2, 102)
+    ax.set_ylabel("fibres recruited (%)")
+    ax.set_title(f"Recruitment at the final settings ({int(stimulated.sum())} stimulated patients)")
+    handles = [Patch(color=arm_colour(a), label=n) for a, n in enumerate(result.arm_names)]
+    ax.legend(handles=handles, fontsize=8, loc="upper left")
+    return fig
+
+
+def build_figures(result: TrialResult, recruitment: Recruitment | None = None) -> dict[str, Figure]:
+    """All report figures by name (:data:`FIGURE_NAMES`, in that order).
+
+    Parameters
+    ----------
+    result
+        A trial result with a baseline (the endpoints need one).
+    recruitment
+        The trial's recruitment function; without it ``"recruitment"`` is left out.
+
+    Returns
+    -------
+    dict of str to matplotlib.figure.Figure
+        Figures not registered with pyplot: display or ``savefig`` them; nothing to close.
+    """
+    figures: dict[str, Figure] = {
+        "weekly_pain": weekly_pain_figure(result),
+        "responders": responder_figure(result),
+        "waterfall": waterfall_figure(result),
+        "side_effects": side_effect_figure(result),
+    }
+    if recruitment is not None:
+        figures["recruitment"] = recruitment_figure(result, recruitment)
+    log.debug("built figures %s", ", ".join(figures))
+    return figures

@@ -1,0 +1,338 @@
+"""A self-contained HTML report of a :class:`~openvns.trials.runner.TrialResult`.
+
+:func:`write_report` writes one HTML file with no external resources (inline CSS, figures as
+base64 PNG ``data:`` images, no scripts):
+
+* a summary table per arm — patients randomised, eligible and analysed, mean change of pain
+  from baseline with its 95 % t interval, ≥ 30 % and ≥ 50 % responders with Wilson intervals,
+  the share "much" or "very much improved" on the PGIC, and dropout;
+* the comparisons of every other arm with the first (Welch difference of mean change, Newcombe
+  differences of responder rates; p-values and the test used);
+* the figures of :mod:`openvns.trials.figures`;
+* the configuration that produced the result: configuration hash, root seed, package version,
+  RNG scheme and the full configuration as JSON.
+
+Numeric cells carry their unrounded values in ``data-*`` attributes (``data-estimate``,
+``data-lower``, ``data-upper``, ``data-count``, ``data-n``, ``data-p-value``) so the report can
+be checked or scraped without parsing the rounded text. The endpoints are those of
+:meth:`~openvns.trials.runner.TrialResult.summary` (eligible patients, blinded phase).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import logging
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from openvns.trials.endpoints import PGICDistribution, pgic_distribution
+from openvns.trials.export import atomic_write
+from openvns.trials.statistics import Comparison, Interval, wilson_ci
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from openvns.trials.runner import Recruitment, TrialResult, TrialSummary
+
+log = logging.getLogger(__name__)
+
+__all__ = ["figure_png", "render_report", "write_report"]
+
+_CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto;
+       max-width: 1100px; color: #222; line-height: 1.4; }
+h1 { font-size: 1.6em; } h2 { border-bottom: 1px solid #ccc; padding-bottom: 0.2em; }
+table { border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }
+th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: right; }
+th { background: #f3f3f3; } td.label, th.label { text-align: left; }
+figure { margin: 1.5em 0; } figure img { max-width: 100%; height: auto; }
+figcaption { font-size: 0.9em; color: #444; }
+pre { background: #f7f7f7; padding: 1em; overflow-x: auto; font-size: 0.8em; }
+dl.provenance dt { font-weight: bold; } dl.provenance dd { margin: 0 0 0.5em 1em;
+       font-family: monospace; }
+p.note { color: #555; font-style: italic; }
+"""
+
+_CAPTIONS = {
+    "weekly_pain": "Weekly mean pain (NRS 0–10) per arm, eligible patients, with 95 % t bands; "
+    "dashed lines mark the start of the blinded phase and of the open-label extension.",
+    "responders": "Patients with a reduction of mean pain of at least 30 % and 50 % from "
+    "baseline to the last 4 weeks of the blinded phase (missing counts as non-responder), with "
+    "95 % Wilson intervals.",
+    "waterfall": "Percent change of mean pain from baseline to the end of the blinded phase per "
+    "eligible patient with both means, sorted, coloured by arm; dotted lines at −30 % and −50 %.",
+    "side_effects": "Weekly prevalence of each side effect among the patients stimulated "
+    "(current above 0 mA) in that week, with 95 % Wilson bands.",
+    "recruitment": "Fraction of each fibre group recruited at each stimulated patient's final "
+    "current (divided by the patient's coupling θ) and the pulse width of the protocol in "
+    "force on the patient's last day.",
+}
+
+
+def _attr(value: float | int) -> str:
+    """Unrounded value for a ``data-*`` attribute (``nan`` where undefined)."""
+    return repr(float(value)) if isinstance(value, float) else str(value)
+
+
+def _fmt(value: float, digits: int = 2) -> str:
+    return "—" if not math.isfinite(value) else f"{value:.{digits}f}"
+
+
+def _interval_cell(estimate: float, lower: float, upper: float, *, extra: str = "") -> str:
+    text = _fmt(estimate)
+    if math.isfinite(lower) and math.isfinite(upper):
+        text += f" ({_fmt(lower)} to {_fmt(upper)})"
+    return (
+        f'<td data-estimate="{_attr(estimate)}" data-lower="{_attr(lower)}" '
+        f'data-upper="{_attr(upper)}"{extra}>{html.escape(text)}</td>'
+    )
+
+
+def _proportion_cell(field: str, count: int, n: int, interval: Interval | None = None) -> str:
+    ci = wilson_ci(count, n) if interval is None else interval
+    est, low, high = float(ci.estimate), float(ci.lower), float(ci.upper)
+    text = f"{count}/{n}"
+    if n:
+        text += f" = {100 * est:.0f} % ({100 * low:.0f}–{100 * high:.0f} %)"
+    return (
+        f'<td data-field="{field}" data-count="{count}" data-n="{n}" '
+        f'data-estimate="{_attr(est)}" data-lower="{_attr(low)}" data-upper="{_attr(high)}">'
+        f"{html.escape(text)}</td>"
+    )
+
+
+@dataclass(frozen=True)
+class _ArmExtras:
+    kind: str
+    randomised: int
+    eligible: int
+    pgic: PGICDistribution | None
+    dropout_blinded: int
+    dropout_any: int
+
+
+def _arm_extras(result: TrialResult, name: str) -> _ArmExtras:
+    from openvns.patients.diary import pgic
+
+    a = result.arm_names.index(name)
+    in_arm = result.arm == a
+    change = result.change(name)
+    scores = pgic(change.baseline_NRS, change.endpoint_NRS)
+    dist = pgic_distribution(scores) if np.any(~np.isnan(scores)) else None
+    end_blinded = result.design.baseline_days + result.design.blinded_days
+    drop = result.dropout_day[in_arm]
+    return _ArmExtras(
+        kind=result.design.arm(name).kind,
+        randomised=int(in_arm.sum()),
+        eligible=int((in_arm & result.eligible).sum()),
+        pgic=dist,
+        dropout_blinded=int(((drop >= 0) & (drop < end_blinded)).sum()),
+        dropout_any=int((drop >= 0).sum()),
+    )
+
+
+def _summary_table(result: TrialResult, summary: TrialSummary) -> str:
+    head = (
+        "<tr><th class='label'>Arm</th><th class='label'>Kind</th><th>Randomised</th>"
+        "<th>Eligible</th><th>Analysed</th><th>Change of mean NRS (95 % CI)</th>"
+        "<th>≥ 30 % responders (95 % CI)</th><th>≥ 50 % responders (95 % CI)</th>"
+        "<th>PGIC much / very much improved (95 % CI)</th><th>Dropout, blinded phase</th>"
+        "<th>Dropout, whole study</th></tr>"
+    )
+    rows = []
+    for name in result.arm_names:
+        s, x = summary.arms[name], _arm_extras(result, name)
+        c = s.change_NRS
+        pgic_cell = (
+            _proportion_cell(
+                "pgic_much_improved",
+                int(x.pgic.counts[:2].sum()),
+                int(x.pgic.counts.sum()),
+                x.pgic.much_improved,
+            )
+            if x.pgic is not None
+            else '<td data-field="pgic_much_improved">—</td>'
+        )
+        r30, r50 = s.responders_30, s.responders_50
+        cells = [
+            f"<td class='label'>{html.escape(name)}</td><td class='label'>{x.kind}</td>",
+            f'<td data-field="randomised" data-n="{x.randomised}">{x.randomised}</td>',
+            f'<td data-field="eligible" data-n="{s.n}">{x.eligible}</td>',
+            f'<td data-field="analysed" data-n="{int(c.n)}">{int(c.n)}</td>',
+            _interval_cell(
+                float(c.estimate),
+                float(c.lower),
+                float(c.upper),
+                extra=f' data-field="change_NRS" data-n="{int(c.n)}"',
+            ),
+            _proportion_cell("responders_30", r30.count, r30.n, r30.proportion()),
+            _proportion_cell("responders_50", r50.count, r50.n, r50.proportion()),
+            pgic_cell,
+            _proportion_cell("dropout_blinded", x.dropout_blinded, x.randomised),
+            _proportion_cell("dropout_any", x.dropout_any, x.randomised),
+        ]
+        rows.append(f'<tr data-arm="{html.escape(name)}">{"".join(cells)}</tr>')
+    return f"<table class='summary'>{head}{''.join(rows)}</table>"
+
+
+def _comparison_row(label: str, endpoint: str, field: str, cmp: Comparison, unit: str) -> str:
+    scale = 100.0 if unit == "percentage points" else 1.0
+    p = cmp.p_value
+    p_text = "—" if not math.isfinite(p) else ("< 0.001" if p < 0.001 else f"{p:.3f}")
+    text = _fmt(scale * cmp.estimate)
+    if math.isfinite(cmp.lower) and math.isfinite(cmp.upper):
+        text += f" ({_fmt(scale * cmp.lower)} to {_fmt(scale * cmp.upper)})"
+    return (
+        f'<tr data-comparison="{html.escape(label)}" data-field="{field}">'
+        f"<td class='label'>{html.escape(label)}</td><td class='label'>{endpoint}</td>"
+        f'<td data-estimate="{_attr(cmp.estimate)}" data-lower="{_attr(cmp.lower)}" '
+        f'data-upper="{_attr(cmp.upper)}">{html.escape(text)} {unit}</td>'
+        f'<td data-p-value="{_attr(p)}">{p_text}</td>'
+        f"<td class='label'>{html.escape(cmp.method)}</td></tr>"
+    )
+
+
+def _comparison_table(result: TrialResult, summary: TrialSummary) -> str:
+    ref = result.arm_names[0]
+    head = (
+        "<tr><th class='label'>Comparison</th><th class='label'>Endpoint</th>"
+        "<th>Difference (95 % CI)</th><th>p-value</th><th class='label'>Test</th></tr>"
+    )
+    rows = []
+    for name, cmp in summary.comparisons.items():
+        label = f"{ref} − {name}"
+        for endpoint, field, diff, unit in (
+            ("change of mean NRS", "change_NRS", cmp.change_NRS, "NRS"),
+            ("≥ 30 % responders", "responders_30", cmp.responders_30, "percentage points"),
+            ("≥ 50 % responders", "responders_50", cmp.responders_50, "percentage points"),
+        ):
+            rows.append(_comparison_row(label, endpoint, field, diff, unit))
+    return f"<table class='comparisons'>{head}{''.join(rows)}</table>"
+
+
+def figure_png(figure: Figure, *, dpi: int = 100) -> bytes:
+    """PNG bytes of a matplotlib figure (no metadata that names a web address)."""
+    buf = io.BytesIO()
+    figure.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
+    return buf.getvalue()
+
+
+def _figures_html(result: TrialResult, recruitment: Recruitment | None) -> str:
+    from openvns.trials.figures import build_figures
+
+    parts = []
+    figures = build_figures(result, recruitment)
+    try:
+        for i, (name, fig) in enumerate(figures.items(), start=1):
+            data = base64.b64encode(figure_png(fig)).decode("ascii")
+            parts.append(
+                f'<figure id="figure-{name}"><img alt="{name.replace("_", " ")}" '
+                f'src="data:image/png;base64,{data}">'
+                f"<figcaption>Figure {i}. {html.escape(_CAPTIONS[name])}</figcaption></figure>"
+            )
+    finally:
+        for fig in figures.values():
+            fig.clear()
+    if recruitment is None:
+        parts.append(
+            '<p class="note" id="figure-recruitment-skipped">Recruitment at the final settings: '
+            "not shown, no recruitment function was given to the report.</p>"
+        )
+    return "\n".join(parts)
+
+
+def _provenance_html(result: TrialResult) -> str:
+    config = json.dumps(result.config, indent=2, sort_keys=True, default=str, ensure_ascii=False)
+    items = [
+        ("Configuration hash (SHA-256)", result.config_hash, "config-hash"),
+        ("Root seed", str(result.root_seed), "root-seed"),
+        ("OpenVNS version", result.version, "version"),
+        ("RNG scheme", result.rng_scheme, "rng-scheme"),
+    ]
+    dl = "".join(
+        f"<dt>{label}</dt><dd id='{ident}'>{html.escape(value)}</dd>"
+        for label, value, ident in items
+    )
+    return (
+        f"<dl class='provenance'>{dl}</dl><pre id='config'>{html.escape(config, quote=False)}</pre>"
+    )
+
+
+def render_report(
+    result: TrialResult, *, recruitment: Recruitment | None = None, title: str | None = None
+) -> str:
+    """The HTML text of :func:`write_report` (see the module docstring for its content)."""
+    d = result.design
+    summary = result.summary()
+    heading = title or f"OpenVNS trial report — {result.condition}"
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    overview = (
+        f"<p>{result.n_patients} patients with {html.escape(result.condition)} randomised to "
+        f"{len(result.arm_names)} arms ({html.escape(', '.join(result.arm_names))}); "
+        f"{d.baseline_days} days of baseline, {d.blinded_days} days blinded, "
+        f"{d.open_label_days} days open label"
+        + (f" on {html.escape(d.open_label_arm)}" if d.open_label_arm else "")
+        + f". Generated {when} by OpenVNS {html.escape(result.version)}.</p>"
+    )
+    body = [
+        f"<h1>{html.escape(heading)}</h1>",
+        overview,
+        "<h2>Summary by arm</h2>",
+        "<p>Eligible patients (baseline diary meets the inclusion criteria); change from the "
+        "baseline mean to the mean of the last 4 weeks of the blinded phase (negative is "
+        "improvement); patients without an endpoint count as non-responders. Dropout is of the "
+        "randomised patients.</p>",
+        _summary_table(result, summary),
+        "<h2>Comparisons</h2>",
+        _comparison_table(result, summary),
+        "<h2>Figures</h2>",
+        _figures_html(result, recruitment),
+        "<h2>Configuration</h2>",
+        _provenance_html(result),
+    ]
+    return (
+        "<!DOCTYPE html>\n<html lang='en'>\n<head>\n<meta charset='utf-8'>\n"
+        f"<title>{html.escape(heading)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+        + "\n".join(body)
+        + "\n</body>\n</html>\n"
+    )
+
+
+def write_report(
+    result: TrialResult,
+    path: str | Path,
+    *,
+    recruitment: Recruitment | None = None,
+    title: str | None = None,
+) -> Path:
+    """Write the self-contained HTML report of ``result`` to ``path`` atomically.
+
+    Parameters
+    ----------
+    result
+        A trial result with a baseline.
+    path
+        Target file (its directory must exist); replaced only once the report is complete.
+    recruitment
+        The trial's ``recruitment(current_mA, pulse_width_us)``; without it the figure of
+        recruitment at the final settings is replaced by a note.
+    title
+        Heading and ``<title>``; default ``"OpenVNS trial report — <condition>"``.
+
+    Returns
+    -------
+    Path
+        The file written.
+    """
+    text = render_report(result, recruitment=recruitment, title=title)
+    out = atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    log.info("wrote trial report to %s (%d kB)", out, len(text) // 1024)
+    return out
