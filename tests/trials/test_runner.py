@@ -8,7 +8,7 @@ import pytest
 
 from openvns.physiology.drive import GROUPS
 from openvns.trials import Arm, Protocol, TrialDesign
-from openvns.trials.executors import ProcessPool, dask_executor, serial
+from openvns.trials.executors import DaskExecutor, ProcessPool, dask_executor, serial
 from openvns.trials.runner import run_trial, simulate_patients
 
 # group-specific 50 % thresholds in mA at 250 us (laryngeal lowest, C fibres highest)
@@ -99,8 +99,9 @@ def test_custom_executor_callable(reference) -> None:  # type: ignore[no-untyped
     )  # fmt: skip
     np.testing.assert_array_equal(r.nrs, reference.nrs)
     assert serial(abs, [-1, 2]) == [1, 2]
-    with pytest.raises(NotImplementedError):
-        dask_executor("tcp://localhost:8786")
+    ex = dask_executor("tcp://localhost:8786")  # nothing is contacted until it is called
+    assert isinstance(ex, DaskExecutor)
+    assert ex.address == "tcp://localhost:8786"
 
 
 def test_sham_never_gets_current_and_active_does(reference) -> None:  # type: ignore[no-untyped-def]
