@@ -71,6 +71,10 @@ class Cohort:
     coupling
         Nerve-interface threshold multiplier θ ``(n,)`` (§5.7): the recruitment of a patient at
         current ``I`` is the table's at ``I / θ`` (:meth:`RecruitmentTable.fraction` coupling).
+    tolerance
+        Side-effect tolerance multiplier ``(n,)``: the reported burden a patient finds
+        intolerable is the population's ``intolerable_burden_*`` times this (log-normal, median 1,
+        ``omega_tolerance``; :func:`openvns.physiology.side_effects.intolerance_severity`).
     """
 
     condition: Condition
@@ -80,6 +84,7 @@ class Cohort:
     pro_nociceptive: BoolArray
     responder: BoolArray
     coupling: FloatArray
+    tolerance: FloatArray
 
     @property
     def n(self) -> int:
@@ -101,6 +106,7 @@ class Cohort:
             pro_nociceptive=self.pro_nociceptive[index],
             responder=self.responder[index],
             coupling=self.coupling[index],
+            tolerance=self.tolerance[index],
         )
 
 
@@ -120,12 +126,14 @@ def sample_patients(
     u = np.empty((n, _N_UNIFORM))
     beta = np.empty(n)
     z_coupling = np.empty(n)
+    z_tolerance = np.empty(n)
     for row, i in enumerate(idx):
         rng = rng_for(root_seed, cond.name, int(i))
         z[row] = rng.standard_normal(k)
         u[row] = rng.random(_N_UNIFORM)
         beta[row] = rng.beta(p.alpha_beta_a, p.alpha_beta_b)
-        z_coupling[row] = rng.standard_normal()  # drawn last: earlier traits keep their draws
+        z_coupling[row] = rng.standard_normal()  # drawn after the traits: they keep their draws
+        z_tolerance[row] = rng.standard_normal()  # drawn last, for the same reason
     z = z @ np.linalg.cholesky(correlation_matrix(cond)).T
     col = {name: z[:, j] for j, name in enumerate(LATENT)}
 
@@ -158,7 +166,8 @@ def sample_patients(
         "tau_hab_scale": lognormal(1.0, p.omega_tau_hab, "tau_hab_scale"),
     }
     coupling = p.coupling_median * np.exp(p.omega_coupling * z_coupling)
-    return Cohort(cond, root_seed, idx, traits, pro, resp, coupling)
+    tolerance = np.exp(p.omega_tolerance * z_tolerance)
+    return Cohort(cond, root_seed, idx, traits, pro, resp, coupling, tolerance)
 
 
 def sample_cohort(

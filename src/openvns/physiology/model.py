@@ -258,7 +258,9 @@ def step(
     # (8) dropout hazard and draw
     improved = (state.P0_NRS - expected) >= p.improvement_threshold * state.P0_NRS
     ineffective = (day > p.ineffective_after_d) & ~improved
-    hazard = p.h0_per_d + p.b_AE_per_d * B.sum(axis=0) + p.b_ineffective_per_d * ineffective
+    # baseline hazard: early (trial-like) h0 relaxing to the long-term h0_late over h0_decay_d
+    h0 = p.h0_late_per_d + (p.h0_per_d - p.h0_late_per_d) * np.exp(-state.day / p.h0_decay_d)
+    hazard = h0 + p.b_AE_per_d * B.sum(axis=0) + p.b_ineffective_per_d * ineffective
     dropped = state.dropped_out | (noise.u_dropout < 1.0 - np.exp(-hazard))
     return replace(
         state, S=S, R1=R1, R=R, C=C, T=T, eta_NRS=eta, s_NRS=s, day=day,

@@ -131,8 +131,13 @@ class PhysiologyParameters(BaseModel):
     r50_B: float = _Pos
     n_B: float = _Pos
     f_ganglion_Hz: float = _Pos
+    intolerable_burden_voice: float = _Pos
+    intolerable_burden_throat_cough: float = _Pos
+    intolerable_burden_dyspnoea: float = _Pos
     # dropout
     h0_per_d: float = _NonNeg
+    h0_late_per_d: float = _NonNeg
+    h0_decay_d: float = _Pos
     b_AE_per_d: float = _NonNeg
     b_ineffective_per_d: float = _NonNeg
     ineffective_after_d: float = _NonNeg
@@ -149,6 +154,7 @@ class PhysiologyParameters(BaseModel):
     omega_tau_hab: float = _NonNeg
     coupling_median: float = _Pos
     omega_coupling: float = _NonNeg
+    omega_tolerance: float = _NonNeg
     corr_sigma_w_Pmax: float = Field(ge=-1, le=1)
 
     @classmethod

@@ -59,3 +59,37 @@ def heart_rate_change_pct(
     HR = p.c_aff_HR_pct * hill(D_on, p.D50_tachy, p.n_tachy)
     b = hill(recruited_fraction[:, CARDIAC_B] * g_gang, p.r50_B, p.n_B)
     return np.asarray(np.where(stimulation_on, HR - p.c_eff_HR_pct * b, 0.0), dtype=np.float64)
+
+
+def intolerance_severity(
+    B: FloatArray, tolerance: FloatArray | float, params: PhysiologyParameters
+) -> FloatArray:
+    """How intolerable the day's side effects are: ``max_k B_k / (B_intolerable,k · tol_i)``.
+
+    Parameters
+    ----------
+    B
+        ``(3, n)`` reported burden per side effect (order of ``SIDE_EFFECTS``).
+    tolerance
+        Each patient's tolerance multiplier ``(n,)`` (``Cohort.tolerance``, median 1).
+    params
+        Physiology parameters (``intolerable_burden_*``).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n,)`` severity; ≥ 1 means an intolerable side effect (the titration threshold of
+        :class:`~openvns.trials.titration.ToTolerance`). Voice alteration during ON is expected
+        and mostly tolerated, so its intolerable burden is high; throat, cough and dyspnoea grow
+        with small-fibre recruitment and limit the current.
+    """
+    p = params
+    limit = np.array(
+        [
+            p.intolerable_burden_voice,
+            p.intolerable_burden_throat_cough,
+            p.intolerable_burden_dyspnoea,
+        ]
+    )[:, None]
+    ratio = np.asarray(B, dtype=np.float64) / (limit * np.asarray(tolerance, dtype=np.float64))
+    return np.asarray(ratio.max(axis=0), dtype=np.float64)

@@ -13,8 +13,11 @@ Days
     it on the first open-label day.
 
 One treatment day, vectorised over the patients of a chunk
-    the titration policy gives each patient's current (:class:`ToTolerance` from the side
-    effects reported the day before, at the current of that day); ``recruitment(current_mA / θ,
+    the titration policy gives each patient's current (:class:`ToTolerance` from the
+    intolerance severity of the day before, at the current of that day:
+    :func:`~openvns.physiology.side_effects.intolerance_severity` of the reported burdens ``B``
+    and the patient's ``Cohort.tolerance``, ≥ 1 intolerable; tolerated side effects such as voice
+    alteration during ON do not stop the titration); ``recruitment(current_mA / θ,
     pulse_width_us)`` gives the recruited fractions (θ: the patient's nerve-interface threshold
     multiplier, ``Cohort.coupling``); one physiology :func:`step`.
 
@@ -58,6 +61,7 @@ from openvns.physiology.model import (
     step,
 )
 from openvns.physiology.parameters import PhysiologyParameters, load_parameters
+from openvns.physiology.side_effects import intolerance_severity
 from openvns.random import RNG_SCHEME, rng_for
 from openvns.trials.design import TrialDesign
 from openvns.trials.endpoints import (
@@ -68,7 +72,7 @@ from openvns.trials.endpoints import (
     compare_arms,
     summarise_arm,
 )
-from openvns.trials.executors import ChunkExecutor, get_executor
+from openvns.trials.executors import ChunkExecutor, get_executor, run_chunks
 from openvns.trials.protocol import Protocol
 from openvns.trials.titration import TitrationPolicy, ToleranceState, ToTolerance, policy_for
 
@@ -146,10 +150,10 @@ class _Controller:
         assert self.plan is not None
         return self.plan[:, t - self.offset]
 
-    def report(self, t: int, reported: BoolArray) -> None:
+    def report(self, t: int, severity: FloatArray) -> None:
         if self.state is not None:
             assert isinstance(self.policy, ToTolerance)
-            self.policy.advance(self.protocol, self.state, t - self.offset, reported[self.mask])
+            self.policy.advance(self.protocol, self.state, t - self.offset, severity[self.mask])
 
 
 def _physiology_uniforms(cohort: Cohort, days: int, root_seed: int) -> FloatArray:
@@ -221,9 +225,9 @@ def _simulate_chunk(spec: _ChunkSpec) -> _ChunkResult:
         noise = DailyNoise(eps_eta=zeros, eps_s=zeros, u_ae=u[:3], u_dropout=u[3])
         was_out = state.dropped_out
         state = step(state, inputs, p, noise)
-        reported = state.ae_reported.any(axis=0) & ~was_out
+        severity = np.where(was_out, 0.0, intolerance_severity(state.B, cohort.tolerance, p))
         for c in live:
-            c.report(t, reported)
+            c.report(t, severity)
         underlying[base + t] = state.P_true_NRS
         current[:, base + t] = cur
         ae[:, base + t, :] = (state.ae_reported & ~was_out).T
@@ -422,9 +426,11 @@ def run_trial(
     recruitment: Recruitment,
     condition: str | Condition = "fibromyalgia",
     params: PhysiologyParameters | None = None,
-    executor: Literal["serial", "process"] | ChunkExecutor = "serial",
+    executor: Literal["serial", "process", "dask"] | ChunkExecutor = "serial",
     workers: int = 1,
     chunk_size: int = 1024,
+    scheduler: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> TrialResult:
     """Run ``design`` with ``n_per_arm · ratio`` patients per arm.
 
@@ -442,19 +448,33 @@ def run_trial(
     condition, params
         The patients' condition and physiology parameters (shipped sets by default).
     executor
-        ``"serial"``, ``"process"`` or any :class:`~openvns.trials.executors.ChunkExecutor`
-        (the Dask extension point).
+        ``"serial"``, ``"process"``, ``"dask"`` or any
+        :class:`~openvns.trials.executors.ChunkExecutor` (e.g. a configured
+        :class:`~openvns.trials.executors.DaskExecutor`).
     workers
-        Processes for ``"process"``.
+        Processes for ``"process"`` and for the local cluster of ``"dask"``.
     chunk_size
         Patients per chunk.
+    scheduler
+        Dask scheduler address (``"tcp://host:8786"``) for ``executor="dask"``; without it a
+        local cluster of ``workers`` processes is started for the run. Not allowed with another
+        executor.
+    progress
+        ``progress(patients_done, patients_total)``, called in this process after each chunk
+        completes (in completion order; the counts increase and end at the total). Not called
+        when there are no patients.
     """
     for key, value, low in (("n_per_arm", n_per_arm, 0), ("chunk_size", chunk_size, 1)):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise ValidationError(key, value, f"a whole number ≥ {low}")
     if isinstance(root_seed, bool) or not isinstance(root_seed, int) or root_seed < 0:
         raise ValidationError("root_seed", root_seed, "a whole number ≥ 0")
-    run = get_executor(executor, workers) if isinstance(executor, str) else executor
+    if isinstance(executor, str):
+        run = get_executor(executor, workers, scheduler)
+    elif scheduler is not None:
+        raise ValidationError("scheduler", scheduler, "only with executor='dask'")
+    else:
+        run = executor
     cond = load_condition(condition) if isinstance(condition, str) else condition
     p = load_parameters() if params is None else params
     n_total = n_per_arm * sum(design.ratio)
@@ -467,7 +487,16 @@ def run_trial(
     ]  # fmt: skip
     log.info("trial: %d patients in %d chunks", n_total, len(chunks))
     if chunks:
-        res = _concat(run(_simulate_chunk, chunks))
+        done = 0
+
+        def chunk_done(i: int, _: _ChunkResult) -> None:
+            nonlocal done
+            done += int(chunks[i].indices.shape[0])
+            if progress is not None:
+                progress(done, n_total)
+
+        on_result = chunk_done if progress is not None else None
+        res = _concat(run_chunks(run, _simulate_chunk, chunks, on_result))
     else:
         res = _simulate_chunk(_ChunkSpec(design, cond, p, root_seed, recruitment, indices, arms))
     config: dict[str, Any] = {
