@@ -47,10 +47,13 @@ def test_partial_config_keeps_defaults_and_applies_overrides() -> None:
             "condition": {"p_responder": 0.2},
         }
     )
-    assert cfg.run.n_per_arm == 12 and cfg.run.root_seed == TrialConfig().run.root_seed
-    assert cfg.design.blinded_days == 56 and cfg.design.baseline_days == 28
+    assert cfg.run.n_per_arm == 12
+    assert cfg.run.root_seed == TrialConfig().run.root_seed
+    assert cfg.design.blinded_days == 56
+    assert cfg.design.baseline_days == 28
     assert cfg.parameters().f_opt_Hz == 10.0
-    assert cfg.condition().p_responder == 0.2 and cfg.condition().name == "crps"
+    assert cfg.condition().p_responder == 0.2
+    assert cfg.condition().name == "crps"
 
 
 @pytest.mark.parametrize(
@@ -100,9 +103,10 @@ def test_file_errors(tmp_path: Path) -> None:
 
 def test_cli_style_overrides() -> None:
     cfg = TrialConfig().with_run(n_per_arm=5, executor=None).with_output(formats=("csv",))
-    assert cfg.run.n_per_arm == 5 and cfg.run.executor == "serial"
+    assert cfg.run.n_per_arm == 5
+    assert cfg.run.executor == "serial"
     assert cfg.output.formats == ("csv",)
-    with pytest.raises(ValidationError, match="run.workers"):
+    with pytest.raises(ValidationError, match=r"run\.workers"):
         TrialConfig().with_run(workers=0)
 
 

@@ -7,8 +7,10 @@ from typing import Annotated
 import typer
 
 from openvns import __version__
+from openvns.cli.clinic import app as clinic_app
 from openvns.cli.device import app as device_app
 from openvns.cli.nerve import app as nerve_app
+from openvns.cli.trial import app as trial_app
 
 app = typer.Typer(
     name="openvns",
@@ -17,8 +19,10 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.add_typer(clinic_app, name="clinic")  # imports the clinic extra only when run
 app.add_typer(device_app, name="device")
 app.add_typer(nerve_app, name="nerve")
+app.add_typer(trial_app, name="trial")
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,134 @@
+"""``openvns clinic``: serve the clinic, migrate its database, create users.
+
+The clinic's dependencies (FastAPI, SQLAlchemy, Alembic, argon2, uvicorn) come with the
+``clinic`` extra and are imported inside the commands, so the rest of the CLI works without it.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from openvns.cli.common import console, fail, guarded
+
+if TYPE_CHECKING:
+    from openvns.clinic.config import Settings
+
+app = typer.Typer(
+    help="The pain clinic: a web app and JSON API over a SQLite or PostgreSQL database.",
+    no_args_is_help=True,
+)
+log = logging.getLogger(__name__)
+
+ROLES = ("clinician", "nurse", "patient", "admin")
+
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        help="SQLAlchemy URL (sqlite:///clinic.sqlite3, postgresql+pg8000://user:pw@host/db); "
+        "default: $OPENVNS_DATABASE_URL, else a SQLite file in the user data directory.",
+        show_default=False,
+    ),
+]
+
+
+def _settings(database_url: str | None) -> Settings:
+    try:
+        from openvns.clinic.config import load_settings
+    except ImportError as exc:  # pragma: no cover - depends on the installed extras
+        fail(f"the clinic needs the 'clinic' extra: pip install 'openvns[clinic]' ({exc})")
+    return load_settings(database_url=database_url)
+
+
+def _migrate(database_url: str, revision: str = "head") -> str | None:
+    from openvns.clinic.db.migrations import current_revision, upgrade
+
+    upgrade(database_url, revision)
+    return current_revision(database_url)
+
+
+def _safe_url(database_url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(database_url).render_as_string(hide_password=True)
+
+
+@app.command()
+@guarded
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Create or migrate the database, then serve the clinic (API under /api/v1)."""
+    settings = _settings(database_url)
+    revision = _migrate(settings.database_url)
+    console.print(f"database {_safe_url(settings.database_url)} at revision {revision}")
+
+    import uvicorn
+
+    from openvns.clinic.app import create_app
+
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+@app.command()
+@guarded
+def migrate(
+    revision: Annotated[str, typer.Option(help="Alembic revision to upgrade to.")] = "head",
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Create the database or upgrade it to REVISION (default: the newest)."""
+    settings = _settings(database_url)
+    current = _migrate(settings.database_url, revision)
+    console.print(f"database {_safe_url(settings.database_url)} at revision {current}")
+
+
+@app.command("create-user")
+@guarded
+def create_user(
+    email: Annotated[str, typer.Option(help="Sign-in e-mail (unique).")],
+    role: Annotated[str, typer.Option(help="clinician, nurse, patient or admin.")],
+    name: Annotated[str, typer.Option(help="Full name.")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Create a user (the database is migrated first). The password is prompted for."""
+    if role not in ROLES:
+        fail(f"role = {role!r} is not allowed; allowed: {', '.join(ROLES)}")
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    settings = _settings(database_url)
+
+    from openvns.clinic.auth import service
+    from openvns.clinic.auth.schemas import UserCreate
+    from openvns.clinic.auth.security import make_password_hasher
+    from openvns.clinic.db.session import create_engine_for, make_session_factory, transaction
+
+    body = UserCreate.model_validate(
+        {"email": email, "full_name": name, "role": role, "password": password}
+    )
+    _migrate(settings.database_url)
+    engine = create_engine_for(settings.database_url)
+    try:
+        with make_session_factory(engine)() as session, transaction(session):
+            user = service.create_user(
+                session,
+                email=body.email,
+                full_name=body.full_name,
+                role=body.role,
+                password=body.password,
+                hasher=make_password_hasher(settings.argon2_parameters),
+            )
+            user_id, user_email, user_role = user.id, user.email, user.role
+    finally:
+        engine.dispose()
+    console.print(f"created user {user_id} {user_email} ({user_role})")

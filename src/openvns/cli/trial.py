@@ -1,0 +1,265 @@
+"""``openvns trial``: run an in-silico trial (the project's main job) and write its report."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import typer
+from rich import box
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from openvns.cli.common import console, err_console, fail, guarded
+from openvns.trials.config import TrialConfig, dumps_toml, load_config
+
+app = typer.Typer(
+    help="In-silico trials: virtual patients on VNS protocols against sham.",
+    no_args_is_help=True,
+)
+log = logging.getLogger(__name__)
+
+_INIT_HEADER = """OpenVNS trial configuration (openvns trial run --config trial.toml).
+Every table is optional; what is left out takes the default shown here.
+[run] executor: serial | process | dask; scheduler: a Dask address (tcp://host:8786), dask only.
+[output] formats: csv and/or parquet (one row per patient-day).
+[trial] protocols: "titrate from 0.25 mA by 0.25 mA every 14 days to tolerance, max 2.0 mA;
+  20 Hz; 250 us; 30 s on / 5 min off" or a constant "1.5 mA; 20 Hz; ..."; arm kinds: active,
+  sham, low_dose. [physiology] and [condition]: overrides of the shipped parameter sets (names
+  in openvns/physiology/data/vns_pain_model.yaml and openvns/patients/data/conditions.yaml)."""
+
+
+def _atomic_text(path: Path, text: str) -> None:
+    from openvns.trials.export import atomic_write
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def _pct(iv: Any) -> str:
+    est, lo, hi = (100 * float(x) for x in (iv.estimate, iv.lower, iv.upper))
+    return f"{est:.0f}% [{lo:.0f}–{hi:.0f}]"
+
+
+def summary_document(result: Any) -> dict[str, Any]:
+    """Blinded-phase endpoints of a :class:`TrialResult` as a JSON-able dict."""
+    s = result.summary()
+    arms: dict[str, Any] = {}
+    for name, a in s.arms.items():
+        sel = result.arm == result.arm_names.index(name)
+        ch = a.change_NRS
+        arms[name] = {
+            "randomised": int(sel.sum()),
+            "eligible": int(a.n),
+            "analysed": int(ch.n),
+            "change_NRS": [float(ch.estimate), float(ch.lower), float(ch.upper)],
+            "responders_30": _interval(a.responders_30.proportion()),
+            "responders_50": _interval(a.responders_50.proportion()),
+            "dropout_blinded": float(
+                np.mean(
+                    (result.dropout_day[sel] >= 0)
+                    & (
+                        result.dropout_day[sel]
+                        < result.design.baseline_days + result.design.blinded_days
+                    )
+                )
+            ),
+        }
+    ref = result.arm_names[0]
+    comparisons: dict[str, Any] = {}
+    for name, cmp in s.comparisons.items():
+        entry: dict[str, Any] = {"difference": f"{ref} − {name}"}
+        for key, c in (
+            ("change_NRS", cmp.change_NRS),
+            ("responders_30", cmp.responders_30),
+            ("responders_50", cmp.responders_50),
+        ):
+            entry[key] = {
+                "estimate": float(c.estimate),
+                "ci": [float(c.lower), float(c.upper)],
+                "p_value": float(c.p_value),
+                "method": c.method,
+            }
+        comparisons[name] = entry
+    return {
+        "condition": result.condition,
+        "patients": result.n_patients,
+        "days": result.n_days,
+        "arms": arms,
+        "comparisons": comparisons,
+        "root_seed": result.root_seed,
+        "version": result.version,
+        "rng_scheme": result.rng_scheme,
+        "config_hash": result.config_hash,
+    }
+
+
+def _interval(iv: Any) -> list[float]:
+    return [float(iv.estimate), float(iv.lower), float(iv.upper)]
+
+
+def _print_summary(result: Any, doc: dict[str, Any]) -> None:
+    d = result.design
+    console.print(
+        f"[bold]{result.condition}[/], blinded phase: change from baseline to weeks "
+        f"{max(d.blinded_days // 7 - 3, 1)}–{d.blinded_days // 7} (eligible patients; n "
+        "randomised, analysed)",
+        highlight=False,
+    )
+    table = Table(box=box.SIMPLE_HEAD)
+    for col in ("arm", "n (an.)", "Δ NRS [95% CI]", "≥30% resp.", "≥50% resp.", "drop"):
+        table.add_column(col, justify="left" if col == "arm" else "right", no_wrap=True)
+    s = result.summary()
+    for name, a in s.arms.items():
+        arm = doc["arms"][name]
+        ch = a.change_NRS
+        table.add_row(
+            name,
+            f"{arm['randomised']} ({arm['analysed']})",
+            f"{float(ch.estimate):+.2f} [{float(ch.lower):+.2f}, {float(ch.upper):+.2f}]",
+            _pct(a.responders_30.proportion()),
+            _pct(a.responders_50.proportion()),
+            f"{100 * arm['dropout_blinded']:.0f}%",
+        )
+    console.print(table)
+    ref = result.arm_names[0]
+    for name, c in s.comparisons.items():
+        console.print(
+            f"{ref} − {name}: Δ NRS {c.change_NRS.estimate:+.2f} "
+            f"[{c.change_NRS.lower:+.2f}, {c.change_NRS.upper:+.2f}], p = "
+            f"{c.change_NRS.p_value:.3g}; ≥30 % responders {100 * c.responders_30.estimate:+.1f} "
+            f"points, p = {c.responders_30.p_value:.3g}",
+            highlight=False,
+        )
+    console.print(
+        f"root seed {result.root_seed} · openvns {result.version} · {result.rng_scheme} · "
+        f"config {result.config_hash[:12]}",
+        highlight=False,
+    )
+
+
+@app.command("run")
+@guarded
+def run(
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="A trial.toml (see `openvns trial init`)."),
+    ] = None,
+    condition: Annotated[
+        str | None,
+        typer.Option("--condition", help="fibromyalgia, neuropathic_pain or crps."),
+    ] = None,
+    n_per_arm: Annotated[
+        int | None, typer.Option("--n-per-arm", help="Patients per unit of allocation ratio.")
+    ] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Root seed.")] = None,
+    executor: Annotated[
+        str | None, typer.Option("--executor", help="serial, process or dask.")
+    ] = None,
+    workers: Annotated[int | None, typer.Option("--workers", help="Processes / workers.")] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option("--scheduler", help="Dask scheduler address, tcp://host:8786 (dask)."),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Output directory (openvns-trial).")
+    ] = None,
+    no_report: Annotated[bool, typer.Option("--no-report", help="Skip the HTML report.")] = False,
+    export: Annotated[
+        list[str] | None,
+        typer.Option("--export", help="Per-patient-day export: csv and/or parquet (repeat)."),
+    ] = None,
+) -> None:
+    """Run a trial (default: fibromyalgia, implanted VNS to tolerance vs sham, 12-week blinded
+    phase and open label to 12 months), print its summary and write the report."""
+    from openvns.trials.export import export_tidy
+    from openvns.trials.recruitment import default_recruitment
+    from openvns.trials.report import write_report
+    from openvns.trials.runner import run_trial
+
+    cfg = load_config(config) if config is not None else TrialConfig()
+    if scheduler is not None and executor is None:
+        executor = "dask"
+    cfg = cfg.with_run(
+        condition=condition,
+        n_per_arm=n_per_arm,
+        root_seed=seed,
+        executor=executor,
+        workers=workers,
+        scheduler=scheduler,
+    )
+    cfg = cfg.with_output(
+        directory=str(out) if out is not None else None,
+        report=False if no_report else None,
+        formats=tuple(export) if export else None,
+    )
+    directory = Path(cfg.output.directory)
+    rec = default_recruitment(cfg.lead)
+    params, cond = cfg.parameters(), cfg.condition()
+    total = cfg.run.n_per_arm * sum(cfg.design.ratio)
+    t0 = time.perf_counter()
+    with Progress(
+        TextColumn("[bold]simulating[/] {task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(f"{total} {cfg.run.condition} patients", total=total)
+
+        def progress(done: int, of: int) -> None:
+            bar.update(task, completed=done, total=of)
+
+        result = run_trial(
+            cfg.design,
+            n_per_arm=cfg.run.n_per_arm,
+            root_seed=cfg.run.root_seed,
+            recruitment=rec,
+            condition=cond,
+            params=params,
+            executor=cfg.run.executor,  # type: ignore[arg-type]
+            workers=cfg.run.workers,
+            scheduler=cfg.run.scheduler,
+            chunk_size=cfg.run.chunk_size,
+            progress=progress,
+        )
+    elapsed = time.perf_counter() - t0
+    doc = summary_document(result)
+    _print_summary(result, doc)
+    rate = result.n_patients * result.n_days / max(elapsed, 1e-9)
+    console.print(
+        f"{result.n_patients} patients × {result.n_days} days in {elapsed:.2f} s "
+        f"({rate:,.0f} patient-days/s)",
+        highlight=False,
+    )
+    directory.mkdir(parents=True, exist_ok=True)
+    doc["elapsed_s"] = elapsed
+    _atomic_text(directory / "summary.json", json.dumps(doc, indent=2) + "\n")
+    _atomic_text(directory / "config.toml", dumps_toml(cfg.to_dict(), _INIT_HEADER))
+    written = [directory / "summary.json", directory / "config.toml"]
+    for fmt in cfg.output.formats:
+        written.append(export_tidy(result, directory / f"patient_days.{fmt}"))
+    if cfg.output.report:
+        written.append(write_report(result, directory / "report.html", recruitment=rec))
+    for path in written:
+        console.print(f"wrote {path}", highlight=False)
+
+
+@app.command("init")
+@guarded
+def init(
+    path: Annotated[Path, typer.Argument(help="Where to write the configuration.")] = Path(
+        "trial.toml"
+    ),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write the default configuration as a documented trial.toml to start from."""
+    if path.exists() and not force:
+        fail(f"{path} exists; pass --force to overwrite it")
+    _atomic_text(path, dumps_toml(TrialConfig().to_dict(), _INIT_HEADER))
+    console.print(f"wrote {path}", highlight=False)

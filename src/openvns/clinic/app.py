@@ -1,0 +1,129 @@
+"""The clinic's FastAPI application factory.
+
+``create_app(settings)`` builds the engine and session factory for ``settings.database_url``
+(it does not migrate: ``openvns clinic serve`` and ``openvns clinic migrate`` do), mounts the
+JSON API under ``/api/v1`` (schema at ``/api/v1/openapi.json``, docs at ``/api/v1/docs``), the
+page sign-in routes under ``/auth`` and ``/healthz``, and maps the clinic's errors to HTTP.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from openvns import __version__
+from openvns.clinic.audit.router import router as audit_router
+from openvns.clinic.auth.router import router as auth_router
+from openvns.clinic.auth.security import make_password_hasher
+from openvns.clinic.auth.web import router as auth_web_router
+from openvns.clinic.config import Settings, load_settings
+from openvns.clinic.db.session import create_engine_for, make_session_factory
+from openvns.clinic.errors import (
+    AuthenticationError,
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from openvns.clinic.patients.router import router as patients_router
+from openvns.errors import ValidationError
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1"
+
+
+def _value(value: Any) -> Any:
+    try:
+        return jsonable_encoder(value)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    def detail(status_code: int, exc: Exception, **headers: str) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=status_code, headers=headers or None)
+
+    async def validation(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ValidationError)
+        item = {"field": exc.field, "value": _value(exc.value), "allowed": exc.allowed}
+        return JSONResponse({"detail": [{**item, "msg": str(exc)}]}, status_code=422)
+
+    async def not_found(_: Request, exc: Exception) -> JSONResponse:
+        return detail(404, exc)
+
+    async def conflict(_: Request, exc: Exception) -> JSONResponse:
+        return detail(409, exc)
+
+    async def integrity(_: Request, exc: Exception) -> JSONResponse:
+        # A unique or foreign-key rule that a concurrent request won (the services check first).
+        log.info("integrity error turned into 409: %s", exc)
+        return JSONResponse({"detail": "conflicts with the stored data"}, status_code=409)
+
+    async def unauthenticated(_: Request, exc: Exception) -> JSONResponse:
+        return detail(401, exc, **{"WWW-Authenticate": "Bearer"})
+
+    async def forbidden(_: Request, exc: Exception) -> JSONResponse:
+        return detail(403, exc)
+
+    app.add_exception_handler(ValidationError, validation)
+    app.add_exception_handler(NotFoundError, not_found)
+    app.add_exception_handler(ConflictError, conflict)
+    app.add_exception_handler(IntegrityError, integrity)
+    app.add_exception_handler(AuthenticationError, unauthenticated)
+    app.add_exception_handler(PermissionDeniedError, forbidden)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the clinic app.
+
+    Parameters
+    ----------
+    settings
+        Database, secret key, cookies, lifetimes; :func:`~openvns.clinic.config.load_settings`
+        (environment and defaults) when ``None``.
+    """
+    settings = settings or load_settings()
+    engine = create_engine_for(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="OpenVNS clinic",
+        version=__version__,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    app.state.password_hasher = make_password_hasher(settings.argon2_parameters)
+
+    api = APIRouter(prefix=API_PREFIX)
+    api.include_router(auth_router)
+    api.include_router(patients_router)
+    api.include_router(audit_router)
+    app.include_router(api)
+    app.include_router(auth_web_router)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        """Liveness and database reachability."""
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return {"status": "ok", "version": __version__}
+
+    _install_error_handlers(app)
+    return app

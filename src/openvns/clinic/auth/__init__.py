@@ -1,0 +1,3 @@
+"""Users, roles, passwords, page sessions with CSRF, and API bearer tokens."""
+
+from __future__ import annotations

@@ -1,0 +1,77 @@
+"""Request and response bodies of the auth API. Limits match the table columns."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from openvns.clinic.auth.models import EMAIL_MAX, NAME_MAX, Role
+
+#: A deliberately simple e-mail shape (one ``@``, a dot in the domain, no spaces).
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+PASSWORD_MIN = 12
+PASSWORD_MAX = 1024
+
+Email = Annotated[
+    str,
+    Field(max_length=EMAIL_MAX, pattern=EMAIL_PATTERN, examples=["a.clinician@example.org"]),
+    AfterValidator(str.lower),
+]
+
+
+class UserCreate(BaseModel):
+    """A new user (admin only)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: Email
+    full_name: str = Field(min_length=1, max_length=NAME_MAX)
+    role: Role
+    password: str = Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)
+
+
+class UserRead(BaseModel):
+    """A user as the API shows it (never the password hash)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    email: str
+    full_name: str
+    role: Role
+    active: bool
+    created_at: datetime
+
+
+class TokenRequest(BaseModel):
+    """E-mail and password exchanged for a bearer token."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(min_length=1, max_length=EMAIL_MAX)
+    password: str = Field(min_length=1, max_length=PASSWORD_MAX)
+
+
+class TokenResponse(BaseModel):
+    """An opaque bearer token: send it as ``Authorization: Bearer <access_token>``."""
+
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_at: datetime
+
+
+class SessionInfo(BaseModel):
+    """The signed-in page user and the CSRF token to send with unsafe requests."""
+
+    user: UserRead
+    csrf_token: str
+
+
+class LoginForm(BaseModel):
+    """Fields of the page login form."""
+
+    email: str = Field(min_length=1, max_length=EMAIL_MAX)
+    password: str = Field(min_length=1, max_length=PASSWORD_MAX)
+    csrf_token: str = Field(default="", max_length=512)

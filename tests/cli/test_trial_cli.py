@@ -1,0 +1,152 @@
+"""``openvns trial run`` and ``openvns trial init``: outputs, overrides, config errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from openvns.cli.main import app
+from openvns.trials import TrialConfig, load_config, read_tidy, run_trial
+from openvns.trials.recruitment import default_recruitment
+
+runner = CliRunner()
+
+SMALL = """
+[run]
+n_per_arm = 6
+root_seed = 11
+[output]
+formats = ["csv", "parquet"]
+[trial]
+baseline_days = 14
+blinded_days = 28
+open_label_days = 14
+"""
+
+
+def invoke(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, ["trial", *args], env={"COLUMNS": "200"})
+    return result.exit_code, result.output
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    base = tmp_path_factory.mktemp("trial")
+    cfg = base / "trial.toml"
+    cfg.write_text(SMALL, "utf-8")
+    code, out = invoke("run", "--config", str(cfg), "--out", str(base / "out"))
+    assert code == 0, out
+    return base / "out", out
+
+
+def test_run_writes_every_output(small_run: tuple[Path, str]) -> None:
+    out, text = small_run
+    for name in ("summary.json", "config.toml", "patient_days.csv", "patient_days.parquet",
+                 "report.html"):  # fmt: skip
+        assert (out / name).is_file(), name
+    assert "active − sham" in text
+    assert "patient-days/s" in text
+
+
+def test_summary_equals_a_direct_run(small_run: tuple[Path, str]) -> None:
+    out, _ = small_run
+    doc = json.loads((out / "summary.json").read_text("utf-8"))
+    cfg = load_config(out / "config.toml")
+    result = run_trial(
+        cfg.design,
+        n_per_arm=cfg.run.n_per_arm,
+        root_seed=cfg.run.root_seed,
+        recruitment=default_recruitment(cfg.lead),
+    )
+    assert doc["config_hash"] == result.config_hash
+    summary = result.summary()
+    for arm, s in summary.arms.items():
+        assert doc["arms"][arm]["change_NRS"][0] == pytest.approx(float(s.change_NRS.estimate))
+        assert doc["arms"][arm]["responders_30"][0] == pytest.approx(
+            float(s.responders_30.proportion().estimate)
+        )
+    days = read_tidy(out / "patient_days.parquet")
+    assert len(days["day"]) == result.n_patients * result.n_days
+    np.testing.assert_array_equal(
+        np.asarray(days["current_mA"]).reshape(result.n_patients, result.n_days),
+        result.current_mA,
+    )
+
+
+def test_saved_config_repeats_the_run(small_run: tuple[Path, str], tmp_path: Path) -> None:
+    out, _ = small_run
+    code, text = invoke(
+        "run", "--config", str(out / "config.toml"), "--out", str(tmp_path), "--no-report"
+    )
+    assert code == 0, text
+    first = json.loads((out / "summary.json").read_text("utf-8"))
+    again = json.loads((tmp_path / "summary.json").read_text("utf-8"))
+    assert again["config_hash"] == first["config_hash"]
+    assert again["arms"] == first["arms"]
+    assert not (tmp_path / "report.html").exists()
+
+
+def test_options_override_the_file(tmp_path: Path) -> None:
+    cfg = tmp_path / "trial.toml"
+    cfg.write_text(SMALL, "utf-8")
+    code, text = invoke(
+        "run", "--config", str(cfg), "--out", str(tmp_path / "o"), "--n-per-arm", "3",
+        "--seed", "5", "--no-report", "--export", "csv", "--executor", "process",
+        "--workers", "2",
+    )  # fmt: skip
+    assert code == 0, text
+    doc = json.loads((tmp_path / "o" / "summary.json").read_text("utf-8"))
+    assert doc["patients"] == 6
+    assert doc["root_seed"] == 5
+    assert (tmp_path / "o" / "patient_days.csv").is_file()
+    assert not (tmp_path / "o" / "patient_days.parquet").exists()
+
+
+@pytest.mark.parametrize(
+    ("toml", "key"),
+    [
+        ("[run]\nexecutor = 'threads'\n", "run.executor"),
+        ("[run]\nn_per_arm = 0\n", "run.n_per_arm"),
+        ("[trial]\nblinded_days = 'long'\n", "trial.blinded_days"),
+        ("[physiology]\nf_opt_Hz = -2.0\n", "physiology.f_opt_Hz"),
+        ("[outputs]\nreport = true\n", "config.outputs"),
+    ],
+)
+def test_config_errors_name_the_key(tmp_path: Path, toml: str, key: str) -> None:
+    cfg = tmp_path / "trial.toml"
+    cfg.write_text(toml, "utf-8")
+    code, text = invoke("run", "--config", str(cfg), "--out", str(tmp_path / "o"))
+    assert code == 2
+    assert key in text
+    assert not (tmp_path / "o").exists()
+
+
+def test_unsafe_protocol_is_refused(tmp_path: Path) -> None:
+    cfg = tmp_path / "trial.toml"
+    cfg.write_text(
+        "[trial]\n[[trial.arms]]\nname = 'active'\nkind = 'active'\n"
+        "protocol = '3.5 mA; 30 Hz; 1000 us; 30 s on / 5 min off'\n"
+        "[[trial.arms]]\nname = 'sham'\nkind = 'sham'\n"
+        "protocol = '0.0 mA; 30 Hz; 1000 us; 30 s on / 5 min off'\n",
+        "utf-8",
+    )
+    code, text = invoke("run", "--config", str(cfg), "--out", str(tmp_path / "o"))
+    assert code != 0
+    assert "output_current_mA" in text or "Shannon" in text or "charge" in text
+    assert not (tmp_path / "o").exists()
+
+
+def test_init_writes_the_defaults_and_refuses_to_overwrite(tmp_path: Path) -> None:
+    path = tmp_path / "trial.toml"
+    code, text = invoke("init", str(path))
+    assert code == 0, text
+    assert load_config(path).to_dict() == TrialConfig().to_dict()
+    code, text = invoke("init", str(path))
+    assert code == 2
+    assert "--force" in text
+    code, _ = invoke("init", str(path), "--force")
+    assert code == 0
