@@ -131,3 +131,17 @@ def test_arm_summary_and_comparison() -> None:
     lr = compare_arms(c, flat, time_a=t, time_b=t0).time_to_response
     assert lr is not None
     assert lr.observed_a == 2
+
+
+def test_median_weeks_to_response_is_the_kaplan_meier_median() -> None:
+    from openvns.trials.endpoints import TimeToResponse
+
+    t = TimeToResponse(np.array([1.0, 2.0, 3.0, 4.0]), np.array([True, True, True, True]))
+    assert t.median_weeks() == 2.0  # S = 0.75, 0.5 → first S ≤ 0.5 at week 2
+    # censoring: S(1) = 3/4, S(3) = 3/4 · 1/2 = 0.375 → median 3
+    c = TimeToResponse(np.array([1.0, 2.0, 3.0, 4.0]), np.array([True, False, True, False]))
+    assert c.median_weeks() == 3.0
+    none = TimeToResponse(np.array([5.0, 6.0]), np.array([False, False]))
+    assert np.isnan(none.median_weeks())
+    few = TimeToResponse(np.array([1.0, 4.0, 4.0, 4.0]), np.array([True, False, False, False]))
+    assert np.isnan(few.median_weeks())  # S stays at 0.75: not reached

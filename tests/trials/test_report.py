@@ -182,7 +182,18 @@ def test_summary_numbers_equal_the_trial_summary(
             cmp = getattr(summary.comparisons[arm], str(row["data-field"]))
             assert _same(_value(attrs, "data-p-value"), cmp.p_value)
             checked += 1
-    assert checked == 3 * len(result.arm_names) + 2 * 3 * len(summary.comparisons)
+        if row.get("data-field") == "time_to_response" and "data-median-a" in attrs:
+            ref, arm = str(row["data-comparison"]).split(" − ")
+            assert _same(
+                _value(attrs, "data-median-a"), summary.time_to_response[ref].median_weeks()
+            )
+            assert _same(
+                _value(attrs, "data-median-b"), summary.time_to_response[arm].median_weeks()
+            )
+            checked += 1
+    # per arm: change, ≥30 %, ≥50 %; per comparison: 3 differences with their p-values, and
+    # the log-rank row (its medians and its p-value)
+    assert checked == 3 * len(result.arm_names) + (2 * 3 + 2) * len(summary.comparisons)
 
 
 def test_without_recruitment_the_figure_is_a_note(result: TrialResult, tmp_path: Path) -> None:

@@ -150,3 +150,16 @@ def test_config_hash_changes_with_every_input(reference) -> None:  # type: ignor
     assert h(recruitment=other_recruitment) != ref
     assert h(design=small_design(blinded_days=15)) != ref
     assert h(condition="crps") != ref
+
+
+def test_summary_has_time_to_response_with_logrank(reference) -> None:  # type: ignore[no-untyped-def]
+    s = reference.summary()
+    assert set(s.time_to_response) == set(reference.arm_names)
+    for arm, t in s.time_to_response.items():
+        sel = (reference.arm == reference.arm_names.index(arm)) & reference.eligible
+        assert t.time_weeks.shape == (int(sel.sum()),)
+        # weeks lie within the blinded phase
+        assert np.all(t.time_weeks <= -(-reference.design.blinded_days // 7))
+    lr = s.comparisons["sham"].time_to_response
+    assert lr is not None
+    assert np.isnan(lr.p_value) or 0.0 <= lr.p_value <= 1.0

@@ -84,6 +84,15 @@ def summary_document(result: Any) -> dict[str, Any]:
                 "p_value": float(c.p_value),
                 "method": c.method,
             }
+        lr = cmp.time_to_response
+        entry["time_to_response"] = {
+            "median_weeks": [
+                _finite_or_none(s.time_to_response[ref].median_weeks()),
+                _finite_or_none(s.time_to_response[name].median_weeks()),
+            ],
+            "p_value": _finite_or_none(lr.p_value) if lr is not None else None,
+            "method": "log-rank",
+        }
         comparisons[name] = entry
     return {
         "condition": result.condition,
@@ -96,6 +105,10 @@ def summary_document(result: Any) -> dict[str, Any]:
         "rng_scheme": result.rng_scheme,
         "config_hash": result.config_hash,
     }
+
+
+def _finite_or_none(x: float) -> float | None:
+    return float(x) if np.isfinite(x) else None
 
 
 def _interval(iv: Any) -> list[float]:
@@ -133,6 +146,14 @@ def _print_summary(result: Any, doc: dict[str, Any]) -> None:
             f"[{c.change_NRS.lower:+.2f}, {c.change_NRS.upper:+.2f}], p = "
             f"{c.change_NRS.p_value:.3g}; ≥30 % responders {100 * c.responders_30.estimate:+.1f} "
             f"points, p = {c.responders_30.p_value:.3g}",
+            highlight=False,
+        )
+        t = doc["comparisons"][name]["time_to_response"]
+        weeks = ["not reached" if m is None else f"{m:g}" for m in t["median_weeks"]]
+        p_text = "—" if t["p_value"] is None else f"{t['p_value']:.3g}"
+        console.print(
+            f"  weeks to a ≥30 % response (median, {ref} vs {name}): {weeks[0]} vs {weeks[1]}, "
+            f"log-rank p = {p_text}",
             highlight=False,
         )
     console.print(

@@ -364,6 +364,15 @@ class TimeToResponse:
         """KM estimate of the probability of *no* response yet (1 − S is the responder share)."""
         return kaplan_meier(self.time_weeks, self.responded, confidence=confidence)
 
+    def median_weeks(self) -> float:
+        """Kaplan–Meier median weeks to response (first week with ``S ≤ 0.5``); NaN if not
+        reached."""
+        if not self.responded.any():
+            return float("nan")
+        km = self.kaplan_meier()
+        hit = np.flatnonzero(km.survival <= 0.5)
+        return float(km.time[hit[0]]) if hit.size else float("nan")
+
 
 def time_to_response(
     nrs: npt.ArrayLike,

@@ -215,7 +215,33 @@ def _comparison_table(result: TrialResult, summary: TrialSummary) -> str:
             ("≥ 50 % responders", "responders_50", cmp.responders_50, "percentage points"),
         ):
             rows.append(_comparison_row(label, endpoint, field, diff, unit))
+        rows.append(_logrank_row(label, summary, ref, name))
     return f"<table class='comparisons'>{head}{''.join(rows)}</table>"
+
+
+def _median_text(weeks: float) -> str:
+    return "not reached" if not math.isfinite(weeks) else f"{weeks:g}"
+
+
+def _logrank_row(label: str, summary: TrialSummary, ref: str, name: str) -> str:
+    """Time to a ≥ 30 % response: KM medians (weeks) of both arms and the log-rank p-value."""
+    lr = summary.comparisons[name].time_to_response
+    times = summary.time_to_response
+    if lr is None or ref not in times or name not in times:
+        return ""
+    m_ref, m_other = times[ref].median_weeks(), times[name].median_weeks()
+    p = lr.p_value
+    p_text = "—" if not math.isfinite(p) else ("< 0.001" if p < 0.001 else f"{p:.3f}")
+    text = f"median {_median_text(m_ref)} vs {_median_text(m_other)} weeks"
+    return (
+        f'<tr data-comparison="{html.escape(label)}" data-field="time_to_response">'
+        f"<td class='label'>{html.escape(label)}</td><td class='label'>time to ≥ 30 % "
+        f"response (blinded phase)</td>"
+        f'<td data-median-a="{_attr(m_ref)}" data-median-b="{_attr(m_other)}">'
+        f"{html.escape(text)}</td>"
+        f'<td data-p-value="{_attr(p)}">{p_text}</td>'
+        f"<td class='label'>log-rank</td></tr>"
+    )
 
 
 def figure_png(figure: Figure, *, dpi: int = 100) -> bytes:

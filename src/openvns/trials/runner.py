@@ -68,9 +68,11 @@ from openvns.trials.endpoints import (
     ArmComparison,
     ArmSummary,
     ChangeFromBaseline,
+    TimeToResponse,
     change_from_baseline,
     compare_arms,
     summarise_arm,
+    time_to_response,
 )
 from openvns.trials.executors import ChunkExecutor, get_executor, run_chunks
 from openvns.trials.protocol import Protocol
@@ -290,10 +292,15 @@ def config_hash(config: dict[str, Any]) -> str:
 
 @dataclass(frozen=True)
 class TrialSummary:
-    """Blinded-phase endpoints: per-arm summaries and each other arm against the first."""
+    """Blinded-phase endpoints: per-arm summaries and each other arm against the first.
+
+    ``time_to_response`` holds each arm's weeks to a ≥ 30 % response (censored at dropout and at
+    the end of the blinded phase); the comparisons carry its log-rank test.
+    """
 
     arms: dict[str, ArmSummary]
     comparisons: dict[str, ArmComparison]
+    time_to_response: dict[str, TimeToResponse] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -374,17 +381,42 @@ class TrialResult:
             window,
         )
 
+    def time_to_response(
+        self, arm: str, *, threshold_pct: float = 30.0, eligible_only: bool = True
+    ) -> TimeToResponse:
+        """Weeks of the blinded phase to the first week ``threshold_pct`` below baseline."""
+        d = self.design
+        sel = self.arm == self.arm_names.index(arm)
+        if eligible_only:
+            sel &= self.eligible
+        end = d.baseline_days + d.blinded_days
+        dropped = self.dropout_day[sel]
+        return time_to_response(
+            self.nrs[sel, :end].astype(np.float64),
+            self.observed[sel, :end],
+            slice(0, d.baseline_days),
+            d.baseline_days,
+            threshold_pct=threshold_pct,
+            dropout_day=np.where(dropped >= 0, dropped + 1.0, np.inf),
+        )
+
     def summary(self) -> TrialSummary:
         """Per-arm summaries and comparisons against the first arm (eligible patients)."""
         if self.design.baseline_days == 0:
             raise ValidationError("baseline_days", 0, "a baseline period ≥ 1 day for endpoints")
+        if self.design.blinded_days == 0:
+            raise ValidationError("blinded_days", 0, "a blinded phase ≥ 1 day for endpoints")
         changes = {a: self.change(a) for a in self.arm_names}
+        times = {a: self.time_to_response(a) for a in self.arm_names}
         ref = self.arm_names[0]
         return TrialSummary(
             arms={a: summarise_arm(c) for a, c in changes.items()},
             comparisons={
-                a: compare_arms(changes[ref], changes[a]) for a in self.arm_names if a != ref
+                a: compare_arms(changes[ref], changes[a], time_a=times[ref], time_b=times[a])
+                for a in self.arm_names
+                if a != ref
             },
+            time_to_response=times,
         )
 
 
