@@ -123,7 +123,7 @@ def _print_summary(result: Any, doc: dict[str, Any]) -> None:
         "randomised, analysed)",
         highlight=False,
     )
-    table = Table(box=box.SIMPLE_HEAD)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for col in ("arm", "n (an.)", "Δ NRS [95% CI]", "≥30% resp.", "≥50% resp.", "drop"):
         table.add_column(col, justify="left" if col == "arm" else "right", no_wrap=True)
     s = result.summary()
