@@ -1,13 +1,20 @@
-"""Fixtures for the clinic: a migrated SQLite file, a per-test rolled-back session, clients.
+"""Fixtures for the clinic: a migrated database, a per-test rolled-back session, clients.
 
-One database file is migrated (Alembic ``upgrade head``) per test session. Each test runs in
-an outer transaction on one connection; the test's :class:`~sqlalchemy.orm.Session` joins it
+Every test that uses the database runs twice, on SQLite and on PostgreSQL (``[sqlite]``,
+``[postgresql]``); the PostgreSQL runs are skipped unless ``OPENVNS_TEST_POSTGRES_URL`` names a
+server (``.ci/run`` starts one on loopback). There a fresh database is created beside the one in
+the URL for the session (the role needs CREATEDB) and dropped at the end.
+
+One database is migrated (Alembic ``upgrade head``) per test session and backend. Each test runs
+in an outer transaction on one connection; the test's :class:`~sqlalchemy.orm.Session` joins it
 with ``join_transaction_mode="create_savepoint"``, so the app's commits and rollbacks act on
 savepoints and the outer transaction is rolled back when the test ends.
 """
 
 from __future__ import annotations
 
+import os
+import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -15,7 +22,8 @@ import argon2
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from openvns.clinic.app import create_app
@@ -33,11 +41,77 @@ UserFactory = Callable[..., User]
 HeadersFactory = Callable[..., dict[str, str]]
 
 
+#: A PostgreSQL server for the tests: ``postgresql+pg8000://user:pw@127.0.0.1:port/db``.
+POSTGRES_URL_ENV = "OPENVNS_TEST_POSTGRES_URL"
+NO_POSTGRES = f"{POSTGRES_URL_ENV} is not set (.ci/run starts a PostgreSQL server and sets it)"
+
+#: Creates an empty PostgreSQL database for a purpose and returns its URL.
+PostgresDatabaseFactory = Callable[[str], str]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without a PostgreSQL server, deselect the ``[postgresql]`` runs (one summary line, not a
+    skip line per test)."""
+    if os.environ.get(POSTGRES_URL_ENV):
+        return
+    postgres = [item for item in items if _backend(item) == "postgresql"]
+    if postgres:
+        config.stash[_DESELECTED] = len(postgres)
+        config.hook.pytest_deselected(items=postgres)
+        items[:] = [item for item in items if _backend(item) != "postgresql"]
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say why the PostgreSQL runs were left out."""
+    count = terminalreporter.config.stash.get(_DESELECTED, 0)
+    if count:
+        terminalreporter.write_line(f"clinic: {count} PostgreSQL runs deselected: {NO_POSTGRES}")
+
+
+_DESELECTED = pytest.StashKey[int]()
+
+
+def _backend(item: pytest.Item) -> str | None:
+    callspec = getattr(item, "callspec", None)
+    return None if callspec is None else callspec.params.get("database_url")
+
+
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A SQLite file migrated to head, shared by the session's tests."""
-    path: Path = tmp_path_factory.mktemp("clinic") / "clinic.sqlite3"
-    url = f"sqlite:///{path}"
+def postgres_database() -> Iterator[PostgresDatabaseFactory]:
+    """Fresh PostgreSQL databases beside the one in ``OPENVNS_TEST_POSTGRES_URL``, dropped at
+    the end of the session (skipped when it is unset)."""
+    server = os.environ.get(POSTGRES_URL_ENV)
+    if not server:
+        pytest.skip(NO_POSTGRES)
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    created: list[str] = []
+
+    def create(purpose: str) -> str:
+        name = f"openvns_{purpose}_{secrets.token_hex(4)}"
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        created.append(name)
+        return make_url(server).set(database=name).render_as_string(hide_password=False)
+
+    try:
+        yield create
+    finally:
+        with admin.connect() as conn:
+            for name in created:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A database migrated to head, shared by the session's tests: a SQLite file, or a fresh
+    PostgreSQL database (skipped without ``OPENVNS_TEST_POSTGRES_URL``)."""
+    if request.param == "sqlite":
+        path: Path = tmp_path_factory.mktemp("clinic") / "clinic.sqlite3"
+        url = f"sqlite:///{path}"
+    else:
+        factory: PostgresDatabaseFactory = request.getfixturevalue("postgres_database")
+        url = factory("suite")
     upgrade(url)
     return url
 

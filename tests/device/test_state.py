@@ -270,3 +270,31 @@ def test_read_state_returns_the_header(tmp_path: Path) -> None:
     st, header = state_module.read_state(path)
     assert st.serial == "OVNS-123456"
     assert header["format"] == state_module.FORMAT
+
+
+def test_json_text_round_trip_without_a_file(tmp_path: Path) -> None:
+    g = busy_generator()
+    text = g.to_json()
+    path = tmp_path / "g.json"
+    g.save(path)
+    assert json.loads(text)["state"] == json.loads(path.read_text())["state"]
+    restored = PulseGenerator.from_json(text, source="row 7")
+    assert restored.interrogate() == g.interrogate()
+    restored.advance(timedelta(days=3))
+    g.advance(timedelta(days=3))
+    assert restored.to_json().split('"state"')[1] == g.to_json().split('"state"')[1]
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("{not json", "not a valid JSON"),
+        ('{"format": "other"}', "not an OpenVNS pulse-generator state"),
+        ('{"format": "openvns.pulse-generator", "version": 99, "state": {}}', "unsupported"),
+        ('{"format": "openvns.pulse-generator", "version": 1, "state": {}}', "invalid state"),
+    ],
+)
+def test_from_json_names_the_source_and_the_problem(text: str, problem: str) -> None:
+    with pytest.raises(StateFileError, match=problem) as info:
+        PulseGenerator.from_json(text, source="implant 3")
+    assert info.value.path == "implant 3"

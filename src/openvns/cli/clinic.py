@@ -132,3 +132,61 @@ def create_user(
     finally:
         engine.dispose()
     console.print(f"created user {user_id} {user_email} ({user_role})")
+
+
+@app.command()
+@guarded
+def demo(
+    patients: Annotated[
+        int, typer.Option("--patients", min=0, max=500, help="Virtual patients to create.")
+    ] = 12,
+    seed: Annotated[int, typer.Option(min=0, help="Root seed of the simulator.")] = 0,
+    password: Annotated[
+        str | None,
+        typer.Option(
+            envvar="OPENVNS_DEMO_PASSWORD",
+            help="Password of every new demo account (at least 12 characters); default: a "
+            "random one-time password per account, printed once.",
+            show_default=False,
+        ),
+    ] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Create a demo care team and virtual patients with simulated diaries (idempotent).
+
+    The team is an admin, two clinicians and a nurse (e-mails @demo.openvns.example.org); each
+    patient fibromyalgia#NNNN (MRN FIBROMYALGIA-NNNN) gets an account and 16 weeks of diary
+    from the simulator, ending today. Existing accounts and patients are left as they are.
+    """
+    from openvns.clinic.auth.schemas import PASSWORD_MIN
+
+    if password is not None and len(password) < PASSWORD_MIN:
+        fail(f"--password must have at least {PASSWORD_MIN} characters")
+    settings = _settings(database_url)
+
+    from openvns.clinic.auth.security import make_password_hasher
+    from openvns.clinic.db.session import create_engine_for, make_session_factory, transaction
+    from openvns.clinic.demo import seed_demo
+
+    _migrate(settings.database_url)
+    engine = create_engine_for(settings.database_url)
+    try:
+        with make_session_factory(engine)() as session, transaction(session):
+            result = seed_demo(
+                session,
+                hasher=make_password_hasher(settings.argon2_parameters),
+                n_patients=patients,
+                seed=seed,
+                password=password,
+            )
+    finally:
+        engine.dispose()
+    for email, secret in result.passwords.items():
+        shown = "(the --password given)" if password is not None else secret
+        console.print(f"created {email}  password: {shown}")
+    for email in result.existing_users:
+        console.print(f"exists  {email}")
+    console.print(
+        f"patients: {len(result.patients_created)} created, "
+        f"{len(result.patients_existing)} already present"
+    )

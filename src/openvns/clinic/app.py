@@ -3,7 +3,8 @@
 ``create_app(settings)`` builds the engine and session factory for ``settings.database_url``
 (it does not migrate: ``openvns clinic serve`` and ``openvns clinic migrate`` do), mounts the
 JSON API under ``/api/v1`` (schema at ``/api/v1/openapi.json``, docs at ``/api/v1/docs``), the
-page sign-in routes under ``/auth`` and ``/healthz``, and maps the clinic's errors to HTTP.
+page sign-in routes under ``/auth``, the pages (:mod:`openvns.clinic.ui`) and ``/healthz``,
+and maps the clinic's errors to HTTP.
 """
 
 from __future__ import annotations
@@ -26,13 +27,21 @@ from openvns.clinic.auth.security import make_password_hasher
 from openvns.clinic.auth.web import router as auth_web_router
 from openvns.clinic.config import Settings, load_settings
 from openvns.clinic.db.session import create_engine_for, make_session_factory
+from openvns.clinic.diaries.router import router as diaries_router
 from openvns.clinic.errors import (
     AuthenticationError,
     ConflictError,
     NotFoundError,
     PermissionDeniedError,
 )
+from openvns.clinic.evaluation.router import router as evaluation_router
+from openvns.clinic.implants.router import router as implants_router
+from openvns.clinic.outcomes.router import router as outcomes_router
 from openvns.clinic.patients.router import router as patients_router
+from openvns.clinic.programming.router import router as programming_router
+from openvns.clinic.schemas import complete_openapi
+from openvns.clinic.ui import mount_ui
+from openvns.device.safety import UnsafeSettingsError
 from openvns.errors import ValidationError
 
 log = logging.getLogger(__name__)
@@ -53,8 +62,20 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     async def validation(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ValidationError)
-        item = {"field": exc.field, "value": _value(exc.value), "allowed": exc.allowed}
-        return JSONResponse({"detail": [{**item, "msg": str(exc)}]}, status_code=422)
+        item = {"loc": [exc.field], "msg": str(exc), "type": "value_error", "field": exc.field}
+        item |= {"value": _value(exc.value), "allowed": exc.allowed}
+        return JSONResponse({"detail": [item]}, status_code=422)  # schemas.ErrorDetail
+
+    async def unsafe(_: Request, exc: Exception) -> JSONResponse:
+        # Settings the device safety check blocks: every blocking error, then the warnings.
+        assert isinstance(exc, UnsafeSettingsError)
+        items = [
+            {"loc": [i.field], "msg": i.message, "type": i.code, "field": i.field}
+            | {"value": _value(i.value), "allowed": i.allowed}
+            for i in exc.report.errors
+        ]
+        warnings = [i.model_dump(mode="json") for i in exc.report.warnings]
+        return JSONResponse({"detail": items, "warnings": warnings}, status_code=422)
 
     async def not_found(_: Request, exc: Exception) -> JSONResponse:
         return detail(404, exc)
@@ -74,6 +95,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         return detail(403, exc)
 
     app.add_exception_handler(ValidationError, validation)
+    app.add_exception_handler(UnsafeSettingsError, unsafe)
     app.add_exception_handler(NotFoundError, not_found)
     app.add_exception_handler(ConflictError, conflict)
     app.add_exception_handler(IntegrityError, integrity)
@@ -115,6 +137,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(auth_router)
     api.include_router(patients_router)
     api.include_router(audit_router)
+    api.include_router(diaries_router)
+    api.include_router(outcomes_router)
+    api.include_router(evaluation_router)
+    api.include_router(implants_router)
+    api.include_router(programming_router)
     app.include_router(api)
     app.include_router(auth_web_router)
 
@@ -126,4 +153,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok", "version": __version__}
 
     _install_error_handlers(app)
+    complete_openapi(app)
+    mount_ui(app)  # pages, /static and HTML error pages for browsers
     return app

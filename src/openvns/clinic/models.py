@@ -8,8 +8,33 @@ from __future__ import annotations
 from openvns.clinic.audit.models import AuditEntry
 from openvns.clinic.auth.models import AuthToken, User
 from openvns.clinic.db.base import Base
+from openvns.clinic.diaries.models import BPIEntry, PainEntry, PGICEntry, SideEffectReport
+from openvns.clinic.evaluation.models import Evaluation
+from openvns.clinic.implants.models import Implant
+from openvns.clinic.outcomes.models import BaselineWindow
 from openvns.clinic.patients.models import Patient
+from openvns.clinic.programming.models import (
+    ProgrammingSession,
+    Proposal,
+    TitrationPlan,
+)
 
 metadata = Base.metadata
 
-__all__ = ["AuditEntry", "AuthToken", "Patient", "User", "metadata"]
+__all__ = [
+    "AuditEntry",
+    "AuthToken",
+    "BPIEntry",
+    "BaselineWindow",
+    "Evaluation",
+    "Implant",
+    "PGICEntry",
+    "PainEntry",
+    "Patient",
+    "ProgrammingSession",
+    "Proposal",
+    "SideEffectReport",
+    "TitrationPlan",
+    "User",
+    "metadata",
+]

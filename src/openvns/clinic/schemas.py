@@ -4,14 +4,23 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Generic, TypeVar
 
-from fastapi import Query
-from pydantic import BaseModel
+from fastapi import FastAPI, Path, Query
+from pydantic import BaseModel, Field
 
 #: Largest page the list endpoints return.
 MAX_PAGE = 500
+#: Largest record id (and offset): PostgreSQL's ``integer``. Larger numbers name no record, and
+#: SQLite's driver cannot even send those beyond 64 bits (a server error), so the API refuses them.
+MAX_ID = 2**31 - 1
 
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page size.")]
-Offset = Annotated[int, Query(ge=0, description="Rows to skip.")]
+Offset = Annotated[int, Query(ge=0, le=MAX_ID, description="Rows to skip.")]
+#: A record id in a path (``/patients/{patient_id}``): 1 to :data:`MAX_ID`.
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
+#: A record id in a query string.
+QueryId = Annotated[int, Query(ge=1, le=MAX_ID)]
+#: A record id in a request body.
+BodyId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 T = TypeVar("T")
@@ -27,12 +36,18 @@ class Page(BaseModel, Generic[T]):
 
 
 class ErrorDetail(BaseModel):
-    """A value that is not allowed, named as every OpenVNS validation error names it."""
+    """A value that is not allowed, named as every OpenVNS validation error names it.
 
+    ``loc``, ``msg`` and ``type`` make it also an item of FastAPI's own 422 body (the schema
+    every operation declares for 422), so both kinds of 422 match the same schema.
+    """
+
+    loc: list[str | int]
+    msg: str
+    type: str
     field: str
     value: Any
     allowed: str
-    msg: str
 
 
 class ErrorBody(BaseModel):
@@ -47,6 +62,54 @@ _DESCRIPTIONS = {
     404: "No such record visible to the caller.",
     409: "Conflicts with the stored state: a duplicate, or a stale version.",
 }
+
+
+#: Description of the 400 that every operation with a request body may answer.
+MALFORMED_BODY = "The body could not be read (not UTF-8, or not the declared media type)."
+_ERROR_BODY_REF = "#/components/schemas/ErrorBody"
+
+
+def complete_openapi(app: FastAPI) -> None:
+    """Make ``app``'s OpenAPI schema say what the clinic answers on every route.
+
+    * The 400 that FastAPI answers, before any validation, to a request body it cannot parse is
+      declared on every operation that takes a body.
+    * The clinic's error answers (:func:`error_responses`) are JSON even on a route whose own
+      response is HTML: FastAPI would file them under the route's media type.
+    """
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            body: dict[str, Any] = {"$ref": _ERROR_BODY_REF}
+            if "ErrorBody" not in schema.get("components", {}).get("schemas", {}):
+                body = {"type": "object", "properties": {"detail": {"type": "string"}}}
+            answer = {
+                "description": MALFORMED_BODY,
+                "content": {"application/json": {"schema": body}},
+            }
+            for item in schema.get("paths", {}).values():
+                for operation in item.values():
+                    if not isinstance(operation, dict):
+                        continue
+                    responses = operation.setdefault("responses", {})
+                    if "requestBody" in operation:
+                        responses.setdefault("400", answer)
+                    for response in responses.values():
+                        _errors_as_json(response)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _errors_as_json(response: dict[str, Any]) -> None:
+    content = response.get("content", {})
+    for media_type, entry in list(content.items()):
+        schema = entry.get("schema", {}) if isinstance(entry, dict) else {}
+        if media_type != "application/json" and schema.get("$ref") == _ERROR_BODY_REF:
+            content.setdefault("application/json", content.pop(media_type))
 
 
 def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:

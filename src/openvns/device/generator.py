@@ -60,6 +60,8 @@ from openvns.device.settings import FACTORY_SETTINGS, StimulationSettings
 from openvns.device.state import (
     GeneratorState,
     check_state,
+    dump_state,
+    parse_state,
     read_state,
     trains_from_records,
     trains_to_records,
@@ -536,6 +538,26 @@ class PulseGenerator:
     def save(self, path: str | Path) -> None:
         """Save the complete state to ``path`` (versioned JSON, written atomically)."""
         write_state(path, self._to_state(), catalogue_version=default_catalogue().version)
+
+    def to_json(self) -> str:
+        """The complete state as the JSON text :meth:`save` writes (for stores other than files)."""
+        return dump_state(self._to_state(), catalogue_version=default_catalogue().version)
+
+    @classmethod
+    def from_json(cls, text: str, *, source: str = "<text>") -> PulseGenerator:
+        """Restore a generator from the text of :meth:`to_json` (checked as :meth:`load` does).
+
+        Raises
+        ------
+        StateFileError
+            Invalid JSON, foreign format, unsupported version or any invalid field; ``source``
+            names the origin in the message.
+        """
+        state, _ = parse_state(text, source=source)
+        try:
+            return cls._from_state(state)
+        except (OpenVNSError, ValueError) as exc:
+            raise StateFileError(source, f"invalid state: {exc}") from exc
 
     @classmethod
     def load(cls, path: str | Path) -> PulseGenerator:

@@ -272,8 +272,27 @@ def read_state(path: str | Path) -> tuple[GeneratorState, dict[str, Any]]:
     except OSError as exc:
         raise StateFileError(p, f"cannot read the file ({exc.strerror or exc})") from exc
     try:
-        doc = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise StateFileError(p, f"not a valid JSON file ({exc})") from exc
+    return parse_state(text, source=p)
+
+
+def parse_state(text: str, *, source: str = "<text>") -> tuple[GeneratorState, dict[str, Any]]:
+    """Validate the JSON text of a state file (what :func:`dump_state` writes).
+
+    Used by :func:`read_state` and by stores that keep the text elsewhere (the clinic keeps it
+    in its database). ``source`` names the origin in error messages.
+
+    Raises
+    ------
+    StateFileError
+        Invalid JSON, a foreign ``format``, an unsupported ``version`` or an invalid state.
+    """
+    p = source
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
         raise StateFileError(p, f"not a valid JSON file ({exc})") from exc
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         found = doc.get("format") if isinstance(doc, dict) else type(doc).__name__
@@ -302,6 +321,7 @@ __all__ = [
     "TrainRecord",
     "check_state",
     "dump_state",
+    "parse_state",
     "read_state",
     "trains_from_records",
     "trains_to_records",

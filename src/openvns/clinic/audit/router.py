@@ -11,7 +11,7 @@ from openvns.clinic.audit.models import ENTITY_MAX
 from openvns.clinic.audit.schemas import AuditEntryRead
 from openvns.clinic.auth.dependencies import AdminUser
 from openvns.clinic.db.session import SessionDep
-from openvns.clinic.schemas import Limit, Offset, Page, error_responses
+from openvns.clinic.schemas import Limit, Offset, Page, QueryId, error_responses
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
@@ -25,7 +25,7 @@ def list_audit(
     admin: AdminUser,
     session: SessionDep,
     entity: Annotated[str | None, Query(min_length=1, max_length=ENTITY_MAX)] = None,
-    entity_id: Annotated[int | None, Query()] = None,
+    entity_id: QueryId | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Page[AuditEntryRead]:

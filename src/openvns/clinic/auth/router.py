@@ -9,7 +9,7 @@ from openvns.clinic.auth.dependencies import AdminUser, CurrentUser, HasherDep, 
 from openvns.clinic.auth.models import TokenKind
 from openvns.clinic.auth.schemas import TokenRequest, TokenResponse, UserCreate, UserRead
 from openvns.clinic.db.session import SessionDep
-from openvns.clinic.schemas import Limit, Offset, Page, error_responses
+from openvns.clinic.schemas import Limit, Offset, Page, PathId, error_responses
 
 router = APIRouter(tags=["auth"])
 
@@ -69,7 +69,7 @@ def list_users(
     return Page[UserRead](items=items, total=total, limit=limit, offset=offset)
 
 
-@router.get("/users/{user_id}", response_model=UserRead, responses=error_responses(401, 403))
-def get_user(user_id: int, admin: AdminUser, session: SessionDep) -> UserRead:
+@router.get("/users/{user_id}", response_model=UserRead, responses=error_responses(401, 403, 404))
+def get_user(user_id: PathId, admin: AdminUser, session: SessionDep) -> UserRead:
     """One user (admin only)."""
     return UserRead.model_validate(service.get_user(session, user_id))

@@ -9,8 +9,12 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from openvns.clinic.auth.models import EMAIL_MAX, NAME_MAX, Role
 
+#: A character of an e-mail address: not ``@``, a control character or white space. Spelled
+#: out, not ``\s``, which means different characters in Python, in pydantic's Rust regex and
+#: in the ECMA-262 regex of the JSON Schema (``\x85``, ``\ufeff``, ``\x1c``-``\x1f``).
+_EMAIL_CHAR = r"[^@\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
 #: A deliberately simple e-mail shape (one ``@``, a dot in the domain, no spaces).
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+EMAIL_PATTERN = rf"^{_EMAIL_CHAR}+@{_EMAIL_CHAR}+\.{_EMAIL_CHAR}+$"
 PASSWORD_MIN = 12
 PASSWORD_MAX = 1024
 

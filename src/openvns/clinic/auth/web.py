@@ -1,11 +1,14 @@
 """Page sign-in and sign-out with a session cookie (for the server-rendered pages).
 
-These routes sit outside ``/api/v1`` and outside the OpenAPI schema. Until the pages exist,
-``GET /auth/login`` answers JSON with the login CSRF token; a page will render it into the form.
+These routes sit outside ``/api/v1`` and outside the OpenAPI schema. A browser (``Accept:
+text/html``) gets the sign-in page, with the login CSRF token in the form; any other client gets
+JSON, so scripts and tests can sign in the same way.
 
-* ``GET /auth/login``: sets the login CSRF cookie; returns ``{"csrf_token": ...}``.
+* ``GET /auth/login``: sets the login CSRF cookie; the page, or ``{"csrf_token": ...}``.
 * ``POST /auth/login`` (form: ``email``, ``password``, ``csrf_token``): checks the double-submit
-  token, signs in, sets the session cookie (HttpOnly, SameSite=Lax) and redirects (303).
+  token, signs in, sets the session cookie (HttpOnly, SameSite=Lax) and redirects (303). A
+  browser whose sign-in fails gets the page again with a generic message (401, or 403 for a
+  missing or stale CSRF token) and a fresh token.
 * ``GET /auth/session``: the signed-in user and the session's CSRF token.
 * ``POST /auth/logout`` (form ``csrf_token`` or ``X-CSRF-Token``): revokes the session.
 """
@@ -21,10 +24,16 @@ from openvns.clinic.auth import service
 from openvns.clinic.auth.dependencies import CurrentUser, HasherDep, SettingsDep
 from openvns.clinic.auth.models import TokenKind
 from openvns.clinic.auth.schemas import LoginForm, SessionInfo, UserRead
-from openvns.clinic.auth.security import csrf_token_for, login_csrf_valid, new_login_csrf
+from openvns.clinic.auth.security import (
+    LOGIN_CSRF_MAX_AGE_S,
+    csrf_token_for,
+    login_csrf_valid,
+    new_login_csrf,
+)
 from openvns.clinic.config import Settings
 from openvns.clinic.db.session import SessionDep
-from openvns.clinic.errors import CSRFError
+from openvns.clinic.errors import AuthenticationError, CSRFError
+from openvns.clinic.ui.templating import flash, render, wants_html
 
 router = APIRouter(prefix="/auth", include_in_schema=False)
 
@@ -47,13 +56,30 @@ def _set_cookie(
     )
 
 
-@router.get("/login")
-def login_form(settings: SettingsDep) -> JSONResponse:
-    """Start a sign-in: issue the login CSRF token (cookie and body)."""
+def _login_page(
+    request: Request,
+    settings: Settings,
+    *,
+    error: str = "",
+    email: str = "",
+    status_code: int = 200,
+) -> Response:
+    """The sign-in page (or JSON for non-browsers) with a fresh login CSRF token."""
     token = new_login_csrf(settings.secret_key)
-    response = JSONResponse({"csrf_token": token})
-    _set_cookie(response, settings, settings.login_csrf_cookie, token, 3600)
+    response: Response
+    if wants_html(request):
+        context = {"login_csrf": token, "error": error, "email": email}
+        response = render(request, "login.html", context, status_code=status_code)
+    else:
+        response = JSONResponse({"csrf_token": token}, status_code=status_code)
+    _set_cookie(response, settings, settings.login_csrf_cookie, token, LOGIN_CSRF_MAX_AGE_S)
     return response
+
+
+@router.get("/login")
+def login_form(request: Request, settings: SettingsDep) -> Response:
+    """Start a sign-in: issue the login CSRF token (cookie, and the form or the body)."""
+    return _login_page(request, settings)
 
 
 @router.post("/login")
@@ -67,8 +93,17 @@ def login(
     """Sign in from the page form; the old session cookie, if any, is revoked."""
     cookie = request.cookies.get(settings.login_csrf_cookie)
     if not login_csrf_valid(settings.secret_key, cookie, form.csrf_token):
+        if wants_html(request):
+            error = "The sign-in form had expired. Please enter your details again."
+            return _login_page(request, settings, error=error, email=form.email, status_code=403)
         raise CSRFError("missing or wrong CSRF token")
-    user = service.authenticate(session, form.email, form.password, hasher)
+    try:
+        user = service.authenticate(session, form.email, form.password, hasher)
+    except AuthenticationError:
+        if not wants_html(request):
+            raise
+        error = "The e-mail or the password is not right."
+        return _login_page(request, settings, error=error, email=form.email, status_code=401)
     old = request.cookies.get(settings.session_cookie)
     if old:
         service.revoke_token(session, old)
@@ -95,4 +130,6 @@ def logout(
     service.revoke_token(session, request.state.auth_token)
     response = RedirectResponse(AFTER_LOGOUT, status_code=status.HTTP_303_SEE_OTHER)
     response.delete_cookie(settings.session_cookie, path="/")
+    if wants_html(request):
+        flash(request, response, "You are signed out.", "success")
     return response

@@ -15,7 +15,7 @@ from openvns.clinic.auth.dependencies import (
 from openvns.clinic.db.session import SessionDep
 from openvns.clinic.patients import service
 from openvns.clinic.patients.schemas import PatientCreate, PatientRead, PatientUpdate
-from openvns.clinic.schemas import Limit, Offset, Page, error_responses
+from openvns.clinic.schemas import Limit, Offset, Page, PathId, error_responses
 
 router = APIRouter(prefix="/patients", tags=["patients"])
 
@@ -53,7 +53,7 @@ def read_own(user: PatientRoleUser, session: SessionDep) -> PatientRead:
 
 
 @router.get("/{patient_id}", response_model=PatientRead, responses=error_responses(401, 403, 404))
-def read_patient(patient_id: int, user: CurrentUser, session: SessionDep) -> PatientRead:
+def read_patient(patient_id: PathId, user: CurrentUser, session: SessionDep) -> PatientRead:
     """One record: any for the care team, only their own for a patient (others: 404)."""
     return PatientRead.model_validate(service.get_patient(session, user, patient_id))
 
@@ -64,7 +64,7 @@ def read_patient(patient_id: int, user: CurrentUser, session: SessionDep) -> Pat
     responses=error_responses(401, 403, 404, 409),
 )
 def update_patient(
-    patient_id: int, body: PatientUpdate, user: CareTeamUser, session: SessionDep
+    patient_id: PathId, body: PatientUpdate, user: CareTeamUser, session: SessionDep
 ) -> PatientRead:
     """Change the given fields (clinician or nurse); send the ``version`` you read."""
     patient = service.update_patient(session, user, patient_id, body.version, body.changes())
@@ -76,7 +76,7 @@ def update_patient(
     status_code=status.HTTP_204_NO_CONTENT,
     responses=error_responses(401, 403, 404),
 )
-def delete_patient(patient_id: int, user: ClinicianUser, session: SessionDep) -> Response:
+def delete_patient(patient_id: PathId, user: ClinicianUser, session: SessionDep) -> Response:
     """Delete a record (clinician only); the audit log keeps what it held."""
     service.delete_patient(session, user, patient_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

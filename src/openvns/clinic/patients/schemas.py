@@ -15,6 +15,7 @@ from openvns.clinic.patients.models import (
     PAIN_DURATION_MAX_MONTHS,
     Sex,
 )
+from openvns.clinic.schemas import BodyId
 
 #: Medical record number: letters, digits and hyphens.
 MRN_PATTERN = r"^[A-Za-z0-9-]+$"
@@ -23,7 +24,7 @@ Mrn = Annotated[str, Field(min_length=1, max_length=MRN_MAX, pattern=MRN_PATTERN
 FullName = Annotated[str, Field(min_length=1, max_length=NAME_MAX)]
 Diagnosis = Annotated[str, Field(max_length=DIAGNOSIS_MAX)]
 PainMonths = Annotated[int, Field(ge=0, le=PAIN_DURATION_MAX_MONTHS)]
-UserId = Annotated[int, Field(ge=1)]
+UserId = BodyId
 
 
 class PatientCreate(BaseModel):

@@ -1,0 +1,318 @@
+"""Benchmark: the clinic server under concurrent patients, on SQLite and PostgreSQL (loopback).
+
+Starts the real server (``openvns clinic serve``, one uvicorn process) on 127.0.0.1 at a free
+port over a fresh database, seeds one patient account and record per simulated user, and runs
+``--users`` threads (keep-alive HTTP clients) for at most ``--seconds`` and ``--max-requests``
+requests in all. Each user in turn writes the next day's pain diary entry
+(``POST /api/v1/patients/{id}/diary/pain``), reads their outcomes
+(``GET /api/v1/patients/{id}/outcomes``) and opens their outcome page
+(``GET /patients/{id}/outcomes``, HTML). Prints requests per second and p50/p95/p99 latency per
+endpoint and in all.
+
+Backends: SQLite always (a file in a temporary directory); PostgreSQL with ``--database-url``
+(or ``OPENVNS_TEST_POSTGRES_URL``) naming a server where a fresh database may be created, else
+with ``--local-postgres``, a throw-away cluster started here with Debian's ``initdb`` (as root
+it runs as the ``postgres`` user) and removed afterwards. Nothing but 127.0.0.1 is contacted.
+
+    .venv/bin/python benchmarks/clinic_load.py [--users 8] [--seconds 10] [--max-requests 20000]
+        [--database-url postgresql+pg8000://…] [--local-postgres] [--no-sqlite]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import glob
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+import argon2
+import httpx
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from openvns.clinic.auth import service as auth_service
+from openvns.clinic.auth.models import Role
+from openvns.clinic.db.migrations import upgrade
+from openvns.clinic.db.session import create_engine_for, make_session_factory, transaction
+from openvns.clinic.patients import service as patient_service
+
+PASSWORD = "load test password"
+START_SECONDS = 60.0
+ENDPOINTS = ("POST diary/pain", "GET api outcomes", "GET outcome page")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _wait_until_up(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + START_SECONDS
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited:\n{log.read_text()[-3000:]}")
+        with contextlib.suppress(httpx.TransportError):
+            if httpx.get(url, timeout=1.0).status_code == 200:
+                return
+        time.sleep(0.05)
+    raise SystemExit(f"server did not start within {START_SECONDS:.0f} s")
+
+
+@contextlib.contextmanager
+def serve(database_url: str, workdir: Path) -> Iterator[str]:
+    """``openvns clinic serve`` on 127.0.0.1 at a free port; its base URL."""
+    port = _free_port()
+    log = workdir / f"server-{port}.log"
+    env = {**os.environ, "OPENVNS_SECRET_KEY": secrets.token_hex(16)}
+    command = [sys.executable, "-c", "from openvns.cli.main import app; app()", "clinic"]
+    command += ["serve", "--host", "127.0.0.1", "--port", str(port)]
+    command += ["--database-url", database_url]
+    with log.open("wb") as out:
+        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(f"{base}/healthz", proc, log)
+        yield base
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def seed(database_url: str, users: int) -> list[tuple[str, int]]:
+    """Migrate; one patient account and record per user. Returns (e-mail, patient id)."""
+    upgrade(database_url)
+    engine = create_engine_for(database_url)
+    hasher = argon2.PasswordHasher.from_parameters(argon2.profiles.CHEAPEST)
+    seeded = []
+    try:
+        with make_session_factory(engine)() as session, transaction(session):
+            nurse = auth_service.create_user(
+                session,
+                email="load.nurse@example.org",
+                full_name="Load Nurse",
+                role=Role.NURSE,
+                password=PASSWORD,
+                hasher=hasher,
+            )
+            for n in range(users):
+                email = f"load.patient{n}@example.org"
+                user = auth_service.create_user(
+                    session,
+                    email=email,
+                    full_name=f"Load Patient {n}",
+                    role=Role.PATIENT,
+                    password=PASSWORD,
+                    hasher=hasher,
+                )
+                values = {"mrn": f"LOAD-{n}", "full_name": f"Load Patient {n}"}
+                values |= {"date_of_birth": date(1970, 1, 1), "sex": "female"}
+                patient = patient_service.create_patient(
+                    session, nurse, {**values, "user_id": user.id}
+                )
+                seeded.append((email, patient.id))
+    finally:
+        engine.dispose()
+    return seeded
+
+
+@dataclass
+class Results:
+    """Latencies (seconds) per endpoint, and failures."""
+
+    latencies: dict[str, list[float]] = field(default_factory=lambda: {e: [] for e in ENDPOINTS})
+    errors: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    issued: int = 0
+
+    def take_ticket(self, limit: int) -> bool:
+        with self.lock:
+            if self.issued >= limit:
+                return False
+            self.issued += 1
+            return True
+
+
+def simulate_user(
+    base: str, email: str, patient_id: int, args: argparse.Namespace, results: Results, t_end: float
+) -> None:
+    """One patient: diary entry, outcomes, outcome page, again, until time or tickets run out."""
+    with httpx.Client(base_url=base, timeout=30.0) as client:
+        r = client.post("/api/v1/auth/token", json={"email": email, "password": PASSWORD})
+        r.raise_for_status()
+        client.headers["Authorization"] = f"Bearer {r.json()['access_token']}"
+        day = date.today() - timedelta(days=1)
+        step = 0
+        while time.monotonic() < t_end and results.take_ticket(args.max_requests):
+            endpoint = ENDPOINTS[step % len(ENDPOINTS)]
+            start = time.perf_counter()
+            if endpoint == "POST diary/pain":
+                body = {"entry_date": day.isoformat(), "pain_nrs": (step // 3) % 11}
+                r = client.post(f"/api/v1/patients/{patient_id}/diary/pain", json=body)
+                day -= timedelta(days=1)
+                ok = r.status_code == 201
+            elif endpoint == "GET api outcomes":
+                r = client.get(f"/api/v1/patients/{patient_id}/outcomes")
+                ok = r.status_code == 200
+            else:
+                r = client.get(f"/patients/{patient_id}/outcomes")
+                ok = r.status_code == 200
+            elapsed = time.perf_counter() - start
+            with results.lock:
+                if ok:
+                    results.latencies[endpoint].append(elapsed)
+                else:
+                    results.errors.append(f"{endpoint}: {r.status_code} {r.text[:120]}")
+            step += 1
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+def run_backend(name: str, database_url: str, args: argparse.Namespace, workdir: Path) -> None:
+    seeded = seed(database_url, args.users)
+    results = Results()
+    with serve(database_url, workdir) as base:
+        t_start = time.monotonic()
+        t_end = t_start + args.seconds
+        threads = [
+            threading.Thread(
+                target=simulate_user, args=(base, email, pid, args, results, t_end), daemon=True
+            )
+            for email, pid in seeded
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=args.seconds + 60)
+        wall = time.monotonic() - t_start
+    print(f"\n{name}: {args.users} users, {wall:.1f} s, {results.issued} requests")
+    heads = ("requests", "req/s", "p50 ms", "p95 ms", "p99 ms")
+    print(f"  {'endpoint':<18} " + " ".join(f"{h:>8}" for h in heads))
+    everything: list[float] = []
+    for endpoint in ENDPOINTS:
+        values = results.latencies[endpoint]
+        everything += values
+        _row(endpoint, values, wall)
+    _row("all", everything, wall)
+    if results.errors:
+        print(f"  {len(results.errors)} failed requests, e.g. {results.errors[0]}")
+
+
+def _row(label: str, values: list[float], wall: float) -> None:
+    if not values:
+        print(f"  {label:<18} {0:>8}")
+        return
+    p50, p95, p99 = (1000 * _percentile(values, q) for q in (50, 95, 99))
+    rate = len(values) / wall
+    print(f"  {label:<18} {len(values):>8} {rate:>8.1f} {p50:>8.1f} {p95:>8.1f} {p99:>8.1f}")
+
+
+@contextlib.contextmanager
+def fresh_postgres_database(server_url: str) -> Iterator[str]:
+    """A new database beside the one in ``server_url`` (the role needs CREATEDB), dropped after."""
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    name = f"openvns_load_{secrets.token_hex(4)}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextlib.contextmanager
+def local_postgres() -> Iterator[str]:
+    """A throw-away PostgreSQL cluster on 127.0.0.1 (Debian's binaries); its server URL."""
+    bindirs = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
+    if not bindirs:
+        raise SystemExit(
+            "--local-postgres: no /usr/lib/postgresql/*/bin (apt-get install postgresql)"
+        )
+    bindir = Path(bindirs[-1])
+    as_owner: list[str] = []
+    workdir = Path(tempfile.mkdtemp(prefix="openvns-load-pg."))
+    password = secrets.token_hex(16)
+    if os.geteuid() == 0:  # initdb refuses root
+        as_owner = ["runuser", "-u", "postgres", "--"]
+        shutil.chown(workdir, "postgres")
+    pwfile = workdir / "pwfile"
+    pwfile.write_text(password + "\n")
+    if as_owner:
+        shutil.chown(pwfile, "postgres")
+    port = _free_port()
+    data = workdir / "data"
+    ctl = [*as_owner, str(bindir / "pg_ctl"), "-D", str(data)]
+    try:
+        initdb = [str(bindir / "initdb"), "-D", str(data), "-U", "openvns", f"--pwfile={pwfile}"]
+        subprocess.run(
+            [*as_owner, *initdb, "--auth=scram-sha-256", "--encoding=UTF8"],
+            check=True,
+            capture_output=True,
+        )
+        options = f"-c listen_addresses=127.0.0.1 -p {port} -k {workdir} -c max_connections=100"
+        subprocess.run(
+            [*ctl, "-l", str(workdir / "server.log"), "-w", "-o", options, "start"],
+            check=True,
+            capture_output=True,
+        )
+        try:
+            yield f"postgresql+pg8000://openvns:{password}@127.0.0.1:{port}/postgres"
+        finally:
+            subprocess.run([*ctl, "-m", "fast", "-w", "stop"], check=False, capture_output=True)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--users", type=int, default=8, help="concurrent simulated patients")
+    parser.add_argument("--seconds", type=float, default=10.0, help="duration per backend")
+    parser.add_argument("--max-requests", type=int, default=20_000, help="requests per backend")
+    parser.add_argument("--database-url", default=os.environ.get("OPENVNS_TEST_POSTGRES_URL"))
+    parser.add_argument("--local-postgres", action="store_true", help="start a cluster here")
+    parser.add_argument("--no-sqlite", action="store_true", help="only PostgreSQL")
+    args = parser.parse_args()
+    if not 1 <= args.users <= 64 or not 0 < args.seconds <= 300:
+        parser.error("--users 1..64, --seconds up to 300")
+    print(f"clinic load: {args.users} users x (diary entry, outcomes JSON, outcome page)")
+    with tempfile.TemporaryDirectory(prefix="openvns-load.") as tmp:
+        workdir = Path(tmp)
+        if not args.no_sqlite:
+            run_backend("SQLite", f"sqlite:///{workdir / 'load.sqlite3'}", args, workdir)
+        with contextlib.ExitStack() as stack:
+            server = args.database_url
+            if server is None and args.local_postgres:
+                server = stack.enter_context(local_postgres())
+            if server is None:
+                print("\nPostgreSQL: skipped (no --database-url, no --local-postgres)")
+                return
+            url = stack.enter_context(fresh_postgres_database(server))
+            run_backend("PostgreSQL", url, args, workdir)
+
+
+if __name__ == "__main__":
+    main()

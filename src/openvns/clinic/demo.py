@@ -1,0 +1,270 @@
+"""Demonstration data: a care team and virtual patients whose diaries come from the simulator.
+
+:func:`seed_demo` runs in the caller's transaction and is idempotent: users whose e-mail exists
+and patients whose MRN exists are left as they are (and reported as existing).
+
+The patients are ``fibromyalgia#0000`` … of :func:`openvns.trials.runner.simulate_patients`
+(the same patients as in any trial with the same root seed), all on the default active protocol
+(titration to tolerance) of :meth:`TrialDesign.default`, with a 28-day baseline and 84 days of
+stimulation, dated so that the last simulated day is ``today``. The mapping to diary rows:
+
+* pain: one entry per observed simulated day (NRS as simulated);
+* side effects: a report per observed day and simulated side effect (``voice``,
+  ``throat_cough``, ``dyspnoea``); the simulator reports presence only, stored as ``mild``;
+* PGIC every 28 days of stimulation: :func:`openvns.patients.diary.pgic` of the baseline mean and
+  the mean of the last 28 days;
+* BPI at the end of the baseline and every 28 days of stimulation: the interference of
+  :func:`openvns.patients.diary.bpi_interference` (one score, given to all seven items) of the
+  mean of the last 28 days; worst/least/average/now from that window's entries and the day's;
+* the baseline window (the 28 baseline days) is set as a clinician-set window.
+
+The MRN is the virtual patient's name in capitals with ``-`` for ``#``
+(``FIBROMYALGIA-0007``). Every created user and patient is audited (actor: the system); the
+diary rows of a patient are summarised in one ``demo_import`` audit entry.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import argon2
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from openvns.clinic.audit import service as audit
+from openvns.clinic.auth import service as auth
+from openvns.clinic.auth.models import Role
+from openvns.clinic.db.base import utcnow
+from openvns.clinic.diaries.models import (
+    BPI_INTERFERENCE_ITEMS,
+    BPIEntry,
+    PainEntry,
+    PGICEntry,
+    SideEffectReport,
+)
+from openvns.clinic.outcomes.models import BaselineWindow
+from openvns.clinic.patients.models import Patient
+from openvns.patients.cohort import patient_name, sample_patients
+from openvns.patients.diary import bpi_interference, pgic
+from openvns.physiology.model import SIDE_EFFECTS
+from openvns.random import rng_for
+from openvns.trials.design import TrialDesign
+from openvns.trials.endpoints import window_mean_NRS
+from openvns.trials.recruitment import default_recruitment
+from openvns.trials.runner import simulate_patients
+
+log = logging.getLogger(__name__)
+
+CONDITION = "fibromyalgia"
+EMAIL_DOMAIN = "demo.openvns.example.org"
+BASELINE_DAYS = 28
+STIMULATION_DAYS = 84
+#: Days between questionnaires (PGIC, BPI) during stimulation.
+QUESTIONNAIRE_EVERY_DAYS = 28
+#: The demonstration care team: (e-mail local part, full name, role).
+TEAM: tuple[tuple[str, str, Role], ...] = (
+    ("admin", "Demo Administrator", Role.ADMIN),
+    ("clinician1", "Dr Ada Lovelace (demo)", Role.CLINICIAN),
+    ("clinician2", "Dr Alan Turing (demo)", Role.CLINICIAN),
+    ("nurse", "Grace Hopper (demo nurse)", Role.NURSE),
+)
+
+
+@dataclass
+class DemoResult:
+    """What :func:`seed_demo` did: users created (with their passwords) or found, patients."""
+
+    passwords: dict[str, str] = field(default_factory=dict)
+    existing_users: list[str] = field(default_factory=list)
+    patients_created: list[str] = field(default_factory=list)
+    patients_existing: list[str] = field(default_factory=list)
+
+
+def demo_design() -> TrialDesign:
+    """The default design with a 28-day baseline, 84 days of stimulation and no extension."""
+    default = TrialDesign.default()
+    return TrialDesign(
+        arms=default.arms,
+        baseline_days=BASELINE_DAYS,
+        blinded_days=STIMULATION_DAYS,
+        open_label_days=0,
+    )
+
+
+def simulate_demo(n_patients: int, seed: int) -> dict[str, npt.NDArray[Any]]:
+    """The simulator's rows for the demo patients (all in the design's active arm, index 0)."""
+    return simulate_patients(
+        demo_design(),
+        np.arange(n_patients),
+        np.zeros(n_patients, dtype=np.int64),
+        root_seed=seed,
+        recruitment=default_recruitment(),
+        condition=CONDITION,
+    )
+
+
+def mrn_for(name: str) -> str:
+    """``fibromyalgia#0007`` → ``FIBROMYALGIA-0007``."""
+    return name.replace("#", "-").upper()
+
+
+def _user(
+    session: Session,
+    result: DemoResult,
+    email: str,
+    name: str,
+    role: Role,
+    password: str | None,
+    hasher: argon2.PasswordHasher,
+) -> int:
+    found = auth.find_user_by_email(session, email)
+    if found is not None:
+        result.existing_users.append(email)
+        return found.id
+    secret = password or secrets.token_urlsafe(12)
+    user = auth.create_user(
+        session, email=email, full_name=name, role=role, password=secret, hasher=hasher
+    )
+    result.passwords[email] = secret
+    return user.id
+
+
+def _questionnaire_days() -> list[int]:
+    stop = BASELINE_DAYS + STIMULATION_DAYS
+    return list(range(BASELINE_DAYS + QUESTIONNAIRE_EVERY_DAYS - 1, stop, QUESTIONNAIRE_EVERY_DAYS))
+
+
+def _diary_rows(
+    sim: dict[str, npt.NDArray[Any]], interference: npt.NDArray[np.float64], p: int, first: date
+) -> list[Any]:
+    nrs = sim["nrs"][p].astype(np.float64)
+    observed = sim["observed"][p]
+    rows: list[Any] = []
+    for d in np.flatnonzero(observed).tolist():
+        day = first + timedelta(days=d)
+        rows.append(PainEntry(entry_date=day, pain_nrs=int(nrs[d])))
+        for k, kind in enumerate(SIDE_EFFECTS):
+            if sim["ae_reported"][p, d, k]:
+                rows.append(SideEffectReport(entry_date=day, kind=kind, severity="mild"))
+    diary = np.where(observed, nrs, np.nan)[None, :]
+    baseline = window_mean_NRS(diary, None, slice(0, BASELINE_DAYS))
+    for j, q in enumerate([BASELINE_DAYS - 1, *_questionnaire_days()]):
+        day = first + timedelta(days=q)
+        window = slice(q + 1 - QUESTIONNAIRE_EVERY_DAYS, q + 1)
+        mean = window_mean_NRS(diary, None, window)
+        if j > 0:
+            score = float(pgic(baseline, mean)[0])
+            if not np.isnan(score):
+                rows.append(PGICEntry(entry_date=day, score=int(score)))
+        value = float(interference[j])
+        block = diary[0, window][~np.isnan(diary[0, window])]
+        if np.isnan(value) or not observed[q] or block.size == 0:
+            continue
+        items = dict.fromkeys(BPI_INTERFERENCE_ITEMS, int(value))
+        rows.append(
+            BPIEntry(
+                entry_date=day,
+                worst=int(block.max()),
+                least=int(block.min()),
+                average=int(np.round(block.mean())),
+                now=int(nrs[q]),
+                **items,
+            )
+        )
+    return rows
+
+
+def _bpi_scores(sim: dict[str, npt.NDArray[Any]], n: int, seed: int) -> npt.NDArray[np.float64]:
+    """``(n, questionnaires)`` simulated BPI interference at the end of each window."""
+    cohort = sample_patients(CONDITION, np.arange(n), seed)
+    diary = np.where(sim["observed"], sim["nrs"].astype(np.float64), np.nan)
+    days = [BASELINE_DAYS - 1, *_questionnaire_days()]
+    out = np.empty((n, len(days)))
+    for j, d in enumerate(days):
+        mean = window_mean_NRS(diary, None, slice(d + 1 - QUESTIONNAIRE_EVERY_DAYS, d + 1))
+        out[:, j] = bpi_interference(mean, cohort, seed)
+    return out
+
+
+def seed_demo(
+    session: Session,
+    *,
+    hasher: argon2.PasswordHasher,
+    n_patients: int = 12,
+    seed: int = 0,
+    today: date | None = None,
+    password: str | None = None,
+) -> DemoResult:
+    """Create the demo team and ``n_patients`` virtual patients with simulated diaries.
+
+    Parameters
+    ----------
+    hasher
+        Password hasher for the new accounts.
+    n_patients, seed
+        Virtual patients ``fibromyalgia#0000`` … and the simulator's root seed.
+    today
+        Date of the last simulated day (default: today, UTC).
+    password
+        Password of every new account; ``None``: a random one per account (returned).
+    """
+    result = DemoResult()
+    for local, name, role in TEAM:
+        _user(session, result, f"{local}@{EMAIL_DOMAIN}", name, role, password, hasher)
+    clinician = auth.find_user_by_email(session, f"clinician1@{EMAIL_DOMAIN}")
+    last = today or utcnow().date()
+    first = last - timedelta(days=BASELINE_DAYS + STIMULATION_DAYS - 1)
+    sim = simulate_demo(n_patients, seed)
+    interference = _bpi_scores(sim, n_patients, seed)
+    for p in range(n_patients):
+        name = patient_name(CONDITION, p)
+        mrn = mrn_for(name)
+        if session.scalar(select(Patient.id).where(Patient.mrn == mrn)) is not None:
+            result.patients_existing.append(mrn)
+            continue
+        email = f"{mrn.lower()}@{EMAIL_DOMAIN}"
+        user_id = _user(session, result, email, f"Virtual patient {name}", Role.PATIENT,
+                        password, hasher)  # fmt: skip
+        rng = rng_for(seed, "demo", CONDITION, p)
+        patient = Patient(
+            mrn=mrn, full_name=f"Virtual patient {name}",
+            date_of_birth=date(int(last.year - rng.integers(30, 70)), 1 + int(rng.integers(12)), 1),
+            sex="female" if rng.random() < 0.85 else "male",
+            diagnosis=f"{CONDITION} (simulated: {name}, root seed {seed})",
+            pain_duration_months=int(rng.integers(12, 240)), user_id=user_id,
+        )  # fmt: skip
+        session.add(patient)
+        session.flush()
+        audit.record(session, None, "create", "patient", patient.id, None, audit.snapshot(patient))
+        rows = _diary_rows(sim, interference[p], p, first)
+        for row in rows:
+            row.patient_id = patient.id
+        session.add_all(rows)
+        session.add(
+            BaselineWindow(
+                patient_id=patient.id,
+                start_date=first,
+                end_date=first + timedelta(days=BASELINE_DAYS - 1),
+                set_by=clinician.id if clinician else None,
+            )
+        )
+        session.flush()
+        counts: dict[str, Any] = {"source": name, "root_seed": seed, "baseline_window": [
+            first.isoformat(), (first + timedelta(days=BASELINE_DAYS - 1)).isoformat()
+        ]}  # fmt: skip
+        for model in (PainEntry, SideEffectReport, PGICEntry, BPIEntry):
+            counts[model.__tablename__] = sum(isinstance(r, model) for r in rows)
+        audit.record(session, None, "demo_import", "patient", patient.id, None, counts)
+        result.patients_created.append(mrn)
+    log.info(
+        "demo: %d patients created, %d existing",
+        len(result.patients_created),
+        len(result.patients_existing),
+    )
+    return result

@@ -1,0 +1,240 @@
+"""JSON API of programming sessions, proposals, programming and titration plans.
+
+Clinicians do everything; nurses start sessions, interrogate and run diagnostics (403 for
+proposals, programming and plans); patients and admins get 403.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from openvns.clinic.auth.dependencies import CareTeamUser, ClinicianUser
+from openvns.clinic.db.session import SessionDep
+from openvns.clinic.implants.clock import NowDep
+from openvns.clinic.implants.device import from_device
+from openvns.clinic.implants.models import Implant
+from openvns.clinic.implants.schemas import StimulationSettingsBody
+from openvns.clinic.programming import service
+from openvns.clinic.programming.models import Proposal, TitrationPlan
+from openvns.clinic.programming.schemas import (
+    DiagnosticsRead,
+    InterrogationRead,
+    IssueRead,
+    ProgramConfirm,
+    ProgramResult,
+    ProposalCreate,
+    ProposalRead,
+    ScheduledStepRead,
+    SessionRead,
+    SessionStarted,
+    TitrationPlanCreate,
+    TitrationPlanRead,
+)
+from openvns.clinic.schemas import PathId, error_responses
+from openvns.device.generator import PulseGenerator
+
+router = APIRouter(tags=["programming"])
+SESSION = "/programming-sessions/{session_id}"
+
+
+def interrogation_read(implant: Implant, generator: PulseGenerator) -> InterrogationRead:
+    """The interrogation of the virtual implant as the API shows it."""
+    i = generator.interrogate()
+    diagnosed = [e.time for e in i.history if e.kind == "diagnostics"]
+    return InterrogationRead(
+        implant_id=implant.id,
+        implant_version=implant.version,
+        generator_model=i.model_id,
+        lead_model=i.lead_id,
+        generator_serial=i.serial,
+        device_time=from_device(i.time),
+        settings=StimulationSettingsBody.of(i.settings),
+        battery_percent=i.battery_percent,
+        battery_indicator=i.battery_indicator,
+        near_eos=i.near_eos,
+        output_enabled=i.output_enabled,
+        lead_impedance_ohm=i.lead_impedance_ohm,
+        impedance_status=i.impedance_status,
+        last_diagnostics_at=from_device(diagnosed[-1]) if diagnosed else None,
+        scheduled_steps=[
+            ScheduledStepRead(
+                time=from_device(s.time), settings=StimulationSettingsBody.of(s.settings)
+            )
+            for s in i.scheduled_steps
+        ],
+        magnet_held=i.magnet_held,
+        programming_count=i.counters.programming_count,
+    )
+
+
+def proposal_read(proposal: Proposal) -> ProposalRead:
+    """A stored proposal as the API shows it."""
+    issues = [IssueRead.model_validate(i) for i in proposal.issues]
+    return ProposalRead(
+        id=proposal.id,
+        session_id=proposal.session_id,
+        status=proposal.status,
+        settings=StimulationSettingsBody.model_validate(proposal.settings),
+        ok=proposal.ok,
+        errors=[i for i in issues if i.severity == "error"],
+        warnings=[i for i in issues if i.severity == "warning"],
+        notes=[i for i in issues if i.severity == "note"],
+        created_at=proposal.created_at,
+        created_by_id=proposal.created_by_id,
+    )
+
+
+def plan_read(plan: TitrationPlan) -> TitrationPlanRead:
+    """A stored plan as the API shows it."""
+    return TitrationPlanRead.model_validate(plan)
+
+
+@router.post(
+    "/implants/{implant_id}/programming-sessions",
+    response_model=SessionStarted,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(401, 403, 404, 409),
+)
+def start_session(
+    implant_id: PathId, user: CareTeamUser, session: SessionDep, now: NowDep
+) -> SessionStarted:
+    """Open a programming session and interrogate the implant (clinician or nurse)."""
+    row, implant, generator = service.start_session(session, user, implant_id, now)
+    return SessionStarted(
+        session=SessionRead.model_validate(row),
+        interrogation=interrogation_read(implant, generator),
+    )
+
+
+@router.get(SESSION, response_model=SessionRead, responses=error_responses(401, 403, 404))
+def read_session(session_id: PathId, user: CareTeamUser, session: SessionDep) -> SessionRead:
+    """A programming session (clinician or nurse)."""
+    row, _ = service.get_session(session, user, session_id)
+    return SessionRead.model_validate(row)
+
+
+@router.post(
+    f"{SESSION}/close", response_model=SessionRead, responses=error_responses(401, 403, 404)
+)
+def close_session(
+    session_id: PathId, user: CareTeamUser, session: SessionDep, now: NowDep
+) -> SessionRead:
+    """Close a programming session (clinician or nurse)."""
+    return SessionRead.model_validate(service.close_session(session, user, session_id, now))
+
+
+@router.get(
+    f"{SESSION}/interrogation",
+    response_model=InterrogationRead,
+    responses=error_responses(401, 403, 404, 409),
+)
+def interrogate(
+    session_id: PathId, user: CareTeamUser, session: SessionDep, now: NowDep
+) -> InterrogationRead:
+    """Interrogate the implant: settings, battery, last impedance, pending steps (care team)."""
+    implant, generator = service.interrogate(session, user, session_id, now)
+    return interrogation_read(implant, generator)
+
+
+@router.post(
+    f"{SESSION}/diagnostics",
+    response_model=DiagnosticsRead,
+    responses=error_responses(401, 403, 404, 409),
+)
+def run_diagnostics(
+    session_id: PathId, user: CareTeamUser, session: SessionDep, now: NowDep
+) -> DiagnosticsRead:
+    """System Diagnostics: lead impedance OK/HIGH/LOW, output OK/LIMIT (clinician or nurse)."""
+    implant, result = service.run_diagnostics(session, user, session_id, now)
+    values = result.model_dump(exclude={"time", "notes", "output_current_mA"})
+    return DiagnosticsRead(
+        implant_id=implant.id,
+        implant_version=implant.version,
+        time=from_device(result.time),
+        notes=list(result.notes),
+        **values,
+    )
+
+
+@router.post(
+    f"{SESSION}/proposals",
+    response_model=ProposalRead,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(401, 403, 404, 409),
+)
+def propose(
+    session_id: PathId, body: ProposalCreate, user: ClinicianUser, session: SessionDep, now: NowDep
+) -> ProposalRead:
+    """Check proposed settings: every blocking error and warning (clinician only)."""
+    proposal, _ = service.propose(session, user, session_id, body.settings.to_device(), now)
+    return proposal_read(proposal)
+
+
+@router.get(
+    f"{SESSION}/proposals/{{proposal_id}}",
+    response_model=ProposalRead,
+    responses=error_responses(401, 403, 404),
+)
+def read_proposal(
+    session_id: PathId, proposal_id: PathId, user: CareTeamUser, session: SessionDep
+) -> ProposalRead:
+    """A proposal and its safety check (clinician or nurse)."""
+    return proposal_read(service.get_proposal(session, user, session_id, proposal_id))
+
+
+@router.post(
+    f"{SESSION}/program",
+    response_model=ProgramResult,
+    responses=error_responses(401, 403, 404, 409),
+)
+def program(
+    session_id: PathId, body: ProgramConfirm, user: ClinicianUser, session: SessionDep, now: NowDep
+) -> ProgramResult:
+    """Program a proposal (clinician only): 422 if the check blocks it, 409 if the version is stale.
+
+    Answers the settings before and after, verified by re-interrogating the stored implant.
+    """
+    given = body.settings.to_device() if body.settings is not None else None
+    implant, before, verified, report = service.program(
+        session, user, session_id, body.proposal_id, body.implant_version, given, now
+    )
+    return ProgramResult(
+        proposal_id=body.proposal_id,
+        before=StimulationSettingsBody.of(before),
+        after=StimulationSettingsBody.of(verified.settings),
+        verified=verified.settings == report.settings,
+        warnings=[IssueRead.model_validate(i.model_dump()) for i in report.warnings],
+        interrogation=interrogation_read(implant, verified),
+    )
+
+
+@router.post(
+    f"{SESSION}/titration-plans",
+    response_model=TitrationPlanRead,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(401, 403, 404, 409),
+)
+def create_plan(
+    session_id: PathId,
+    body: TitrationPlanCreate,
+    user: ClinicianUser,
+    session: SessionDep,
+    now: NowDep,
+) -> TitrationPlanRead:
+    """Program a titration protocol into the implant's Scheduled Programming (clinician only)."""
+    plan, _ = service.create_plan(
+        session, user, session_id, body.protocol, body.implant_version, body.start_at, now
+    )
+    return plan_read(plan)
+
+
+@router.get(
+    "/implants/{implant_id}/titration-plans",
+    response_model=list[TitrationPlanRead],
+    responses=error_responses(401, 403, 404),
+)
+def list_plans(
+    implant_id: PathId, user: CareTeamUser, session: SessionDep
+) -> list[TitrationPlanRead]:
+    """Titration plans of an implant, oldest first (clinician or nurse)."""
+    return [plan_read(p) for p in service.list_plans(session, user, implant_id)]

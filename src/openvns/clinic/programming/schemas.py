@@ -1,0 +1,184 @@
+"""Request and response bodies of the programming API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from openvns.clinic.implants.schemas import TEXT_PATTERN, StimulationSettingsBody
+from openvns.clinic.programming.models import (
+    PROTOCOL_MAX,
+    PlanStatus,
+    ProposalStatus,
+    SessionStatus,
+)
+from openvns.clinic.schemas import BodyId
+
+Id = BodyId
+
+
+class SessionRead(BaseModel):
+    """A programming session."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    implant_id: int
+    started_by_id: int | None
+    status: SessionStatus
+    started_at: datetime
+    closed_at: datetime | None
+
+
+class ScheduledStepRead(BaseModel):
+    """A titration step the implant will apply by itself."""
+
+    time: datetime
+    settings: StimulationSettingsBody
+
+
+class InterrogationRead(BaseModel):
+    """What the programmer reads from the implant (§1.4: interrogate)."""
+
+    implant_id: int
+    implant_version: int = Field(description="Send it back when programming (409 if stale).")
+    generator_model: str
+    lead_model: str
+    generator_serial: str
+    device_time: datetime
+    settings: StimulationSettingsBody
+    battery_percent: float
+    battery_indicator: str
+    near_eos: bool
+    output_enabled: bool
+    lead_impedance_ohm: float | None = Field(description="Last measured; null before any test.")
+    impedance_status: Literal["OK", "HIGH", "LOW"] | None
+    last_diagnostics_at: datetime | None
+    scheduled_steps: list[ScheduledStepRead]
+    magnet_held: bool
+    programming_count: int
+
+
+class SessionStarted(BaseModel):
+    """A new session and the first interrogation."""
+
+    session: SessionRead
+    interrogation: InterrogationRead
+
+
+class DiagnosticsRead(BaseModel):
+    """System Diagnostics (§1.3): lead impedance OK/HIGH/LOW and output OK/LIMIT."""
+
+    implant_id: int
+    implant_version: int
+    time: datetime
+    lead_impedance_ohm: float
+    impedance_status: Literal["OK", "HIGH", "LOW"]
+    output_status: Literal["OK", "LIMIT"]
+    test_current_mA: float
+    test_pulse_width_us: float
+    test_frequency_Hz: float
+    required_voltage_V: float
+    compliance_voltage_V: float
+    deliverable_current_mA: float
+    notes: list[str]
+
+
+class IssueRead(BaseModel):
+    """One finding of the safety check: field, value, what is allowed, and the message."""
+
+    severity: Literal["error", "warning", "note"]
+    code: str
+    field: str
+    value: float | str
+    allowed: str
+    message: str
+
+
+class ProposalCreate(BaseModel):
+    """Settings to check against the implant's generator and lead."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    settings: StimulationSettingsBody
+
+
+class ProposalRead(BaseModel):
+    """A proposal with every blocking error and warning of the safety check."""
+
+    id: int
+    session_id: int
+    status: ProposalStatus
+    settings: StimulationSettingsBody
+    ok: bool = Field(description="False when any blocking error was found.")
+    errors: list[IssueRead]
+    warnings: list[IssueRead]
+    notes: list[IssueRead]
+    created_at: datetime
+    created_by_id: int | None
+
+
+class ProgramConfirm(BaseModel):
+    """Explicit confirmation: the proposal, and the implant version the clinician saw."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    proposal_id: Id
+    implant_version: int = Field(ge=1, description="From the interrogation; stale gives 409.")
+    settings: StimulationSettingsBody | None = Field(
+        default=None, description="If given, must equal the proposal's settings exactly."
+    )
+
+
+class ProgramResult(BaseModel):
+    """What the implant had before, what it has now (verified by re-interrogation)."""
+
+    proposal_id: int
+    before: StimulationSettingsBody
+    after: StimulationSettingsBody
+    verified: bool = Field(description="The re-interrogated settings equal the proposal.")
+    warnings: list[IssueRead]
+    interrogation: InterrogationRead
+
+
+class TitrationPlanCreate(BaseModel):
+    """A titration protocol to program into the implant's Scheduled Programming."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    protocol: str = Field(
+        min_length=1,
+        max_length=PROTOCOL_MAX,
+        pattern=TEXT_PATTERN,
+        description="e.g. 'titrate from 0.25 mA by 0.25 mA every 14 days to 1.5 mA; 20 Hz; "
+        "250 us; 30 s on / 5 min off'",
+    )
+    implant_version: int = Field(ge=1, description="From the interrogation; stale gives 409.")
+    start_at: AwareDatetime | None = Field(
+        default=None, description="First step (not in the past); default: now."
+    )
+
+
+class PlanStepRead(BaseModel):
+    """One step of a plan."""
+
+    time: datetime
+    output_current_mA: float
+
+
+class TitrationPlanRead(BaseModel):
+    """A titration plan programmed into the implant."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    implant_id: int
+    session_id: int | None
+    protocol: str
+    start_at: datetime
+    steps: list[PlanStepRead]
+    status: PlanStatus
+    created_by_id: int | None
+    created_at: datetime

@@ -1,0 +1,317 @@
+"""Programming sessions: the programmer workflow of the reference (§1.4) over the virtual implant.
+
+Interrogate → edit → check → program → verify by re-interrogation:
+
+* :func:`start_session` opens a session at an active implant; :func:`interrogate` reads it as
+  it is now (its clock runs to ``now`` first, so scheduled steps due are in force);
+* :func:`run_diagnostics` runs System Diagnostics (§1.3) and stores the measurement;
+* :func:`propose` runs :func:`openvns.device.safety.check` and keeps every error and warning;
+* :func:`program` is the only way settings reach the implant: it needs the proposal and the
+  implant version the clinician saw; a blocking error raises
+  :class:`~openvns.device.safety.UnsafeSettingsError` before the implant is touched (422), a
+  stale version raises :class:`~openvns.clinic.errors.ConflictError` (409); afterwards the
+  implant is restored from the stored state and re-interrogated (verify);
+* :func:`create_plan` programs a titration protocol into Scheduled Programming (§1.5).
+
+Roles (an assumption of the clinic): clinicians do everything; nurses may start sessions,
+interrogate and run diagnostics but not propose, program or plan; patients and admins none.
+Every change is audited on the implant (``entity="implant"``) with the settings before and after.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from openvns.clinic.audit import service as audit
+from openvns.clinic.auth.models import User
+from openvns.clinic.db.base import utcnow
+from openvns.clinic.errors import ConflictError, NotFoundError
+from openvns.clinic.implants import device
+from openvns.clinic.implants import service as implants
+from openvns.clinic.implants.models import Implant
+from openvns.clinic.programming.models import (
+    PlanStatus,
+    ProgrammingSession,
+    Proposal,
+    ProposalStatus,
+    SessionStatus,
+    TitrationPlan,
+)
+from openvns.device import safety
+from openvns.device.diagnostics import DiagnosticsResult
+from openvns.device.generator import PulseGenerator
+from openvns.device.safety import SafetyReport, UnsafeSettingsError
+from openvns.device.settings import StimulationSettings
+from openvns.errors import ValidationError
+from openvns.trials.protocol import Protocol
+from openvns.trials.titration import DeviceScheduled
+
+log = logging.getLogger(__name__)
+
+
+def start_session(
+    session: Session, actor: User, implant_id: int, now: datetime | None = None
+) -> tuple[ProgrammingSession, Implant, PulseGenerator]:
+    """Open a session at an active implant and interrogate it (clinicians and nurses)."""
+    implants.require_care_team(actor, "start programming sessions")
+    implant = implants.get_implant(session, actor, implant_id)
+    implants.require_active(implant)
+    now = now or utcnow()
+    row = ProgrammingSession(implant_id=implant.id, started_by_id=actor.id, started_at=now)
+    session.add(row)
+    session.flush()
+    log.info("user %d opened programming session %d on implant %d", actor.id, row.id, implant_id)
+    return row, implant, device.load(implant, now)
+
+
+def get_session(
+    session: Session, actor: User, session_id: int, *, open_only: bool = False
+) -> tuple[ProgrammingSession, Implant]:
+    """A session and its implant (care team; with ``open_only``, 409 once closed)."""
+    implants.require_care_team(actor, "use programming sessions")
+    row = session.get(ProgrammingSession, session_id)
+    if row is None:
+        raise NotFoundError("programming session", session_id)
+    if open_only and row.status != SessionStatus.OPEN.value:
+        raise ConflictError(f"programming session {session_id} is closed; start a new one")
+    implant = implants.get_implant(session, actor, row.implant_id)
+    if open_only:
+        implants.require_active(implant)
+    return row, implant
+
+
+def close_session(
+    session: Session, actor: User, session_id: int, now: datetime | None = None
+) -> ProgrammingSession:
+    """Close a session (idempotent)."""
+    row, _ = get_session(session, actor, session_id)
+    if row.status == SessionStatus.OPEN.value:
+        row.status = SessionStatus.CLOSED.value
+        row.closed_at = now or utcnow()
+        session.flush()
+    return row
+
+
+def interrogate(
+    session: Session, actor: User, session_id: int, now: datetime | None = None
+) -> tuple[Implant, PulseGenerator]:
+    """The implant as it is at ``now`` (read only: nothing is stored)."""
+    _, implant = get_session(session, actor, session_id, open_only=True)
+    return implant, device.load(implant, now or utcnow())
+
+
+def run_diagnostics(
+    session: Session, actor: User, session_id: int, now: datetime | None = None
+) -> tuple[Implant, DiagnosticsResult]:
+    """System Diagnostics; the measurement is stored (the implant's version increases)."""
+    _, implant = get_session(session, actor, session_id, open_only=True)
+    generator = device.load(implant, now or utcnow())
+    before = {"lead_impedance_ohm": generator.interrogate().lead_impedance_ohm}
+    result = generator.run_diagnostics()
+    device.store(implant, generator)
+    implants.flush_versioned(session, implant.id)
+    after = result.model_dump(mode="json", exclude={"notes"})
+    audit.record(session, actor, "diagnostics", implants.ENTITY, implant.id, before, after)
+    return implant, result
+
+
+def _issues(report: SafetyReport) -> list[dict[str, Any]]:
+    return [i.model_dump(mode="json") for i in report.issues]
+
+
+def check(generator: PulseGenerator, settings: StimulationSettings) -> SafetyReport:
+    """:func:`openvns.device.safety.check` for the implant's generator, lead and limits."""
+    return safety.check(settings, generator.model, generator.lead, limits=generator.limits)
+
+
+def propose(
+    session: Session,
+    actor: User,
+    session_id: int,
+    settings: StimulationSettings,
+    now: datetime | None = None,
+) -> tuple[Proposal, SafetyReport]:
+    """Check ``settings`` for the implant and keep them as a proposal (clinicians)."""
+    implants.require_clinician(actor, "propose settings")
+    row, implant = get_session(session, actor, session_id, open_only=True)
+    report = check(device.load(implant, now or utcnow()), settings)
+    proposal = Proposal(
+        session_id=row.id,
+        settings=settings.model_dump(mode="json"),
+        ok=report.ok,
+        issues=_issues(report),
+        created_by_id=actor.id,
+        created_at=now or utcnow(),
+    )
+    session.add(proposal)
+    session.flush()
+    return proposal, report
+
+
+def get_proposal(session: Session, actor: User, session_id: int, proposal_id: int) -> Proposal:
+    """A proposal of a session."""
+    get_session(session, actor, session_id)
+    proposal = session.get(Proposal, proposal_id)
+    if proposal is None or proposal.session_id != session_id:
+        raise NotFoundError("proposal", proposal_id)
+    return proposal
+
+
+def _settings_view(generator: PulseGenerator) -> dict[str, Any]:
+    return {
+        "settings": generator.settings.model_dump(mode="json"),
+        "scheduled_steps": [
+            s.model_dump(mode="json") for s in generator.interrogate().scheduled_steps
+        ],
+    }
+
+
+def program(
+    session: Session,
+    actor: User,
+    session_id: int,
+    proposal_id: int,
+    implant_version: int,
+    settings: StimulationSettings | None = None,
+    now: datetime | None = None,
+) -> tuple[Implant, StimulationSettings, PulseGenerator, SafetyReport]:
+    """Program a proposal into the implant, then verify by re-interrogation (clinicians).
+
+    Returns the implant, the settings before, the implant restored from the stored state (its
+    settings are what the implant now has) and the safety report.
+
+    Raises
+    ------
+    ConflictError
+        ``implant_version`` is stale (another clinician programmed meanwhile, or diagnostics
+        ran), the proposal was programmed already, or the session is closed.
+    ValidationError
+        ``settings`` were given and differ from the proposal's.
+    UnsafeSettingsError
+        The safety check blocks the settings; nothing reaches the implant.
+    """
+    implants.require_clinician(actor, "program implants")
+    now = now or utcnow()
+    proposal = get_proposal(session, actor, session_id, proposal_id)
+    _, implant = get_session(session, actor, session_id, open_only=True)
+    implants.require_version(implant, implant_version)
+    if proposal.status != ProposalStatus.CHECKED.value:
+        raise ConflictError(f"proposal {proposal_id} was programmed already; propose again")
+    proposed = StimulationSettings.model_validate(proposal.settings)
+    if settings is not None and settings != proposed:
+        allowed = f"the settings of proposal {proposal_id} exactly"
+        raise ValidationError("settings", settings.model_dump(mode="json"), allowed)
+    generator = device.load(implant, now)
+    report = check(generator, proposed)
+    if not report.ok:
+        log.info("user %d: proposal %d refused: %s", actor.id, proposal_id, report.errors)
+        raise UnsafeSettingsError(report)
+    before_view, before = _settings_view(generator), generator.settings
+    generator.program(proposed, by=f"user {actor.id}")
+    device.store(implant, generator)
+    implants.flush_versioned(session, implant.id)
+    proposal.status = ProposalStatus.PROGRAMMED.value
+    proposal.programmed_at = now
+    verified = device.load(implant, now)  # re-interrogate the stored implant
+    after_view = {**_settings_view(verified), "proposal_id": proposal_id}
+    before_view["version"], after_view["version"] = implant_version, implant.version
+    audit.record(session, actor, "program", implants.ENTITY, implant.id, before_view, after_view)
+    log.info("user %d programmed implant %d (proposal %d)", actor.id, implant.id, proposal_id)
+    return implant, before, verified, report
+
+
+Steps = list[tuple[datetime, StimulationSettings]]
+
+
+def _with_modes(steps: Steps, keep: StimulationSettings) -> Steps:
+    """Steps that keep the implant's magnet and AutoStim settings."""
+    return [(t, s.with_(magnet=keep.magnet, autostim=keep.autostim)) for t, s in steps]
+
+
+def create_plan(
+    session: Session,
+    actor: User,
+    session_id: int,
+    protocol_text: str,
+    implant_version: int,
+    start_at: datetime | None = None,
+    now: datetime | None = None,
+) -> tuple[TitrationPlan, PulseGenerator]:
+    """Program a titration protocol into the implant's Scheduled Programming (clinicians).
+
+    The protocol is read by :meth:`Protocol.parse` and every step is checked by
+    :meth:`Protocol.check` and again by the implant (with the magnet and AutoStim settings it
+    keeps). The first step is programmed at ``start_at`` (now when not given), the later ones
+    are applied by the implant itself on their dates; the plan replaces pending steps.
+
+    Raises
+    ------
+    ValidationError
+        Protocol text that cannot be read, a start in the past, or a generator without
+        Scheduled Programming (only Model 1000).
+    UnsafeSettingsError
+        A step blocked by the safety check.
+    ConflictError
+        A stale ``implant_version``.
+    """
+    implants.require_clinician(actor, "program titration plans")
+    now = now or utcnow()
+    row, implant = get_session(session, actor, session_id, open_only=True)
+    implants.require_version(implant, implant_version)
+    try:
+        protocol = Protocol.parse(protocol_text)
+    except ValidationError as exc:  # name the request's field; keep the parser's explanation
+        raise ValidationError("protocol", protocol_text, f"{exc.field}: {exc.allowed}") from exc
+    generator = device.load(implant, now)
+    protocol.require_safe(generator.model, generator.lead, limits=generator.limits)
+    start = start_at or now
+    if start < now:
+        raise ValidationError("start_at", start.isoformat(), f"not before now ({now.isoformat()})")
+    policy = DeviceScheduled()
+    first = (device.to_device(start), policy.initial_settings(protocol))
+    later = [(device.to_device(t), s) for t, s in policy.steps(protocol, start)]
+    keep = generator.settings
+    before = _settings_view(generator)
+    if first[0] <= generator.now:  # the first step is now: program it, schedule the rest
+        generator.schedule_titration(_with_modes(later, keep))
+        generator.program(_with_modes([first], keep)[0][1], by=f"user {actor.id}")
+    else:
+        generator.schedule_titration(_with_modes([first, *later], keep))
+    device.store(implant, generator)
+    implants.flush_versioned(session, implant.id)
+    session.execute(
+        update(TitrationPlan)
+        .where(TitrationPlan.implant_id == implant.id, TitrationPlan.status == "active")
+        .values(status=PlanStatus.SUPERSEDED.value)
+    )
+    steps = [
+        {"time": device.from_device(t).isoformat(), "output_current_mA": s.output_current_mA}
+        for t, s in [first, *later]
+    ]
+    plan = TitrationPlan(
+        implant_id=implant.id,
+        session_id=row.id,
+        protocol=str(protocol),
+        start_at=start,
+        steps=steps,
+        created_by_id=actor.id,
+        created_at=now,
+    )
+    session.add(plan)
+    session.flush()
+    after = {**_settings_view(generator), "plan_id": plan.id, "protocol": plan.protocol}
+    audit.record(session, actor, "titration_plan", implants.ENTITY, implant.id, before, after)
+    return plan, generator
+
+
+def list_plans(session: Session, actor: User, implant_id: int) -> list[TitrationPlan]:
+    """Titration plans of an implant, oldest first (care team)."""
+    implants.require_care_team(actor, "read titration plans")
+    implants.get_implant(session, actor, implant_id)
+    query = select(TitrationPlan).where(TitrationPlan.implant_id == implant_id)
+    return list(session.scalars(query.order_by(TitrationPlan.id)).all())

@@ -1,0 +1,132 @@
+"""Form handling for the pages: read the posted fields, validate them with the API's schemas,
+and call a service so that its errors land next to the field they name.
+
+Pages never re-implement a rule: a form is validated by the same pydantic schema the JSON API
+uses, and then passed to the same service function; :class:`openvns.errors.ValidationError`
+(field, value, what is allowed) and :class:`~openvns.clinic.errors.ConflictError` become
+messages in :data:`FieldErrors`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import Annotated, Any, TypeVar
+
+import pydantic
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from openvns.clinic.auth.dependencies import CSRF_FIELD
+from openvns.clinic.errors import ConflictError
+from openvns.errors import ValidationError
+
+log = logging.getLogger(__name__)
+
+#: Messages by form field; ``FORM`` holds those that belong to no single field.
+FieldErrors = dict[str, str]
+FORM = "__form__"
+
+M = TypeVar("M", bound=pydantic.BaseModel)
+T = TypeVar("T")
+
+_MESSAGES = {
+    "missing": "Required.",
+    "date_from_datetime_parsing": "Enter a date as YYYY-MM-DD.",
+    "date_parsing": "Enter a date as YYYY-MM-DD.",
+    "date_type": "Enter a date as YYYY-MM-DD.",
+    "datetime_parsing": "Enter a date and time.",
+    "int_parsing": "Enter a whole number.",
+    "int_from_float": "Enter a whole number.",
+    "float_parsing": "Enter a number.",
+    "bool_parsing": "Choose yes or no.",
+}
+
+
+async def _posted(request: Request) -> dict[str, str]:
+    form = await request.form()
+    values: dict[str, str] = {}
+    for key, value in form.multi_items():
+        if key == CSRF_FIELD or not isinstance(value, str):
+            continue
+        values[key] = value.strip()
+    return values
+
+
+#: The posted form's text fields (stripped; without the CSRF token), as a dependency.
+PostedForm = Annotated[dict[str, str], Depends(_posted)]
+
+
+async def _posted_lists(request: Request) -> dict[str, list[str]]:
+    form = await request.form()
+    values: dict[str, list[str]] = {}
+    for key, value in form.multi_items():
+        if key != CSRF_FIELD and isinstance(value, str):
+            values.setdefault(key, []).append(value.strip())
+    return values
+
+
+#: Every value of each posted field (checkbox groups), as a dependency.
+PostedLists = Annotated[dict[str, list[str]], Depends(_posted_lists)]
+
+
+def _message(error: Any) -> str:
+    kind = str(error.get("type", ""))
+    if error.get("input", "") is None and kind.endswith("_type"):
+        return "Required."
+    if kind == "string_too_short" and error.get("ctx", {}).get("min_length") == 1:
+        return "Required."
+    if kind == "string_pattern_mismatch":
+        return "Not in the expected format."
+    return _MESSAGES.get(kind, str(error.get("msg", "Not allowed.")))
+
+
+def pydantic_errors(exc: pydantic.ValidationError) -> FieldErrors:
+    """One message per field (the first), keyed by the field's name."""
+    errors: FieldErrors = {}
+    for error in exc.errors():
+        loc = error.get("loc", ())
+        field = str(loc[0]) if loc else FORM
+        errors.setdefault(field, _message(error))
+    return errors
+
+
+def without_blanks(values: dict[str, str], keep: Iterable[str] = ()) -> dict[str, Any]:
+    """The fields that were filled in (an empty field is left out, so it is 'not given')."""
+    kept = set(keep)
+    return {k: v for k, v in values.items() if v != "" or k in kept}
+
+
+def blanks_as_none(values: dict[str, str], fields: Iterable[str]) -> dict[str, Any]:
+    """``fields`` with an empty value as ``None`` (for optional fields a form can clear)."""
+    return {f: (values.get(f) or None) for f in fields}
+
+
+def validate(model: type[M], data: dict[str, Any]) -> tuple[M | None, FieldErrors]:
+    """``model`` from ``data``, or the errors by field."""
+    try:
+        return model.model_validate(data), {}
+    except pydantic.ValidationError as exc:
+        return None, pydantic_errors(exc)
+
+
+def service_error(exc: ValidationError) -> FieldErrors:
+    """A service's :class:`ValidationError` as a message on its field."""
+    return {exc.field: f"{exc.value} is not allowed; allowed: {exc.allowed}."}
+
+
+def attempt(session: Session, call: Callable[[], T]) -> tuple[T | None, FieldErrors]:
+    """Run a service ``call`` in a savepoint; its validation or conflict error as messages.
+
+    On error the savepoint is rolled back, so nothing the call wrote survives, and the page
+    can show the form again with the messages.
+    """
+    try:
+        with session.begin_nested():
+            return call(), {}
+    except ValidationError as exc:
+        log.info("form rejected by the service: %s", exc)
+        return None, service_error(exc)
+    except ConflictError as exc:
+        log.info("form conflicts with stored data: %s", exc)
+        return None, {FORM: str(exc)}

@@ -1,0 +1,259 @@
+"""The programming session page: interrogate, run diagnostics, propose, confirm to program.
+
+Every step calls ``programming.service`` (the same functions as ``/api/v1/programming-sessions``):
+
+1. the session page interrogates the implant and shows its settings, battery and impedance;
+2. *Run diagnostics* stores a measurement (the implant's version moves on);
+3. *Check settings* runs ``device.check`` through ``service.propose``: every blocking error and
+   warning is shown, and only a proposal without errors gets a confirmation form;
+4. *Program* sends the proposal and the implant version the clinician saw (a hidden field);
+   a stale version is a conflict with a clear message, unsafe settings never reach the implant;
+5. a titration protocol can be programmed into Scheduled Programming (``create_plan``).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from fastapi import APIRouter, Request, Response, status
+
+from openvns.clinic.auth.dependencies import CurrentUser
+from openvns.clinic.auth.models import Role, User
+from openvns.clinic.db.session import SessionDep
+from openvns.clinic.errors import ConflictError
+from openvns.clinic.implants.clock import NowDep
+from openvns.clinic.implants.schemas import StimulationSettingsBody
+from openvns.clinic.patients import service as patients
+from openvns.clinic.programming import service
+from openvns.clinic.programming.models import SessionStatus
+from openvns.clinic.programming.router import interrogation_read, proposal_read
+from openvns.clinic.programming.schemas import ProposalRead, TitrationPlanCreate
+from openvns.clinic.ui.forms import FORM, FieldErrors, PostedForm, service_error, validate
+from openvns.clinic.ui.templating import FlashKind, flash, is_htmx, redirect, render
+from openvns.device.safety import UnsafeSettingsError
+from openvns.errors import ValidationError
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(include_in_schema=False)
+
+PLAN_FIELDS = ("protocol", "implant_version")
+#: The normal-mode parameters the page edits (magnet and AutoStim are kept as programmed).
+NORMAL = (
+    ("output_current_mA", "Output current", "mA", "0.25"),
+    ("frequency_Hz", "Frequency", "Hz", "any"),
+    ("pulse_width_us", "Pulse width", "µs", "any"),
+    ("on_time_s", "Signal ON time", "s", "any"),
+    ("off_time_min", "Signal OFF time", "min", "any"),
+)
+
+
+#: What the titration form starts with (the protocol grammar of ``openvns.trials.protocol``).
+EXAMPLE_PROTOCOL = (
+    "titrate from 0.25 mA by 0.25 mA every 14 days to 1.5 mA; 20 Hz; 250 us; 30 s on / 5 min off"
+)
+
+
+def _session_page(
+    request: Request,
+    session: SessionDep,
+    user: User,
+    session_id: int,
+    now: datetime,
+    *,
+    values: dict[str, Any] | None = None,
+    errors: FieldErrors | None = None,
+    proposal: ProposalRead | None = None,
+    version: int | None = None,
+    problem: str = "",
+    plan: dict[str, Any] | None = None,
+    plan_errors: FieldErrors | None = None,
+    status_code: int = status.HTTP_200_OK,
+) -> Response:
+    row, implant = service.get_session(session, user, session_id)
+    patient = patients.get_patient(session, user, implant.patient_id)
+    is_open = row.status == SessionStatus.OPEN.value
+    state = None
+    if is_open:
+        state = interrogation_read(implant, service.interrogate(session, user, session_id, now)[1])
+    current = state.settings.model_dump() if state is not None else {}
+    context = {
+        "row": row,
+        "implant": implant,
+        "patient": patient,
+        "state": state,
+        "is_open": is_open,
+        "can_program": user.role == Role.CLINICIAN.value and is_open,
+        "normal": NORMAL,
+        "values": values if values is not None else current,
+        "errors": errors or {},
+        "proposal": proposal,
+        "version": version if version is not None else implant.version,
+        "problem": problem,
+        "plan": plan or {"protocol": EXAMPLE_PROTOCOL},
+        "plan_errors": plan_errors or {},
+    }
+    fragment = "programming/_plan.html" if plan_errors else "programming/_proposal.html"
+    name = fragment if is_htmx(request) else "programming/page.html"
+    return render(request, name, context, user=user, status_code=status_code)
+
+
+@router.post("/implants/{implant_id}/sessions")
+def start_session(
+    request: Request, implant_id: int, user: CurrentUser, session: SessionDep, now: NowDep
+) -> Response:
+    """Open a programming session (care team) and go to it."""
+    row, _, _ = service.start_session(session, user, implant_id, now)
+    return redirect(request, f"/programming/{row.id}")
+
+
+@router.get("/programming/{session_id}")
+def session_page(
+    request: Request, session_id: int, user: CurrentUser, session: SessionDep, now: NowDep
+) -> Response:
+    """The session: the implant interrogated now, diagnostics, and the settings form."""
+    row, implant = service.get_session(session, user, session_id)
+    if row.status != SessionStatus.OPEN.value:
+        return redirect(request, f"/implants/{implant.id}")
+    return _session_page(request, session, user, session_id, now)
+
+
+@router.post("/programming/{session_id}/diagnostics")
+def diagnostics(
+    request: Request, session_id: int, user: CurrentUser, session: SessionDep, now: NowDep
+) -> Response:
+    """Run System Diagnostics; the result shows on the session page."""
+    _, result = service.run_diagnostics(session, user, session_id, now)
+    response = redirect(request, f"/programming/{session_id}")
+    good = result.impedance_status == "OK" and result.output_status == "OK"
+    kind: FlashKind = "success" if good else "warning"
+    flash(
+        request,
+        response,
+        f"Diagnostics: lead impedance {result.lead_impedance_ohm:.0f} Ω "
+        f"({result.impedance_status}), output {result.output_status}.",
+        kind,
+    )
+    return response
+
+
+@router.post("/programming/{session_id}/proposals")
+def propose(
+    request: Request,
+    session_id: int,
+    user: CurrentUser,
+    session: SessionDep,
+    form: PostedForm,
+    now: NowDep,
+) -> Response:
+    """Check the settings with ``device.check``; show every error and warning."""
+    _, generator = service.interrogate(session, user, session_id, now)
+    kept = generator.settings.model_dump(mode="json", include={"magnet", "autostim"})
+    data = {name: form.get(name) or None for name, *_ in NORMAL}
+    body, errors = validate(StimulationSettingsBody, {**kept, **data})
+    version_text = form.get("implant_version", "")
+    version = int(version_text) if version_text.isdigit() else None
+    if body is None:
+        return _session_page(
+            request, session, user, session_id, now, values=form, errors=errors,
+            version=version, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+        )  # fmt: skip
+    proposal, report = service.propose(session, user, session_id, body.to_device(), now)
+    code = status.HTTP_200_OK if report.ok else status.HTTP_422_UNPROCESSABLE_CONTENT
+    return _session_page(
+        request, session, user, session_id, now, values=form, proposal=proposal_read(proposal),
+        version=version, status_code=code,
+    )  # fmt: skip
+
+
+@router.post("/programming/{session_id}/program")
+def program(
+    request: Request,
+    session_id: int,
+    user: CurrentUser,
+    session: SessionDep,
+    form: PostedForm,
+    now: NowDep,
+) -> Response:
+    """Program the confirmed proposal at the implant version that was shown, then verify."""
+    proposal_text, version_text = form.get("proposal_id", ""), form.get("implant_version", "")
+    if not (proposal_text.isdigit() and version_text.isdigit()):
+        raise ValidationError("proposal_id", proposal_text, "the id of a checked proposal")
+    proposal_id, version = int(proposal_text), int(version_text)
+    try:
+        with session.begin_nested():
+            _, before, verified, report = service.program(
+                session, user, session_id, proposal_id, version, None, now
+            )
+    except ConflictError as exc:
+        log.info("programming refused: %s", exc)
+        problem = (
+            "Not programmed: the implant changed after you interrogated it (another "
+            "programming or a diagnostics run), or this proposal was used already. Interrogate "
+            f"again and check the settings against the implant as it is now. ({exc})"
+        )
+        return _session_page(
+            request, session, user, session_id, now, problem=problem,
+            status_code=status.HTTP_409_CONFLICT,
+        )  # fmt: skip
+    except UnsafeSettingsError as exc:
+        problem = f"Not programmed: the safety check blocks these settings. {exc}"
+        return _session_page(
+            request, session, user, session_id, now, problem=problem,
+            status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+        )  # fmt: skip
+    response = redirect(request, f"/programming/{session_id}")
+    after = verified.settings
+    verified_ok = after == report.settings
+    flash(
+        request,
+        response,
+        f"Programmed{' and verified' if verified_ok else ''}: "
+        f"{before.output_current_mA} → {after.output_current_mA} mA, {after.frequency_Hz} Hz, "
+        f"{after.pulse_width_us} µs, {after.on_time_s} s ON / {after.off_time_min} min OFF.",
+        "success" if verified_ok else "warning",
+    )
+    return response
+
+
+@router.post("/programming/{session_id}/close")
+def close(
+    request: Request, session_id: int, user: CurrentUser, session: SessionDep, now: NowDep
+) -> Response:
+    """Close the session and go back to the implant."""
+    row = service.close_session(session, user, session_id, now)
+    response = redirect(request, f"/implants/{row.implant_id}")
+    flash(request, response, "Programming session closed.", "info")
+    return response
+
+
+@router.post("/programming/{session_id}/titration-plans")
+def create_plan(
+    request: Request,
+    session_id: int,
+    user: CurrentUser,
+    session: SessionDep,
+    form: PostedForm,
+    now: NowDep,
+) -> Response:
+    """Program a titration protocol into Scheduled Programming (clinicians; Model 1000)."""
+    body, errors = validate(TitrationPlanCreate, {k: form.get(k) for k in PLAN_FIELDS})
+    page = partial(_session_page, request, session, user, session_id, now, plan=form)
+    if body is None:
+        return page(plan_errors=errors, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
+    try:
+        with session.begin_nested():
+            plan, _ = service.create_plan(
+                session, user, session_id, body.protocol, body.implant_version, None, now
+            )
+    except (ConflictError, UnsafeSettingsError) as exc:
+        code = 409 if isinstance(exc, ConflictError) else 422
+        return page(plan_errors={FORM: str(exc)}, status_code=code)
+    except ValidationError as exc:
+        return page(plan_errors=service_error(exc), status_code=422)
+    response = redirect(request, f"/programming/{session_id}")
+    flash(request, response, f"Titration plan programmed: {len(plan.steps)} steps.", "success")
+    return response

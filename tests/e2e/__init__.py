@@ -1,0 +1,1 @@
+"""Browser tests (marked ``e2e``)."""
