@@ -427,3 +427,21 @@ def test_programming_appears_in_the_patients_settings_history(
     r = client.get(f"{API}/patients/{other.id}/outcomes/timeline", headers=team.as_clinician)
     assert r.status_code == 200
     assert r.json()["settings_history"] == []
+
+
+def test_programmed_current_is_drawn_on_the_outcome_time_axis(
+    client: TestClient, team: Team, db: Session
+) -> None:
+    from openvns.clinic.outcomes.figures import current_steps
+    from openvns.clinic.outcomes.service import patient_outcomes
+    from tests.clinic.test_outcomes import add_pain
+
+    add_pain(db, team.patient.id, [6] * 35)  # a baseline to place the axis
+    implant = register(client, team.as_clinician, team.patient.id)
+    started = start(client, team.as_clinician, implant["id"])
+    sid, version = started["session"]["id"], started["interrogation"]["implant_version"]
+    proposal = propose(client, team.as_clinician, sid, TYPICAL)
+    assert confirm(client, team.as_clinician, sid, proposal["id"], version).status_code == 200
+    outcomes = patient_outcomes(db, team.clinician, team.patient.id)
+    steps = current_steps(outcomes)
+    assert [mA for _, mA in steps] == [0.0, TYPICAL["output_current_mA"]]

@@ -3,7 +3,7 @@
 Like :mod:`openvns.trials.figures`, each function returns a :class:`~matplotlib.figure.Figure`
 built without :mod:`matplotlib.pyplot`. The x axis is weeks from the end of the baseline (the
 baseline lies at x ≤ 0); dashed grey lines mark settings changes, a solid line the baseline's
-end.
+end, and the weekly pain figure shows the programmed output current on the same time axis.
 """
 
 from __future__ import annotations
@@ -44,6 +44,32 @@ def _marks(ax: Axes, outcomes: PatientOutcomes) -> None:
         ax.axvline(_x(outcomes, event.at.date()), color="0.5", linestyle="--", linewidth=0.7)
 
 
+def current_steps(outcomes: PatientOutcomes) -> list[tuple[float, float]]:
+    """``(week, output_current_mA)`` at every settings change that records the programmed
+    current (programming audited on the implant: ``values["settings"]["output_current_mA"]``)."""
+    steps = []
+    for event in outcomes.settings_history:
+        settings = (event.values or {}).get("settings")
+        if isinstance(settings, dict) and isinstance(
+            settings.get("output_current_mA"), int | float
+        ):
+            steps.append((_x(outcomes, event.at.date()), float(settings["output_current_mA"])))
+    return steps
+
+
+def _current_axis(ax: Axes, outcomes: PatientOutcomes, x_end: float) -> None:
+    """The programmed output current as a step line on a right-hand axis (same time axis)."""
+    steps = current_steps(outcomes)
+    if not steps:
+        return
+    right = ax.twinx()
+    xs = [x for x, _ in steps] + [max(x_end, steps[-1][0])]
+    ys = [y for _, y in steps] + [steps[-1][1]]
+    right.step(xs, ys, where="post", color=arm_colour(1), linewidth=1.2, label="output current")
+    right.set_ylabel("output current (mA)", color=arm_colour(1))
+    right.set_ylim(0, max(3.5, max(ys) * 1.1))
+
+
 def weekly_pain_figure(outcomes: PatientOutcomes) -> Figure:
     """Weekly mean pain with 95 % intervals, the baseline mean and the −30 %/−50 % levels."""
     fig = _figure()
@@ -66,6 +92,7 @@ def weekly_pain_figure(outcomes: PatientOutcomes) -> Figure:
             ax.axhline(base * factor, color=arm_colour(2), linestyle=style, linewidth=0.9,
                        label=f"{label} ({base * factor:.1f})")  # fmt: skip
     _marks(ax, outcomes)
+    _current_axis(ax, outcomes, max(x, default=0.0))
     ax.set_ylim(0, 10)
     ax.set_xlabel("weeks from end of baseline")
     ax.set_ylabel("pain (NRS 0–10)")
