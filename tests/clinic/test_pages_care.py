@@ -128,6 +128,7 @@ def test_register_program_blocked_confirm_and_conflict(
     assert "Programmed and verified: 0.0 → 1.0 mA" in done.text
     outcomes = client.get(f"/patients/{patient.id}/outcomes", headers=HTML)
     assert "implant create" in outcomes.text  # the settings history, from the audit log
+    assert "implant program" in outcomes.text  # programming is audited on the implant
 
 
 def test_nurse_interrogates_but_cannot_program(

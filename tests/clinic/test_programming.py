@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import hypothesis
@@ -434,9 +434,12 @@ def test_programmed_current_is_drawn_on_the_outcome_time_axis(
 ) -> None:
     from openvns.clinic.outcomes.figures import current_steps
     from openvns.clinic.outcomes.service import patient_outcomes
+    from openvns.clinic.ui.pages.outcomes import trend_chart
     from tests.clinic.test_outcomes import add_pain
 
-    add_pain(db, team.patient.id, [6] * 35)  # a baseline to place the axis
+    # 28 diary days before today's programming (the baseline) and 14 after it
+    today = datetime.now(UTC).date()
+    add_pain(db, team.patient.id, [6] * 28 + [4] * 14, start=today - timedelta(days=28))
     implant = register(client, team.as_clinician, team.patient.id)
     started = start(client, team.as_clinician, implant["id"])
     sid, version = started["session"]["id"], started["interrogation"]["implant_version"]
@@ -445,3 +448,12 @@ def test_programmed_current_is_drawn_on_the_outcome_time_axis(
     outcomes = patient_outcomes(db, team.clinician, team.patient.id)
     steps = current_steps(outcomes)
     assert [mA for _, mA in steps] == [0.0, TYPICAL["output_current_mA"]]
+    assert outcomes.baseline is not None
+    assert outcomes.baseline.end_date == today - timedelta(days=1)
+    # the page's trend chart marks the changes on the diary's week axis (week 1)
+    chart = trend_chart(outcomes)
+    assert chart is not None
+    assert len(chart.settings_marks) == 2
+    week1_x = next(x for x, label in chart.x_labels if label == "w1")
+    assert all(x == week1_x for x, _ in chart.settings_marks)
+    assert "1.5 mA" in chart.settings_marks[-1][1]

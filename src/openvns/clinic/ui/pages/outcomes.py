@@ -9,7 +9,7 @@ drawn here from the weekly means, so the page needs no script and prints as it i
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import APIRouter, Request, Response
 
@@ -54,6 +54,7 @@ class Chart:
     baseline_y: float | None
     y_ticks: list[tuple[float, int]]
     x_labels: list[tuple[float, str]]
+    settings_marks: list[tuple[float, str]] = field(default_factory=list)
 
 
 def _y(nrs: float) -> float:
@@ -77,12 +78,21 @@ def trend_chart(outcomes: PatientOutcomes) -> Chart | None:
     ]
     step = max(1, len(weeks) // 8)
     base = outcomes.baseline.mean_NRS if outcomes.baseline else None
+    marks: list[tuple[float, str]] = []
+    if outcomes.baseline is not None:
+        for event in outcomes.settings_history:
+            # the week (numbered as the diary's) that holds the change, on the same x axis
+            days = (event.at.date() - outcomes.baseline.end_date).days
+            week = (days - 1) // 7 + 1
+            if first <= week <= last:
+                marks.append((round(x(week), 1), f"{event.at.date()}: {_describe(event)}"))
     return Chart(
         points=" ".join(f"{px},{py}" for px, py, _ in dots),
         dots=dots,
         baseline_y=round(_y(base), 1) if base is not None else None,
         y_ticks=[(round(_y(v), 1), v) for v in (0, 2, 4, 6, 8, 10)],
         x_labels=[(round(x(w.week), 1), f"w{w.week}") for w in weeks[::step]],
+        settings_marks=marks,
     )
 
 
