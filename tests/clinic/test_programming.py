@@ -457,3 +457,22 @@ def test_programmed_current_is_drawn_on_the_outcome_time_axis(
     week1_x = next(x for x, label in chart.x_labels if label == "w1")
     assert all(x == week1_x for x, _ in chart.settings_marks)
     assert "1.5 mA" in chart.settings_marks[-1][1]
+
+
+def test_autostim_is_programmed_where_the_model_has_it(
+    client: TestClient, team: Team, db: Session
+) -> None:
+    implant = register(client, team.as_clinician, team.patient.id)  # SenTiva 1000: AutoStim
+    started = start(client, team.as_clinician, implant["id"])
+    sid, version = started["session"]["id"], started["interrogation"]["implant_version"]
+    autostim = {"threshold_pct": 20, "output_current_mA": 1.0, "pulse_width_us": 250,
+                "on_time_s": 30}  # fmt: skip
+    proposal = propose(client, team.as_clinician, sid, {**TYPICAL, "autostim": autostim})
+    assert proposal["ok"] is True, proposal["errors"]
+    r = confirm(client, team.as_clinician, sid, proposal["id"], version)
+    assert r.status_code == 200, r.text
+    programmed = r.json()["interrogation"]["settings"]["autostim"]
+    assert programmed["threshold_pct"] == 20
+    assert programmed["output_current_mA"] == 1.0
+    state, _ = stored(db, implant["id"])
+    assert '"autostim"' in state
