@@ -47,7 +47,8 @@ TARGET = 1_000_000
 
 def design(days: int) -> Any:
     """Active (titration to tolerance) vs sham; 28 + 84 + rest days, scaled when ``days`` < 365."""
-    from openvns.trials import Arm, Protocol, TrialDesign
+    from openvns.protocol import Protocol
+    from openvns.trials import Arm, TrialDesign
 
     base = round(28 * min(days, 365) / 365)
     blind = max(1, round(84 * min(days, 365) / 365))

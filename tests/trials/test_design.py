@@ -9,7 +9,8 @@ import pytest
 
 from openvns.device.safety import UnsafeSettingsError
 from openvns.errors import ValidationError
-from openvns.trials import Arm, InclusionCriteria, Protocol, TrialDesign
+from openvns.protocol import Protocol
+from openvns.trials import Arm, InclusionCriteria, TrialDesign
 
 STIM = "20 Hz; 250 us; 30 s on / 5 min off"
 

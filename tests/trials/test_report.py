@@ -15,7 +15,8 @@ import pytest
 
 from openvns.errors import ValidationError
 from openvns.physiology.drive import GROUPS
-from openvns.trials import Arm, Protocol
+from openvns.protocol import Protocol
+from openvns.trials import Arm
 from openvns.trials.figures import (
     FIGURE_NAMES,
     build_figures,

@@ -7,7 +7,8 @@ import numpy.typing as npt
 import pytest
 
 from openvns.physiology.drive import GROUPS
-from openvns.trials import Arm, Protocol, TrialDesign
+from openvns.protocol import Protocol
+from openvns.trials import Arm, TrialDesign
 from openvns.trials.executors import DaskExecutor, ProcessPool, dask_executor, serial
 from openvns.trials.runner import run_trial, simulate_patients
 

@@ -8,8 +8,8 @@ import pytest
 from openvns.patients.cohort import LATENT, sample_patients
 from openvns.physiology import load_parameters
 from openvns.physiology.side_effects import SIDE_EFFECTS, intolerance_severity
+from openvns.protocol import Protocol, ToTolerance
 from openvns.random import rng_for
-from openvns.trials import Protocol, ToTolerance
 from openvns.trials.design import Arm, TrialDesign
 from openvns.trials.recruitment import default_recruitment
 from openvns.trials.runner import simulate_patients

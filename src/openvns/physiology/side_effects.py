@@ -79,7 +79,7 @@ def intolerance_severity(
     -------
     numpy.ndarray
         ``(n,)`` severity; ≥ 1 means an intolerable side effect (the titration threshold of
-        :class:`~openvns.trials.titration.ToTolerance`). Voice alteration during ON is expected
+        :class:`~openvns.protocol.titration.ToTolerance`). Voice alteration during ON is expected
         and mostly tolerated, so its intolerable burden is high; throat, cough and dyspnoea grow
         with small-fibre recruitment and limit the current.
     """

@@ -17,7 +17,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from openvns.device import safety
 from openvns.errors import ValidationError
-from openvns.trials.protocol import Protocol, unwrap
+from openvns.protocol.text import Protocol, unwrap
 
 ArmKind = Literal["active", "sham", "low_dose"]
 ARM_KINDS: tuple[str, ...] = ("active", "sham", "low_dose")

@@ -62,6 +62,8 @@ from openvns.physiology.model import (
 )
 from openvns.physiology.parameters import PhysiologyParameters, load_parameters
 from openvns.physiology.side_effects import intolerance_severity
+from openvns.protocol.text import Protocol
+from openvns.protocol.titration import TitrationPolicy, ToleranceState, ToTolerance, policy_for
 from openvns.random import RNG_SCHEME, rng_for
 from openvns.trials.design import TrialDesign
 from openvns.trials.endpoints import (
@@ -75,8 +77,6 @@ from openvns.trials.endpoints import (
     time_to_response,
 )
 from openvns.trials.executors import ChunkExecutor, get_executor, run_chunks
-from openvns.trials.protocol import Protocol
-from openvns.trials.titration import TitrationPolicy, ToleranceState, ToTolerance, policy_for
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]

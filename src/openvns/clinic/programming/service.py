@@ -48,8 +48,8 @@ from openvns.device.generator import PulseGenerator
 from openvns.device.safety import SafetyReport, UnsafeSettingsError
 from openvns.device.settings import StimulationSettings
 from openvns.errors import ValidationError
-from openvns.trials.protocol import Protocol
-from openvns.trials.titration import DeviceScheduled
+from openvns.protocol.text import Protocol
+from openvns.protocol.titration import DeviceScheduled
 
 log = logging.getLogger(__name__)
 

@@ -51,7 +51,7 @@ NORMAL = (
 )
 
 
-#: What the titration form starts with (the protocol grammar of ``openvns.trials.protocol``).
+#: What the titration form starts with (the protocol grammar of ``openvns.protocol.text``).
 EXAMPLE_PROTOCOL = (
     "titrate from 0.25 mA by 0.25 mA every 14 days to 1.5 mA; 20 Hz; 250 us; 30 s on / 5 min off"
 )

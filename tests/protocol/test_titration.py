@@ -9,7 +9,7 @@ import pytest
 
 from openvns.device.generator import PulseGenerator
 from openvns.errors import ValidationError
-from openvns.trials import (
+from openvns.protocol import (
     DeviceScheduled,
     FixedSchedule,
     Protocol,

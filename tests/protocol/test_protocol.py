@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from openvns.device.catalogue import generator
 from openvns.device.safety import UnsafeSettingsError
 from openvns.errors import ValidationError
-from openvns.trials import ConstantCurrent, Protocol, ProtocolSyntaxError, Stimulation, Titration
+from openvns.protocol import ConstantCurrent, Protocol, ProtocolSyntaxError, Stimulation, Titration
 from tests.strategies import selectable_values
 
 EXAMPLE = (

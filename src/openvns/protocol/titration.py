@@ -2,7 +2,7 @@
 
 A policy is a plug-in (:class:`TitrationPolicy`) registered under a name
 (:func:`register_policy`, :func:`get_policy`); the built-in ones match the stop rules of
-:class:`~openvns.trials.protocol.Titration`:
+:class:`~openvns.protocol.text.Titration`:
 
 ``"fixed"``
     :class:`FixedSchedule`: step every interval up to the target, the same for every patient.
@@ -30,7 +30,7 @@ import numpy.typing as npt
 
 from openvns.device.settings import StimulationSettings
 from openvns.errors import ValidationError
-from openvns.trials.protocol import ConstantCurrent, Protocol, Titration
+from openvns.protocol.text import ConstantCurrent, Protocol, Titration
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
