@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -42,3 +43,33 @@ def test_changed_inputs_do_not_use_the_prebuilt_table(
     table = recruitment.build_recruitment_table("2mm", cache_dir=tmp_path, n_per_group=64)
     assert calls == [len(table.weight)]
     assert "prebuilt" not in table.metadata
+
+
+def test_cached_copy_of_the_prebuilt_table_is_reused_under_another_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A package version other than the prebuilt's: the cached copy carries the current key."""
+    monkeypatch.setenv("OPENVNS_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(recruitment, "__version__", "999.0.0+test")
+    monkeypatch.setattr(recruitment, "surrogate_thresholds", _no_build)
+    monkeypatch.setattr(recruitment, "solver_thresholds", _no_build)
+    prebuilt_reads: list[str] = []
+    real_prebuilt = recruitment.prebuilt_table
+
+    def counting_prebuilt(inputs: dict[str, Any], key: str) -> Any:
+        prebuilt_reads.append(key)
+        return real_prebuilt(inputs, key)
+
+    monkeypatch.setattr(recruitment, "prebuilt_table", counting_prebuilt)
+    first = recruitment.build_recruitment_table("2mm")
+    assert first.metadata["prebuilt"] == "2mm.json"
+    assert len(prebuilt_reads) == 1
+    cache = recruitment.default_cache_dir()
+    assert (cache / f"{first.key}.json").exists()
+    # the cached JSON names the current key, not the one the prebuilt table was shipped under
+    meta = json.loads((cache / f"{first.key}.json").read_text("utf-8"))
+    assert meta["key"] == first.key
+    second = recruitment.build_recruitment_table("2mm")
+    assert len(prebuilt_reads) == 1, "the cached copy was rejected and rebuilt"
+    assert second.key == first.key
+    np.testing.assert_array_equal(second.thresholds_mA, first.thresholds_mA)

@@ -238,6 +238,10 @@ def _atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
+#: Fields of a cache JSON that describe the cached copy itself, not the table's inputs.
+_CACHE_FIELDS = ("format", "key", "npz_sha256")
+
+
 def save_table(table: RecruitmentTable, cache_dir: Path) -> Path:
     """Write ``table`` to ``cache_dir/<key>.npz`` + ``.json`` atomically; returns the npz path."""
     cache_dir.mkdir(parents=True, exist_ok=True)
@@ -255,11 +259,13 @@ def save_table(table: RecruitmentTable, cache_dir: Path) -> Path:
     data = buf.getvalue()
     npz = cache_dir / f"{table.key}.npz"
     _atomic_write(npz, data)
+    # the table's own metadata first: what it carries (a prebuilt table's metadata names the
+    # key it was shipped under) must never overwrite the key and checksum of this copy
     meta = {
+        **table.metadata,
         "format": CACHE_FORMAT,
         "key": table.key,
         "npz_sha256": hashlib.sha256(data).hexdigest(),
-        **table.metadata,
     }
     _atomic_write(cache_dir / f"{table.key}.json", _canonical(meta).encode("utf-8"))
     return npz
@@ -287,7 +293,7 @@ def load_table(key: str, cache_dir: Path) -> RecruitmentTable | None:
                 group_index=np.asarray(z["group_index"], dtype=np.int64),
                 weight=np.asarray(z["weight"], dtype=np.float64),
                 key=key,
-                metadata={k: v for k, v in meta.items() if k not in ("format", "npz_sha256")},
+                metadata={k: v for k, v in meta.items() if k not in _CACHE_FIELDS},
             )
     except Exception as exc:  # any damage means: rebuild
         log.warning("recruitment cache %s is not usable (%s); rebuilding", npz_path, exc)
