@@ -138,3 +138,13 @@ def test_every_parameter_has_a_source(name: str) -> None:
         entry = f.entry(path)
         assert entry.source.strip(), path
         assert entry.status in ("V", "D") or entry.provisional, path
+
+
+def test_unknown_keyword_is_refused_with_its_name_value_and_the_allowed_keywords() -> None:
+    with pytest.raises(ValidationError) as err:
+        build_fiber("MRG", diameter_um=5.7, n_node=51)
+    assert err.value.field == "n_node"
+    assert err.value.value == 51
+    for keyword in ("n_nodes", "length_um", "temperature_C"):
+        assert keyword in err.value.allowed
+    assert "n_node = 51" in str(err.value)

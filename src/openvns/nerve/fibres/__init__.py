@@ -27,6 +27,9 @@ FIBER_MODELS: dict[str, str] = {
 
 __all__ = ["FIBER_MODELS", "Fiber", "build_fiber"]
 
+#: The keyword arguments :func:`build_fiber` accepts.
+_KEYWORDS = ("diameter_um", "n_nodes", "length_um", "temperature_C")
+
 
 def build_fiber(
     model: str,
@@ -35,7 +38,7 @@ def build_fiber(
     n_nodes: int | None = None,
     length_um: float | None = None,
     temperature_C: float = 37.0,
-    **_: Any,
+    **unknown: Any,
 ) -> Fiber:
     """Build a fibre of a named model.
 
@@ -51,7 +54,16 @@ def build_fiber(
         Size: number of nodes (MRG default 101) or, for C, the length in µm (or compartments).
     temperature_C
         Temperature, °C.
+
+    Raises
+    ------
+    ValidationError
+        For an unknown model or value, and for any keyword other than ``n_nodes``,
+        ``length_um`` and ``temperature_C`` (a misspelt ``n_node=51`` would otherwise build the
+        default 101 nodes silently).
     """
+    for name, value in unknown.items():
+        raise ValidationError(name, value, f"a keyword of build_fiber: {', '.join(_KEYWORDS)}")
     key = str(model).upper() if isinstance(model, str) else model
     if key not in FIBER_MODELS:
         raise ValidationError("model", model, f"one of {', '.join(FIBER_MODELS)}")
