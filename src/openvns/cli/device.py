@@ -422,10 +422,10 @@ def simulate(
     as_json: AsJson = False,
 ) -> None:
     """Implant a virtual generator, titrate it and let it run: dose, battery and events."""
-    from openvns.cli.simulate import run_simulation
+    from openvns.cli.simulate import simulate_with_progress
 
     target = build_settings(current, frequency, pulse_width, on, off, magnet_current)
-    summary = run_simulation(
+    summary = simulate_with_progress(
         generator=generator,
         lead=lead,
         target=target,

@@ -11,6 +11,7 @@ Times are seconds since implantation on the device clock (:class:`Clock`).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
@@ -224,4 +225,75 @@ class ProgramTrack:
         return TrainSchedule.concat([base, seg]), applied
 
 
-__all__ = ["Clock", "DayNightProgram", "ProgramTrack", "ScheduledStep"]
+#: Decimals a titration current is rounded to (1 nA: far below any generator's current step; it
+#: keeps ``0.1 + 2 × 0.1`` from becoming 0.30000000000000004 mA).
+TITRATION_CURRENT_DECIMALS = 6
+
+
+def titration_currents_mA(
+    start_current_mA: float, step_mA: float, target_mA: float
+) -> tuple[float, ...]:
+    """Currents of a titration, in order: the start, raised by ``step_mA`` up to the target.
+
+    The last step lands exactly on the target (it may be smaller than ``step_mA``). A start at
+    or above the target is a single step at the target. This is the one step-list rule of
+    OpenVNS: protocols (:meth:`openvns.protocol.Protocol.step_currents_mA`), the scheduled
+    titration of the virtual implant and the ``openvns device simulate`` job all use it.
+
+    >>> titration_currents_mA(0.25, 0.25, 1.0)
+    (0.25, 0.5, 0.75, 1.0)
+    >>> titration_currents_mA(0.5, 0.5, 1.75)
+    (0.5, 1.0, 1.5, 1.75)
+    """
+    for name, x in (("start_current_mA", start_current_mA), ("target_mA", target_mA)):
+        if isinstance(x, bool) or not isinstance(x, int | float) or not math.isfinite(x) or x < 0:
+            raise ValidationError(name, x, "a finite current ≥ 0 mA")
+    ok = isinstance(step_mA, int | float) and not isinstance(step_mA, bool)
+    if not ok or not math.isfinite(step_mA) or step_mA <= 0:
+        raise ValidationError("step_mA", step_mA, "a finite step > 0 mA")
+    if start_current_mA >= target_mA:
+        return (float(target_mA),)
+    n = math.ceil((target_mA - start_current_mA) / step_mA - 1e-9)
+    return tuple(
+        round(min(start_current_mA + k * step_mA, target_mA), TITRATION_CURRENT_DECIMALS)
+        for k in range(n + 1)
+    )
+
+
+def titration_steps(
+    target: StimulationSettings,
+    start_current_mA: float,
+    step_mA: float,
+    every_days: int,
+    start: datetime,
+) -> list[tuple[datetime, StimulationSettings]]:
+    """Dated titration steps from ``start``: ``target`` at each of :func:`titration_currents_mA`.
+
+    Step ``k`` is at ``start + k × every_days``; every setting other than the current is the
+    target's. The list is what :meth:`openvns.device.PulseGenerator.schedule_titration` takes
+    (all of it, or the steps after the first once that one is programmed by hand).
+
+    >>> from openvns.device.settings import TYPICAL_SETTINGS
+    >>> steps = titration_steps(TYPICAL_SETTINGS.with_(output_current_mA=0.75), 0.25, 0.25, 14,
+    ...                         datetime(2026, 1, 5))
+    >>> [(t.date().isoformat(), s.output_current_mA) for t, s in steps]
+    [('2026-01-05', 0.25), ('2026-01-19', 0.5), ('2026-02-02', 0.75)]
+    """
+    if isinstance(every_days, bool) or not isinstance(every_days, int) or every_days < 1:
+        raise ValidationError("every_days", every_days, "a whole number of days ≥ 1")
+    currents = titration_currents_mA(start_current_mA, step_mA, target.output_current_mA)
+    return [
+        (start + timedelta(days=k * every_days), target.with_(output_current_mA=current))
+        for k, current in enumerate(currents)
+    ]
+
+
+__all__ = [
+    "TITRATION_CURRENT_DECIMALS",
+    "Clock",
+    "DayNightProgram",
+    "ProgramTrack",
+    "ScheduledStep",
+    "titration_currents_mA",
+    "titration_steps",
+]

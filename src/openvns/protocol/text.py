@@ -37,6 +37,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from openvns.device import safety
 from openvns.device.catalogue import GeneratorModel, LeadModel
+from openvns.device.programs import titration_currents_mA
 from openvns.device.settings import StimulationSettings
 from openvns.errors import ValidationError
 from openvns.units import parse_quantity
@@ -358,12 +359,14 @@ class Protocol(_Frozen):
         return self.settings_at(self.max_current_mA)
 
     def step_currents_mA(self) -> tuple[float, ...]:
-        """Every current the protocol can program, in order (start, steps, maximum)."""
+        """Every current the protocol can program, in order (start, steps, maximum).
+
+        The steps of a titration are :func:`openvns.device.programs.titration_currents_mA`.
+        """
         c = self.current
         if isinstance(c, ConstantCurrent):
             return (c.current_mA,)
-        out = [min(c.start_mA + k * c.step_mA, c.max_mA) for k in range(c.n_steps + 1)]
-        return tuple(out)
+        return titration_currents_mA(c.start_mA, c.step_mA, c.max_mA)
 
     def check(
         self,

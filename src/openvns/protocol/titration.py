@@ -22,12 +22,13 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import ClassVar, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
+from openvns.device.programs import titration_steps
 from openvns.device.settings import StimulationSettings
 from openvns.errors import ValidationError
 from openvns.protocol.text import ConstantCurrent, Protocol, Titration
@@ -54,8 +55,9 @@ def scheduled_currents_mA(protocol: Protocol, n_days: int) -> FloatArray:
     c = protocol.current
     if isinstance(c, ConstantCurrent):
         return np.full(n, c.current_mA)
-    k = np.arange(n) // c.interval_days
-    out: FloatArray = np.minimum(c.start_mA + k * c.step_mA, c.max_mA)
+    steps = np.array(protocol.step_currents_mA())
+    k = np.minimum(np.arange(n) // c.interval_days, steps.size - 1)
+    out: FloatArray = steps[k]
     return out
 
 
@@ -239,15 +241,15 @@ class DeviceScheduled(FixedSchedule):
     def steps(
         self, protocol: Protocol, start: datetime
     ) -> list[tuple[datetime, StimulationSettings]]:
-        """Steps after day 0, in the form ``PulseGenerator.schedule_titration`` accepts."""
+        """Steps after day 0, in the form ``PulseGenerator.schedule_titration`` accepts.
+
+        :func:`openvns.device.programs.titration_steps` of the protocol, less the first step.
+        """
         c = protocol.current
         if isinstance(c, ConstantCurrent):
             return []
-        currents = protocol.step_currents_mA()
-        return [
-            (start + timedelta(days=k * c.interval_days), protocol.settings_at(currents[k]))
-            for k in range(1, len(currents))
-        ]
+        target = protocol.settings_at(c.max_mA)
+        return titration_steps(target, c.start_mA, c.step_mA, c.interval_days, start)[1:]
 
 
 PolicyFactory = Callable[[], TitrationPolicy]
