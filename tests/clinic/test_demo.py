@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from openvns.analysis.endpoints import window_mean_NRS
 from openvns.cli.main import app
 from openvns.clinic.audit.models import AuditEntry
 from openvns.clinic.auth.models import Role, User
@@ -28,7 +29,6 @@ from openvns.clinic.diaries.models import BPIEntry, PainEntry, PGICEntry, SideEf
 from openvns.clinic.outcomes import service as outcomes
 from openvns.clinic.patients.models import Patient
 from openvns.physiology.model import SIDE_EFFECTS
-from openvns.trials.endpoints import window_mean_NRS
 
 TODAY = date.today() - timedelta(days=5)
 SEED = 5

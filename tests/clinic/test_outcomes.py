@@ -1,4 +1,4 @@
-"""Outcomes: known-answer numbers equal to openvns.trials.endpoints, baselines, roles, report."""
+"""Outcomes: known-answer numbers equal to openvns.analysis.endpoints, baselines, roles, report."""
 
 # ruff: noqa: F811 (the make_patient fixture is imported from diary_helpers)
 
@@ -16,6 +16,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from openvns.analysis.endpoints import change_from_baseline, responders, window_mean_NRS
+from openvns.analysis.statistics import mean_ci
 from openvns.clinic.audit import service as audit
 from openvns.clinic.audit.models import AuditEntry
 from openvns.clinic.auth.models import Role
@@ -23,8 +25,6 @@ from openvns.clinic.db.session import transaction
 from openvns.clinic.diaries.models import BPIEntry, PainEntry, PGICEntry, SideEffectReport
 from openvns.clinic.diaries.service import earliest_entry_date
 from openvns.clinic.outcomes import baseline
-from openvns.trials.endpoints import change_from_baseline, responders, window_mean_NRS
-from openvns.trials.statistics import mean_ci
 from tests.clinic.conftest import HeadersFactory
 from tests.clinic.diary_helpers import PatientFactory, make_patient  # noqa: F401
 
@@ -85,7 +85,7 @@ def test_known_answer_weekly_means_and_responders(
         str(START + timedelta(52)),
     )
 
-    # the same numbers straight from openvns.trials.endpoints
+    # the same numbers straight from openvns.analysis.endpoints
     nrs = np.array([[np.nan if v is None else v for v in DIARY]], dtype=float)
     for week, stop in ((1, 35), (2, 42), (3, 49), (4, 53)):
         window = slice(stop - 7 if week < 4 else 49, stop)

@@ -37,6 +37,7 @@ import numpy.typing as npt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from openvns.analysis.endpoints import window_mean_NRS
 from openvns.clinic.audit import service as audit
 from openvns.clinic.auth import service as auth
 from openvns.clinic.auth.models import Role
@@ -55,7 +56,6 @@ from openvns.patients.diary import bpi_interference, pgic
 from openvns.physiology.model import SIDE_EFFECTS
 from openvns.random import rng_for
 from openvns.trials.design import TrialDesign
-from openvns.trials.endpoints import window_mean_NRS
 from openvns.trials.recruitment import default_recruitment
 from openvns.trials.runner import simulate_patients
 

@@ -46,8 +46,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from openvns.analysis.endpoints import change_from_baseline, responders
 from openvns.errors import ValidationError
-from openvns.trials.endpoints import change_from_baseline, responders
 
 if TYPE_CHECKING:
     from openvns.trials.runner import TrialResult

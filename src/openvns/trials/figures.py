@@ -24,14 +24,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from openvns.physiology.drive import GROUPS
-from openvns.trials.endpoints import (
+from openvns.analysis.endpoints import (
     DAYS_PER_WEEK,
     side_effect_prevalence_by_week,
     window_mean_NRS,
 )
+from openvns.analysis.plotting import agg_figure, arm_colour
+from openvns.analysis.statistics import mean_ci
+from openvns.physiology.drive import GROUPS
 from openvns.trials.export import final_current_mA, last_day
-from openvns.trials.statistics import mean_ci
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -55,7 +56,6 @@ FIGURE_NAMES: tuple[str, ...] = (
 
 __all__ = [
     "FIGURE_NAMES",
-    "arm_colour",
     "build_figures",
     "recruitment_at_final_settings",
     "recruitment_figure",
@@ -64,22 +64,6 @@ __all__ = [
     "waterfall_figure",
     "weekly_pain_figure",
 ]
-
-_PALETTE = ("#1f77b4", "#7f7f7f", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
-
-
-def arm_colour(index: int) -> str:
-    """Colour of arm ``index`` in every figure (hex RGB)."""
-    return _PALETTE[index % len(_PALETTE)]
-
-
-def _figure(width_in: float = 7.0, height_in: float = 4.0) -> Figure:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width_in, height_in), layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig
 
 
 def _mark_phases(ax: Axes, result: TrialResult) -> None:
@@ -110,7 +94,7 @@ def weekly_pain_figure(result: TrialResult) -> Figure:
     A patient's weekly value is the mean of the observed days of that week (missing with fewer
     than 4 of 7 days); the arm's value is the mean over its eligible patients with a value.
     """
-    fig = _figure()
+    fig = agg_figure()
     ax = fig.add_subplot()
     windows, x = _weeks(result.n_days)
     nrs = result.nrs.astype(np.float64)
@@ -139,7 +123,7 @@ def weekly_pain_figure(result: TrialResult) -> Figure:
 def responder_figure(result: TrialResult) -> Figure:
     """≥ 30 % and ≥ 50 % responder proportions per arm with 95 % Wilson error bars."""
     summary = result.summary()
-    fig = _figure()
+    fig = agg_figure()
     ax = fig.add_subplot()
     names = list(result.arm_names)
     width = 0.8 / max(len(names), 1)
@@ -178,7 +162,7 @@ def waterfall_figure(result: TrialResult) -> Figure:
         pct_all[sel] = result.change(name).change_pct
     keep = np.flatnonzero(~np.isnan(pct_all))
     order = keep[np.argsort(-pct_all[keep], kind="stable")]
-    fig = _figure()
+    fig = agg_figure()
     ax = fig.add_subplot()
     colours = [arm_colour(int(a)) for a in result.arm[order]]
     ax.bar(np.arange(order.size), pct_all[order], width=0.9, color=colours)
@@ -200,7 +184,7 @@ def side_effect_figure(result: TrialResult) -> Figure:
     The denominator of a week is the patients with a current above 0 mA on at least one day of
     it (active arms, and every arm during the open-label extension); bands are 95 % Wilson.
     """
-    fig = _figure()
+    fig = agg_figure()
     ax = fig.add_subplot()
     stimulated = result.current_mA > 0
     _, x = _weeks(result.n_days)
@@ -270,7 +254,7 @@ def recruitment_figure(result: TrialResult, recruitment: Recruitment) -> Figure:
     from matplotlib.patches import Patch
 
     fractions, stimulated = recruitment_at_final_settings(result, recruitment)
-    fig = _figure(7.5, 4.0)
+    fig = agg_figure(7.5, 4.0)
     ax = fig.add_subplot()
     data = fractions[stimulated] * 100.0
     positions = np.arange(1, len(GROUPS) + 1)

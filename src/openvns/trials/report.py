@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import json
 import logging
 import math
@@ -33,18 +32,17 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from openvns.trials.endpoints import PGICDistribution, pgic_distribution
+from openvns.analysis.endpoints import PGICDistribution, pgic_distribution
+from openvns.analysis.plotting import figure_png
+from openvns.analysis.statistics import Comparison, Interval, wilson_ci
 from openvns.trials.export import atomic_write
-from openvns.trials.statistics import Comparison, Interval, wilson_ci
 
 if TYPE_CHECKING:
-    from matplotlib.figure import Figure
-
     from openvns.trials.runner import Recruitment, TrialResult, TrialSummary
 
 log = logging.getLogger(__name__)
 
-__all__ = ["figure_png", "render_report", "write_report"]
+__all__ = ["render_report", "write_report"]
 
 _CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto;
@@ -242,13 +240,6 @@ def _logrank_row(label: str, summary: TrialSummary, ref: str, name: str) -> str:
         f'<td data-p-value="{_attr(p)}">{p_text}</td>'
         f"<td class='label'>log-rank</td></tr>"
     )
-
-
-def figure_png(figure: Figure, *, dpi: int = 100) -> bytes:
-    """PNG bytes of a matplotlib figure (no metadata that names a web address)."""
-    buf = io.BytesIO()
-    figure.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
-    return buf.getvalue()
 
 
 def _figures_html(result: TrialResult, recruitment: Recruitment | None) -> str:

@@ -66,7 +66,7 @@ from openvns.protocol.text import Protocol
 from openvns.protocol.titration import TitrationPolicy, ToleranceState, ToTolerance, policy_for
 from openvns.random import RNG_SCHEME, rng_for
 from openvns.trials.design import TrialDesign
-from openvns.trials.endpoints import (
+from openvns.analysis.endpoints import (
     ArmComparison,
     ArmSummary,
     ChangeFromBaseline,

@@ -51,15 +51,15 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats  # type: ignore[import-untyped]
 
+from openvns.analysis.endpoints import MissingRule, change_from_baseline, responders
+from openvns.analysis.statistics import newcombe_difference, wilson_ci
 from openvns.physiology.drive import afferent_drive
 from openvns.physiology.parameters import PhysiologyParameters, load_parameters
 from openvns.physiology.side_effects import heart_rate_change_pct
 from openvns.protocol.text import Protocol
 from openvns.trials.design import Arm, TrialDesign
-from openvns.trials.endpoints import MissingRule, change_from_baseline, responders
 from openvns.trials.recruitment import default_recruitment
 from openvns.trials.runner import Recruitment, run_trial, simulate_patients
-from openvns.trials.statistics import newcombe_difference, wilson_ci
 
 FloatArray = npt.NDArray[np.float64]
 

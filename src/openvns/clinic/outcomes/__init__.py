@@ -1,3 +1,3 @@
-"""Per-patient outcomes computed from the diaries with :mod:`openvns.trials.endpoints`."""
+"""Per-patient outcomes computed from the diaries with :mod:`openvns.analysis.endpoints`."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Figures of a patient's outcomes (matplotlib on the Agg canvas, imported lazily).
 
-Like :mod:`openvns.trials.figures`, each function returns a :class:`~matplotlib.figure.Figure`
+Like the trial report's figures, each function returns a :class:`~matplotlib.figure.Figure`
 built without :mod:`matplotlib.pyplot`. The x axis is weeks from the end of the baseline (the
 baseline lies at x ≤ 0); dashed grey lines mark settings changes, a solid line the baseline's
 end, and the weekly pain figure shows the programmed output current on the same time axis.
@@ -11,9 +11,9 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
+from openvns.analysis.endpoints import DAYS_PER_WEEK
+from openvns.analysis.plotting import agg_figure, arm_colour
 from openvns.clinic.outcomes.schemas import PatientOutcomes
-from openvns.trials.endpoints import DAYS_PER_WEEK
-from openvns.trials.figures import arm_colour
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -24,12 +24,7 @@ FIGURE_NAMES: tuple[str, ...] = ("weekly_pain", "pgic_bpi", "side_effects")
 
 
 def _figure(width_in: float = 7.0, height_in: float = 3.4) -> Figure:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width_in, height_in), layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig
+    return agg_figure(width_in, height_in)
 
 
 def _x(outcomes: PatientOutcomes, day: date) -> float:

@@ -2,7 +2,7 @@
 
 One page with inline CSS (including ``@media print`` rules: A4, no breaks inside figures and
 tables), the figures of :mod:`openvns.clinic.outcomes.figures` as base64 PNG ``data:`` images
-(:func:`openvns.trials.report.figure_png`), no scripts and no external resources. Numeric cells
+(:func:`openvns.analysis.plotting.figure_png`), no scripts and no external resources. Numeric cells
 carry unrounded values in ``data-value`` attributes, as the trial report does.
 """
 
@@ -13,10 +13,10 @@ import html
 from datetime import UTC, datetime
 
 from openvns import __version__
+from openvns.analysis.plotting import figure_png
 from openvns.clinic.outcomes.schemas import PatientOutcomes
 from openvns.clinic.outcomes.service import ENDPOINT_DAYS
 from openvns.clinic.patients.models import Patient
-from openvns.trials.report import figure_png
 
 _CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto;

@@ -1,16 +1,16 @@
-"""Per-patient outcomes from the diary, computed with :mod:`openvns.trials.endpoints`.
+"""Per-patient outcomes from the diary, computed with :mod:`openvns.analysis.endpoints`.
 
 The pain diary becomes one ``(1, days)`` NRS array (NaN on days without an entry) on a day axis
 that starts on a week boundary counted back from the day after the baseline, so the trials'
 week windows, missing-data rule (a window mean needs entries on at least half its days),
 change from baseline and IMMPACT responder rules apply unchanged:
 
-* weekly means (with a 95 % t interval over the week's days, :func:`~openvns.trials.statistics.
+* weekly means (with a 95 % t interval over the week's days, :func:`~openvns.analysis.statistics.
   mean_ci`), their change from the baseline mean and ≥ 30 % / ≥ 50 % responder status;
 * the responder status now: the last 28 days of follow-up (up to the last entry) against the
   baseline — ≥ 30 % "moderate" (moderately important), ≥ 50 % "substantial";
 * the PGIC and BPI interference courses; the weekly course of each side effect
-  (:func:`~openvns.trials.endpoints.side_effect_prevalence_by_week`);
+  (:func:`~openvns.analysis.endpoints.side_effect_prevalence_by_week`);
 * the settings history (implant and programming changes) from the audit log.
 """
 
@@ -24,6 +24,14 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy.orm import Session
 
+from openvns.analysis.endpoints import (
+    DAYS_PER_WEEK,
+    change_from_baseline,
+    responders,
+    side_effect_prevalence_by_week,
+    window_mean_NRS,
+)
+from openvns.analysis.statistics import mean_ci
 from openvns.clinic.auth.models import User
 from openvns.clinic.diaries import service as diaries
 from openvns.clinic.diaries.models import (
@@ -48,14 +56,6 @@ from openvns.clinic.outcomes.schemas import (
     TimelineDay,
     WeekPain,
 )
-from openvns.trials.endpoints import (
-    DAYS_PER_WEEK,
-    change_from_baseline,
-    responders,
-    side_effect_prevalence_by_week,
-    window_mean_NRS,
-)
-from openvns.trials.statistics import mean_ci
 
 FloatArray = npt.NDArray[np.float64]
 

@@ -1,6 +1,9 @@
-"""Trial endpoints from daily diaries, vectorised over patients.
+"""Pain-trial endpoints from daily diaries, vectorised over patients.
 
-Inputs are ``(patients, days)`` arrays (the orientation of :class:`~openvns.trials.TrialDesign`;
+Used by the in-silico trials (:mod:`openvns.trials`) and by the clinic's per-patient outcomes
+(one patient is a ``(1, days)`` array); this module imports neither.
+
+Inputs are ``(patients, days)`` arrays (the orientation of a trial result;
 a :class:`~openvns.patients.diary.Diary` is ``(days, patients)``, pass ``diary.nrs.T`` and
 ``diary.observed.T``). Day windows are Python slices over the day axis (0-based, half-open).
 
@@ -25,7 +28,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from openvns.trials.statistics import (
+from openvns.analysis.statistics import (
     Comparison,
     Interval,
     KaplanMeier,

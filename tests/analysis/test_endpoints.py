@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from openvns.trials.endpoints import (
+from openvns.analysis.endpoints import (
     change_from_baseline,
     compare_arms,
     dropout_by_week,
@@ -134,7 +134,7 @@ def test_arm_summary_and_comparison() -> None:
 
 
 def test_median_weeks_to_response_is_the_kaplan_meier_median() -> None:
-    from openvns.trials.endpoints import TimeToResponse
+    from openvns.analysis.endpoints import TimeToResponse
 
     t = TimeToResponse(np.array([1.0, 2.0, 3.0, 4.0]), np.array([True, True, True, True]))
     assert t.median_weeks() == 2.0  # S = 0.75, 0.5 → first S ≤ 0.5 at week 2

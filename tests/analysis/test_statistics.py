@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from openvns.trials.statistics import (
+from openvns.analysis.statistics import (
     kaplan_meier,
     logrank_test,
     mean_ci,
