@@ -11,20 +11,17 @@ pending titration steps, day/night program, on-demand trains and magnet holds st
 safety limits). Times inside the implant are seconds since implantation, stored as JSON floats so
 that a reloaded implant continues bit for bit.
 
-:func:`write_state` writes atomically (temporary file in the same directory, flush and fsync,
-``os.replace``, fsync of the directory): a crash or a serialisation error leaves the previous file
-intact. :func:`read_state` checks everything before returning and raises
+:func:`write_state` writes atomically (:func:`openvns.files.atomic_write`: temporary file in the
+same directory, fsync, ``os.replace``, fsync of the directory): a crash or a serialisation error
+leaves the previous file intact. :func:`read_state` checks everything before returning and raises
 :class:`~openvns.errors.StateFileError` with a clear message otherwise.
 """
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,6 +40,7 @@ from openvns.device.safety import SafetyLimits
 from openvns.device.schedule import TrainKind, TrainSchedule
 from openvns.device.settings import StimulationSettings
 from openvns.errors import StateFileError
+from openvns.files import atomic_write_text
 
 logger = logging.getLogger(__name__)
 
@@ -206,37 +204,10 @@ def dump_state(state: GeneratorState, *, catalogue_version: str) -> str:
     return json.dumps(doc, indent=1, allow_nan=False)
 
 
-def write_text_atomic(path: str | Path, text: str) -> None:
-    """Replace ``path`` by ``text`` atomically (same-directory temp file, fsync, os.replace)."""
-    target = Path(path)
-    directory = target.parent if str(target.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    try:
-        dir_fd = os.open(directory, os.O_RDONLY)
-    except OSError:  # pragma: no cover - platforms without directory handles
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:  # pragma: no cover - file systems that refuse fsync on directories
-        logger.debug("fsync of directory %s not supported", directory)
-    finally:
-        os.close(dir_fd)
-
-
 def write_state(path: str | Path, state: GeneratorState, *, catalogue_version: str) -> None:
     """Serialise ``state`` first, then write it atomically to ``path``."""
     text = dump_state(state, catalogue_version=catalogue_version)
-    write_text_atomic(path, text)
+    atomic_write_text(path, text)
     logger.info("saved generator %s to %s", state.serial, path)
 
 
@@ -326,5 +297,4 @@ __all__ = [
     "trains_from_records",
     "trains_to_records",
     "write_state",
-    "write_text_atomic",
 ]

@@ -57,6 +57,7 @@ from numpy.typing import NDArray
 from openvns import __version__
 from openvns.device.waveforms import PulseShape, WaveformParameters, biphasic
 from openvns.errors import ValidationError
+from openvns.files import atomic_write_bytes
 from openvns.nerve import data_files
 from openvns.nerve.field import AnalyticField, field_digest
 from openvns.nerve.geometry import HelicalCuff
@@ -227,17 +228,6 @@ def _canonical(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 #: Fields of a cache JSON that describe the cached copy itself, not the table's inputs.
 _CACHE_FIELDS = ("format", "key", "npz_sha256")
 
@@ -258,7 +248,7 @@ def save_table(table: RecruitmentTable, cache_dir: Path) -> Path:
     )
     data = buf.getvalue()
     npz = cache_dir / f"{table.key}.npz"
-    _atomic_write(npz, data)
+    atomic_write_bytes(npz, data)
     # the table's own metadata first: what it carries (a prebuilt table's metadata names the
     # key it was shipped under) must never overwrite the key and checksum of this copy
     meta = {
@@ -267,7 +257,7 @@ def save_table(table: RecruitmentTable, cache_dir: Path) -> Path:
         "key": table.key,
         "npz_sha256": hashlib.sha256(data).hexdigest(),
     }
-    _atomic_write(cache_dir / f"{table.key}.json", _canonical(meta).encode("utf-8"))
+    atomic_write_bytes(cache_dir / f"{table.key}.json", _canonical(meta).encode("utf-8"))
     return npz
 
 
