@@ -34,10 +34,10 @@ Every table is optional; what is left out takes the default shown here.
 
 
 def _atomic_text(path: Path, text: str) -> None:
-    from openvns.trials.export import atomic_write
+    from openvns.files import atomic_write_text
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    atomic_write_text(path, text)
 
 
 def _pct(iv: Any) -> str:

@@ -28,18 +28,14 @@ In files, missing NRS values are nulls (``NaN`` in pandas, ``null`` in polars an
 :func:`read_tidy` reads either format back into the arrays of :func:`tidy_columns`.
 
 :func:`per_patient_columns` gives one row per patient with the blinded-phase endpoints.
-Writes are atomic: a temporary file in the target's directory replaced by ``os.replace``, so a
-failed write leaves any previous file untouched. ``pyarrow`` is imported only when writing or
-reading.
+Writes are atomic (:func:`openvns.files.atomic_write`: a temporary file in the target's
+directory replaced by ``os.replace``), so a failed write leaves any previous file untouched.
+``pyarrow`` is imported only when writing or reading.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +44,7 @@ import numpy.typing as npt
 
 from openvns.analysis.endpoints import change_from_baseline, responders
 from openvns.errors import ValidationError
+from openvns.files import atomic_write
 
 if TYPE_CHECKING:
     from openvns.trials.runner import TrialResult
@@ -74,47 +71,6 @@ __all__ = [
     "write_csv",
     "write_parquet",
 ]
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def atomic_write(path: str | Path, write: Callable[[Path], object]) -> Path:
-    """Call ``write(tmp)`` on a temporary file beside ``path``, then ``os.replace`` it.
-
-    Parameters
-    ----------
-    path
-        Target file; its directory must exist.
-    write
-        Writes the complete content to the path it is given.
-
-    Returns
-    -------
-    Path
-        ``path``. On any error the temporary file is removed and ``path`` is left as it was.
-    """
-    target = Path(path)
-    directory = target.parent if str(target.parent) else Path(".")
-    if not directory.is_dir():
-        raise ValidationError("path", str(path), "a file in an existing directory")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        write(tmp)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual mode
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    return target
 
 
 def phase_of_day(result: TrialResult) -> npt.NDArray[np.str_]:

@@ -35,7 +35,7 @@ import numpy as np
 from openvns.analysis.endpoints import PGICDistribution, pgic_distribution
 from openvns.analysis.plotting import figure_png
 from openvns.analysis.statistics import Comparison, Interval, wilson_ci
-from openvns.trials.export import atomic_write
+from openvns.files import atomic_write
 
 if TYPE_CHECKING:
     from openvns.trials.runner import Recruitment, TrialResult, TrialSummary
