@@ -128,7 +128,7 @@ def test_failed_write_keeps_the_previous_file(
         calls.append((str(src), str(dst)))
         raise OSError("disk full")
 
-    monkeypatch.setattr("openvns.trials.export.os.replace", failing_replace)
+    monkeypatch.setattr("openvns.files.os.replace", failing_replace)
     with pytest.raises(OSError, match="disk full"):
         write_csv(result, path)
     assert path.read_text() == "previous"

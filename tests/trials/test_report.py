@@ -218,7 +218,7 @@ def test_write_is_atomic(
         assert Path(src).read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
         raise OSError("disk full")
 
-    monkeypatch.setattr("openvns.trials.export.os.replace", failing_replace)
+    monkeypatch.setattr("openvns.files.os.replace", failing_replace)
     with pytest.raises(OSError, match="disk full"):
         write_report(result, path)
     assert path.read_text() == "previous"
