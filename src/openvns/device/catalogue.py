@@ -22,62 +22,34 @@ from importlib import resources
 from typing import Any, Literal
 
 import yaml
-from pydantic import Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from openvns.base import FrozenModel
 from openvns.errors import UnknownModelError
+from openvns.parameters import Provenance, Status, require_provisional
+from openvns.parameters import unit_of as unit_of
 
-Status = Literal["V", "D", "R", "NF", "A"]
 Feature = Literal["magnet", "autostim", "scheduled_programming", "day_night", "dose_limit"]
 DeviceKind = Literal["implanted", "noninvasive_cervical", "transcutaneous_auricular"]
 
 #: Relative tolerance used to decide whether a value lies on a step grid.
 GRID_RTOL = 1e-9
 
-_UNIT_SUFFIXES: dict[str, str] = {
-    "_mA": "mA",
-    "_Hz": "Hz",
-    "_us": "µs",
-    "_s": "s",
-    "_min": "min",
-    "_pct": "%",
-}
-
-
-def unit_of(field: str) -> str:
-    """Return the display unit encoded in a field name (``"pulse_width_us"`` -> ``"µs"``)."""
-    for suffix, unit in _UNIT_SUFFIXES.items():
-        if field.endswith(suffix):
-            return unit
-    return ""
-
 
 def _fmt(x: float) -> str:
     return f"{x:g}"
 
 
-class Sourced(FrozenModel):
-    """A single value with its provenance."""
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Sourced(Provenance):
+    """A single value with its provenance (the provisional rule is that of :class:`Provenance`)."""
 
     value: float | bool
-    status: Status
-    provisional: bool
-    source: str
-
-    @model_validator(mode="after")
-    def _provisional_matches_status(self) -> Sourced:
-        if self.status in ("R", "NF", "A") and not self.provisional:
-            raise ValueError(f"a value with status {self.status} must be flagged provisional")
-        return self
 
 
-class Provenance(FrozenModel):
-    status: Status
-    provisional: bool
-    source: str
-
-
-class ParameterRange(FrozenModel):
+class ParameterRange(_Frozen):
     """The programmable values of one parameter: a grid or an explicit list.
 
     Attributes
@@ -101,8 +73,7 @@ class ParameterRange(FrozenModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> ParameterRange:
-        if self.status in ("R", "NF", "A") and not self.provisional:
-            raise ValueError(f"{self.name}: status {self.status} must be flagged provisional")
+        require_provisional(self.status, self.provisional, self.name)
         if self.values is not None:
             if not self.values:
                 raise ValueError(f"{self.name}: empty list of values")
@@ -119,6 +90,11 @@ class ParameterRange(FrozenModel):
     @property
     def unit(self) -> str:
         return unit_of(self.name)
+
+    @property
+    def provenance(self) -> Provenance:
+        """Status, provisional flag and source of this range."""
+        return Provenance(status=self.status, provisional=self.provisional, source=self.source)
 
     def in_range(self, x: float) -> bool:
         """Whether ``x`` lies between the bounds (inclusive, with rounding tolerance)."""
@@ -172,36 +148,36 @@ class ParameterRange(FrozenModel):
         return text
 
 
-class BurstSpec(FrozenModel):
+class BurstSpec(_Frozen):
     carrier_frequency_Hz: Sourced
     pulses_per_burst: Sourced
 
 
-class DoseSpec(FrozenModel):
+class DoseSpec(_Frozen):
     duration_s: Sourced
     max_per_day: Sourced
 
 
-class OutputStage(FrozenModel):
+class OutputStage(_Frozen):
     compliance_voltage_V: Sourced
     ramp_s: Sourced
     magnet_ramp: bool
     off_greater_than_on_recommended: Sourced
 
 
-class ZeroOutputTest(FrozenModel):
+class ZeroOutputTest(_Frozen):
     output_current_mA: float
     pulse_width_us: float
     frequency_Hz: float
 
 
-class DiagnosticsSpec(FrozenModel):
+class DiagnosticsSpec(_Frozen):
     test_current_mA: Sourced | None
     zero_output_test: ZeroOutputTest | None
     zero_output_test_status: Provenance
 
 
-class CalibrationSettings(FrozenModel):
+class CalibrationSettings(_Frozen):
     output_current_mA: float
     frequency_Hz: float
     pulse_width_us: float
@@ -209,14 +185,14 @@ class CalibrationSettings(FrozenModel):
     off_time_min: float
 
 
-class BatteryAnchor(FrozenModel):
+class BatteryAnchor(_Frozen):
     label: str
     years: Sourced
     settings: CalibrationSettings
     settings_status: Provenance
 
 
-class BatterySpec(FrozenModel):
+class BatterySpec(_Frozen):
     nominal_voltage_V: Sourced
     output_efficiency: Sourced
     calibration_impedance_ohm: Sourced
@@ -226,7 +202,7 @@ class BatterySpec(FrozenModel):
     eos_percent: Sourced
 
 
-class GeneratorModel(FrozenModel):
+class GeneratorModel(_Frozen):
     """One stimulator model of the catalogue (implanted generator or non-invasive device)."""
 
     id: str
@@ -292,7 +268,7 @@ class GeneratorModel(FrozenModel):
         return feature in self.features
 
 
-class HelicalGeometry(FrozenModel):
+class HelicalGeometry(_Frozen):
     contact_width_mm: Sourced
     contact_thickness_mm: Sourced
     turns_per_contact: Sourced
@@ -307,7 +283,7 @@ class HelicalGeometry(FrozenModel):
     fault_short_impedance_ohm: Sourced
 
 
-class LeadModel(FrozenModel):
+class LeadModel(_Frozen):
     """A lead (helical cuff) or the built-in skin electrodes of a non-invasive device."""
 
     id: str
@@ -339,7 +315,7 @@ class LeadModel(FrozenModel):
         return None if self.geometry is None else float(self.geometry.nominal_impedance_ohm.value)
 
 
-class Catalogue(FrozenModel):
+class Catalogue(_Frozen):
     """The whole catalogue as loaded from a data file."""
 
     schema_: str = Field(alias="schema")

@@ -23,7 +23,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from openvns.base import FrozenModel
+from pydantic import BaseModel, ConfigDict
+
 from openvns.device.catalogue import GeneratorModel, LeadModel
 from openvns.device.settings import StimulationSettings
 from openvns.errors import ValidationError
@@ -35,7 +36,7 @@ OutputStatus = Literal["OK", "LIMIT"]
 _OLD_MODEL_MIN_OUTPUT_mA = 1.0
 
 
-class DiagnosticsResult(FrozenModel):
+class DiagnosticsResult(BaseModel):
     """Result of System Diagnostics.
 
     Attributes
@@ -62,6 +63,8 @@ class DiagnosticsResult(FrozenModel):
     notes
         Cautions for the clinician (e.g. S4 advice for Models 100-102).
     """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     time: datetime
     lead_impedance_ohm: float

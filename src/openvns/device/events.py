@@ -14,9 +14,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import Field
-
-from openvns.base import FrozenModel
+from pydantic import BaseModel, ConfigDict, Field
 
 EventKind = Literal[
     "implanted",
@@ -39,7 +37,7 @@ EventKind = Literal[
 EVENT_KINDS: tuple[str, ...] = EventKind.__args__  # type: ignore[attr-defined]
 
 
-class Event(FrozenModel):
+class Event(BaseModel):
     """One entry of the device history.
 
     Attributes
@@ -52,12 +50,14 @@ class Event(FrozenModel):
         JSON-able details (numbers, strings, lists and dicts only).
     """
 
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
     time: datetime
     kind: EventKind
     detail: dict[str, Any] = Field(default_factory=dict)
 
 
-class Counters(FrozenModel):
+class Counters(BaseModel):
     """Lifetime totals of the implant.
 
     Attributes
@@ -77,6 +77,8 @@ class Counters(FrozenModel):
     programming_count
         Successful programming sessions plus applied scheduled titration steps.
     """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     magnet_activations: int = Field(default=0, ge=0)
     autostim_activations: int = Field(default=0, ge=0)

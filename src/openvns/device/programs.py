@@ -15,9 +15,8 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from pydantic import model_validator
+from pydantic import BaseModel, ConfigDict, model_validator
 
-from openvns.base import FrozenModel
 from openvns.device import timeline
 from openvns.device.schedule import TrainSchedule, duty_cycle_trains
 from openvns.device.settings import StimulationSettings
@@ -48,7 +47,11 @@ class Clock:
         return self.sec(datetime.combine(day, time()))
 
 
-class ScheduledStep(FrozenModel):
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ScheduledStep(_Frozen):
     """A titration step the generator applies by itself (Scheduled Programming, SenTiva).
 
     Attributes
@@ -63,7 +66,7 @@ class ScheduledStep(FrozenModel):
     settings: StimulationSettings
 
 
-class DayNightProgram(FrozenModel):
+class DayNightProgram(_Frozen):
     """Two programs by time of day (Day & Night Programming, SenTiva).
 
     Attributes

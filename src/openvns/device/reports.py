@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from openvns.base import FrozenModel
+from pydantic import BaseModel, ConfigDict
+
 from openvns.device.battery import Indicator
 from openvns.device.diagnostics import ImpedanceStatus
 from openvns.device.events import Counters, Event
@@ -16,7 +17,11 @@ from openvns.device.programs import DayNightProgram, ScheduledStep
 from openvns.device.settings import StimulationSettings
 
 
-class Interrogation(FrozenModel):
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Interrogation(_Frozen):
     """What a programmer reads from the implant.
 
     Attributes
@@ -68,7 +73,7 @@ class Interrogation(FrozenModel):
     magnet_held: bool
 
 
-class AdvanceSummary(FrozenModel):
+class AdvanceSummary(_Frozen):
     """What happened during one :meth:`PulseGenerator.advance`.
 
     Attributes

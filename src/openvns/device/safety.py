@@ -21,17 +21,16 @@ from functools import lru_cache
 from importlib import resources
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from openvns.base import FrozenModel
 from openvns.device import dose
 from openvns.device.catalogue import GeneratorModel, LeadModel, default_catalogue, unit_of
 from openvns.device.settings import StimulationSettings
 from openvns.errors import OpenVNSError
+from openvns.parameters import parse_set
 
 
-class SafetyLimits(FrozenModel):
+class SafetyLimits(BaseModel):
     """Configurable limits of :func:`check` (defaults and sources in ``data/safety.yaml``).
 
     Attributes
@@ -45,6 +44,8 @@ class SafetyLimits(FrozenModel):
     duty_cycle_warn
         Duty cycle (with ramps, 0–1) above which a warning is given (default 0.5).
     """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     shannon_k_block: float = Field(allow_inf_nan=False)
     shannon_k_warn: float = Field(allow_inf_nan=False)
@@ -73,10 +74,10 @@ class SafetyLimits(FrozenModel):
 
 @lru_cache(maxsize=1)
 def _default_limits() -> SafetyLimits:
+    # every limit carries a status and a source, checked by the one provenance rule
     text = resources.files("openvns.device").joinpath("data/safety.yaml").read_text("utf-8")
-    raw = yaml.safe_load(text)
-    fields = SafetyLimits.model_fields
-    return SafetyLimits.model_validate({k: raw[k]["value"] for k in fields})
+    values = parse_set(text, "safety.yaml").values()
+    return SafetyLimits.model_validate({k: values[k] for k in SafetyLimits.model_fields})
 
 
 Severity = Literal["error", "warning", "note"]

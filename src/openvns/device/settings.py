@@ -12,9 +12,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from pydantic import field_validator
+from pydantic import BaseModel, ConfigDict, field_validator
 
-from openvns.base import FrozenModel
 from openvns.errors import ValidationError
 
 
@@ -26,7 +25,9 @@ def _finite_nonnegative(field: str, value: float) -> float:
     return float(value)
 
 
-class _Settings(FrozenModel):
+class _Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
     @field_validator("*", mode="before")
     @classmethod
     def _check_numbers(cls, value: Any, info: Any) -> Any:

@@ -29,9 +29,8 @@ from typing import Any, Literal
 
 import numpy as np
 import pydantic
-from pydantic import Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from openvns.base import FrozenModel
 from openvns.device import safety
 from openvns.device.battery import BatteryModel
 from openvns.device.catalogue import default_catalogue
@@ -56,7 +55,11 @@ _KIND_NAMES: dict[TrainKind, TrainKindName] = {
 }
 
 
-class TrainRecord(FrozenModel):
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class TrainRecord(_Frozen):
     """One train that is running or still to come (times in s since implantation)."""
 
     start_s: float = Field(allow_inf_nan=False)
@@ -69,7 +72,7 @@ class TrainRecord(FrozenModel):
     stop_s: float | None = Field(default=None, allow_inf_nan=False)
 
 
-class GeneratorState(FrozenModel):
+class GeneratorState(_Frozen):
     """Everything a :class:`~openvns.device.generator.PulseGenerator` needs to resume.
 
     Times ending in ``_s`` are seconds since ``implanted_at`` on the device clock.

@@ -35,14 +35,13 @@ from importlib import resources
 from typing import Any, Literal
 
 import numpy as np
-import yaml
 from numpy.typing import NDArray
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from openvns.base import FrozenModel
-from openvns.device.catalogue import DeviceKind, GeneratorModel, Provenance, Sourced, generator
+from openvns.device.catalogue import DeviceKind, GeneratorModel, generator
 from openvns.device.settings import StimulationSettings
 from openvns.errors import ValidationError
+from openvns.parameters import parse_set
 
 FloatArray = NDArray[np.float64]
 Recharge = Literal["active", "asymmetric", "passive"]
@@ -323,7 +322,7 @@ def pulse_train(
 
 
 # ---------------------------------------------------------------------- defaults (data file)
-class WaveformParameters(FrozenModel):
+class WaveformParameters(BaseModel):
     """Waveform defaults; values, status and sources in ``data/waveforms.yaml``.
 
     Attributes
@@ -337,6 +336,8 @@ class WaveformParameters(FrozenModel):
     recharge
         Recharge that :func:`waveform_for` uses per device kind.
     """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     interphase_gap_us: float = Field(ge=0, allow_inf_nan=False)
     passive_time_constant_us: float = Field(gt=0, allow_inf_nan=False)
@@ -354,25 +355,15 @@ class WaveformParameters(FrozenModel):
         return WaveformParameters.model_validate({**self.model_dump(), **changes})
 
 
-class _SourcedRecharge(Provenance):
-    value: Recharge
-
-
 @lru_cache(maxsize=1)
 def _default_parameters() -> WaveformParameters:
+    # every value is checked by the one provenance rule of openvns.parameters
     text = resources.files("openvns.device").joinpath("data/waveforms.yaml").read_text("utf-8")
-    raw = yaml.safe_load(text)
-    values: dict[str, Any] = {
-        k: float(Sourced.model_validate(raw[k]).value)  # Sourced checks status vs provisional
-        for k in WaveformParameters.model_fields
-        if k != "recharge"
+    flat = parse_set(text, "waveforms.yaml").values()
+    values: dict[str, Any] = {k: flat[k] for k in WaveformParameters.model_fields if k in flat}
+    values["recharge"] = {
+        k.removeprefix("recharge."): v for k, v in flat.items() if k.startswith("recharge.")
     }
-    values["recharge"] = {}
-    for kind, entry in raw["recharge"].items():
-        choice = _SourcedRecharge.model_validate(entry)
-        if choice.status in ("R", "NF", "A") and not choice.provisional:
-            raise ValueError(f"recharge.{kind}: status {choice.status} must be provisional")
-        values["recharge"][kind] = choice.value
     return WaveformParameters.model_validate(values)
 
 

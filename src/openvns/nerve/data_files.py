@@ -2,7 +2,8 @@
 
 Every number in those files carries a ``status`` (V, D, R, NF or A, as in the device
 catalogue) and a ``source``; values with status R, NF or A must be flagged ``provisional``.
-This module reads a file once, checks that rule everywhere in it, and hands out plain values.
+This module reads a file once, checks it with the loader of :mod:`openvns.parameters` (the one
+provenance rule, and no number without a source), and hands out plain values.
 """
 
 from __future__ import annotations
@@ -14,19 +15,7 @@ from typing import Any
 
 import yaml
 
-from openvns.provenance import check_entry
-
-
-def _check_provenance(node: Any, path: str) -> None:
-    """Walk a parsed file: every mapping with a ``status`` must be well sourced."""
-    if isinstance(node, dict):
-        if "status" in node:
-            check_entry(node, path)
-        for key, value in node.items():
-            _check_provenance(value, f"{path}.{key}")
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            _check_provenance(value, f"{path}[{i}]")
+from openvns.parameters import flatten
 
 
 @lru_cache(maxsize=16)
@@ -41,7 +30,7 @@ def load(name: str) -> dict[str, Any]:
     raw = yaml.safe_load(read_text(name))
     if not isinstance(raw, dict):
         raise ValueError(f"{name} must be a YAML mapping")
-    _check_provenance(raw, name)
+    flatten(raw, name)  # the one provenance rule, and no number without a source
     return raw
 
 

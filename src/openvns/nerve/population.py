@@ -29,11 +29,10 @@ from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from pydantic import Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy import special  # type: ignore[import-untyped]
 from scipy.stats import qmc  # type: ignore[import-untyped]
 
-from openvns.base import FrozenModel
 from openvns.errors import ValidationError
 from openvns.nerve import data_files
 from openvns.nerve.geometry import Nerve, check_fibres_inside, layout_fascicles
@@ -50,7 +49,11 @@ DEFAULT_N_PER_GROUP = 256
 _LAYOUT_ATTEMPTS = 20
 
 
-class DiameterDistribution(FrozenModel):
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class DiameterDistribution(_Frozen):
     """Normal distribution of fibre diameter (µm) truncated to ``[min, max]``."""
 
     mean: float = Field(gt=0, allow_inf_nan=False)
@@ -73,7 +76,7 @@ class DiameterDistribution(FrozenModel):
         return np.asarray(np.clip(d, self.min, self.max), dtype=np.float64)
 
 
-class GroupParameters(FrozenModel):
+class GroupParameters(_Frozen):
     """One functional group of fibres."""
 
     label: str
@@ -85,7 +88,7 @@ class GroupParameters(FrozenModel):
     home_fraction: float = Field(ge=0, le=1, allow_inf_nan=False)
 
 
-class PopulationParameters(FrozenModel):
+class PopulationParameters(_Frozen):
     """A nerve as a parameter set (values only; sources stay in the data file).
 
     Attributes are those of ``data/human_cervical_vagus.yaml``: nerve diameter, fascicle count

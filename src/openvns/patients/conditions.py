@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Literal
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
 from openvns.errors import ValidationError
-from openvns.provenance import check_entry
+from openvns.parameters import Provenance, check_entry
 
 DATA_FILE = "conditions.yaml"
 _STATUSES = ("V", "D", "R", "A")
@@ -26,16 +26,6 @@ _Pos = Field(gt=0)
 _NonNeg = Field(ge=0)
 _Frac = Field(ge=0, le=1)
 _NRS = Field(ge=0, le=10)
-
-
-class Provenance(BaseModel):
-    """Status letter, provisional flag and source of one value."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    status: Literal["V", "D", "R", "A"]
-    provisional: bool
-    source: str
 
 
 class _Validated(BaseModel):
@@ -117,9 +107,7 @@ def _entries(block: dict[str, Any], where: str) -> dict[str, tuple[Any, Provenan
         at = f"{where}.{key}"
         if not isinstance(entry, dict) or "value" not in entry or "source" not in entry:
             raise ValueError(f"{at} must be a mapping with value, status, source")
-        status, provisional, source = check_entry(entry, at, statuses=_STATUSES)
-        prov = Provenance(status=status, provisional=provisional, source=source)
-        out[key] = (entry["value"], prov)
+        out[key] = (entry["value"], check_entry(entry, at, statuses=_STATUSES))  # the one rule
     return out
 
 

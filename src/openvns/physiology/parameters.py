@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
 from openvns.errors import ValidationError
-from openvns.provenance import check_entry
+from openvns.parameters import Provenance, check_entry
 
 DATA_FILE = "vns_pain_model.yaml"
 _STATUSES = ("V", "D", "R", "A")
@@ -34,17 +34,6 @@ _SECTIONS = (
 _Pos = Field(gt=0)
 _NonNeg = Field(ge=0)
 _Frac = Field(ge=0, le=1)
-
-
-class Provenance(BaseModel):
-    """Where one value comes from: status letter, provisional flag and source text."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    section: str
-    status: Literal["V", "D", "R", "A"]
-    provisional: bool
-    source: str
 
 
 class PhysiologyParameters(BaseModel):
@@ -199,12 +188,9 @@ def _entries(raw: dict[str, Any], name: str) -> dict[str, tuple[Any, Provenance]
             where = f"{name}: {section}.{key}"
             if not isinstance(entry, dict) or "value" not in entry:
                 raise ValueError(f"{where} must be a mapping with value, status, source")
-            status, provisional, source = check_entry(entry, where, statuses=_STATUSES)
+            prov = check_entry(entry, where, statuses=_STATUSES)  # the one provisional rule
             if key in out:
                 raise ValueError(f"{where}: duplicate parameter name")
-            prov = Provenance(
-                section=section, status=status, provisional=provisional, source=source
-            )
             out[key] = (entry["value"], prov)
     return out
 

@@ -32,10 +32,9 @@ import math
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic import ValidationError as PydanticValidationError
 
-from openvns.base import FrozenModel
 from openvns.device import safety
 from openvns.device.catalogue import GeneratorModel, LeadModel
 from openvns.device.programs import titration_currents_mA
@@ -112,12 +111,16 @@ def unwrap(exc: PydanticValidationError, prefix: str = "") -> ValidationError:
     return ValidationError(prefix + loc, err.get("input"), err["msg"])
 
 
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
 def _nonneg(field: str, value: float) -> None:
     if not math.isfinite(value) or value < 0:
         raise ValidationError(field, value, "a finite number ≥ 0")
 
 
-class Stimulation(FrozenModel):
+class Stimulation(_Frozen):
     """Stimulation parameters other than the current."""
 
     frequency_Hz: float
@@ -139,7 +142,7 @@ class Stimulation(FrozenModel):
         ]
 
 
-class ConstantCurrent(FrozenModel):
+class ConstantCurrent(_Frozen):
     """A current programmed once and held (``"1.5 mA"``; ``"0.0 mA"`` for sham)."""
 
     kind: Literal["constant"] = "constant"
@@ -158,7 +161,7 @@ class ConstantCurrent(FrozenModel):
         return f"{_fmt_current(self.current_mA)} mA"
 
 
-class Titration(FrozenModel):
+class Titration(_Frozen):
     """Stepwise increase of the current.
 
     Attributes
@@ -227,7 +230,7 @@ _DUTY_RE = re.compile(rf"^{_QTY}\s+on\s*/\s*{_QTY}\s+off$", re.I)
 _PHASE_RE = re.compile(r"^(baseline|blinded|open-label)\s+(\d+)\s+days?$", re.I)
 
 
-class Protocol(FrozenModel):
+class Protocol(_Frozen):
     """A stimulation protocol: current plan, stimulation parameters and phase lengths.
 
     Build one with :meth:`parse` or from its fields; ``str(protocol)`` is the canonical text.

@@ -27,9 +27,8 @@ from importlib import resources
 from typing import Any, Literal
 
 import yaml
-from pydantic import Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from openvns.base import FrozenModel
 from openvns.clinic.evaluation.models import FLAGS, Diagnosis
 
 RuleKind = Literal["contraindication", "criterion", "precaution"]
@@ -56,7 +55,11 @@ _OUTCOME_OF: dict[str, Outcome] = {
 }
 
 
-class Rule(FrozenModel):
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Rule(_Frozen):
     """One rule of ``data/rules.yaml``."""
 
     code: str
@@ -81,14 +84,14 @@ class Rule(FrozenModel):
         return self
 
 
-class RuleSet(FrozenModel):
+class RuleSet(_Frozen):
     """The versioned rules."""
 
     version: str
     rules: tuple[Rule, ...]
 
 
-class Reason(FrozenModel):
+class Reason(_Frozen):
     """Why the outcome is what it is: the rule's code, kind, message and source."""
 
     code: str
@@ -97,7 +100,7 @@ class Reason(FrozenModel):
     source: str
 
 
-class Assessment(FrozenModel):
+class Assessment(_Frozen):
     """Outcome and reasons of :func:`assess`, with the version of the rules applied."""
 
     outcome: Outcome
@@ -105,7 +108,7 @@ class Assessment(FrozenModel):
     rules_version: str
 
 
-class EvaluationFacts(FrozenModel):
+class EvaluationFacts(_Frozen):
     """What :func:`assess` reads: the evaluation and the candidate's age.
 
     Attributes

@@ -11,31 +11,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import cache
 from importlib import resources
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import yaml
 from numpy.typing import NDArray
-from pydantic import BaseModel, ConfigDict, model_validator
 
-Status = Literal["V", "D", "R", "NF", "A"]
+from openvns.parameters import Provenance, check_entry
 
 
-class SourcedValue(BaseModel):
-    """One model parameter with its provenance."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class SourcedValue(Provenance):
+    """One model parameter with its provenance (the provisional rule of :class:`Provenance`)."""
 
     value: float | list[float]
-    status: Status
-    provisional: bool
-    source: str
-
-    @model_validator(mode="after")
-    def _provisional_matches_status(self) -> SourcedValue:
-        if self.status in ("R", "NF", "A") and not self.provisional:
-            raise ValueError(f"a value with status {self.status} must be flagged provisional")
-        return self
 
 
 class ParameterFile:
@@ -55,7 +43,8 @@ class ParameterFile:
                 continue
             path = f"{prefix}{key}"
             if isinstance(item, Mapping) and "value" in item:
-                self._values[path] = SourcedValue.model_validate(item)
+                prov = check_entry(item, f"{self.name}: {path}")
+                self._values[path] = SourcedValue(value=item["value"], **prov.model_dump())
             elif isinstance(item, Mapping):
                 self._collect(path + ".", item)
             else:
