@@ -145,3 +145,17 @@ def test_median_weeks_to_response_is_the_kaplan_meier_median() -> None:
     assert np.isnan(none.median_weeks())
     few = TimeToResponse(np.array([1.0, 4.0, 4.0, 4.0]), np.array([True, False, False, False]))
     assert np.isnan(few.median_weeks())  # S stays at 0.75: not reached
+
+
+def test_endpoint_window_is_the_last_four_weeks_of_the_phase() -> None:
+    from openvns.analysis.endpoints import (
+        ENDPOINT_WINDOW_DAYS,
+        endpoint_weeks,
+        endpoint_window,
+    )
+
+    assert ENDPOINT_WINDOW_DAYS == 28
+    assert endpoint_window(28 + 84, 28) == slice(84, 112)
+    assert endpoint_window(28 + 14, 28) == slice(28, 42)  # a short phase: all of it
+    assert endpoint_weeks(84) == (9, 12)
+    assert endpoint_weeks(14) == (1, 2)

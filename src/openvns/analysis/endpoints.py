@@ -47,8 +47,13 @@ MissingRule = Literal["non_responder", "exclude"]
 
 DAYS_PER_WEEK = 7
 
+#: Length of the endpoint window in days: the primary endpoint is the change of mean NRS from the
+#: baseline window to the last 4 weeks of a phase (the blinded phase of a trial).
+ENDPOINT_WINDOW_DAYS = 4 * DAYS_PER_WEEK
+
 __all__ = [
     "DAYS_PER_WEEK",
+    "ENDPOINT_WINDOW_DAYS",
     "ArmComparison",
     "ArmSummary",
     "ChangeFromBaseline",
@@ -59,6 +64,8 @@ __all__ = [
     "change_from_baseline",
     "compare_arms",
     "dropout_by_week",
+    "endpoint_weeks",
+    "endpoint_window",
     "pgic_distribution",
     "responders",
     "side_effect_prevalence_by_week",
@@ -76,6 +83,28 @@ def _as_2d(nrs: npt.ArrayLike, observed: npt.ArrayLike | None) -> tuple[FloatArr
     if obs.shape != x.shape:
         raise ValueError(f"observed mask shape {obs.shape} differs from NRS shape {x.shape}")
     return x, obs & ~np.isnan(x)
+
+
+def endpoint_window(phase_end_day: int, phase_start_day: int = 0) -> slice:
+    """Days of the endpoint window: the last :data:`ENDPOINT_WINDOW_DAYS` of a phase.
+
+    ``phase_start_day`` and ``phase_end_day`` bound the phase (0-based, end excluded); a phase
+    shorter than the window gives the whole phase.
+
+    >>> endpoint_window(112, 28)
+    slice(84, 112, None)
+    """
+    return slice(max(phase_start_day, phase_end_day - ENDPOINT_WINDOW_DAYS), phase_end_day)
+
+
+def endpoint_weeks(phase_days: int) -> tuple[int, int]:
+    """First and last week (1-based, of the phase) that :func:`endpoint_window` covers.
+
+    >>> endpoint_weeks(84)
+    (9, 12)
+    """
+    last = phase_days // DAYS_PER_WEEK
+    return max(last - ENDPOINT_WINDOW_DAYS // DAYS_PER_WEEK + 1, 1), last
 
 
 def window_mean_NRS(
