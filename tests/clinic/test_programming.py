@@ -476,3 +476,16 @@ def test_autostim_is_programmed_where_the_model_has_it(
     assert programmed["output_current_mA"] == 1.0
     state, _ = stored(db, implant["id"])
     assert '"autostim"' in state
+
+
+def test_the_current_input_steps_come_from_the_generator_model() -> None:
+    from openvns.clinic.ui.pages.programming import normal_fields
+
+    def steps(model: str) -> dict[str, str]:
+        return {name: step for name, _, _, step in normal_fields(model)}
+
+    assert steps("1000")["output_current_mA"] == "0.125"  # SenTiva
+    assert steps("103")["output_current_mA"] == "0.25"
+    # lists of values (frequency, pulse width, ...) cannot be a browser step
+    assert steps("1000")["frequency_Hz"] == "any"
+    assert steps("gammacore-sapphire-cv")["output_current_mA"] == "any"  # continuous

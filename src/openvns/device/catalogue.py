@@ -22,8 +22,9 @@ from importlib import resources
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from openvns.base import FrozenModel
 from openvns.errors import UnknownModelError
 from openvns.parameters import Provenance, Status, require_provisional
 from openvns.parameters import unit_of as unit_of
@@ -39,17 +40,13 @@ def _fmt(x: float) -> str:
     return f"{x:g}"
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
 class Sourced(Provenance):
     """A single value with its provenance (the provisional rule is that of :class:`Provenance`)."""
 
     value: float | bool
 
 
-class ParameterRange(_Frozen):
+class ParameterRange(FrozenModel):
     """The programmable values of one parameter: a grid or an explicit list.
 
     Attributes
@@ -148,36 +145,36 @@ class ParameterRange(_Frozen):
         return text
 
 
-class BurstSpec(_Frozen):
+class BurstSpec(FrozenModel):
     carrier_frequency_Hz: Sourced
     pulses_per_burst: Sourced
 
 
-class DoseSpec(_Frozen):
+class DoseSpec(FrozenModel):
     duration_s: Sourced
     max_per_day: Sourced
 
 
-class OutputStage(_Frozen):
+class OutputStage(FrozenModel):
     compliance_voltage_V: Sourced
     ramp_s: Sourced
     magnet_ramp: bool
     off_greater_than_on_recommended: Sourced
 
 
-class ZeroOutputTest(_Frozen):
+class ZeroOutputTest(FrozenModel):
     output_current_mA: float
     pulse_width_us: float
     frequency_Hz: float
 
 
-class DiagnosticsSpec(_Frozen):
+class DiagnosticsSpec(FrozenModel):
     test_current_mA: Sourced | None
     zero_output_test: ZeroOutputTest | None
     zero_output_test_status: Provenance
 
 
-class CalibrationSettings(_Frozen):
+class CalibrationSettings(FrozenModel):
     output_current_mA: float
     frequency_Hz: float
     pulse_width_us: float
@@ -185,14 +182,14 @@ class CalibrationSettings(_Frozen):
     off_time_min: float
 
 
-class BatteryAnchor(_Frozen):
+class BatteryAnchor(FrozenModel):
     label: str
     years: Sourced
     settings: CalibrationSettings
     settings_status: Provenance
 
 
-class BatterySpec(_Frozen):
+class BatterySpec(FrozenModel):
     nominal_voltage_V: Sourced
     output_efficiency: Sourced
     calibration_impedance_ohm: Sourced
@@ -202,7 +199,7 @@ class BatterySpec(_Frozen):
     eos_percent: Sourced
 
 
-class GeneratorModel(_Frozen):
+class GeneratorModel(FrozenModel):
     """One stimulator model of the catalogue (implanted generator or non-invasive device)."""
 
     id: str
@@ -268,7 +265,7 @@ class GeneratorModel(_Frozen):
         return feature in self.features
 
 
-class HelicalGeometry(_Frozen):
+class HelicalGeometry(FrozenModel):
     contact_width_mm: Sourced
     contact_thickness_mm: Sourced
     turns_per_contact: Sourced
@@ -283,7 +280,7 @@ class HelicalGeometry(_Frozen):
     fault_short_impedance_ohm: Sourced
 
 
-class LeadModel(_Frozen):
+class LeadModel(FrozenModel):
     """A lead (helical cuff) or the built-in skin electrodes of a non-invasive device."""
 
     id: str
@@ -315,7 +312,7 @@ class LeadModel(_Frozen):
         return None if self.geometry is None else float(self.geometry.nominal_impedance_ohm.value)
 
 
-class Catalogue(_Frozen):
+class Catalogue(FrozenModel):
     """The whole catalogue as loaded from a data file."""
 
     schema_: str = Field(alias="schema")

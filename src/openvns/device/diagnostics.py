@@ -23,8 +23,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
-
+from openvns.base import FrozenModel
 from openvns.device.catalogue import GeneratorModel, LeadModel
 from openvns.device.settings import StimulationSettings
 from openvns.errors import ValidationError
@@ -36,7 +35,7 @@ OutputStatus = Literal["OK", "LIMIT"]
 _OLD_MODEL_MIN_OUTPUT_mA = 1.0
 
 
-class DiagnosticsResult(BaseModel):
+class DiagnosticsResult(FrozenModel):
     """Result of System Diagnostics.
 
     Attributes
@@ -63,8 +62,6 @@ class DiagnosticsResult(BaseModel):
     notes
         Cautions for the clinician (e.g. S4 advice for Models 100-102).
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     time: datetime
     lead_impedance_ohm: float

@@ -14,7 +14,9 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from openvns.base import FrozenModel
 
 EventKind = Literal[
     "implanted",
@@ -37,7 +39,7 @@ EventKind = Literal[
 EVENT_KINDS: tuple[str, ...] = EventKind.__args__  # type: ignore[attr-defined]
 
 
-class Event(BaseModel):
+class Event(FrozenModel):
     """One entry of the device history.
 
     Attributes
@@ -50,14 +52,12 @@ class Event(BaseModel):
         JSON-able details (numbers, strings, lists and dicts only).
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
     time: datetime
     kind: EventKind
     detail: dict[str, Any] = Field(default_factory=dict)
 
 
-class Counters(BaseModel):
+class Counters(FrozenModel):
     """Lifetime totals of the implant.
 
     Attributes
@@ -77,8 +77,6 @@ class Counters(BaseModel):
     programming_count
         Successful programming sessions plus applied scheduled titration steps.
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     magnet_activations: int = Field(default=0, ge=0)
     autostim_activations: int = Field(default=0, ge=0)

@@ -16,12 +16,13 @@ from functools import lru_cache
 from importlib import resources
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from openvns.base import FrozenModel
 from openvns.device.catalogue import Sourced
 
 
-class ImplantConstants(BaseModel):
+class ImplantConstants(FrozenModel):
     """Assumed constants of :class:`~openvns.device.generator.PulseGenerator`.
 
     Attributes
@@ -38,8 +39,6 @@ class ImplantConstants(BaseModel):
     history_min_magnet_activations
         Most recent magnet activations that are always kept in the history (S4 p45: 15).
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     autostim_background_window_s: float = Field(gt=0)
     autostim_holdoff_s: float = Field(ge=0)

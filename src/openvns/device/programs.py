@@ -15,8 +15,9 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import model_validator
 
+from openvns.base import FrozenModel
 from openvns.device import timeline
 from openvns.device.schedule import TrainSchedule, duty_cycle_trains
 from openvns.device.settings import StimulationSettings
@@ -47,11 +48,7 @@ class Clock:
         return self.sec(datetime.combine(day, time()))
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class ScheduledStep(_Frozen):
+class ScheduledStep(FrozenModel):
     """A titration step the generator applies by itself (Scheduled Programming, SenTiva).
 
     Attributes
@@ -66,7 +63,7 @@ class ScheduledStep(_Frozen):
     settings: StimulationSettings
 
 
-class DayNightProgram(_Frozen):
+class DayNightProgram(FrozenModel):
     """Two programs by time of day (Day & Night Programming, SenTiva).
 
     Attributes

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
-
+from openvns.base import FrozenModel
 from openvns.device.battery import Indicator
 from openvns.device.diagnostics import ImpedanceStatus
 from openvns.device.events import Counters, Event
@@ -17,11 +16,7 @@ from openvns.device.programs import DayNightProgram, ScheduledStep
 from openvns.device.settings import StimulationSettings
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Interrogation(_Frozen):
+class Interrogation(FrozenModel):
     """What a programmer reads from the implant.
 
     Attributes
@@ -73,7 +68,7 @@ class Interrogation(_Frozen):
     magnet_held: bool
 
 
-class AdvanceSummary(_Frozen):
+class AdvanceSummary(FrozenModel):
     """What happened during one :meth:`PulseGenerator.advance`.
 
     Attributes

@@ -23,6 +23,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from openvns.base import FrozenModel
 from openvns.device import dose
 from openvns.device.catalogue import GeneratorModel, LeadModel, default_catalogue, unit_of
 from openvns.device.settings import StimulationSettings
@@ -30,7 +31,7 @@ from openvns.errors import OpenVNSError
 from openvns.parameters import parse_set
 
 
-class SafetyLimits(BaseModel):
+class SafetyLimits(FrozenModel):
     """Configurable limits of :func:`check` (defaults and sources in ``data/safety.yaml``).
 
     Attributes
@@ -44,8 +45,6 @@ class SafetyLimits(BaseModel):
     duty_cycle_warn
         Duty cycle (with ramps, 0–1) above which a warning is given (default 0.5).
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     shannon_k_block: float = Field(allow_inf_nan=False)
     shannon_k_warn: float = Field(allow_inf_nan=False)

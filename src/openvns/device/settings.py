@@ -12,8 +12,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import field_validator
 
+from openvns.base import FrozenModel
 from openvns.errors import ValidationError
 
 
@@ -25,9 +26,7 @@ def _finite_nonnegative(field: str, value: float) -> float:
     return float(value)
 
 
-class _Settings(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class _Settings(FrozenModel):
     @field_validator("*", mode="before")
     @classmethod
     def _check_numbers(cls, value: Any, info: Any) -> Any:

@@ -29,8 +29,9 @@ from typing import Any, Literal
 
 import numpy as np
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from openvns.base import FrozenModel
 from openvns.device import safety
 from openvns.device.battery import BatteryModel
 from openvns.device.catalogue import default_catalogue
@@ -55,11 +56,7 @@ _KIND_NAMES: dict[TrainKind, TrainKindName] = {
 }
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class TrainRecord(_Frozen):
+class TrainRecord(FrozenModel):
     """One train that is running or still to come (times in s since implantation)."""
 
     start_s: float = Field(allow_inf_nan=False)
@@ -72,7 +69,7 @@ class TrainRecord(_Frozen):
     stop_s: float | None = Field(default=None, allow_inf_nan=False)
 
 
-class GeneratorState(_Frozen):
+class GeneratorState(FrozenModel):
     """Everything a :class:`~openvns.device.generator.PulseGenerator` needs to resume.
 
     Times ending in ``_s`` are seconds since ``implanted_at`` on the device clock.

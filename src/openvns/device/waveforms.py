@@ -36,8 +36,9 @@ from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from openvns.base import FrozenModel
 from openvns.device.catalogue import DeviceKind, GeneratorModel, generator
 from openvns.device.settings import StimulationSettings
 from openvns.errors import ValidationError
@@ -322,7 +323,7 @@ def pulse_train(
 
 
 # ---------------------------------------------------------------------- defaults (data file)
-class WaveformParameters(BaseModel):
+class WaveformParameters(FrozenModel):
     """Waveform defaults; values, status and sources in ``data/waveforms.yaml``.
 
     Attributes
@@ -336,8 +337,6 @@ class WaveformParameters(BaseModel):
     recharge
         Recharge that :func:`waveform_for` uses per device kind.
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     interphase_gap_us: float = Field(ge=0, allow_inf_nan=False)
     passive_time_constant_us: float = Field(gt=0, allow_inf_nan=False)

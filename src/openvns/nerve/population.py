@@ -29,10 +29,11 @@ from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 from scipy import special  # type: ignore[import-untyped]
 from scipy.stats import qmc  # type: ignore[import-untyped]
 
+from openvns.base import FrozenModel
 from openvns.errors import ValidationError
 from openvns.nerve import data_files
 from openvns.nerve.geometry import Nerve, check_fibres_inside, layout_fascicles
@@ -49,11 +50,7 @@ DEFAULT_N_PER_GROUP = 256
 _LAYOUT_ATTEMPTS = 20
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class DiameterDistribution(_Frozen):
+class DiameterDistribution(FrozenModel):
     """Normal distribution of fibre diameter (µm) truncated to ``[min, max]``."""
 
     mean: float = Field(gt=0, allow_inf_nan=False)
@@ -76,7 +73,7 @@ class DiameterDistribution(_Frozen):
         return np.asarray(np.clip(d, self.min, self.max), dtype=np.float64)
 
 
-class GroupParameters(_Frozen):
+class GroupParameters(FrozenModel):
     """One functional group of fibres."""
 
     label: str
@@ -88,7 +85,7 @@ class GroupParameters(_Frozen):
     home_fraction: float = Field(ge=0, le=1, allow_inf_nan=False)
 
 
-class PopulationParameters(_Frozen):
+class PopulationParameters(FrozenModel):
     """A nerve as a parameter set (values only; sources stay in the data file).
 
     Attributes are those of ``data/human_cervical_vagus.yaml``: nerve diameter, fascicle count

@@ -32,9 +32,10 @@ import math
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 from pydantic import ValidationError as PydanticValidationError
 
+from openvns.base import FrozenModel
 from openvns.device import safety
 from openvns.device.catalogue import GeneratorModel, LeadModel
 from openvns.device.programs import titration_currents_mA
@@ -111,16 +112,12 @@ def unwrap(exc: PydanticValidationError, prefix: str = "") -> ValidationError:
     return ValidationError(prefix + loc, err.get("input"), err["msg"])
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
 def _nonneg(field: str, value: float) -> None:
     if not math.isfinite(value) or value < 0:
         raise ValidationError(field, value, "a finite number ≥ 0")
 
 
-class Stimulation(_Frozen):
+class Stimulation(FrozenModel):
     """Stimulation parameters other than the current."""
 
     frequency_Hz: float
@@ -142,7 +139,7 @@ class Stimulation(_Frozen):
         ]
 
 
-class ConstantCurrent(_Frozen):
+class ConstantCurrent(FrozenModel):
     """A current programmed once and held (``"1.5 mA"``; ``"0.0 mA"`` for sham)."""
 
     kind: Literal["constant"] = "constant"
@@ -161,7 +158,7 @@ class ConstantCurrent(_Frozen):
         return f"{_fmt_current(self.current_mA)} mA"
 
 
-class Titration(_Frozen):
+class Titration(FrozenModel):
     """Stepwise increase of the current.
 
     Attributes
@@ -230,7 +227,7 @@ _DUTY_RE = re.compile(rf"^{_QTY}\s+on\s*/\s*{_QTY}\s+off$", re.I)
 _PHASE_RE = re.compile(r"^(baseline|blinded|open-label)\s+(\d+)\s+days?$", re.I)
 
 
-class Protocol(_Frozen):
+class Protocol(FrozenModel):
     """A stimulation protocol: current plan, stimulation parameters and phase lengths.
 
     Build one with :meth:`parse` or from its fields; ``str(protocol)`` is the canonical text.

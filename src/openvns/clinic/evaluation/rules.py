@@ -27,8 +27,9 @@ from importlib import resources
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from openvns.base import FrozenModel
 from openvns.clinic.evaluation.models import FLAGS, Diagnosis
 
 RuleKind = Literal["contraindication", "criterion", "precaution"]
@@ -55,11 +56,7 @@ _OUTCOME_OF: dict[str, Outcome] = {
 }
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Rule(_Frozen):
+class Rule(FrozenModel):
     """One rule of ``data/rules.yaml``."""
 
     code: str
@@ -84,14 +81,14 @@ class Rule(_Frozen):
         return self
 
 
-class RuleSet(_Frozen):
+class RuleSet(FrozenModel):
     """The versioned rules."""
 
     version: str
     rules: tuple[Rule, ...]
 
 
-class Reason(_Frozen):
+class Reason(FrozenModel):
     """Why the outcome is what it is: the rule's code, kind, message and source."""
 
     code: str
@@ -100,7 +97,7 @@ class Reason(_Frozen):
     source: str
 
 
-class Assessment(_Frozen):
+class Assessment(FrozenModel):
     """Outcome and reasons of :func:`assess`, with the version of the rules applied."""
 
     outcome: Outcome
@@ -108,7 +105,7 @@ class Assessment(_Frozen):
     rules_version: str
 
 
-class EvaluationFacts(_Frozen):
+class EvaluationFacts(FrozenModel):
     """What :func:`assess` reads: the evaluation and the candidate's age.
 
     Attributes

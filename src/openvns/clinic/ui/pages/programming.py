@@ -33,6 +33,7 @@ from openvns.clinic.programming.router import interrogation_read, proposal_read
 from openvns.clinic.programming.schemas import ProposalRead, TitrationPlanCreate
 from openvns.clinic.ui.forms import FORM, FieldErrors, PostedForm, service_error, validate
 from openvns.clinic.ui.templating import FlashKind, flash, is_htmx, redirect, render
+from openvns.device.catalogue import GeneratorModel, default_catalogue
 from openvns.device.safety import UnsafeSettingsError
 from openvns.errors import ValidationError
 
@@ -41,14 +42,35 @@ log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 
 PLAN_FIELDS = ("protocol", "implant_version")
-#: The normal-mode parameters the page edits (magnet and AutoStim are kept as programmed).
+#: The normal-mode parameters the page edits (magnet and AutoStim are kept as programmed):
+#: field, label, unit. The input step of each comes from the implant's generator model.
 NORMAL = (
-    ("output_current_mA", "Output current", "mA", "0.25"),
-    ("frequency_Hz", "Frequency", "Hz", "any"),
-    ("pulse_width_us", "Pulse width", "µs", "any"),
-    ("on_time_s", "Signal ON time", "s", "any"),
-    ("off_time_min", "Signal OFF time", "min", "any"),
+    ("output_current_mA", "Output current", "mA"),
+    ("frequency_Hz", "Frequency", "Hz"),
+    ("pulse_width_us", "Pulse width", "µs"),
+    ("on_time_s", "Signal ON time", "s"),
+    ("off_time_min", "Signal OFF time", "min"),
 )
+
+
+def input_step(generator: GeneratorModel, field: str) -> str:
+    """The ``step`` of the number input of ``field``: the model's catalogue grid step.
+
+    ``"any"`` where the catalogue gives a list of values or a continuous range (a browser step
+    cannot express a list; ``device.check`` names the allowed values of a value off the list).
+    SenTiva (Model 1000) programs the output current in 0.125 mA steps, earlier models in
+    0.25 mA steps.
+    """
+    allowed = generator.parameters.get(field)
+    if allowed is None or allowed.values is not None or allowed.step is None:
+        return "any"
+    return f"{allowed.step:g}"
+
+
+def normal_fields(generator_model: str) -> tuple[tuple[str, str, str, str], ...]:
+    """:data:`NORMAL` with the input step of each field on ``generator_model``."""
+    generator = default_catalogue().generator(generator_model)
+    return tuple((name, label, unit, input_step(generator, name)) for name, label, unit in NORMAL)
 
 
 #: What the titration form starts with (the protocol grammar of ``openvns.protocol.text``).
@@ -87,7 +109,7 @@ def _session_page(
         "state": state,
         "is_open": is_open,
         "can_program": user.role == Role.CLINICIAN.value and is_open,
-        "normal": NORMAL,
+        "normal": normal_fields(implant.generator_model),
         "values": values if values is not None else current,
         "errors": errors or {},
         "proposal": proposal,
