@@ -116,11 +116,12 @@ def _interval(iv: Any) -> list[float]:
 
 
 def _print_summary(result: Any, doc: dict[str, Any]) -> None:
-    d = result.design
+    from openvns.analysis.endpoints import endpoint_weeks
+
+    first_week, last_week = endpoint_weeks(result.design.blinded_days)
     console.print(
         f"[bold]{result.condition}[/], blinded phase: change from baseline to weeks "
-        f"{max(d.blinded_days // 7 - 3, 1)}–{d.blinded_days // 7} (eligible patients; n "
-        "randomised, analysed)",
+        f"{first_week}–{last_week} (eligible patients; n randomised, analysed)",
         highlight=False,
     )
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from openvns.analysis.endpoints import change_from_baseline, responders
+from openvns.analysis.endpoints import change_from_baseline, endpoint_window, responders
 from openvns.errors import ValidationError
 from openvns.files import atomic_write
 
@@ -142,12 +142,11 @@ def per_patient_columns(result: TrialResult) -> Columns:
     nan = np.full(n, np.nan)
     base, end, change, pct = nan.copy(), nan.copy(), nan.copy(), nan.copy()
     if d.baseline_days > 0:
-        stop = d.baseline_days + d.blinded_days
         c = change_from_baseline(
             result.nrs.astype(np.float64),
             result.observed,
             slice(0, d.baseline_days),
-            slice(max(d.baseline_days, stop - 28), stop),
+            endpoint_window(d.baseline_days + d.blinded_days, d.baseline_days),
         )
         base, end, change, pct = c.baseline_NRS, c.endpoint_NRS, c.change_NRS, c.change_pct
     return {
