@@ -25,6 +25,10 @@ app = typer.Typer(
 MRG_NODES = 101
 C_LENGTH_UM = 10_000.0
 DEFAULT_TSTOP_MS = {"MRG": 5.0, "PENA": 5.0, "C": 20.0}
+#: Current axis of ``nerve recruit --plot``: up to the implanted generators' 3.5 mA maximum
+#: output current (catalogue), sampled every 0.01 mA.
+PLOT_MAX_CURRENT_mA = 3.5
+PLOT_STEP_mA = 0.01
 
 
 def _sigma(text: str) -> tuple[float, float, float]:
@@ -232,7 +236,7 @@ def _plot(table: Any, pw_us: float, lead: str, path: Path) -> None:
         import matplotlib.pyplot as plt  # type: ignore[import-not-found, unused-ignore]
     except ImportError:  # pragma: no cover - matplotlib is a dependency
         fail("--plot needs matplotlib (pip install matplotlib)")
-    fine = np.linspace(0.0, 3.5, 351)
+    fine = np.arange(0.0, PLOT_MAX_CURRENT_mA + PLOT_STEP_mA / 2, PLOT_STEP_mA)
     fig, ax = plt.subplots(figsize=(6.0, 4.0))
     for g, f in table.curves(fine, pw_us).items():
         ax.step(fine, 100.0 * f, where="post", label=g)
