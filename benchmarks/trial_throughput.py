@@ -87,7 +87,7 @@ def main() -> None:
     import distributed
 
     from openvns.trials.executors import DaskExecutor, ProcessPool
-    from openvns.trials.recruitment import default_recruitment
+    from openvns.simulation.recruitment import default_recruitment
     from openvns.trials.runner import run_trial
 
     d = design(args.days)

@@ -13,6 +13,8 @@ import numpy as np
 
 #: Version of the scheme below; stored with every result so a change is detectable.
 RNG_SCHEME = "openvns-seedsequence-v1"
+#: Root seed of a run that names none (the trial configuration and ``Simulation`` default).
+DEFAULT_ROOT_SEED = 2026
 
 
 def _key_to_int(key: int | str) -> int:

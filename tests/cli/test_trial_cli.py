@@ -11,7 +11,6 @@ from typer.testing import CliRunner
 
 from openvns.cli.main import app
 from openvns.trials import TrialConfig, load_config, read_tidy, run_trial
-from openvns.trials.recruitment import default_recruitment
 
 runner = CliRunner()
 
@@ -60,7 +59,6 @@ def test_summary_equals_a_direct_run(small_run: tuple[Path, str]) -> None:
         cfg.design,
         n_per_arm=cfg.run.n_per_arm,
         root_seed=cfg.run.root_seed,
-        recruitment=default_recruitment(cfg.lead),
     )
     assert doc["config_hash"] == result.config_hash
     summary = result.summary()

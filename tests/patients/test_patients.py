@@ -49,7 +49,7 @@ def test_patient_is_reproducible_by_name_whatever_n_or_order() -> None:
 
 def test_traits_feed_the_physiology_state() -> None:
     cohort = sample_cohort("neuropathic_pain", 50, root_seed=1)
-    state = initial_state(load_parameters(), cohort.n, **cohort.traits)
+    state = initial_state(load_parameters(), cohort.n, **cohort.physiology_traits)
     np.testing.assert_array_equal(state.P0_NRS, cohort.traits["P0_NRS"])
 
 

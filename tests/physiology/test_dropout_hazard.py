@@ -6,18 +6,19 @@ from dataclasses import replace
 
 import numpy as np
 
+from openvns.patients import typical_traits
 from openvns.physiology import GROUPS, DailyInputs, initial_state, load_parameters, step
 from openvns.physiology.model import DailyNoise
+
+TYPICAL = typical_traits("fibromyalgia")
 
 
 def _dropped(day: float, u: float) -> bool:
     p = load_parameters().with_(b_AE_per_d=0.0, b_ineffective_per_d=0.0)
-    state = replace(initial_state(p, 1), day=np.array([day]))
+    state = replace(initial_state(p, 1, **TYPICAL), day=np.array([day]))
     z = np.zeros(1)
-    inputs = DailyInputs(
-        np.zeros((1, len(GROUPS))), z, z, z, np.full(1, 24.0), np.zeros(1, dtype=bool), z
-    )
-    noise = DailyNoise(z, z, np.ones((3, 1)), np.array([u]))
+    inputs = DailyInputs(np.zeros((1, len(GROUPS))), z, z, np.full(1, 24.0), np.zeros(1, bool))
+    noise = DailyNoise(np.ones((3, 1)), np.array([u]))
     return bool(step(state, inputs, p, noise).dropped_out[0])
 
 

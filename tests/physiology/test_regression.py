@@ -1,8 +1,10 @@
 """A fixed-seed run of the daily model is bit-identical to the stored fixture.
 
 The fixture was written by :func:`run_fixture` from the single-file model before it was split
-into drive / brainstem / modulation / plasticity / side_effects; regenerate it only for an
-intended change of results (``python -m tests.physiology.test_regression``).
+into drive / brainstem / modulation / plasticity / side_effects, and rewritten once when pain
+noise and placebo moved to the diary (issue 9: every deterministic state was unchanged, bit for
+bit; the pain, the AE reports and the dropout draws changed with the noise streams). Regenerate
+it only for an intended change of results (``python -m tests.physiology.test_regression``).
 """
 
 from __future__ import annotations
@@ -13,7 +15,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from openvns.device.dose import duty_cycle
+from openvns.patients import typical_traits
 from openvns.physiology import GROUPS, DailyInputs, initial_state, load_parameters, simulate
+
+TYPICAL = typical_traits("fibromyalgia")
 
 FIXTURE = Path(__file__).parent / "data" / "simulate_seed2024.npz"
 
@@ -33,15 +38,17 @@ def run_fixture() -> dict[str, NDArray[np.generic]]:
         return DailyInputs(
             r,
             np.array([10.0, 20.0, 25.0, 30.0]),
-            np.full(n, 250.0),
             np.array(duty),
             np.array([24.0, 24.0, 12.0, 24.0]),
             np.array([True, True, d % 7 != 3, True]),
-            np.array([1.0, 1.5, 0.0, 1.0]),
         )
 
     st = initial_state(
-        P, n, D50_N=np.linspace(0.2, 0.5, n), F_max_over_I_max=np.array([0.0, 0.3, 0.6, 1.2])
+        P,
+        n,
+        **TYPICAL,
+        D50_N=np.linspace(0.2, 0.5, n),
+        F_max_over_I_max=np.array([0.0, 0.3, 0.6, 1.2]),
     )
     return simulate(60, fn, P, n, root_seed=2024, state=st)
 

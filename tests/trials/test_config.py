@@ -71,7 +71,9 @@ def test_partial_config_keeps_defaults_and_applies_overrides() -> None:
         ({"output": {"formats": ["xlsx"]}}, "output.formats[0]"),
         ({"output": {"formats": "csv"}}, "output.formats"),
         ({"output": {"report": "yes"}}, "output.report"),
-        ({"recruitment": {"cuff": "2mm"}}, "recruitment.cuff"),
+        ({"recruitment": {"lead": "2mm"}}, "recruitment"),
+        ({"trial": {"lead": "no-such-lead"}}, "trial.lead"),
+        ({"trial": {"generator": "gammacore-sapphire-cv"}}, "trial.generator"),
         ({"trial": {"blinded_days": -3}}, "trial.blinded_days"),
         (
             {"trial": {"arms": [{"name": "a", "kind": "placebo", "protocol": "0.0 mA"}]}},

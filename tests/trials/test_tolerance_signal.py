@@ -10,8 +10,8 @@ from openvns.physiology import load_parameters
 from openvns.physiology.side_effects import SIDE_EFFECTS, intolerance_severity
 from openvns.protocol import Protocol, ToTolerance
 from openvns.random import rng_for
+from openvns.simulation.recruitment import default_recruitment
 from openvns.trials.design import Arm, TrialDesign
-from openvns.trials.recruitment import default_recruitment
 from openvns.trials.runner import simulate_patients
 
 STIM = "20 Hz; 250 us; 30 s on / 5 min off"

@@ -199,9 +199,8 @@ def run(
     """Run a trial (default: fibromyalgia, implanted VNS to tolerance vs sham, 12-week blinded
     phase and open label to 12 months), print its summary and write the report."""
     from openvns.trials.export import export_tidy
-    from openvns.trials.recruitment import default_recruitment
     from openvns.trials.report import write_report
-    from openvns.trials.runner import run_trial
+    from openvns.trials.runner import arm_recruitment, run_trial
 
     cfg = load_config(config) if config is not None else TrialConfig()
     if scheduler is not None and executor is None:
@@ -220,8 +219,7 @@ def run(
         formats=tuple(export) if export else None,
     )
     directory = Path(cfg.output.directory)
-    rec = default_recruitment(cfg.lead)
-    params, cond = cfg.parameters(), cfg.condition()
+    parameters = cfg.model_parameters()
     total = cfg.run.n_per_arm * sum(cfg.design.ratio)
     t0 = time.perf_counter()
     with Progress(
@@ -241,9 +239,7 @@ def run(
             cfg.design,
             n_per_arm=cfg.run.n_per_arm,
             root_seed=cfg.run.root_seed,
-            recruitment=rec,
-            condition=cond,
-            params=params,
+            parameters=parameters,
             executor=cfg.run.executor,  # type: ignore[arg-type]
             workers=cfg.run.workers,
             scheduler=cfg.run.scheduler,
@@ -267,6 +263,9 @@ def run(
     for fmt in cfg.output.formats:
         written.append(export_tidy(result, directory / f"patient_days.{fmt}"))
     if cfg.output.report:
+        rec = arm_recruitment(cfg.design)[
+            0
+        ]  # the report's recruitment figure: the first arm's lead
         written.append(write_report(result, directory / "report.html", recruitment=rec))
     for path in written:
         console.print(f"wrote {path}", highlight=False)

@@ -55,8 +55,8 @@ from openvns.patients.cohort import patient_name, sample_patients
 from openvns.patients.diary import bpi_interference, pgic
 from openvns.physiology.model import SIDE_EFFECTS
 from openvns.random import rng_for
+from openvns.simulation.recruitment import default_recruitment
 from openvns.trials.design import TrialDesign
-from openvns.trials.recruitment import default_recruitment
 from openvns.trials.runner import simulate_patients
 
 log = logging.getLogger(__name__)

@@ -1,12 +1,14 @@
 """Virtual patients: conditions, named reproducible cohorts and the daily pain diary."""
 
 from openvns.patients.cohort import (
+    DIARY_TRAITS,
     LATENT,
     Cohort,
     parse_patient_name,
     patient_name,
     sample_cohort,
     sample_patients,
+    typical_traits,
 )
 from openvns.patients.conditions import (
     Condition,
@@ -20,6 +22,7 @@ from openvns.patients.conditions import (
 from openvns.patients.diary import Diary, bpi_interference, pgic, simulate_diary
 
 __all__ = [
+    "DIARY_TRAITS",
     "LATENT",
     "Cohort",
     "Condition",
@@ -37,4 +40,5 @@ __all__ = [
     "sample_cohort",
     "sample_patients",
     "simulate_diary",
+    "typical_traits",
 ]

@@ -28,6 +28,8 @@ LATENT = (
     "tau_relapse_d", "tau_hab_scale",
 )  # fmt: skip
 _N_UNIFORM = 2  # pro-nociceptive class, responder class
+#: Traits of how a patient reports (used by the diary, not by the physiology).
+DIARY_TRAITS = ("sigma_w_NRS", "Pmax_NRS")
 
 
 def patient_name(condition: str, index: int) -> str:
@@ -64,8 +66,9 @@ class Cohort:
     indices
         Patient indices ``(n,)``; names are ``condition#index``.
     traits
-        Trait arrays ``(n,)`` keyed by the physiology state's trait names; pass them as
-        ``initial_state(params, n, **cohort.traits)``.
+        Trait arrays ``(n,)``: the physiology state's traits (pass
+        :attr:`physiology_traits` as ``initial_state(params, n, **cohort.physiology_traits)``)
+        and the diary's (``sigma_w_NRS``, ``Pmax_NRS``).
     pro_nociceptive, responder
         Class memberships ``(n,)`` behind ``F_max_over_I_max`` and ``alpha``.
     coupling
@@ -85,6 +88,11 @@ class Cohort:
     responder: BoolArray
     coupling: FloatArray
     tolerance: FloatArray
+
+    @property
+    def physiology_traits(self) -> dict[str, FloatArray]:
+        """The traits the physiology state takes (all but the diary's reporting traits)."""
+        return {k: v for k, v in self.traits.items() if k not in DIARY_TRAITS}
 
     @property
     def n(self) -> int:
@@ -158,7 +166,7 @@ def sample_patients(
         "D50_N": lognormal(p.D50_N, p.omega_D50_N, "D50_N"),
         "F_max_over_I_max": np.where(pro, p.F_max_over_I_max_pro_nociceptive, p.F_max_over_I_max),
         "E_acute_max": np.minimum(
-            lognormal(p.E_acute_max, p.omega_E_acute_max, "E_acute_max"), 0.95
+            lognormal(p.E_acute_max, p.omega_E_acute_max, "E_acute_max"), p.E_acute_max_ceiling
         ),
         "alpha": np.where(resp, beta, p.alpha_non_responder),
         "k_ret_per_d": lognormal(1.0 / p.retraining_time_d, p.omega_k_ret, "k_ret_per_d"),
@@ -197,3 +205,20 @@ def sample_cohort(
     if n < 0 or start < 0:
         raise ValueError("n and start must be non-negative")
     return sample_patients(condition, np.arange(start, start + n), root_seed, params)
+
+
+def typical_traits(
+    condition: str | Condition, params: PhysiologyParameters | None = None
+) -> dict[str, float]:
+    """The population's typical patient: every trait at its median, ``alpha`` the mixture mean.
+
+    The keyword arguments :func:`openvns.physiology.initial_state` takes for a patient with no
+    between-patient variability (``initial_state(p, n, **typical_traits("fibromyalgia"))``).
+    """
+    cond = load_condition(condition) if isinstance(condition, str) else condition
+    p = load_parameters() if params is None else params
+    responder_mean = p.alpha_beta_a / (p.alpha_beta_a + p.alpha_beta_b)
+    return {
+        "P0_NRS": cond.P0_NRS,
+        "alpha": cond.p_responder * responder_mean + (1 - cond.p_responder) * p.alpha_non_responder,
+    }

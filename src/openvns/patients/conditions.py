@@ -81,6 +81,7 @@ class DiaryParameters(_Validated):
     flare_size_omega: float = _NonNeg
     missing_rate: float = Field(ge=0, lt=1)
     mnar_odds_per_NRS: float = _Pos
+    sham_device_placebo_multiplier: float = _NonNeg
     pgic_cut_1_pct: float
     pgic_cut_2_pct: float
     pgic_cut_3_pct: float

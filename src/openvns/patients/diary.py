@@ -6,8 +6,8 @@ Reported pain on day ``d`` (reference §5.4, with discrete flares added)::
     NRS_i(d) = clip(round(P_i(d)), 0, 10), missing with probability m_i(d)
 
 ``U`` is the model's underlying (noise- and placebo-free) pain, ``P0`` by default — e.g. the
-physiology model's ``P_true_NRS`` run without noise and with ``placebo_multiplier = 0``, so the
-placebo is not counted twice. ``s`` is the slow disease fluctuation (AR(1), time constant
+physiology model's ``P_true_NRS``, which holds no noise and no placebo, so neither is counted
+twice. ``s`` is the slow disease fluctuation (AR(1), time constant
 ``tau_s_d``, started from its stationary distribution, so selecting patients on a high baseline
 picks high ``s`` that then regresses to the mean); ``F`` are flares (Bernoulli onsets at
 ``flare_rate_per_d``, log-normal peak, exponential decay over ``flare_duration_d``); ``PLA`` the
@@ -108,8 +108,8 @@ def simulate_diary(
     underlying_pain_NRS
         ``(days, n)`` noise- and placebo-free pain from the model; default: baseline ``P0``.
     placebo_multiplier
-        Scalar, ``(n,)`` or ``(days, n)`` multiplier on ``Pmax`` (0: no expectation; sham device
-        ≈ 1.75, see the physiology parameter ``sham_device_placebo_multiplier``).
+        Scalar, ``(n,)`` or ``(days, n)`` multiplier on ``Pmax`` (0: no expectation; a device,
+        active or sham: the diary parameter ``sham_device_placebo_multiplier``).
     missing_rate, mnar_odds_per_NRS
         Override the data file's missing-entry model (see the module docstring).
     diary_params

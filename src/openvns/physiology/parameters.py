@@ -68,9 +68,9 @@ class PhysiologyParameters(BaseModel):
     F_max_over_I_max: float = _NonNeg
     X50_F_over_X50_I: float = _Pos
     n_F: float = _Pos
-    p_pro_nociceptive: float = _Frac
     F_max_over_I_max_pro_nociceptive: float = _NonNeg
     E_acute_max: float = Field(ge=0, lt=1)
+    E_acute_max_ceiling: float = Field(gt=0, lt=1)
     # §5.4 plasticity
     D50_up: float = _Pos
     D50_down_over_D50_up: float = Field(gt=1)
@@ -79,21 +79,8 @@ class PhysiologyParameters(BaseModel):
     c_down_small_fibre: float = _Pos
     retraining_time_d: float = _Pos
     tau_relapse_d: float = _Pos
-    p_responder: float = _Frac
-    alpha_responder: float = _Frac
     alpha_non_responder: float = _Frac
-    # §5.4 pain and diary
-    P0_NRS: float = Field(ge=0, le=10)
-    P0_sd_NRS: float = _NonNeg
-    P0_min_NRS: float = Field(ge=0, le=10)
-    P0_max_NRS: float = Field(ge=0, le=10)
-    phi: float = Field(ge=0, lt=1)
-    sigma_w_NRS: float = _NonNeg
-    sigma_s_NRS: float = _NonNeg
-    tau_s_d: float = _Pos
-    Pmax_NRS: float = _NonNeg
-    t_half_placebo_d: float = _Pos
-    sham_device_placebo_multiplier: float = _NonNeg
+    # §5.4 pain (baseline, fluctuation, diary and placebo: the condition's)
     circadian_amplitude: float = _Frac
     # §5.5 side effects
     r50_voice: float = _Pos
@@ -138,13 +125,10 @@ class PhysiologyParameters(BaseModel):
     alpha_beta_b: float = _Pos
     omega_k_ret: float = _NonNeg
     omega_tau_relapse: float = _NonNeg
-    omega_sigma_w: float = _NonNeg
-    omega_Pmax: float = _NonNeg
     omega_tau_hab: float = _NonNeg
     coupling_median: float = _Pos
     omega_coupling: float = _NonNeg
     omega_tolerance: float = _NonNeg
-    corr_sigma_w_Pmax: float = Field(ge=-1, le=1)
 
     @classmethod
     def from_values(cls, values: dict[str, Any]) -> PhysiologyParameters:
@@ -162,7 +146,26 @@ class PhysiologyParameters(BaseModel):
             raise ValidationError(key, err.get("input"), err["msg"]) from None
 
     def with_(self, **changes: Any) -> PhysiologyParameters:
-        """A copy with ``changes`` applied and validated (``params.with_(f_opt_Hz=10.0)``)."""
+        """A copy with ``changes`` applied and validated (``params.with_(f_opt_Hz=10.0)``).
+
+        Refuses a name the daily model does not use (``used: false`` in the data file) and a
+        name that is not in this set (pain, diary and placebo belong to the condition), so a
+        parameter sweep either changes the run or fails.
+        """
+        unused = unused_parameters()
+        allowed = [k for k in type(self).model_fields if k != "version" and k not in unused]
+        for key, value in changes.items():
+            if key in unused:
+                raise ValidationError(
+                    key, value, "a parameter the daily model uses; it is documented only"
+                )
+            if key not in allowed:
+                raise ValidationError(
+                    key,
+                    value,
+                    "a physiology parameter (baseline pain, its fluctuation, the diary and "
+                    "placebo belong to the condition): " + ", ".join(allowed),
+                )
         return self.from_values({**self.model_dump(), **changes})
 
     @property
@@ -207,3 +210,15 @@ def load_parameters(name: str = DATA_FILE) -> PhysiologyParameters:
 def provenance(name: str = DATA_FILE) -> dict[str, Provenance]:
     """Status, provisional flag and source of every parameter in the data file."""
     return {k: p for k, (_, p) in _entries(_raw(name), name).items()}
+
+
+@lru_cache(maxsize=4)
+def unused_parameters(name: str = DATA_FILE) -> frozenset[str]:
+    """Names documented in the data file but not used by the daily model (``used: false``)."""
+    raw = _raw(name)
+    return frozenset(
+        key
+        for section in _SECTIONS
+        for key, entry in (raw.get(section) or {}).items()
+        if isinstance(entry, dict) and entry.get("used") is False
+    )

@@ -83,6 +83,14 @@ def intolerance_severity(
         and mostly tolerated, so its intolerable burden is high; throat, cough and dyspnoea grow
         with small-fibre recruitment and limit the current.
     """
+    return np.asarray(intolerance_ratios(B, tolerance, params).max(axis=0), dtype=np.float64)
+
+
+def intolerance_ratios(
+    B: FloatArray, tolerance: FloatArray | float, params: PhysiologyParameters
+) -> FloatArray:
+    """``(3, n)`` per side effect ``B_k / (B_intolerable,k · tol_i)`` (order of SIDE_EFFECTS);
+    their maximum is :func:`intolerance_severity`, their argmax the limiting side effect."""
     p = params
     limit = np.array(
         [
@@ -92,4 +100,4 @@ def intolerance_severity(
         ]
     )[:, None]
     ratio = np.asarray(B, dtype=np.float64) / (limit * np.asarray(tolerance, dtype=np.float64))
-    return np.asarray(ratio.max(axis=0), dtype=np.float64)
+    return np.asarray(ratio, dtype=np.float64)

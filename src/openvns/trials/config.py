@@ -14,9 +14,6 @@ defaults as a starting point. Every table is optional: what is left out takes it
     # scheduler = "tcp://10.0.0.5:8786"   # an existing Dask scheduler (executor = "dask")
     chunk_size = 1024
 
-    [recruitment]
-    lead = "2mm"                  # the helical lead whose recruitment table is used
-
     [output]
     directory = "openvns-trial"
     report = true                 # report.html
@@ -24,6 +21,8 @@ defaults as a starting point. Every table is optional: what is left out takes it
 
     [trial]                       # the design (TrialDesign.from_dict)
     generator = "1000"
+    # lead = "303-30"             # the helical lead, whose recruitment table is used (default:
+                                  # the generator's, 304-20 2 mm); an arm may name its own
     baseline_days = 28
     blinded_days = 84
     open_label_days = 281
@@ -57,6 +56,8 @@ from typing import Any
 from openvns.errors import ValidationError
 from openvns.patients.conditions import Condition, condition_names, load_condition
 from openvns.physiology.parameters import PhysiologyParameters, load_parameters
+from openvns.random import DEFAULT_ROOT_SEED
+from openvns.simulation.parameters import ModelParameters
 from openvns.trials.design import TrialDesign
 from openvns.trials.executors import EXECUTORS
 
@@ -71,7 +72,7 @@ __all__ = [
 
 #: Per-patient-day export formats.
 EXPORT_FORMATS: tuple[str, ...] = ("csv", "parquet")
-_TABLES = ("run", "recruitment", "output", "trial", "physiology", "condition")
+_TABLES = ("run", "output", "trial", "physiology", "condition")
 
 
 def _keys(table: dict[str, Any], where: str, allowed: tuple[str, ...]) -> None:
@@ -104,7 +105,7 @@ class RunConfig:
 
     condition: str = "fibromyalgia"
     n_per_arm: int = 200
-    root_seed: int = 2026
+    root_seed: int = DEFAULT_ROOT_SEED
     executor: str = "serial"
     workers: int = 1
     scheduler: str | None = None
@@ -164,7 +165,6 @@ class TrialConfig:
     """Everything a trial run needs; :meth:`from_dict` validates a parsed TOML document."""
 
     run: RunConfig = field(default_factory=RunConfig)
-    lead: str = "2mm"
     output: OutputConfig = field(default_factory=OutputConfig)
     design: TrialDesign = field(default_factory=TrialDesign.default)
     physiology: dict[str, Any] = field(default_factory=dict)
@@ -197,6 +197,11 @@ class TrialConfig:
             raise ValidationError(f"condition.{key}", exc.value, exc.allowed) from None
         return out
 
+    def model_parameters(self) -> ModelParameters:
+        """Physiology, condition (with their overrides) and diary parameters of the run."""
+        default = ModelParameters.default(self.condition())
+        return ModelParameters(self.parameters(), default.condition, default.diary)
+
     def with_run(self, **changes: Any) -> TrialConfig:
         """A copy with ``[run]`` fields changed (CLI options override the file)."""
         given = {k: v for k, v in changes.items() if v is not None}
@@ -213,6 +218,13 @@ class TrialConfig:
         """Validate a parsed TOML document; errors name the key (``run.workers``)."""
         if not isinstance(data, dict):
             raise ValidationError("config", type(data).__name__, "a TOML document of tables")
+        if "recruitment" in data:
+            raise ValidationError(
+                "recruitment",
+                data["recruitment"],
+                "no [recruitment] table: the lead is the device's, set trial.lead (or "
+                "trial.arms[i].lead) and its recruitment table is used",
+            )
         _keys(data, "config", _TABLES)
         tables: dict[str, dict[str, Any]] = {}
         for name in _TABLES:
@@ -222,14 +234,12 @@ class TrialConfig:
             tables[name] = t
         _keys(tables["run"], "run", RunConfig.KEYS)
         _keys(tables["output"], "output", OutputConfig.KEYS)
-        _keys(tables["recruitment"], "recruitment", ("lead",))
         formats = tables["output"].get("formats", list(OutputConfig.formats))
         if not isinstance(formats, list):
             raise ValidationError(
                 "output.formats", formats, "a list of " + ", ".join(EXPORT_FORMATS)
             )
         output = OutputConfig(**{**tables["output"], "formats": tuple(formats)})
-        lead = _str(tables["recruitment"].get("lead", "2mm"), "recruitment.lead", "a lead id")
         design = TrialDesign.default()
         if tables["trial"]:
             merged = {**design.to_dict(), **tables["trial"]}
@@ -245,7 +255,6 @@ class TrialConfig:
                     raise ValidationError(f"{name}.{key}", value, "a finite number")
         cfg = cls(
             run=RunConfig(**tables["run"]),
-            lead=lead,
             output=output,
             design=design,
             physiology=dict(tables["physiology"]),
@@ -260,7 +269,6 @@ class TrialConfig:
         run = {k: getattr(self.run, k) for k in RunConfig.KEYS if getattr(self.run, k) is not None}
         return {
             "run": run,
-            "recruitment": {"lead": self.lead},
             "output": {
                 "directory": self.output.directory,
                 "report": self.output.report,

@@ -12,28 +12,32 @@ from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, ConfigDict, model_validator
 from pydantic import ValidationError as PydanticValidationError
+from pydantic import model_validator
 
-from openvns.device import safety
+from openvns.base import FrozenModel
+from openvns.device import catalogue, safety
 from openvns.errors import ValidationError
 from openvns.protocol.text import Protocol, unwrap
+from openvns.simulation.courses import check_implanted
 
 ArmKind = Literal["active", "sham", "low_dose"]
 ARM_KINDS: tuple[str, ...] = ("active", "sham", "low_dose")
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class Arm(FrozenModel):
+    """One arm: a name, its kind, its protocol, its allocation weight and its device.
 
-
-class Arm(_Frozen):
-    """One arm: a name, its kind, its protocol and its allocation weight."""
+    ``generator`` and ``lead`` (catalogue ids) default to the design's: each arm has one
+    device, whose lead's recruitment table the arm's patients are simulated with.
+    """
 
     name: str
     kind: ArmKind
     protocol: Protocol
     ratio: int = 1
+    generator: str | None = None
+    lead: str | None = None
 
     @model_validator(mode="after")
     def _valid(self) -> Arm:
@@ -51,7 +55,7 @@ class Arm(_Frozen):
         return self
 
 
-class InclusionCriteria(_Frozen):
+class InclusionCriteria(FrozenModel):
     """Inclusion on the baseline pain diary (NRS 0–10).
 
     Attributes
@@ -107,16 +111,18 @@ _DEFAULT_ACTIVE = (
 _DEFAULT_SHAM = "0.0 mA; 20 Hz; 250 us; 30 s on / 5 min off"
 
 
-class TrialDesign(_Frozen):
+class TrialDesign(FrozenModel):
     """A parallel-arm trial.
 
     Attributes
     ----------
     generator, lead
-        Catalogue generator (id) and lead (``None``: its default) every protocol is checked
-        against.
+        Catalogue generator (id) and lead (``None``: the generator's default) of the arms that
+        name none; every protocol is checked against its arm's. Only implanted generators are
+        simulated (non-invasive devices have no recruitment model yet).
     arms
-        At least two arms with unique names; allocation follows their ``ratio``.
+        One arm (an open-label study) or more, with unique names; allocation follows their
+        ``ratio``.
     baseline_days, blinded_days, open_label_days
         Phase lengths. In the open-label extension every patient moves to ``open_label_arm``.
     inclusion
@@ -139,8 +145,8 @@ class TrialDesign(_Frozen):
                 raise ValidationError(key, getattr(self, key), "a whole number of days ≥ 0")
         if self.blinded_days < 1:
             raise ValidationError("blinded_days", self.blinded_days, "a whole number of days ≥ 1")
-        if len(self.arms) < 2:
-            raise ValidationError("arms", len(self.arms), "at least two arms")
+        if len(self.arms) < 1:
+            raise ValidationError("arms", len(self.arms), "at least one arm")
         names = [a.name for a in self.arms]
         if len(set(names)) != len(names):
             raise ValidationError("arms", names, "unique arm names")
@@ -160,7 +166,14 @@ class TrialDesign(_Frozen):
                         str(arm.protocol),
                         f"{key} unset or {getattr(self, key)} (the design's)",
                     )
-            report = arm.protocol.check(self.generator, self.lead)
+            gen = self.generator_for(arm.name)
+            try:
+                check_implanted(gen)
+                catalogue.lead(self.lead_for(arm.name))
+            except ValidationError as exc:
+                where = f"arms[{i}].{exc.field}" if arm.generator or arm.lead else exc.field
+                raise ValidationError(where, exc.value, exc.allowed) from None
+            report = arm.protocol.check(gen, self.lead_for(arm.name))
             if not report.ok:
                 raise safety.UnsafeSettingsError(report)
         if self.open_label_arm is not None and self.open_label_arm not in names:
@@ -194,6 +207,19 @@ class TrialDesign(_Frozen):
                 return a
         raise ValidationError("arm", name, "one of " + ", ".join(a.name for a in self.arms))
 
+    def generator_for(self, arm: str) -> str:
+        """Catalogue id of the arm's generator (its own, else the design's)."""
+        return self.arm(arm).generator or self.generator
+
+    def lead_for(self, arm: str) -> str:
+        """Catalogue id of the arm's lead (its own, the design's, or the generator's default)."""
+        a = self.arm(arm)
+        chosen = a.lead or self.lead
+        if chosen is not None:
+            return catalogue.lead(chosen).id
+        cat = catalogue.default_catalogue()
+        return cat.default_lead(cat.generator(self.generator_for(arm))).id
+
     def protocol_for(self, arm: str) -> Protocol:
         """The arm's protocol with the design's phase lengths."""
         return self.arm(arm).protocol.model_copy(
@@ -222,6 +248,8 @@ class TrialDesign(_Frozen):
             "inclusion": self.inclusion.model_dump(),
             "arms": [
                 {"name": a.name, "kind": a.kind, "protocol": str(a.protocol), "ratio": a.ratio}
+                | ({"generator": a.generator} if a.generator else {})
+                | ({"lead": a.lead} if a.lead else {})
                 for a in self.arms
             ],
         }
@@ -271,7 +299,7 @@ class TrialDesign(_Frozen):
             raise unwrap(exc, "") from None
 
 
-_ARM_KEYS = ("name", "kind", "protocol", "ratio")
+_ARM_KEYS = ("name", "kind", "protocol", "ratio", "generator", "lead")
 
 
 def _arm_from_dict(i: int, data: Any) -> Arm:
@@ -295,7 +323,12 @@ def _arm_from_dict(i: int, data: Any) -> Arm:
         raise ValidationError(f"{where}.protocol", text, f"{exc.field}: {exc.allowed}") from None
     try:
         return Arm(
-            name=data.get("name", ""), kind=kind, protocol=protocol, ratio=data.get("ratio", 1)
+            name=data.get("name", ""),
+            kind=kind,
+            protocol=protocol,
+            ratio=data.get("ratio", 1),
+            generator=data.get("generator"),
+            lead=data.get("lead"),
         )
     except ValidationError as exc:
         raise ValidationError(f"{where}.{exc.field}", exc.value, exc.allowed) from None

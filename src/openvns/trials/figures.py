@@ -38,7 +38,8 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from openvns.trials.runner import Recruitment, TrialResult
+    from openvns.simulation.courses import Recruitment
+    from openvns.trials.runner import TrialResult
 
 log = logging.getLogger(__name__)
 

@@ -38,7 +38,8 @@ from openvns.analysis.statistics import Comparison, Interval, wilson_ci
 from openvns.files import atomic_write
 
 if TYPE_CHECKING:
-    from openvns.trials.runner import Recruitment, TrialResult, TrialSummary
+    from openvns.simulation.courses import Recruitment
+    from openvns.trials.runner import TrialResult, TrialSummary
 
 log = logging.getLogger(__name__)
 

@@ -7,27 +7,16 @@ Enrolment and allocation
     randomised to the arms by permuted blocks from ``rng_for(root_seed, "allocation")``.
 
 Days
-    Day 0 … ``baseline_days − 1`` is the baseline (no stimulation, underlying pain ``P0``); then
-    the blinded phase on the arm's protocol, then the open-label extension on the open-label
-    arm's protocol. Patients of the open-label arm continue their titration; the others start
-    it on the first open-label day.
+    Day 0 … ``baseline_days − 1`` is the baseline (no stimulation); then the blinded phase on the
+    arm's protocol, then the open-label extension on the open-label arm's protocol. Patients of
+    the open-label arm continue their titration; the others start it on the first open-label
+    day.
 
-One treatment day, vectorised over the patients of a chunk
-    the titration policy gives each patient's current (:class:`ToTolerance` from the
-    intolerance severity of the day before, at the current of that day:
-    :func:`~openvns.physiology.side_effects.intolerance_severity` of the reported burdens ``B``
-    and the patient's ``Cohort.tolerance``, ≥ 1 intolerable; tolerated side effects such as voice
-    alteration during ON do not stop the titration); ``recruitment(current_mA / θ,
-    pulse_width_us)`` gives the recruited fractions (θ: the patient's nerve-interface threshold
-    multiplier, ``Cohort.coupling``); one physiology :func:`step`.
-
-Noise and placebo are counted once (the rule of :mod:`openvns.patients.diary`): the physiology
-runs without diary noise (``eps_eta = eps_s = 0``) and without placebo, and its ``P_true_NRS``
-is the diary's ``underlying_pain_NRS``; the diary adds fluctuation, flares, the device placebo
-(``sham_device_placebo_multiplier`` in both blinded arms and the extension, 0 at baseline) and
-reporting noise. The physiology keeps its own uniforms for side-effect reports and dropout, from
-``rng_for(root_seed, "physiology", condition, index)``. After a patient drops out the device is
-off and later diary entries are unobserved (the entry of the dropout day is kept).
+Each arm is a :class:`~openvns.simulation.courses.Course` (its protocol through its own
+generator and lead), the extension a second course for the other arms' patients, and every
+chunk of patients runs through the one engine, :func:`openvns.simulation.engine.simulate_cohort`
+(what a one-patient :class:`~openvns.simulation.Simulation` runs too: a patient's trajectory in
+a trial equals the simulation of that patient under its arm's protocol, bit for bit).
 
 Executors (:mod:`openvns.trials.executors`) run chunks of patients; every stream is named by the
 patient, so the result is identical whatever the executor, the workers and the chunk size.
@@ -38,7 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -46,26 +35,6 @@ import numpy as np
 import numpy.typing as npt
 
 import openvns
-from openvns.device.dose import duty_cycle
-from openvns.errors import ValidationError
-from openvns.patients.cohort import Cohort, patient_name, sample_patients
-from openvns.patients.conditions import Condition, load_condition
-from openvns.patients.diary import simulate_diary
-from openvns.physiology.drive import GROUPS
-from openvns.physiology.model import (
-    SIDE_EFFECTS,
-    DailyInputs,
-    DailyNoise,
-    PhysiologyState,
-    initial_state,
-    step,
-)
-from openvns.physiology.parameters import PhysiologyParameters, load_parameters
-from openvns.physiology.side_effects import intolerance_severity
-from openvns.protocol.text import Protocol
-from openvns.protocol.titration import TitrationPolicy, ToleranceState, ToTolerance, policy_for
-from openvns.random import RNG_SCHEME, rng_for
-from openvns.trials.design import TrialDesign
 from openvns.analysis.endpoints import (
     ArmComparison,
     ArmSummary,
@@ -76,35 +45,44 @@ from openvns.analysis.endpoints import (
     summarise_arm,
     time_to_response,
 )
+from openvns.device.catalogue import generator
+from openvns.errors import ValidationError
+from openvns.patients.cohort import patient_name, sample_patients
+from openvns.patients.conditions import Condition, load_condition
+from openvns.physiology.model import SIDE_EFFECTS
+from openvns.physiology.parameters import PhysiologyParameters
+from openvns.random import RNG_SCHEME, rng_for
+from openvns.simulation.courses import Course, Recruitment
+from openvns.simulation.engine import simulate_cohort
+from openvns.simulation.parameters import ModelParameters
+from openvns.simulation.recruitment import default_recruitment
+from openvns.trials.design import TrialDesign
 from openvns.trials.executors import ChunkExecutor, get_executor, run_chunks
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 IntArray = npt.NDArray[np.int64]
 
-#: ``recruitment(current_mA (n,), pulse_width_us) -> (n, len(GROUPS))`` recruited fractions.
-Recruitment = Callable[[FloatArray, float], FloatArray]
-
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "Recruitment",
     "TrialResult",
     "TrialSummary",
+    "arm_recruitment",
     "config_hash",
     "recruitment_identity",
     "run_trial",
     "simulate_patients",
+    "trial_courses",
 ]
 
 
 @dataclass(frozen=True)
 class _ChunkSpec:
     design: TrialDesign
-    condition: Condition
-    params: PhysiologyParameters
+    parameters: ModelParameters
     root_seed: int
-    recruitment: Recruitment
+    recruitment: tuple[Recruitment, ...]
     indices: IntArray
     arms: IntArray
 
@@ -120,141 +98,58 @@ class _ChunkResult:
     coupling: FloatArray
 
 
-class _Controller:
-    """A protocol's titration for some of a chunk's patients, from treatment day ``offset``."""
-
-    def __init__(
-        self, protocol: Protocol, mask: BoolArray, offset: int, end: int, total_days: int
-    ) -> None:
-        self.protocol = protocol
-        self.mask = mask
-        self.offset = offset
-        self.end = end
-        self.policy: TitrationPolicy = policy_for(protocol)
-        n = int(mask.sum())
-        self.state: ToleranceState | None = None
-        self.plan: FloatArray | None = None
-        if isinstance(self.policy, ToTolerance):
-            self.state = self.policy.start(protocol, n)
-        else:
-            self.plan = self.policy.currents(protocol, n, max(end - offset, 0))
-        s = protocol.stimulation
-        self.frequency_Hz = s.frequency_Hz
-        self.pulse_width_us = s.pulse_width_us
-        self.duty = duty_cycle(s.on_time_s, s.off_time_min)
-
-    def active(self, t: int) -> bool:
-        return self.offset <= t < self.end and bool(self.mask.any())
-
-    def current(self, t: int) -> FloatArray:
-        if self.state is not None:
-            return np.asarray(self.state.current_mA, dtype=np.float64)
-        assert self.plan is not None
-        return self.plan[:, t - self.offset]
-
-    def report(self, t: int, severity: FloatArray) -> None:
-        if self.state is not None:
-            assert isinstance(self.policy, ToTolerance)
-            self.policy.advance(self.protocol, self.state, t - self.offset, severity[self.mask])
+def trial_courses(
+    design: TrialDesign, arms: IntArray, recruitment: Sequence[Recruitment]
+) -> list[Course]:
+    """The courses of a chunk of patients with arm indices ``arms``: one per arm over the
+    blinded phase (the whole treatment for the open-label arm), and the extension on the
+    open-label arm's protocol for the patients of the other arms."""
+    blind, ol = design.blinded_days, design.open_label_days
+    treat = blind + ol
+    names = [a.name for a in design.arms]
+    ol_index = names.index(design.open_label_arm) if design.open_label_arm else -1
+    courses: list[Course] = []
+    for a, name in enumerate(names):
+        end = treat if a == ol_index else blind
+        courses.append(_course(design, name, arms == a, 0, end, recruitment[a]))
+    if ol and ol_index >= 0:
+        courses.append(
+            _course(design, names[ol_index], arms != ol_index, blind, treat, recruitment[ol_index])
+        )
+    return courses
 
 
-def _physiology_uniforms(cohort: Cohort, days: int, root_seed: int) -> FloatArray:
-    """``(days, 4, n)``: AE-report and dropout uniforms per patient (named streams)."""
-    out = np.empty((days, 4, cohort.n))
-    for col, i in enumerate(cohort.indices):
-        rng = rng_for(root_seed, "physiology", cohort.condition.name, int(i))
-        out[:, :, col] = rng.random((days, 4))
-    return out
+def _course(
+    design: TrialDesign, arm: str, mask: BoolArray, start: int, end: int, rec: Recruitment
+) -> Course:
+    gen = generator(design.generator_for(arm))
+    return Course(design.protocol_for(arm), mask, start, end, rec, ramp_s=gen.ramp_s)
 
 
 def _simulate_chunk(spec: _ChunkSpec) -> _ChunkResult:
-    design, p = spec.design, spec.params
-    cohort = sample_patients(spec.condition, spec.indices, spec.root_seed, p)
-    n = cohort.n
-    base, blind, ol = design.baseline_days, design.blinded_days, design.open_label_days
-    treat = blind + ol
-    total = base + treat
-    arm_names = [a.name for a in design.arms]
-
-    controllers: list[_Controller] = []
-    ol_index = arm_names.index(design.open_label_arm) if design.open_label_arm else -1
-    for a, name in enumerate(arm_names):
-        end = treat if a == ol_index else blind
-        controllers.append(_Controller(design.protocol_for(name), spec.arms == a, 0, end, treat))
-    if ol and ol_index >= 0:
-        controllers.append(
-            _Controller(
-                design.protocol_for(arm_names[ol_index]), spec.arms != ol_index, blind, treat, treat
-            )
-        )
-
-    state: PhysiologyState = initial_state(p, n, **cohort.traits)
-    uniforms = _physiology_uniforms(cohort, treat, spec.root_seed)
-    zeros = np.zeros(n)
-    underlying = np.empty((total, n))
-    underlying[:base] = cohort.traits["P0_NRS"]
-    current = np.zeros((n, total))
-    ae = np.zeros((n, total, len(SIDE_EFFECTS)), dtype=bool)
-    dropout_day = np.full(n, -1, dtype=np.int64)
-    for t in range(treat):
-        cur = np.zeros(n)
-        freq = np.zeros(n)
-        pw = np.zeros(n)
-        duty = np.zeros(n)
-        r = np.zeros((n, len(GROUPS)))
-        live = [c for c in controllers if c.active(t)]
-        for c in live:
-            cur[c.mask] = c.current(t)
-            freq[c.mask] = c.frequency_Hz
-            pw[c.mask] = c.pulse_width_us
-            duty[c.mask] = c.duty
-        cur = np.where(state.dropped_out, 0.0, cur)
-        effective = cur / cohort.coupling  # the table is of the ideal cuff; θ scales thresholds
-        for c in live:
-            sub = effective[c.mask]
-            r[c.mask] = np.asarray(spec.recruitment(sub, c.pulse_width_us), dtype=np.float64)
-        on = cur > 0
-        inputs = DailyInputs(
-            recruited_fraction=r,
-            frequency_Hz=freq,
-            pulse_width_us=pw,
-            duty_cycle=duty,
-            hours_per_day=np.full(n, 24.0),
-            stimulation_on=on,
-            placebo_multiplier=zeros,
-        )
-        u = uniforms[t]
-        noise = DailyNoise(eps_eta=zeros, eps_s=zeros, u_ae=u[:3], u_dropout=u[3])
-        was_out = state.dropped_out
-        state = step(state, inputs, p, noise)
-        severity = np.where(was_out, 0.0, intolerance_severity(state.B, cohort.tolerance, p))
-        for c in live:
-            c.report(t, severity)
-        underlying[base + t] = state.P_true_NRS
-        current[:, base + t] = cur
-        ae[:, base + t, :] = (state.ae_reported & ~was_out).T
-        dropout_day = np.where(state.dropped_out & ~was_out, base + t, dropout_day)
-
-    mult = np.zeros((total, n))
-    mult[base:] = p.sham_device_placebo_multiplier
-    diary = simulate_diary(
-        cohort, total, spec.root_seed, underlying_pain_NRS=underlying, placebo_multiplier=mult
+    design, mp = spec.design, spec.parameters
+    cohort = sample_patients(mp.condition, spec.indices, spec.root_seed, mp.physiology)
+    traj = simulate_cohort(
+        cohort,
+        trial_courses(design, spec.arms, spec.recruitment),
+        baseline_days=design.baseline_days,
+        treatment_days=design.blinded_days + design.open_label_days,
+        root_seed=spec.root_seed,
+        parameters=mp,
     )
-    day = np.arange(total)[None, :]
-    gone = (dropout_day[:, None] >= 0) & (day > dropout_day[:, None])
-    observed = diary.observed.T & ~gone
-    baseline = np.where(diary.observed.T[:, :base], diary.nrs.T[:, :base], np.nan)
-    eligible = (design.inclusion.eligible(baseline) if base else np.ones(n, dtype=bool)).astype(
-        bool
-    )
+    base = design.baseline_days
+    baseline = np.where(traj.observed[:, :base], traj.nrs[:, :base], np.nan)
+    eligible = (
+        design.inclusion.eligible(baseline) if base else np.ones(cohort.n, dtype=bool)
+    ).astype(bool)
     return _ChunkResult(
-        nrs=np.ascontiguousarray(diary.nrs.T),
-        observed=observed,
-        current_mA=current,
-        ae_reported=ae,
-        dropout_day=dropout_day,
+        nrs=traj.nrs,
+        observed=traj.observed,
+        current_mA=traj.current_mA,
+        ae_reported=traj.ae_reported,
+        dropout_day=traj.dropout_day,
         eligible=eligible,
-        coupling=cohort.coupling,
+        coupling=traj.coupling,
     )
 
 
@@ -420,29 +315,50 @@ class TrialResult:
         )
 
 
+def _parameters(
+    condition: str | Condition,
+    params: PhysiologyParameters | None,
+    parameters: ModelParameters | None,
+) -> ModelParameters:
+    if parameters is not None:
+        if params is not None:
+            raise ValidationError("params", "given", "either params or parameters, not both")
+        return parameters
+    cond = load_condition(condition) if isinstance(condition, str) else condition
+    mp = ModelParameters.default(cond)
+    return mp if params is None else ModelParameters(params, mp.condition, mp.diary)
+
+
+def arm_recruitment(
+    design: TrialDesign, recruitment: Recruitment | None = None
+) -> tuple[Recruitment, ...]:
+    """One recruitment function per arm: ``recruitment`` for all, or each arm's lead's table."""
+    if recruitment is not None:
+        return tuple(recruitment for _ in design.arms)
+    return tuple(default_recruitment(design.lead_for(a.name)) for a in design.arms)
+
+
 def simulate_patients(
     design: TrialDesign,
     indices: npt.ArrayLike,
     arms: npt.ArrayLike,
     *,
     root_seed: int,
-    recruitment: Recruitment,
+    recruitment: Recruitment | None = None,
     condition: str | Condition = "fibromyalgia",
     params: PhysiologyParameters | None = None,
+    parameters: ModelParameters | None = None,
 ) -> dict[str, npt.NDArray[Any]]:
     """Simulate the named patients ``indices`` in arms ``arms`` (arm indices), no allocation.
 
     A patient's rows are the same here as in any :func:`run_trial` that allocated them to the
     same arm under the same root seed.
     """
-    cond = load_condition(condition) if isinstance(condition, str) else condition
-    p = load_parameters() if params is None else params
     spec = _ChunkSpec(
         design,
-        cond,
-        p,
+        _parameters(condition, params, parameters),
         root_seed,
-        recruitment,
+        arm_recruitment(design, recruitment),
         np.asarray(indices, dtype=np.int64).reshape(-1),
         np.asarray(arms, dtype=np.int64).reshape(-1),
     )
@@ -455,9 +371,10 @@ def run_trial(
     *,
     n_per_arm: int,
     root_seed: int,
-    recruitment: Recruitment,
+    recruitment: Recruitment | None = None,
     condition: str | Condition = "fibromyalgia",
     params: PhysiologyParameters | None = None,
+    parameters: ModelParameters | None = None,
     executor: Literal["serial", "process", "dask"] | ChunkExecutor = "serial",
     workers: int = 1,
     chunk_size: int = 1024,
@@ -475,10 +392,14 @@ def run_trial(
     root_seed
         Root of every random stream.
     recruitment
-        ``recruitment(current_mA, pulse_width_us) -> (n, len(GROUPS))`` fractions, e.g. a bound
-        :meth:`RecruitmentTable.fraction`-based function; must be picklable for ``"process"``.
+        ``recruitment(current_mA, pulse_width_us) -> (n, len(GROUPS))`` fractions used for every
+        arm (must be picklable for ``"process"``); default: each arm's lead's table
+        (:func:`~openvns.simulation.recruitment.default_recruitment` of
+        :meth:`TrialDesign.lead_for`).
     condition, params
         The patients' condition and physiology parameters (shipped sets by default).
+    parameters
+        All three parameter sets at once (instead of ``condition`` and ``params``).
     executor
         ``"serial"``, ``"process"``, ``"dask"`` or any
         :class:`~openvns.trials.executors.ChunkExecutor` (e.g. a configured
@@ -507,13 +428,13 @@ def run_trial(
         raise ValidationError("scheduler", scheduler, "only with executor='dask'")
     else:
         run = executor
-    cond = load_condition(condition) if isinstance(condition, str) else condition
-    p = load_parameters() if params is None else params
+    mp = _parameters(condition, params, parameters)
+    rec = arm_recruitment(design, recruitment)
     n_total = n_per_arm * sum(design.ratio)
     arms = design.allocate(n_total, rng_for(root_seed, "allocation")).astype(np.int64)
     indices = np.arange(n_total, dtype=np.int64)
     chunks = [
-        _ChunkSpec(design, cond, p, root_seed, recruitment, indices[s : s + chunk_size],
+        _ChunkSpec(design, mp, root_seed, rec, indices[s : s + chunk_size],
                    arms[s : s + chunk_size])
         for s in range(0, n_total, chunk_size)
     ]  # fmt: skip
@@ -530,14 +451,15 @@ def run_trial(
         on_result = chunk_done if progress is not None else None
         res = _concat(run_chunks(run, _simulate_chunk, chunks, on_result))
     else:
-        res = _simulate_chunk(_ChunkSpec(design, cond, p, root_seed, recruitment, indices, arms))
+        res = _simulate_chunk(_ChunkSpec(design, mp, root_seed, rec, indices, arms))
     config: dict[str, Any] = {
         "design": design.to_dict(),
         "n_per_arm": n_per_arm,
         "root_seed": root_seed,
-        "condition": cond.model_dump(mode="json"),
-        "params": p.model_dump(mode="json"),
-        "recruitment": recruitment_identity(recruitment),
+        "condition": mp.condition.model_dump(mode="json"),
+        "params": mp.physiology.model_dump(mode="json"),
+        "diary": mp.diary.model_dump(mode="json"),
+        "recruitment": [recruitment_identity(r) for r in rec],
         "rng_scheme": RNG_SCHEME,
     }
     return TrialResult(
@@ -553,7 +475,7 @@ def run_trial(
         arm=arms,
         arm_names=tuple(a.name for a in design.arms),
         side_effects=tuple(SIDE_EFFECTS),
-        condition=cond.name,
+        condition=mp.condition.name,
         root_seed=root_seed,
         version=openvns.__version__,
         rng_scheme=RNG_SCHEME,

@@ -57,9 +57,11 @@ from openvns.physiology.drive import afferent_drive
 from openvns.physiology.parameters import PhysiologyParameters, load_parameters
 from openvns.physiology.side_effects import heart_rate_change_pct
 from openvns.protocol.text import Protocol
+from openvns.simulation.courses import Recruitment
+from openvns.simulation.parameters import ModelParameters
+from openvns.simulation.recruitment import default_recruitment
 from openvns.trials.design import Arm, TrialDesign
-from openvns.trials.recruitment import default_recruitment
-from openvns.trials.runner import Recruitment, run_trial, simulate_patients
+from openvns.trials.runner import run_trial, simulate_patients
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -218,10 +220,14 @@ def _placebo_targets(
     n: int, root_seed: int, p: PhysiologyParameters, rec: Recruitment
 ) -> list[TargetResult]:
     design = _design(_STANDARD, 28, 84, 0)
-    pill = p.with_(sham_device_placebo_multiplier=1.0)
+    # a pill-like expectation (Häuser's placebo arms were drug trials): device multiplier 1
+    default = ModelParameters.default("fibromyalgia")
+    pill = ModelParameters(p, default.condition, default.diary).with_(
+        sham_device_placebo_multiplier=1.0
+    )
     out = simulate_patients(
         design, np.arange(n), np.ones(n, dtype=np.int64), root_seed=root_seed,
-        recruitment=rec, params=pill,
+        recruitment=rec, parameters=pill,
     )  # fmt: skip
     elig = out["eligible"]
     nrs, obs = out["nrs"][elig], out["observed"][elig]

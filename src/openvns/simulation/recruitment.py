@@ -1,7 +1,7 @@
-"""Recruitment for trials: a :class:`~openvns.nerve.recruitment.RecruitmentTable` as the runner's
-``recruitment(current_mA, pulse_width_us) -> (n, len(GROUPS))`` function.
+"""Recruitment for the simulation: a :class:`~openvns.nerve.recruitment.RecruitmentTable` as the
+engine's ``recruitment(current_mA, pulse_width_us) -> (n, len(GROUPS))`` function.
 
-The runner calls it once per day and protocol with the effective currents ``I / θ`` of the
+The engine calls it once per day and course with the effective currents ``I / θ`` of the
 patients (θ: each patient's nerve-interface threshold multiplier, :class:`~openvns.patients.
 cohort.Cohort` ``coupling``), so a table of the ideal cuff serves every patient. Per pulse width
 the fibres' thresholds are sorted once per group and the fractions are cumulative weights, so a
@@ -11,11 +11,13 @@ day costs one ``searchsorted`` per group.
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from openvns.device import catalogue
 from openvns.errors import ValidationError
 from openvns.nerve.recruitment import RecruitmentTable, build_recruitment_table
 from openvns.physiology.drive import GROUPS
@@ -24,7 +26,7 @@ FloatArray = npt.NDArray[np.float64]
 
 log = logging.getLogger(__name__)
 
-__all__ = ["TableRecruitment", "default_recruitment"]
+__all__ = ["TableRecruitment", "default_recruitment", "table_lead"]
 
 
 class TableRecruitment:
@@ -84,6 +86,32 @@ class TableRecruitment:
         return f"TableRecruitment({self.identity})"
 
 
+def table_lead(lead: str) -> str:
+    """The name a catalogue lead's recruitment table is built and cached under.
+
+    Leads with the same helical geometry and inner diameter share one field and so one table:
+    ``"302-20"``, ``"303-20"`` and ``"304-20"`` all use the ``"2mm"`` table. A skin electrode
+    (a non-invasive device) has no table yet and is refused.
+    """
+    model = catalogue.lead(lead)
+    if model.kind != "helical" or model.inner_diameter_mm is None:
+        raise ValidationError(
+            "lead", lead, "a helical cuff lead (skin electrodes have no recruitment model yet)"
+        )
+    for other in catalogue.default_catalogue().leads.values():
+        same = (
+            other.geometry == model.geometry
+            and other.inner_diameter_mm is not None
+            and other.inner_diameter_mm.value == model.inner_diameter_mm.value
+        )
+        for alias in other.aliases:
+            if same and alias.endswith("mm") and " " not in alias:
+                return alias
+    return model.id
+
+
+@lru_cache(maxsize=8)
 def default_recruitment(lead: str = "2mm") -> TableRecruitment:
-    """The default table of ``lead`` (cache, shipped prebuilt table, or a build) as a function."""
-    return TableRecruitment(build_recruitment_table(lead))
+    """The default table of ``lead`` (cache, shipped prebuilt table, or a build) as a function;
+    one per process and lead."""
+    return TableRecruitment(build_recruitment_table(table_lead(lead)))

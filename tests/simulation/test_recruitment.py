@@ -15,7 +15,7 @@ from openvns.nerve.recruitment import RecruitmentTable
 from openvns.patients.cohort import sample_cohort
 from openvns.physiology.drive import GROUPS
 from openvns.physiology.parameters import load_parameters
-from openvns.trials.recruitment import TableRecruitment, default_recruitment
+from openvns.simulation.recruitment import TableRecruitment, default_recruitment
 from openvns.trials.runner import run_trial
 from tests.trials.test_runner import small_design
 

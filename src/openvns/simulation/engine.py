@@ -1,0 +1,303 @@
+"""The one engine: courses of stimulation → device → recruitment → physiology → diary, per day,
+vectorised over patients.
+
+:func:`simulate_cohort` runs the patients of a :class:`~openvns.patients.cohort.Cohort` through
+a baseline (no stimulation) and then treatment days on their :class:`~.courses.Course` s. Every
+random stream is named by the patient (``rng_for(root_seed, "physiology", condition, index)``
+for side-effect reports and dropout; the diary's own, :mod:`openvns.patients.diary`), so a
+patient's trajectory does not depend on who else is simulated with it, how many or in which
+chunk: a trial arm and a one-patient :class:`~openvns.simulation.Simulation` agree bit for bit.
+
+One treatment day
+    each course's titration gives its patients' programmed current (:class:`~.courses.
+    Controller`: for titration to tolerance, from the intolerance severity of the day before,
+    :func:`~openvns.physiology.side_effects.intolerance_severity` ≥ 1); the device delivers it
+    unless the patient has dropped out; the lead's table gives the recruited fractions at the
+    effective current ``I / θ`` (θ: the patient's nerve-interface threshold multiplier,
+    ``Cohort.coupling``); one physiology :func:`~openvns.physiology.model.step` with the
+    device's duty cycle (ramps included).
+
+Noise and placebo are counted once: the physiology gives the underlying pain and the diary adds
+fluctuation, flares, the device placebo (``sham_device_placebo_multiplier`` from the first
+treatment day, 0 at baseline) and reporting noise. After a dropout the device is off and later
+diary entries are unobserved (the entry of the dropout day is kept).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+import numpy.typing as npt
+
+from openvns.patients.cohort import Cohort
+from openvns.patients.diary import simulate_diary
+from openvns.physiology.drive import GROUPS
+from openvns.physiology.model import (
+    RECORDED,
+    SIDE_EFFECTS,
+    DailyInputs,
+    DailyNoise,
+    PhysiologyState,
+    initial_state,
+    step,
+)
+from openvns.physiology.side_effects import intolerance_ratios, intolerance_severity
+from openvns.random import rng_for
+from openvns.simulation.courses import DEVICE_OFF, Controller, Course
+from openvns.simulation.parameters import ModelParameters
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int64]
+
+log = logging.getLogger(__name__)
+
+__all__ = ["CohortTrajectory", "simulate_cohort"]
+
+#: Per-patient-day settings recorded with ``detail=True`` (units in the names).
+SETTINGS = (
+    "programmed_current_mA",
+    "delivered_current_mA",
+    "effective_current_mA",
+    "frequency_Hz",
+    "pulse_width_us",
+    "on_time_s",
+    "off_time_min",
+    "duty_cycle",
+)
+
+
+@dataclass(frozen=True)
+class CohortTrajectory:
+    """What happened to every patient on every day; arrays ``(patients, days, ...)``.
+
+    Attributes
+    ----------
+    nrs, observed
+        Diary NRS (int8, also filled where unobserved) and whether the entry counts.
+    current_mA
+        Delivered current (0 at baseline, at 0-mA protocols and after dropout).
+    ae_reported
+        ``(patients, days, len(SIDE_EFFECTS))`` side-effect reports.
+    underlying_NRS
+        The physiology's underlying pain (no fluctuation, placebo or noise).
+    dropout_day
+        Day of dropout, −1 for completers.
+    coupling, tolerance
+        Each patient's nerve-interface threshold multiplier θ and side-effect tolerance.
+    detail
+        With ``detail=True``: every other state by name (settings of :data:`SETTINGS`, the
+        physiology's :data:`~openvns.physiology.model.RECORDED`, ``recruited_fraction``
+        ``(patients, days, len(GROUPS))``, ``severity``, ``limiting_side_effect``, ``decision``,
+        ``course``, ``placebo_multiplier``, ``reported_pain_NRS``, ``flare_NRS``).
+    """
+
+    nrs: npt.NDArray[np.int8]
+    observed: BoolArray
+    current_mA: FloatArray
+    ae_reported: BoolArray
+    underlying_NRS: FloatArray
+    dropout_day: IntArray
+    coupling: FloatArray
+    tolerance: FloatArray
+    detail: dict[str, npt.NDArray[np.generic]] = field(default_factory=dict)
+
+    @staticmethod
+    def concat(parts: Sequence[CohortTrajectory]) -> CohortTrajectory:
+        """Patients of several trajectories (same days) in order."""
+        arrays = {
+            f.name: np.concatenate([getattr(p, f.name) for p in parts])
+            for f in fields(CohortTrajectory)
+            if f.name != "detail"
+        }
+        keys = parts[0].detail.keys() if parts else ()
+        detail = {k: np.concatenate([p.detail[k] for p in parts]) for k in keys}
+        return CohortTrajectory(**arrays, detail=detail)
+
+
+def _physiology_uniforms(cohort: Cohort, days: int, root_seed: int) -> FloatArray:
+    """``(days, 4, n)``: AE-report and dropout uniforms per patient (named streams)."""
+    out = np.empty((days, 4, cohort.n))
+    for col, i in enumerate(cohort.indices):
+        rng = rng_for(root_seed, "physiology", cohort.condition.name, int(i))
+        out[:, :, col] = rng.random((days, 4))
+    return out
+
+
+def _detail_arrays(
+    n: int, total: int, state: PhysiologyState
+) -> dict[str, npt.NDArray[np.generic]]:
+    out: dict[str, npt.NDArray[np.generic]] = {k: np.zeros((n, total)) for k in SETTINGS}
+    for k in RECORDED:
+        v = getattr(state, k)
+        shape = (n, total) if v.ndim == 1 else (n, total, v.shape[0])
+        arr = np.empty(shape, dtype=v.dtype)
+        arr[:] = (v if v.ndim == 1 else v.T)[:, None]  # baseline rows: the untreated state
+        out[k] = arr
+    out["recruited_fraction"] = np.zeros((n, total, len(GROUPS)))
+    out["severity"] = np.zeros((n, total))
+    out["limiting_side_effect"] = np.full((n, total), -1, dtype=np.int8)
+    out["decision"] = np.zeros((n, total), dtype=np.int8)
+    out["course"] = np.full((n, total), -1, dtype=np.int8)
+    return out
+
+
+def simulate_cohort(
+    cohort: Cohort,
+    courses: Sequence[Course],
+    *,
+    baseline_days: int,
+    treatment_days: int,
+    root_seed: int,
+    parameters: ModelParameters,
+    detail: bool = False,
+) -> CohortTrajectory:
+    """Simulate ``cohort`` over ``baseline_days`` then ``treatment_days`` on ``courses``.
+
+    Parameters
+    ----------
+    cohort
+        The patients (:func:`openvns.patients.sample_patients`).
+    courses
+        What each patient receives on which treatment day; on a day no course covers, a
+        patient's device is off.
+    baseline_days, treatment_days
+        Lengths of the two periods (days).
+    root_seed
+        Root of the named random streams.
+    parameters
+        Physiology, condition and diary parameters (the cohort's condition must be this one's).
+    detail
+        Record every state (memory ∝ patients × days × ~40); the trial runner leaves it off.
+    """
+    p = parameters.physiology
+    n = cohort.n
+    base, treat = baseline_days, treatment_days
+    total = base + treat
+    controllers = [Controller(c) for c in courses]
+    state: PhysiologyState = initial_state(p, n, **cohort.physiology_traits)
+    uniforms = _physiology_uniforms(cohort, treat, root_seed)
+    underlying = np.empty((total, n))
+    underlying[:base] = cohort.traits["P0_NRS"]
+    current = np.zeros((n, total))
+    ae = np.zeros((n, total, len(SIDE_EFFECTS)), dtype=bool)
+    dropout_day = np.full(n, -1, dtype=np.int64)
+    rec = _detail_arrays(n, total, state) if detail else {}
+    hours = np.full(n, 24.0)
+    previous = [np.full(int(c.mask.sum()), np.nan) for c in courses]
+    for t in range(treat):
+        cur = np.zeros(n)
+        freq = np.zeros(n)
+        duty = np.zeros(n)
+        r = np.zeros((n, len(GROUPS)))
+        live = [k for k, c in enumerate(controllers) if c.active(t)]
+        for k in live:
+            c = controllers[k]
+            cur[c.mask] = c.current(t)
+            freq[c.mask] = c.frequency_Hz
+            duty[c.mask] = c.duty
+        programmed = cur
+        cur = np.where(state.dropped_out, 0.0, cur)
+        effective = cur / cohort.coupling  # the table is of the ideal cuff; θ scales thresholds
+        for k in live:
+            c = controllers[k]
+            sub = effective[c.mask]
+            r[c.mask] = np.asarray(c.course.recruitment(sub, c.pulse_width_us), dtype=np.float64)
+        on = cur > 0
+        inputs = DailyInputs(
+            recruited_fraction=r,
+            frequency_Hz=freq,
+            duty_cycle=duty,
+            hours_per_day=hours,
+            stimulation_on=on,
+        )
+        u = uniforms[t]
+        was_out = state.dropped_out
+        state = step(state, inputs, p, DailyNoise(u_ae=u[:3], u_dropout=u[3]))
+        severity = np.where(was_out, 0.0, intolerance_severity(state.B, cohort.tolerance, p))
+        for k in live:
+            controllers[k].report(t, severity)
+        d = base + t
+        underlying[d] = state.P_true_NRS
+        current[:, d] = cur
+        ae[:, d, :] = (state.ae_reported & ~was_out).T
+        dropout_day = np.where(state.dropped_out & ~was_out, d, dropout_day)
+        if detail:
+            _record_day(
+                rec, d, t, state, controllers, live, previous, programmed, cur, effective, r,
+                duty, was_out, severity, cohort.tolerance, parameters,
+            )  # fmt: skip
+
+    dp = parameters.diary
+    mult = np.zeros((total, n))
+    mult[base:] = dp.sham_device_placebo_multiplier
+    diary = simulate_diary(
+        cohort, total, root_seed, underlying_pain_NRS=underlying, placebo_multiplier=mult,
+        diary_params=dp,
+    )  # fmt: skip
+    day = np.arange(total)[None, :]
+    gone = (dropout_day[:, None] >= 0) & (day > dropout_day[:, None])
+    if detail:
+        rec["placebo_multiplier"] = np.ascontiguousarray(mult.T)
+        rec["reported_pain_NRS"] = np.ascontiguousarray(diary.P_true_NRS.T)
+        rec["flare_NRS"] = np.ascontiguousarray(diary.flare_NRS.T)
+    return CohortTrajectory(
+        nrs=np.ascontiguousarray(diary.nrs.T),
+        observed=diary.observed.T & ~gone,
+        current_mA=current,
+        ae_reported=ae,
+        underlying_NRS=np.ascontiguousarray(underlying.T),
+        dropout_day=dropout_day,
+        coupling=cohort.coupling,
+        tolerance=cohort.tolerance,
+        detail=rec,
+    )
+
+
+def _record_day(
+    rec: dict[str, npt.NDArray[np.generic]],
+    d: int,
+    t: int,
+    state: PhysiologyState,
+    controllers: list[Controller],
+    live: list[int],
+    previous: list[FloatArray],
+    programmed: FloatArray,
+    delivered: FloatArray,
+    effective: FloatArray,
+    r: FloatArray,
+    duty: FloatArray,
+    was_out: BoolArray,
+    severity: FloatArray,
+    tolerance: FloatArray,
+    parameters: ModelParameters,
+) -> None:
+    """Store day ``d`` (treatment day ``t``) of every state and the titration's decisions."""
+    rec["programmed_current_mA"][:, d] = programmed
+    rec["delivered_current_mA"][:, d] = delivered
+    rec["effective_current_mA"][:, d] = effective
+    rec["duty_cycle"][:, d] = duty
+    for k in live:
+        c = controllers[k]
+        s = c.course.protocol.stimulation
+        rec["frequency_Hz"][c.mask, d] = s.frequency_Hz
+        rec["pulse_width_us"][c.mask, d] = s.pulse_width_us
+        rec["on_time_s"][c.mask, d] = s.on_time_s
+        rec["off_time_min"][c.mask, d] = s.off_time_min
+        rec["course"][c.mask, d] = k
+        today = programmed[c.mask]
+        rec["decision"][c.mask, d] = c.decisions(t, previous[k], today)
+        previous[k] = today.copy()
+    stopped = state.dropped_out & ~was_out
+    rec["decision"][stopped, d] = DEVICE_OFF
+    rec["recruited_fraction"][:, d, :] = r
+    for name in RECORDED:
+        v = getattr(state, name)
+        rec[name][:, d] = v if v.ndim == 1 else v.T
+    rec["severity"][:, d] = severity
+    ratios = intolerance_ratios(state.B, tolerance, parameters.physiology)
+    limiting = np.argmax(ratios, axis=0).astype(np.int8)
+    rec["limiting_side_effect"][:, d] = np.where(was_out, -1, limiting)
