@@ -29,8 +29,8 @@ from openvns.parameters.units import unit_of
 
 __all__ = ["META_KEYS", "flatten", "flatten_sections"]
 
-#: Keys of a sourced entry that describe the value rather than hold it.
-META_KEYS = frozenset({"status", "provisional", "source", "unit"})
+#: Keys of a sourced entry that are not values: provenance, unit, and when the model uses it.
+META_KEYS = frozenset({"status", "provisional", "source", "unit", "used", "used_when"})
 _TOP_LEVEL = frozenset({"schema", "version", "sources"})
 
 

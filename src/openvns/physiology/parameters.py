@@ -166,7 +166,16 @@ class PhysiologyParameters(BaseModel):
                     "a physiology parameter (baseline pain, its fluctuation, the diary and "
                     "placebo belong to the condition): " + ", ".join(allowed),
                 )
-        return self.from_values({**self.model_dump(), **changes})
+        out = self.from_values({**self.model_dump(), **changes})
+        for key, conditions in conditional_parameters().items():
+            if key in changes:
+                for other, needed in conditions.items():
+                    if getattr(out, other) != needed:
+                        raise ValidationError(
+                            key, changes[key], f"only with {other} = {needed!r} (it is unused "
+                            f"while {other} = {getattr(out, other)!r})",
+                        )  # fmt: skip
+        return out
 
     @property
     def S50(self) -> float:
@@ -222,3 +231,15 @@ def unused_parameters(name: str = DATA_FILE) -> frozenset[str]:
         for key, entry in (raw.get(section) or {}).items()
         if isinstance(entry, dict) and entry.get("used") is False
     )
+
+
+@lru_cache(maxsize=4)
+def conditional_parameters(name: str = DATA_FILE) -> dict[str, dict[str, Any]]:
+    """Names used only when other parameters have given values (``used_when`` in the file)."""
+    raw = _raw(name)
+    return {
+        key: dict(entry["used_when"])
+        for section in _SECTIONS
+        for key, entry in (raw.get(section) or {}).items()
+        if isinstance(entry, dict) and isinstance(entry.get("used_when"), dict)
+    }

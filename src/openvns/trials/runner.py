@@ -42,6 +42,7 @@ from openvns.analysis.endpoints import (
     TimeToResponse,
     change_from_baseline,
     compare_arms,
+    endpoint_window,
     summarise_arm,
     time_to_response,
 )
@@ -268,7 +269,7 @@ class TrialResult:
         if eligible_only:
             sel &= self.eligible
         end = d.baseline_days + d.blinded_days
-        window = slice(max(d.baseline_days, end - 28), end)
+        window = endpoint_window(end, d.baseline_days)
         return change_from_baseline(
             self.nrs[sel].astype(np.float64),
             self.observed[sel],

@@ -1,0 +1,163 @@
+"""The one-patient simulation: agreement with the trial runner, the solution, the parameters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+from openvns.device.dose import duty_cycle
+from openvns.errors import ValidationError
+from openvns.patients import patient_name
+from openvns.protocol import Protocol
+from openvns.simulation import DECISIONS, ModelParameters, Simulation, table_lead
+from openvns.trials import Arm, TrialDesign, run_trial
+
+TITRATE = (
+    "titrate from 0.25 mA by 0.25 mA every 14 days to tolerance, max 2.0 mA; "
+    "20 Hz; 250 us; 30 s on / 5 min off"
+)
+SHAM = "0.0 mA; 20 Hz; 250 us; 30 s on / 5 min off"
+
+
+@pytest.fixture(scope="module")
+def trial() -> tuple[TrialDesign, object]:
+    design = TrialDesign(
+        arms=(
+            Arm(name="active", kind="active", protocol=Protocol.parse(TITRATE)),
+            Arm(name="sham", kind="sham", protocol=Protocol.parse(SHAM)),
+        ),
+        baseline_days=14,
+        blinded_days=56,
+        open_label_days=70,
+        open_label_arm="active",
+    )
+    return design, run_trial(design, n_per_arm=12, root_seed=31, chunk_size=7)
+
+
+@pytest.mark.parametrize("arm", ["active", "sham"])
+def test_a_trial_patient_equals_its_simulation_bit_for_bit(trial: tuple, arm: str) -> None:
+    design, result = trial
+    in_arm = np.flatnonzero(result.arm == result.arm_names.index(arm))
+    rows = in_arm[:3]
+    names = [patient_name("fibromyalgia", int(result.patient_index[i])) for i in rows]
+    crossover = design.protocol_for("active") if arm == "sham" else None
+    sol = Simulation(names, design.protocol_for(arm), seed=31, open_label=crossover).run(
+        result.n_days
+    )
+    np.testing.assert_array_equal(sol["nrs"], result.nrs[rows], strict=True)
+    np.testing.assert_array_equal(sol["observed"], result.observed[rows], strict=True)
+    np.testing.assert_array_equal(sol["delivered_current_mA"], result.current_mA[rows])
+    np.testing.assert_array_equal(sol["ae_reported"], result.ae_reported[rows], strict=True)
+    np.testing.assert_array_equal(sol.provenance["dropout_day"], result.dropout_day[rows])
+    if arm == "sham":  # the crossover is visible: 0 mA in the blinded phase, then titration
+        blind_end = design.baseline_days + design.blinded_days
+        assert np.all(sol["programmed_current_mA"][:, :blind_end] == 0.0)
+        assert np.all(sol["programmed_current_mA"][:, blind_end] == 0.25)
+
+
+@pytest.fixture(scope="module")
+def solution() -> object:
+    return Simulation(
+        [f"fibromyalgia#{i:04d}" for i in range(12)], TITRATE + "; baseline 14 days", seed=5
+    ).run(200)
+
+
+def test_solution_has_every_state_per_day(solution: object) -> None:
+    s = solution
+    assert s["programmed_current_mA"].shape == (12, 200)
+    assert s["recruited_fraction"].shape[:2] == (12, 200)
+    for name in ("S", "R", "N_on", "inhibition", "facilitation", "G", "E_slow", "P_true_NRS",
+                 "nrs", "observed", "B", "ae_reported", "HR_change_pct", "hazard_per_d",
+                 "dropped_out", "decision", "severity"):  # fmt: skip
+        assert name in s
+    with pytest.raises(ValidationError, match="no_such_state"):
+        s["no_such_state"]
+    # baseline: no stimulation, untreated states
+    assert np.all(s["delivered_current_mA"][:, :14] == 0.0)
+    assert np.all(s["M"][:, :14] == 0.0)
+    # the delivered duty cycle is the device's own, ramps included (SenTiva 2 s ramps)
+    on = s["delivered_current_mA"] > 0
+    np.testing.assert_allclose(s["duty_cycle"][on], duty_cycle(30, 5, ramp_s=2.0))
+    # from the day after a dropout the device is off (the dropout day itself was stimulated)
+    out_before = np.zeros_like(s["dropped_out"])
+    out_before[:, 1:] = s["dropped_out"][:, :-1]
+    gone = out_before & (s["programmed_current_mA"] > 0)
+    assert gone.any()
+    assert np.all(s["delivered_current_mA"][gone] == 0.0)
+    assert np.all(s["decision"][s["dropped_out"] & ~out_before] == 5)  # device off, once
+
+
+def test_decisions_carry_their_reasons(solution: object) -> None:
+    decisions = solution.decisions()
+    kinds = {d.decision for d in decisions}
+    assert {"start", "step up"} <= kinds
+    starts = [d for d in decisions if d.decision == "start"]
+    assert len(starts) == 12 and all(d.day == 14 and d.current_after_mA == 0.25 for d in starts)
+    backs = [d for d in decisions if d.decision == "back off and hold"]
+    assert backs, "some of 12 patients back off at a side effect they cannot tolerate"
+    for d in backs:
+        assert d.current_after_mA == pytest.approx(d.current_before_mA - 0.25)
+        assert "intolerable" in d.reason and "severity" in d.reason
+        i = solution.patients.index(d.patient)
+        assert solution["severity"][i, d.day - 1] >= 1.0  # the day before was intolerable
+    assert set(DECISIONS.values()) >= kinds
+
+
+def test_to_frame_is_tidy_with_units_in_names(solution: object, tmp_path: Path) -> None:
+    frame = solution.to_frame()
+    assert len(frame) == 12 * 200
+    for col in ("patient", "day", "programmed_current_mA", "delivered_current_mA",
+                "recruited_A_afferent_fraction", "serotonin", "noradrenaline_on",
+                "latent_pain_NRS", "diary_NRS", "diary_entered", "burden_voice",
+                "reported_throat_cough", "heart_rate_change_pct", "dropout_hazard_per_d",
+                "decision"):  # fmt: skip
+        assert col in frame.columns, col
+    row = frame[(frame.patient == "fibromyalgia#0003") & (frame.day == 120)].iloc[0]
+    assert row.latent_pain_NRS == solution["P_true_NRS"][3, 120]
+    written = solution.write(tmp_path, formats=("parquet", "csv"))
+    assert [p.name for p in written] == ["states.parquet", "states.csv"]
+    back = pq.read_table(tmp_path / "states.parquet").to_pandas()
+    np.testing.assert_array_equal(back["diary_NRS"].to_numpy(), frame["diary_NRS"].to_numpy())
+
+
+def test_plot_draws_settings_to_pain(solution: object, tmp_path: Path) -> None:
+    fig = solution.plot("fibromyalgia#0002", path=tmp_path / "one.png")
+    labels = [ax.get_ylabel() for ax in fig.axes]
+    assert labels[0] == "current (mA)" and labels[6] == "pain (NRS)"
+    assert (tmp_path / "one.png").stat().st_size > 10_000
+    with pytest.raises(ValidationError, match="patient"):
+        solution.plot("crps#0001")
+
+
+def test_bad_input_is_refused_naming_the_field() -> None:
+    with pytest.raises(ValidationError, match="patient"):
+        Simulation("fibromyalgia-42", TITRATE)
+    with pytest.raises(ValidationError, match="generator"):
+        Simulation("fibromyalgia#0001", TITRATE, generator="gammacore-sapphire-cv")
+    with pytest.raises(ValidationError, match="protocol"):
+        Simulation("fibromyalgia#0001", "2 mA; 20 Hz; 250 us")
+    with pytest.raises(ValidationError, match="parameters.condition"):
+        Simulation("crps#0001", TITRATE, parameters=ModelParameters.default("fibromyalgia"))
+    with pytest.raises(ValidationError, match="days"):
+        Simulation("fibromyalgia#0001", TITRATE + "; baseline 14 days").run(7)
+
+
+def test_unsafe_protocol_never_runs() -> None:
+    from openvns.device.safety import UnsafeSettingsError
+
+    with pytest.raises(UnsafeSettingsError):
+        Simulation("fibromyalgia#0001", "3.75 mA; 20 Hz; 1000 us; 30 s on / 5 min off")
+
+
+def test_leads_of_one_geometry_share_a_table() -> None:
+    assert table_lead("303-20") == table_lead("304-20") == "2mm"
+    assert table_lead("302-30") == "3mm"
+    with pytest.raises(ValidationError, match="lead"):
+        table_lead("ear-clip")
+    a = Simulation("fibromyalgia#0001", TITRATE, lead="303-20").run(60)
+    b = Simulation("fibromyalgia#0001", TITRATE, lead="304-20").run(60)
+    np.testing.assert_array_equal(a["recruited_fraction"], b["recruited_fraction"])
+    assert a.provenance["lead"] == "303-20"
