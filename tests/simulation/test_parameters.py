@@ -73,7 +73,9 @@ def test_every_name_has_exactly_one_owner() -> None:
     phys = set(PhysiologyParameters.model_fields) - {"version"}
     cond = set(Condition.model_fields) - {"name", "label"}
     diary = set(DiaryParameters.model_fields)
-    assert not phys & cond and not phys & diary and not cond & diary
+    assert not phys & cond
+    assert not phys & diary
+    assert not cond & diary
     owners = ModelParameters.owners()
     assert set(owners) == (phys - unused_parameters()) | cond | diary
 
@@ -87,12 +89,12 @@ def test_with_routes_each_name_to_its_owner() -> None:
     assert mp.physiology.f_opt_Hz == 25.0  # the original is unchanged
     with pytest.raises(ValidationError, match="no_such_parameter"):
         mp.with_(no_such_parameter=1.0)
-    with pytest.raises(ValidationError, match="NE_clearance_tau_s.*documented only"):
+    with pytest.raises(ValidationError, match=r"NE_clearance_tau_s.*documented only"):
         mp.with_(NE_clearance_tau_s=2.0)
     with pytest.raises(ValidationError, match="p_responder"):
         mp.with_(p_responder=1.5)
     # used only with the small-fibre descending limb: alone it would change nothing
-    with pytest.raises(ValidationError, match="c_down_small_fibre.*descending_limb_input"):
+    with pytest.raises(ValidationError, match=r"c_down_small_fibre.*descending_limb_input"):
         mp.with_(c_down_small_fibre=0.5)
     both = mp.with_(descending_limb_input="small_fibre", c_down_small_fibre=0.5)
     assert both.physiology.c_down_small_fibre == 0.5

@@ -95,12 +95,14 @@ def test_decisions_carry_their_reasons(solution: object) -> None:
     kinds = {d.decision for d in decisions}
     assert {"start", "step up"} <= kinds
     starts = [d for d in decisions if d.decision == "start"]
-    assert len(starts) == 12 and all(d.day == 14 and d.current_after_mA == 0.25 for d in starts)
+    assert len(starts) == 12
+    assert all(d.day == 14 and d.current_after_mA == 0.25 for d in starts)
     backs = [d for d in decisions if d.decision == "back off and hold"]
     assert backs, "some of 12 patients back off at a side effect they cannot tolerate"
     for d in backs:
         assert d.current_after_mA == pytest.approx(d.current_before_mA - 0.25)
-        assert "intolerable" in d.reason and "severity" in d.reason
+        assert "intolerable" in d.reason
+        assert "severity" in d.reason
         i = solution.patients.index(d.patient)
         assert solution["severity"][i, d.day - 1] >= 1.0  # the day before was intolerable
     assert set(DECISIONS.values()) >= kinds
@@ -126,7 +128,8 @@ def test_to_frame_is_tidy_with_units_in_names(solution: object, tmp_path: Path) 
 def test_plot_draws_settings_to_pain(solution: object, tmp_path: Path) -> None:
     fig = solution.plot("fibromyalgia#0002", path=tmp_path / "one.png")
     labels = [ax.get_ylabel() for ax in fig.axes]
-    assert labels[0] == "current (mA)" and labels[6] == "pain (NRS)"
+    assert labels[0] == "current (mA)"
+    assert labels[6] == "pain (NRS)"
     assert (tmp_path / "one.png").stat().st_size > 10_000
     with pytest.raises(ValidationError, match="patient"):
         solution.plot("crps#0001")
@@ -139,7 +142,7 @@ def test_bad_input_is_refused_naming_the_field() -> None:
         Simulation("fibromyalgia#0001", TITRATE, generator="gammacore-sapphire-cv")
     with pytest.raises(ValidationError, match="protocol"):
         Simulation("fibromyalgia#0001", "2 mA; 20 Hz; 250 us")
-    with pytest.raises(ValidationError, match="parameters.condition"):
+    with pytest.raises(ValidationError, match=r"parameters\.condition"):
         Simulation("crps#0001", TITRATE, parameters=ModelParameters.default("fibromyalgia"))
     with pytest.raises(ValidationError, match="days"):
         Simulation("fibromyalgia#0001", TITRATE + "; baseline 14 days").run(7)
