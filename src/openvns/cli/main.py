@@ -11,6 +11,7 @@ from openvns.cli.clinic import app as clinic_app
 from openvns.cli.device import app as device_app
 from openvns.cli.nerve import app as nerve_app
 from openvns.cli.params import app as params_app
+from openvns.cli.patient import app as patient_app
 from openvns.cli.trial import app as trial_app
 
 app = typer.Typer(
@@ -24,6 +25,7 @@ app.add_typer(clinic_app, name="clinic")  # imports the clinic extra only when r
 app.add_typer(device_app, name="device")
 app.add_typer(nerve_app, name="nerve")
 app.add_typer(params_app, name="params")
+app.add_typer(patient_app, name="patient")
 app.add_typer(trial_app, name="trial")
 
 

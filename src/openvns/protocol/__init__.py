@@ -7,6 +7,7 @@ per patient per day.
 
 from openvns.protocol.text import (
     CLAUSE_FORMS,
+    STANDARD_TITRATION,
     ConstantCurrent,
     CurrentPlan,
     Protocol,
@@ -30,6 +31,7 @@ from openvns.protocol.titration import (
 
 __all__ = [
     "CLAUSE_FORMS",
+    "STANDARD_TITRATION",
     "ConstantCurrent",
     "CurrentPlan",
     "DeviceScheduled",

@@ -45,6 +45,13 @@ from openvns.units import parse_quantity
 
 StopRule = Literal["fixed", "tolerance", "device"]
 
+#: The standard implanted-VNS titration (reference device_and_clinic §1.5: 0.25 mA about every
+#: two weeks to the highest tolerated current; 20 Hz, 250 µs, 30 s on / 5 min off).
+STANDARD_TITRATION = (
+    "titrate from 0.25 mA by 0.25 mA every 14 days to tolerance, max 2.0 mA; "
+    "20 Hz; 250 us; 30 s on / 5 min off"
+)
+
 #: Allowed clause forms, quoted in parse errors.
 CLAUSE_FORMS: dict[str, str] = {
     "current": "'<I> mA' or 'titrate from <I> mA by <I> mA every <N> days to tolerance, "
@@ -430,6 +437,7 @@ def _parse_titration(clause: str) -> Titration:
 
 __all__ = [
     "CLAUSE_FORMS",
+    "STANDARD_TITRATION",
     "ConstantCurrent",
     "CurrentPlan",
     "Protocol",

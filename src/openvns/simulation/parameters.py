@@ -55,6 +55,19 @@ class ModelParameters:
         cond = load_condition(condition) if isinstance(condition, str) else condition
         return cls(load_parameters(), cond, load_diary_parameters())
 
+    @classmethod
+    def for_patient(cls, patient: str) -> ModelParameters:
+        """The shipped parameter sets for a named patient's condition (``"crps#0007"``)."""
+        from openvns.patients.cohort import parse_patient_name
+
+        try:
+            condition, _ = parse_patient_name(patient)
+        except ValueError:
+            raise ValidationError(
+                "patient", patient, "a name 'condition#index' such as 'fibromyalgia#0042'"
+            ) from None
+        return cls.default(condition)
+
     @staticmethod
     def owners() -> dict[str, str]:
         """Every parameter name a run uses, with the set that owns it."""

@@ -18,7 +18,7 @@ from pydantic import model_validator
 from openvns.base import FrozenModel
 from openvns.device import catalogue, safety
 from openvns.errors import ValidationError
-from openvns.protocol.text import Protocol, unwrap
+from openvns.protocol.text import STANDARD_TITRATION, Protocol, unwrap
 from openvns.simulation.courses import check_implanted
 
 ArmKind = Literal["active", "sham", "low_dose"]
@@ -104,10 +104,7 @@ class InclusionCriteria(FrozenModel):
         return ok
 
 
-_DEFAULT_ACTIVE = (
-    "titrate from 0.25 mA by 0.25 mA every 14 days to tolerance, max 2.0 mA; "
-    "20 Hz; 250 us; 30 s on / 5 min off"
-)
+_DEFAULT_ACTIVE = STANDARD_TITRATION
 _DEFAULT_SHAM = "0.0 mA; 20 Hz; 250 us; 30 s on / 5 min off"
 
 
