@@ -14,7 +14,6 @@ from rich.table import Table
 from openvns.cli.common import console, fail, guarded
 from openvns.protocol import STANDARD_TITRATION
 from openvns.random import DEFAULT_ROOT_SEED
-from openvns.simulation.simulation import DEFAULT_GENERATOR
 
 app = typer.Typer(help="Virtual patients: simulate one and see every state.", no_args_is_help=True)
 
@@ -50,7 +49,9 @@ def simulate(
     days: Annotated[int, typer.Option(min=1, help="Days to simulate.")] = 365,
     out: Annotated[Path, typer.Option(help="Output directory.")] = Path("openvns-patient"),
     seed: Annotated[int, typer.Option(min=0, help="Root seed.")] = DEFAULT_ROOT_SEED,
-    generator: Annotated[str, typer.Option(help="Catalogue generator id.")] = "1000",
+    generator: Annotated[
+        str | None, typer.Option(help="Catalogue generator id (default: SenTiva, 1000).")
+    ] = None,
     lead: Annotated[
         str | None, typer.Option(help="Catalogue lead id (default: the generator's).")
     ] = None,
@@ -67,7 +68,7 @@ def simulate(
     figure: Annotated[bool, typer.Option(help="Write figure.png (the first patient).")] = True,
 ) -> None:
     """Simulate PATIENT under --protocol for --days days; write the states, figure and summary."""
-    from openvns.simulation import ModelParameters, Simulation
+    from openvns.simulation import DEFAULT_GENERATOR, ModelParameters, Simulation
 
     formats = tuple(export) if export else _SUMMARY_FORMATS
     for fmt in formats:
@@ -76,7 +77,8 @@ def simulate(
     default = ModelParameters.for_patient(patient[0])
     parameters = default.with_(**_changes(set_ or []))
     sim = Simulation(
-        patient, protocol, generator=generator, lead=lead, parameters=parameters, seed=seed,
+        patient, protocol, generator=generator or DEFAULT_GENERATOR, lead=lead,
+        parameters=parameters, seed=seed,
         open_label=open_label,
     )  # fmt: skip
     solution = sim.run(days)
