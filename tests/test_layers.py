@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import pytest
-
 SRC = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = SRC / "openvns"
 
@@ -42,11 +40,6 @@ FORBIDDEN: frozenset[tuple[str, str]] = frozenset({("clinic", "trials")})
 #: Known violations that are being fixed right now, as (file, imported top-level package). Each
 #: entry must still be a real violation (see test_pending_violations_are_still_violations):
 #: delete an entry as soon as its fix lands.
-_PENDING: set[tuple[str, str]] = {
-    # the clinic demo still simulates its patients with the trial runner; it moves to
-    # openvns.simulation
-    ("openvns/clinic/demo.py", "openvns.trials"),
-}
 
 
 def _rank(top: str) -> int:
@@ -203,7 +196,7 @@ def test_the_checker_finds_upward_and_forbidden_imports(tmp_path: Path) -> None:
 
 def test_no_layer_imports_a_layer_above_it() -> None:
     found = _violations()
-    new = sorted(m for key, messages in found.items() if key not in _PENDING for m in messages)
+    new = sorted(m for messages in found.values() for m in messages)
     assert not new, "layer violations:\n" + "\n".join(new)
 
 
@@ -211,15 +204,6 @@ def test_the_clinic_imports_nothing_from_the_trials() -> None:
     offending = sorted(
         f"{i.file}:{i.line} imports {i.module}"
         for i in _all_imports()
-        if i.importer_top == "clinic"
-        and i.imported_top == "trials"
-        and (i.file, "openvns.trials") not in _PENDING
+        if i.importer_top == "clinic" and i.imported_top == "trials"
     )
     assert not offending, "the clinic imports the trials:\n" + "\n".join(offending)
-
-
-@pytest.mark.parametrize("entry", sorted(_PENDING), ids=lambda e: f"{e[0]}->{e[1]}")
-def test_pending_violations_are_still_violations(entry: tuple[str, str]) -> None:
-    assert entry in _violations(), (
-        f"{entry[0]} no longer imports {entry[1]}: remove {entry} from _PENDING in {__file__}"
-    )

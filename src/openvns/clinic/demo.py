@@ -3,9 +3,9 @@
 :func:`seed_demo` runs in the caller's transaction and is idempotent: users whose e-mail exists
 and patients whose MRN exists are left as they are (and reported as existing).
 
-The patients are ``fibromyalgia#0000`` … of :func:`openvns.trials.runner.simulate_patients`
-(the same patients as in any trial with the same root seed), all on the default active protocol
-(titration to tolerance) of :meth:`TrialDesign.default`, with a 28-day baseline and 84 days of
+The patients are ``fibromyalgia#0000`` … of :class:`openvns.simulation.Simulation` (the same
+patients as in any trial with the same root seed), all on the standard titration to tolerance
+(:data:`openvns.protocol.STANDARD_TITRATION`), with a 28-day baseline and 84 days of
 stimulation, dated so that the last simulated day is ``today``. The mapping to diary rows:
 
 * pain: one entry per observed simulated day (NRS as simulated);
@@ -55,9 +55,8 @@ from openvns.patients.cohort import patient_name, sample_patients
 from openvns.patients.diary import bpi_interference, pgic
 from openvns.physiology.model import SIDE_EFFECTS
 from openvns.random import rng_for
-from openvns.simulation.recruitment import default_recruitment
-from openvns.trials.design import TrialDesign
-from openvns.trials.runner import simulate_patients
+from openvns.protocol import STANDARD_TITRATION, Protocol
+from openvns.simulation import Simulation
 
 log = logging.getLogger(__name__)
 
@@ -86,27 +85,16 @@ class DemoResult:
     patients_existing: list[str] = field(default_factory=list)
 
 
-def demo_design() -> TrialDesign:
-    """The default design with a 28-day baseline, 84 days of stimulation and no extension."""
-    default = TrialDesign.default()
-    return TrialDesign(
-        arms=default.arms,
-        baseline_days=BASELINE_DAYS,
-        blinded_days=STIMULATION_DAYS,
-        open_label_days=0,
-    )
+def demo_protocol() -> Protocol:
+    """The standard titration to tolerance after a 28-day baseline."""
+    return Protocol.parse(f"{STANDARD_TITRATION}; baseline {BASELINE_DAYS} days")
 
 
 def simulate_demo(n_patients: int, seed: int) -> dict[str, npt.NDArray[Any]]:
-    """The simulator's rows for the demo patients (all in the design's active arm, index 0)."""
-    return simulate_patients(
-        demo_design(),
-        np.arange(n_patients),
-        np.zeros(n_patients, dtype=np.int64),
-        root_seed=seed,
-        recruitment=default_recruitment(),
-        condition=CONDITION,
-    )
+    """The simulator's rows (``nrs``, ``observed``, ``ae_reported``…) for the demo patients."""
+    names = [patient_name(CONDITION, i) for i in range(n_patients)]
+    solution = Simulation(names, demo_protocol(), seed=seed).run(BASELINE_DAYS + STIMULATION_DAYS)
+    return {name: solution[name] for name in solution.names()}
 
 
 def mrn_for(name: str) -> str:
