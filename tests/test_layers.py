@@ -37,10 +37,6 @@ LAYERS: tuple[str, ...] = (
 #: Imports forbidden even though the order above allows them: (importer, imported) top levels.
 FORBIDDEN: frozenset[tuple[str, str]] = frozenset({("clinic", "trials")})
 
-#: Known violations that are being fixed right now, as (file, imported top-level package). Each
-#: entry must still be a real violation (see test_pending_violations_are_still_violations):
-#: delete an entry as soon as its fix lands.
-
 
 def _rank(top: str) -> int:
     return 0 if top in FOUNDATION else LAYERS.index(top) + 1
