@@ -9,7 +9,7 @@ import pytest
 
 from openvns.device.safety import UnsafeSettingsError
 from openvns.errors import ValidationError
-from openvns.protocol import Protocol
+from openvns.protocol import STANDARD_TITRATION, Protocol
 from openvns.trials import Arm, InclusionCriteria, TrialDesign
 
 STIM = "20 Hz; 250 us; 30 s on / 5 min off"
@@ -104,3 +104,58 @@ def test_low_dose_must_be_below_active_and_arms_are_safety_checked() -> None:
 def test_arm_kind_checks() -> None:
     with pytest.raises(ValueError, match="above 0 mA"):
         Arm(name="a", kind="active", protocol=Protocol.parse(f"0.0 mA; {STIM}"))
+
+
+def test_a_single_arm_open_label_study_runs() -> None:
+    from openvns.trials import run_trial
+
+    design = TrialDesign(
+        arms=(Arm(name="vns", kind="active", protocol=Protocol.parse(STANDARD_TITRATION)),),
+        baseline_days=14,
+        blinded_days=84,
+        open_label_days=0,
+    )
+    result = run_trial(design, n_per_arm=6, root_seed=3)
+    assert result.arm_names == ("vns",)
+    assert np.all(result.current_mA[:, 14] == 0.25)  # everyone starts the titration
+    summary = result.summary()
+    assert set(summary.arms) == {"vns"}
+    assert summary.comparisons == {}
+
+
+def test_non_invasive_generators_are_refused_until_they_have_a_recruitment_model() -> None:
+    sham = {"name": "s", "kind": "sham", "protocol": "0.0 mA; 20 Hz; 250 us; 30 s on / 5 min off"}
+    for gen in ("gammacore-sapphire-cv", "tavns-auricular"):
+        with pytest.raises(ValidationError, match=r"generator.*implanted") as info:
+            TrialDesign.from_dict({"generator": gen, "arms": [sham], "open_label_days": 0})
+        assert info.value.field == "generator"
+        with pytest.raises(ValidationError, match=r"arms\[0\]\.generator"):
+            TrialDesign.from_dict({"arms": [{**sham, "generator": gen}], "open_label_days": 0})
+
+
+def test_each_arm_has_one_lead_from_its_device() -> None:
+    from openvns.simulation import table_lead
+
+    titrate = Protocol.parse(STANDARD_TITRATION)
+    design = TrialDesign(
+        lead="303-20",
+        arms=(
+            Arm(name="2 mm", kind="active", protocol=titrate),
+            Arm(name="3 mm", kind="active", protocol=titrate, lead="302-30"),
+        ),
+        open_label_days=0,
+    )
+    assert design.lead_for("2 mm") == "303-20"
+    assert design.lead_for("3 mm") == "302-30"
+    assert (table_lead(design.lead_for("2 mm")), table_lead(design.lead_for("3 mm"))) == (
+        "2mm",
+        "3mm",
+    )
+    assert TrialDesign.default().lead_for("active") == "304-20"  # the generator's default
+    back = TrialDesign.from_dict(design.to_dict())
+    assert back == design
+    with pytest.raises(ValidationError, match=r"arms\[1\]\.lead"):
+        TrialDesign.from_dict(
+            {**design.to_dict(), "arms": [*design.to_dict()["arms"][:1],
+             {"name": "x", "kind": "active", "protocol": STANDARD_TITRATION, "lead": "nope"}]}
+        )  # fmt: skip
