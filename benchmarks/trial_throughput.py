@@ -10,8 +10,14 @@ cluster, as ``run_trial`` does; "dask (running cluster)" submits to a cluster st
 Issue 4 target: ≥ 1 000 000 patient-days/s per core. ``--chunk-sizes`` adds a sweep over chunk
 sizes (serial and process pool ×2); ``--repeat`` takes the best of several runs of each.
 
+The reference: the same serial trial through the runner before the one engine (issue 9; commit
+``--old-ref``, default d6fa918, extracted with ``git archive`` and run in a subprocess on its own
+sources), timed right after the serial run here; the ratio new / old is printed. ``--only-old``
+skips the parallel executors.
+
     .venv/bin/python benchmarks/trial_throughput.py [--patients 10000] [--days 365]
-        [--chunk-size 1024] [--chunk-sizes 512,1024,2048,5000] [--repeat 1]
+        [--chunk-size 1024] [--chunk-sizes 512,1024,2048,5000] [--repeat 1] [--old-ref d6fa918]
+        [--only-old]
 """
 
 from __future__ import annotations
@@ -24,7 +30,10 @@ os.environ.setdefault("MKL_NUM_THREADS", "1")
 
 import argparse
 import logging
+import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -82,12 +91,14 @@ def main() -> None:
     ap.add_argument("--chunk-size", type=int, default=1024)
     ap.add_argument("--chunk-sizes", default="", help="comma-separated sweep, e.g. 512,1024")
     ap.add_argument("--repeat", type=int, default=1, help="best of this many runs each")
+    ap.add_argument("--old-ref", default="d6fa918", help="commit of the runner to compare with")
+    ap.add_argument("--only-old", action="store_true", help="serial vs old runner only")
     args = ap.parse_args()
 
     import distributed
 
-    from openvns.trials.executors import DaskExecutor, ProcessPool
     from openvns.simulation.recruitment import default_recruitment
+    from openvns.trials.executors import DaskExecutor, ProcessPool
     from openvns.trials.runner import run_trial
 
     d = design(args.days)
@@ -112,6 +123,12 @@ def main() -> None:
     rep = args.repeat
     # CPU time of the serial run: a per-core figure robust to other jobs on the machine
     t_serial, cpu_serial, ref = timed(lambda: run("serial"), rep)
+    t_old = old_runner_seconds(args.old_ref, args.days, n_per_arm, args.chunk_size, rep)
+    print(f"  serial, this runner: {patient_days / t_serial:,.0f} patient-days/s; runner of "
+          f"{args.old_ref}: {patient_days / t_old:,.0f} patient-days/s; "
+          f"ratio new / old: {t_old / t_serial:.2f}")  # fmt: skip
+    if args.only_old:
+        return
     rows: list[tuple[str, int, float]] = [("serial", 1, t_serial)]
     for workers in (1, 2):
         t, _, r = timed(lambda w=workers: run(ProcessPool(w)), rep)  # type: ignore[misc]
@@ -155,6 +172,46 @@ def main() -> None:
             print(f"    chunk {cs:>6} ({-(-n // cs):>3} chunks): "
                   f"{patient_days / t:12,.0f} {patient_days / t2:17,.0f}")  # fmt: skip
     print(f"  load average at the end: {os.getloadavg()[0]:.2f}")
+
+
+_OLD_SCRIPT = """
+import time
+from openvns.trials import Arm, Protocol, TrialDesign, default_recruitment, run_trial
+d = TrialDesign(
+    arms=(Arm(name="active", kind="active", protocol=Protocol.parse({active!r})),
+          Arm(name="sham", kind="sham", protocol=Protocol.parse({sham!r}))),
+    baseline_days={base}, blinded_days={blind}, open_label_days={ol}, open_label_arm="active",
+)
+rec = default_recruitment()
+run_trial(d, n_per_arm=16, root_seed={seed}, recruitment=rec)
+best = float("inf")
+for _ in range({repeat}):
+    t0 = time.perf_counter()
+    run_trial(d, n_per_arm={n_per_arm}, root_seed={seed}, recruitment=rec, chunk_size={chunk})
+    best = min(best, time.perf_counter() - t0)
+print(best)
+"""
+
+
+def old_runner_seconds(ref: str, days: int, n_per_arm: int, chunk: int, repeat: int) -> float:
+    """Best serial wall time of the same trial through the runner of commit ``ref``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        archive = subprocess.run(
+            ["git", "-C", str(ROOT), "archive", ref, "src"], check=True, capture_output=True
+        ).stdout
+        with tarfile.open(fileobj=__import__("io").BytesIO(archive)) as tar:
+            tar.extractall(tmp, filter="data")
+        d = design(days)
+        script = _OLD_SCRIPT.format(
+            active=ACTIVE, sham=SHAM, base=d.baseline_days, blind=d.blinded_days,
+            ol=d.open_label_days, seed=ROOT_SEED, n_per_arm=n_per_arm, chunk=chunk, repeat=repeat,
+        )  # fmt: skip
+        env = {**os.environ, "PYTHONPATH": str(Path(tmp) / "src")}
+        out = subprocess.run(
+            [sys.executable, "-c", script], check=True, capture_output=True, text=True, env=env,
+            cwd=tmp,
+        )  # fmt: skip
+        return float(out.stdout.strip().splitlines()[-1])
 
 
 def check(ref: Any, other: Any, label: str) -> None:
