@@ -54,8 +54,8 @@ from openvns.clinic.patients.models import Patient
 from openvns.patients.cohort import patient_name, sample_patients
 from openvns.patients.diary import bpi_interference, pgic
 from openvns.physiology.model import SIDE_EFFECTS
-from openvns.random import rng_for
 from openvns.protocol import STANDARD_TITRATION, Protocol
+from openvns.random import rng_for
 from openvns.simulation import Simulation
 
 log = logging.getLogger(__name__)

@@ -7,6 +7,7 @@ Titration decisions are marked on the current panel.
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,8 @@ __all__ = ["plot_solution"]
 
 #: Figure size in inches (width, height) of the seven stacked panels.
 FIGSIZE_IN = (10.0, 15.0)
+#: Characters per line of the title (patient and protocol text) at that width.
+TITLE_WIDTH_CHARS = 110
 
 
 def plot_solution(
@@ -39,7 +42,8 @@ def plot_solution(
     fig = Figure(figsize=FIGSIZE_IN, layout="constrained")
     axes = fig.subplots(7, 1, sharex=True)
     name = s.patients[i]
-    fig.suptitle(f"{name}: {s.protocol[0]}", fontsize=10)
+    title = textwrap.fill(f"{name}: {' then '.join(s.protocol)}", TITLE_WIDTH_CHARS)
+    fig.suptitle(title, fontsize=10)
 
     ax = axes[0]
     ax.step(day, s["programmed_current_mA"][i], where="post", label="programmed")
