@@ -164,3 +164,29 @@ def test_leads_of_one_geometry_share_a_table() -> None:
     b = Simulation("fibromyalgia#0001", TITRATE, lead="304-20").run(60)
     np.testing.assert_array_equal(a["recruited_fraction"], b["recruited_fraction"])
     assert a.provenance["lead"] == "303-20"
+
+
+def test_the_minute_path_keeps_every_minute() -> None:
+    from openvns.physiology.brainstem import MINUTES_PER_DAY
+
+    daily = Simulation("fibromyalgia#0003", TITRATE).run(30)
+    sol = Simulation("fibromyalgia#0003", TITRATE).run(30, minutes=True)
+    assert sol["minute_on_fraction"].shape == (1, 30, MINUTES_PER_DAY)
+    on = sol["minute_on_fraction"][0]
+    # the day's mean of the minute schedule is the device's duty cycle, ramps included
+    np.testing.assert_allclose(
+        on[on.any(axis=1)].mean(axis=1), sol["duty_cycle"][0][on.any(axis=1)], rtol=0.02
+    )
+    # the end of each day's minute trajectory is the day's LC sensitisation
+    np.testing.assert_allclose(sol["minute_LC_sensitisation"][0, :, -1], sol["S"][0])
+    # noradrenaline is the tone during ON, zero during OFF
+    nor = sol["minute_noradrenaline"][0]
+    np.testing.assert_allclose(nor.max(axis=1), sol["N_on"][0] * on.max(axis=1))
+    # once the schedule has been constant for a while both paths agree at day ends (during the
+    # rise the daily path holds the day's end value for the whole day)
+    np.testing.assert_allclose(sol["R"][:, -5:], daily["R"][:, -5:], rtol=0.02)
+    frame = sol.minute_frame(0)
+    assert len(frame) == 30 * MINUTES_PER_DAY
+    assert {"day", "minute", "on_fraction", "noradrenaline", "LC_sensitisation"} <= set(frame)
+    with pytest.raises(ValidationError, match="minutes"):
+        daily.minute_frame(0)

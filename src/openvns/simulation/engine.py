@@ -34,6 +34,7 @@ import numpy.typing as npt
 
 from openvns.patients.cohort import Cohort
 from openvns.patients.diary import simulate_diary
+from openvns.physiology.brainstem import MINUTES_PER_DAY, periodic_on_fraction, update_minutes
 from openvns.physiology.drive import GROUPS
 from openvns.physiology.model import (
     RECORDED,
@@ -154,6 +155,7 @@ def simulate_cohort(
     root_seed: int,
     parameters: ModelParameters,
     detail: bool = False,
+    minutes: bool = False,
 ) -> CohortTrajectory:
     """Simulate ``cohort`` over ``baseline_days`` then ``treatment_days`` on ``courses``.
 
@@ -172,6 +174,11 @@ def simulate_cohort(
         Physiology, condition and diary parameters (the cohort's condition must be this one's).
     detail
         Record every state (memory ∝ patients × days × ~40); the trial runner leaves it off.
+    minutes
+        Integrate the brainstem per minute over each course's ON/OFF schedule (ramps included;
+        the exact minute path of :func:`~openvns.physiology.model.step`) instead of per day,
+        and, with ``detail``, record per minute the fraction stimulating, the noradrenaline and
+        the LC sensitisation (``minute_*`` arrays ``(patients, days, 1440)``).
     """
     p = parameters.physiology
     n = cohort.n
@@ -186,6 +193,14 @@ def simulate_cohort(
     ae = np.zeros((n, total, len(SIDE_EFFECTS)), dtype=bool)
     dropout_day = np.full(n, -1, dtype=np.int64)
     rec = _detail_arrays(n, total, state) if detail else {}
+    if detail and minutes:
+        for key in ("minute_on_fraction", "minute_noradrenaline", "minute_LC_sensitisation"):
+            rec[key] = np.zeros((n, total, MINUTES_PER_DAY))
+    schedules = [
+        periodic_on_fraction(c.protocol.stimulation.on_time_s, c.protocol.stimulation.off_time_min,
+                             ramp_s=c.ramp_s)[0] if minutes else None
+        for c in courses
+    ]  # fmt: skip
     hours = np.full(n, 24.0)
     previous = [np.full(int(c.mask.sum()), np.nan) for c in courses]
     for t in range(treat):
@@ -207,15 +222,22 @@ def simulate_cohort(
             sub = effective[c.mask]
             r[c.mask] = np.asarray(c.course.recruitment(sub, c.pulse_width_us), dtype=np.float64)
         on = cur > 0
+        frac = None
+        if minutes:
+            frac = np.zeros((n, MINUTES_PER_DAY))
+            for k in live:
+                frac[controllers[k].mask] = schedules[k]
         inputs = DailyInputs(
             recruited_fraction=r,
             frequency_Hz=freq,
             duty_cycle=duty,
             hours_per_day=hours,
             stimulation_on=on,
+            minute_on_fraction=frac,
         )
         u = uniforms[t]
         was_out = state.dropped_out
+        before = state
         state = step(state, inputs, p, DailyNoise(u_ae=u[:3], u_dropout=u[3]))
         severity = np.where(was_out, 0.0, intolerance_severity(state.B, cohort.tolerance, p))
         for k in live:
@@ -230,6 +252,14 @@ def simulate_cohort(
                 rec, d, t, state, controllers, live, previous, programmed, cur, effective, r,
                 duty, was_out, severity, cohort.tolerance, parameters,
             )  # fmt: skip
+            if frac is not None:
+                f_on = np.where(on[:, None], frac, 0.0)
+                *_, S_minute = update_minutes(
+                    before.S, before.R1, before.R, state.N_on, f_on, parameters.physiology
+                )
+                rec["minute_on_fraction"][:, d] = f_on
+                rec["minute_noradrenaline"][:, d] = f_on * state.N_on[:, None]
+                rec["minute_LC_sensitisation"][:, d] = S_minute
 
     dp = parameters.diary
     mult = np.zeros((total, n))

@@ -159,10 +159,13 @@ class Simulation:
             Course(self.open_label, everyone, switch, treatment_days, self.recruitment, ramp),
         ]
 
-    def run(self, days: int | None = None) -> Solution:
+    def run(self, days: int | None = None, *, minutes: bool = False) -> Solution:
         """Simulate ``days`` days (the protocol's baseline first, then treatment).
 
-        ``days`` defaults to the protocol's phases (baseline + blinded + open label).
+        ``days`` defaults to the protocol's phases (baseline + blinded + open label). With
+        ``minutes`` the brainstem is integrated per minute over the device's ON/OFF schedule
+        (the exact path) and the solution keeps the per-minute states
+        (:meth:`Solution.minute_frame`).
         """
         p = self.protocol
         phases = p.baseline_days + p.blinded_days + p.open_label_days
@@ -183,6 +186,7 @@ class Simulation:
             root_seed=self.seed,
             parameters=self.parameters,
             detail=True,
+            minutes=minutes,
         )
         states: dict[str, Any] = dict(traj.detail)
         states.update(

@@ -36,7 +36,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["STATE_UNITS", "Decision", "Solution"]
+__all__ = ["MINUTE_PREFIX", "STATE_UNITS", "Decision", "Solution"]
+
+#: Prefix of the per-minute states (arrays ``(patients, days, minutes)``).
+MINUTE_PREFIX = "minute_"
 
 #: Column names (units in the name) of the states whose array name carries no unit.
 STATE_UNITS: dict[str, str] = {
@@ -150,6 +153,8 @@ class Solution:
         }
         for name in self.names():
             arr = self.states[name]
+            if name.startswith(MINUTE_PREFIX):
+                continue  # per minute: minute_frame()
             if name == "recruited_fraction":
                 for j, g in enumerate(GROUPS):
                     out[f"recruited_{g}_fraction"] = arr[:, :, j].reshape(-1)
@@ -166,6 +171,30 @@ class Solution:
             else:
                 out[STATE_UNITS.get(name, name)] = arr.reshape(-1)
         return out
+
+    @property
+    def has_minutes(self) -> bool:
+        """Whether the run kept per-minute states (``Simulation.run(days, minutes=True)``)."""
+        return any(k.startswith(MINUTE_PREFIX) for k in self.states)
+
+    def minute_frame(self, patient: int | str = 0) -> pd.DataFrame:
+        """One patient's per-minute states, a row per minute of every day (``minutes=True``)."""
+        import pandas as pd
+
+        if not self.has_minutes:
+            raise ValidationError(
+                "minutes", False, "a solution of Simulation.run(days, minutes=True)"
+            )
+        i = self.patient_index(patient)
+        per_day = self.states[f"{MINUTE_PREFIX}on_fraction"].shape[2]
+        cols: dict[str, npt.NDArray[Any]] = {
+            "day": np.repeat(self.day, per_day),
+            "minute": np.tile(np.arange(per_day), self.days),
+        }
+        for name in self.names():
+            if name.startswith(MINUTE_PREFIX):
+                cols[name.removeprefix(MINUTE_PREFIX)] = self.states[name][i].reshape(-1)
+        return pd.DataFrame(cols)
 
     def to_frame(self) -> pd.DataFrame:
         """A tidy :class:`pandas.DataFrame`: one row per patient-day, units in column names."""
