@@ -28,7 +28,7 @@ def test_conditions_load_with_provenance() -> None:
     for name in condition_names():
         cond = load_condition(name)
         prov = provenance(name)
-        assert set(prov) == set(type(cond).model_fields) - {"name"}
+        assert set(prov) == set(type(cond).model_fields) - {"name", "physiology_overrides"}
         assert all(p.provisional for p in prov.values() if p.status in {"A", "R"})
     assert load_condition("crps").Pmax_NRS == 0.0
     with pytest.raises(ValidationError, match="condition"):

@@ -71,7 +71,7 @@ def base() -> tuple[ModelParameters, dict[str, np.ndarray]]:
 
 def test_every_name_has_exactly_one_owner() -> None:
     phys = set(PhysiologyParameters.model_fields) - {"version"}
-    cond = set(Condition.model_fields) - {"name", "label"}
+    cond = set(Condition.model_fields) - {"name", "label", "physiology_overrides"}
     diary = set(DiaryParameters.model_fields)
     assert not phys & cond
     assert not phys & diary
@@ -133,3 +133,45 @@ def test_every_parameter_sweep_changes_the_run(
     assert any(not np.array_equal(changed[k], ref[k]) for k in COMPARED), (
         f"sweeping {name} changed nothing"
     )
+
+
+def _with_override(monkeypatch: pytest.MonkeyPatch, overrides: dict[str, Any]) -> None:
+    import copy
+
+    from openvns.patients import conditions as module
+
+    raw = copy.deepcopy(module._raw(module.DATA_FILE))
+    raw["conditions"]["fibromyalgia"]["overrides"] = overrides
+    module.load_condition.cache_clear()
+    monkeypatch.setattr(module, "_raw", lambda name=module.DATA_FILE: raw)
+
+
+def test_a_condition_overrides_a_physiology_value_visibly(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from openvns.patients import conditions as module
+
+    entry = {"value": 0.2, "status": "A", "provisional": True, "source": "test: a larger effect"}
+    _with_override(monkeypatch, {"E_acute_max": entry})
+    try:
+        mp = ModelParameters.default("fibromyalgia")
+        assert mp.physiology.E_acute_max == 0.2  # applied to the run ...
+        assert mp.condition.physiology_overrides == {"E_acute_max": 0.2}
+        prov = module.provenance("fibromyalgia")  # ... and shown in the condition's table
+        assert prov["overrides.E_acute_max"].source == "test: a larger effect"
+        assert ModelParameters.default("crps").physiology.E_acute_max == 0.10  # others keep it
+        # an override must name a physiology parameter, never shadow a condition value
+        module.load_condition.cache_clear()
+        _with_override(monkeypatch, {"p_responder": {**entry, "value": 0.5}})
+        with pytest.raises(ValidationError, match=r"overrides\.p_responder"):
+            ModelParameters.default("fibromyalgia")
+        module.load_condition.cache_clear()
+        _with_override(monkeypatch, {"no_such": entry})
+        with pytest.raises(ValidationError, match=r"fibromyalgia\.overrides\.no_such"):
+            ModelParameters.default("fibromyalgia")
+        module.load_condition.cache_clear()
+        _with_override(monkeypatch, {"E_acute_max": {**entry, "provisional": False}})
+        with pytest.raises(ValueError, match="provisional"):
+            ModelParameters.default("fibromyalgia")
+    finally:
+        module.load_condition.cache_clear()

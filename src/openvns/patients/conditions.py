@@ -20,6 +20,8 @@ from openvns.errors import ValidationError
 from openvns.parameters import Provenance, check_entry
 
 DATA_FILE = "conditions.yaml"
+#: The table of a condition that overrides physiology values visibly (``overrides:``).
+OVERRIDES = "overrides"
 _STATUSES = ("V", "D", "R", "A")
 
 _Pos = Field(gt=0)
@@ -73,6 +75,10 @@ class Condition(_Validated):
     flare_duration_d: float = _Pos
     p_pro_nociceptive: float = _Frac
     p_responder: float = _Frac
+    #: Physiology values this condition sets differently from the population set, each with its
+    #: own source in the condition's ``overrides`` table (shown by ``openvns params show
+    #: conditions/<name>``); applied by :meth:`openvns.simulation.ModelParameters.default`.
+    physiology_overrides: dict[str, Any] = Field(default_factory=dict)
 
 
 class DiaryParameters(_Validated):
@@ -123,8 +129,24 @@ def load_condition(condition: str, name: str = DATA_FILE) -> Condition:
     conditions = _raw(name)["conditions"]
     if condition not in conditions:
         raise ValidationError("condition", condition, "one of " + ", ".join(conditions))
-    values = {k: v for k, (v, _) in _entries(conditions[condition], condition).items()}
-    result: Condition = Condition._from({"name": condition, **values}, condition)
+    block = dict(conditions[condition])
+    overrides = block.pop(OVERRIDES, None) or {}
+    if not isinstance(overrides, dict):
+        raise ValidationError(
+            f"{condition}.{OVERRIDES}", overrides, "a table of sourced physiology values"
+        )
+    values = {k: v for k, (v, _) in _entries(block, condition).items()}
+    changed = {k: v for k, (v, _) in _entries(overrides, f"{condition}.{OVERRIDES}").items()}
+    clash = sorted(set(changed) & set(Condition.model_fields))
+    if clash:
+        raise ValidationError(
+            f"{condition}.{OVERRIDES}.{clash[0]}",
+            changed[clash[0]],
+            "a physiology parameter (the condition's own values go in its table)",
+        )
+    result: Condition = Condition._from(
+        {"name": condition, **values, "physiology_overrides": changed}, condition
+    )
     return result
 
 
@@ -144,5 +166,9 @@ def conditions_version(name: str = DATA_FILE) -> str:
 def provenance(condition: str, name: str = DATA_FILE) -> dict[str, Provenance]:
     """Status, provisional flag and source of every value of ``condition`` (or ``"diary"``)."""
     raw = _raw(name)
-    block = raw["diary"] if condition == "diary" else raw["conditions"][condition]
-    return {k: p for k, (_, p) in _entries(block, condition).items()}
+    block = dict(raw["diary"] if condition == "diary" else raw["conditions"][condition])
+    overrides = block.pop(OVERRIDES, None) or {}
+    out = {k: p for k, (_, p) in _entries(block, condition).items()}
+    for k, (_, p) in _entries(overrides, f"{condition}.{OVERRIDES}").items():
+        out[f"{OVERRIDES}.{k}"] = p
+    return out

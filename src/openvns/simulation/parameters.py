@@ -27,7 +27,7 @@ from openvns.physiology.parameters import (
 __all__ = ["ModelParameters"]
 
 #: Fields of a condition that name it rather than parameterise it.
-_CONDITION_LABELS = ("name", "label")
+_CONDITION_LABELS = ("name", "label", "physiology_overrides")
 
 
 @dataclass(frozen=True)
@@ -51,9 +51,18 @@ class ModelParameters:
 
     @classmethod
     def default(cls, condition: str | Condition = "fibromyalgia") -> ModelParameters:
-        """The shipped parameter sets for ``condition``."""
+        """The shipped parameter sets for ``condition``, with the physiology values its
+        ``overrides`` table sets (visibly, each with a source; none shipped today)."""
         cond = load_condition(condition) if isinstance(condition, str) else condition
-        return cls(load_parameters(), cond, load_diary_parameters())
+        physiology = load_parameters()
+        if cond.physiology_overrides:  # the condition's table says so, with a source each
+            try:
+                physiology = physiology.with_(**cond.physiology_overrides)
+            except ValidationError as exc:
+                raise ValidationError(
+                    f"{cond.name}.overrides.{exc.field}", exc.value, exc.allowed
+                ) from None
+        return cls(physiology, cond, load_diary_parameters())
 
     @classmethod
     def for_patient(cls, patient: str) -> ModelParameters:
