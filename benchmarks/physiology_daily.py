@@ -35,6 +35,7 @@ def main() -> None:
     args = ap.parse_args()
 
     from openvns.device.dose import duty_cycle
+    from openvns.patients import typical_traits
     from openvns.physiology import GROUPS, DailyInputs, load_parameters, simulate
     from openvns.physiology.model import draw_noise, initial_state, step
 
@@ -45,12 +46,11 @@ def main() -> None:
     inputs = DailyInputs(
         recruited_fraction=r,
         frequency_Hz=np.full(n, 25.0),
-        pulse_width_us=np.full(n, 250.0),
         duty_cycle=np.full(n, duty_cycle(30, 5)),
         hours_per_day=np.full(n, 24.0),
         stimulation_on=np.ones(n, dtype=bool),
-        placebo_multiplier=np.ones(n),
     )
+    typical = typical_traits("fibromyalgia", params)
     patient_days = n * days
 
     t0 = time.perf_counter()
@@ -59,18 +59,21 @@ def main() -> None:
 
     best = float("inf")
     for _ in range(args.repeat):
-        state = initial_state(params, n)
+        state = initial_state(params, n, **typical)
         t0 = time.perf_counter()
         for d in range(days):
             state = step(state, inputs, params, noise[d])
         best = min(best, time.perf_counter() - t0)
 
     t0 = time.perf_counter()
-    simulate(days, lambda d, s: inputs, params, n, root_seed=1, record=("NRS", "dropped_out"))
+    simulate(days, lambda d, s: inputs, params, n, root_seed=1, record=("NRS", "dropped_out"),
+             state=initial_state(params, n, **typical))  # fmt: skip
     t_lean = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    simulate(days, lambda d, s: inputs, params, n, root_seed=1)
+    simulate(
+        days, lambda d, s: inputs, params, n, root_seed=1, state=initial_state(params, n, **typical)
+    )
     t_sim = time.perf_counter() - t0
 
     print(f"{n} patients × {days} days = {patient_days:,} patient-days")

@@ -84,10 +84,13 @@ def test_solution_has_every_state_per_day(solution: object) -> None:
     # from the day after a dropout the device is off (the dropout day itself was stimulated)
     out_before = np.zeros_like(s["dropped_out"])
     out_before[:, 1:] = s["dropped_out"][:, :-1]
-    gone = out_before & (s["programmed_current_mA"] > 0)
-    assert gone.any()
-    assert np.all(s["delivered_current_mA"][gone] == 0.0)
-    assert np.all(s["decision"][s["dropped_out"] & ~out_before] == 5)  # device off, once
+    assert out_before.any()
+    assert np.all(s["delivered_current_mA"][out_before] == 0.0)
+    first_off = out_before.copy()
+    first_off[:, 1:] &= ~out_before[:, :-1]
+    assert np.all(s["decision"][first_off] == 5)  # device off, on the first day off
+    assert np.all(s["decision"][out_before & ~first_off] == 0)  # no titration after it
+    assert np.all(s["programmed_current_mA"][out_before] == 0.0)  # nothing programmed
 
 
 def test_decisions_carry_their_reasons(solution: object) -> None:
@@ -190,3 +193,34 @@ def test_the_minute_path_keeps_every_minute() -> None:
     assert {"day", "minute", "on_fraction", "noradrenaline", "LC_sensitisation"} <= set(frame)
     with pytest.raises(ValidationError, match="minutes"):
         daily.minute_frame(0)
+
+
+def test_reasons_follow_the_stop_rule_and_the_course() -> None:
+    fixed = (
+        "titrate from 0.25 mA by 0.25 mA every 7 days to 1.0 mA; 20 Hz; 250 us; 30 s on / 5 min off"
+    )
+    sol = Simulation("fibromyalgia#0002", fixed).run(40)
+    steps = [d for d in sol.decisions() if d.decision.startswith("step up")]
+    assert steps
+    assert all("fixed schedule" in d.reason for d in steps)
+    crossover = Simulation("fibromyalgia#0002", SHAM + "; blinded 20 days", open_label=TITRATE).run(
+        40
+    )
+    starts = [d for d in crossover.decisions() if d.decision == "start"]
+    assert [d.day for d in starts] == [0, 20]
+    assert "open-label protocol starts" in starts[1].reason
+
+
+def test_a_cohort_runs_only_with_its_own_seed_and_parameters() -> None:
+    from openvns.patients import sample_patients
+
+    mp = ModelParameters.default("fibromyalgia")
+    cohort = sample_patients("fibromyalgia", [3, 4], 17)
+    a = Simulation(cohort, TITRATE, seed=17).run(30)
+    b = Simulation(["fibromyalgia#0003", "fibromyalgia#0004"], TITRATE, seed=17).run(30)
+    np.testing.assert_array_equal(a["nrs"], b["nrs"])
+    with pytest.raises(ValidationError, match="seed"):
+        Simulation(cohort, TITRATE, seed=99)
+    with pytest.raises(ValidationError, match="parameters"):
+        Simulation(cohort, TITRATE, seed=17, parameters=mp.with_(omega_coupling=1.3))
+    Simulation(cohort, TITRATE, seed=17, parameters=mp.with_(f_opt_Hz=10.0))  # not a trait

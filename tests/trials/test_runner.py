@@ -164,3 +164,33 @@ def test_summary_has_time_to_response_with_logrank(reference) -> None:  # type: 
     lr = s.comparisons["sham"].time_to_response
     assert lr is not None
     assert np.isnan(lr.p_value) or 0.0 <= lr.p_value <= 1.0
+
+
+def test_the_extension_runs_through_each_arms_own_device() -> None:
+    from openvns.protocol import STANDARD_TITRATION
+    from openvns.trials.runner import trial_courses
+
+    sham = Protocol.parse("0.0 mA; 20 Hz; 250 us; 30 s on / 5 min off")
+    design = TrialDesign(
+        arms=(
+            Arm(name="active", kind="active", protocol=Protocol.parse(STANDARD_TITRATION)),
+            Arm(name="sham", kind="sham", protocol=sham, generator="106", lead="302-30"),
+        ),
+        open_label_arm="active",
+    )
+
+    def active_lead(current_mA: np.ndarray, pulse_width_us: float) -> np.ndarray:
+        return np.zeros((current_mA.shape[0], 6))
+
+    def sham_lead(current_mA: np.ndarray, pulse_width_us: float) -> np.ndarray:
+        return np.ones((current_mA.shape[0], 6))
+
+    arms = np.array([0, 1, 1, 0])
+    courses = trial_courses(design, arms, (active_lead, sham_lead))
+    extension = [c for c in courses if c.start_day == design.blinded_days]
+    assert len(extension) == 1
+    (ext,) = extension
+    assert ext.recruitment is sham_lead  # the sham arm's own lead crosses over
+    np.testing.assert_array_equal(ext.mask, arms == 1)
+    assert str(ext.protocol).startswith("titrate")
+    assert ext.ramp_s == 2.0  # Model 106's ramps

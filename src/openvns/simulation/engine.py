@@ -47,7 +47,7 @@ from openvns.physiology.model import (
 )
 from openvns.physiology.side_effects import intolerance_ratios, intolerance_severity
 from openvns.random import rng_for
-from openvns.simulation.courses import DEVICE_OFF, Controller, Course
+from openvns.simulation.courses import DEVICE_OFF, NONE, Controller, Course
 from openvns.simulation.parameters import ModelParameters
 
 FloatArray = npt.NDArray[np.float64]
@@ -243,6 +243,7 @@ def simulate_cohort(
         for k in live:
             controllers[k].report(t, severity)
         d = base + t
+        switched_off = was_out & (dropout_day == d - 1)  # the first day the device is off
         underlying[d] = state.P_true_NRS
         current[:, d] = cur
         ae[:, d, :] = (state.ae_reported & ~was_out).T
@@ -250,7 +251,7 @@ def simulate_cohort(
         if detail:
             _record_day(
                 rec, d, t, state, controllers, live, previous, programmed, cur, effective, r,
-                duty, was_out, severity, cohort.tolerance, parameters,
+                duty, was_out, switched_off, severity, cohort.tolerance, parameters,
             )  # fmt: skip
             if frac is not None:
                 f_on = np.where(on[:, None], frac, 0.0)
@@ -301,11 +302,17 @@ def _record_day(
     r: FloatArray,
     duty: FloatArray,
     was_out: BoolArray,
+    switched_off: BoolArray,
     severity: FloatArray,
     tolerance: FloatArray,
     parameters: ModelParameters,
 ) -> None:
-    """Store day ``d`` (treatment day ``t``) of every state and the titration's decisions."""
+    """Store day ``d`` (treatment day ``t``) of every state and the titration's decisions.
+
+    After a dropout nothing is programmed any more (0 mA, no titration decision); the day after
+    the dropout day carries the decision "device off".
+    """
+    programmed = np.where(was_out, 0.0, programmed)
     rec["programmed_current_mA"][:, d] = programmed
     rec["delivered_current_mA"][:, d] = delivered
     rec["effective_current_mA"][:, d] = effective
@@ -319,10 +326,11 @@ def _record_day(
         rec["off_time_min"][c.mask, d] = s.off_time_min
         rec["course"][c.mask, d] = k
         today = programmed[c.mask]
-        rec["decision"][c.mask, d] = c.decisions(t, previous[k], today)
+        code = c.decisions(t, previous[k], today)
+        code[was_out[c.mask]] = NONE
+        rec["decision"][c.mask, d] = code
         previous[k] = today.copy()
-    stopped = state.dropped_out & ~was_out
-    rec["decision"][stopped, d] = DEVICE_OFF
+    rec["decision"][switched_off, d] = DEVICE_OFF
     rec["recruited_fraction"][:, d, :] = r
     for name in RECORDED:
         v = getattr(state, name)

@@ -45,6 +45,14 @@ __all__ = ["DEFAULT_GENERATOR", "Simulation"]
 DEFAULT_GENERATOR = "1000"
 
 
+def _same_patients(a: Cohort, b: Cohort) -> bool:
+    """Whether two cohorts hold the same patients with the same traits."""
+    fields = ("indices", "coupling", "tolerance", "pro_nociceptive", "responder")
+    return all(np.array_equal(getattr(a, f), getattr(b, f)) for f in fields) and all(
+        np.array_equal(v, b.traits.get(k)) for k, v in a.traits.items()
+    )
+
+
 def _cohort(
     patient: str | Sequence[str] | Cohort, seed: int, parameters: ModelParameters | None
 ) -> tuple[Cohort, ModelParameters]:
@@ -55,6 +63,19 @@ def _cohort(
                 "parameters.condition",
                 mp.condition.name,
                 f"the patients' ({patient.condition.name})",
+            )
+        if seed != patient.root_seed:
+            raise ValidationError(
+                "seed", seed, f"the root seed the cohort was drawn under ({patient.root_seed})"
+            )
+        if parameters is not None and not _same_patients(
+            patient, sample_patients(mp.condition, patient.indices, seed, mp.physiology)
+        ):
+            raise ValidationError(
+                "parameters",
+                "changed",
+                "the parameters the cohort was drawn with (pass patient names to draw the "
+                "patients with these parameters)",
             )
         return patient, mp
     names = [patient] if isinstance(patient, str) else list(patient)

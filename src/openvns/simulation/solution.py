@@ -239,41 +239,46 @@ class Solution:
         programmed = self["programmed_current_mA"]
         severity = self["severity"]
         limiting = self["limiting_side_effect"]
+        course = self["course"]
         out: list[Decision] = []
         for i, name in enumerate(self.patients):
             for d in np.flatnonzero(code[i]):
                 c = int(code[i, d])
                 now = float(programmed[i, d])
                 before = float(programmed[i, d - 1]) if d > 0 else 0.0
-                out.append(
-                    Decision(name, int(d), DECISIONS[c], before, now,
-                             self._reason(c, i, int(d), now, severity, limiting))
-                )  # fmt: skip
+                k = int(course[i, d]) if c != DEVICE_OFF else -1
+                reason = self._reason(c, k, now, float(severity[i, d - 1]) if d > 0 else 0.0,
+                                      int(limiting[i, d - 1]) if d > 0 else -1)  # fmt: skip
+                out.append(Decision(name, int(d), DECISIONS[c], before, now, reason))
         return out
 
-    def _reason(
-        self,
-        code: int,
-        i: int,
-        d: int,
-        now: float,
-        severity: npt.NDArray[Any],
-        limiting: npt.NDArray[Any],
-    ) -> str:
+    def _rule(self, course: int) -> str:
+        """Stop rule of course ``course`` (``"tolerance"``, ``"fixed"``, ``"device"``)."""
+        from openvns.protocol import Protocol, Titration
+
+        plan = Protocol.parse(self.protocol[course]).current
+        return plan.rule if isinstance(plan, Titration) else "fixed"
+
+    def _reason(self, code: int, course: int, now: float, severity: float, limiting: int) -> str:
         if code == START:
-            return f"first treatment day: programmed {now:g} mA"
+            what = "first treatment day" if course == 0 else "the open-label protocol starts"
+            return f"{what}: programmed {now:g} mA"
         if code in (STEP_UP, REACHED_MAX):
             tail = " (the protocol's maximum)" if code == REACHED_MAX else ""
-            return f"scheduled titration step to {now:g} mA{tail}; no intolerable side effect"
+            why = {
+                "tolerance": "no intolerable side effect the day before",
+                "fixed": "fixed schedule, whatever the side effects",
+                "device": "programmed into the generator's Scheduled Programming",
+            }[self._rule(course)]
+            return f"scheduled titration step to {now:g} mA{tail}; {why}"
         if code == BACK_OFF:
-            k = int(limiting[i, d - 1]) if d > 0 else -1
-            what = SIDE_EFFECTS[k].replace("_", "/") if k >= 0 else "side effect"
+            what = SIDE_EFFECTS[limiting].replace("_", "/") if limiting >= 0 else "side effect"
             return (
-                f"intolerable {what} the day before (severity {float(severity[i, d - 1]):.2f} "
-                f"≥ 1): one step back to {now:g} mA and hold"
+                f"intolerable {what} the day before (severity {severity:.2f} ≥ 1): one step "
+                f"back to {now:g} mA and hold"
             )
         if code == DEVICE_OFF:
-            return "the patient dropped out: the device is switched off"
+            return "the patient dropped out the day before: the device is switched off"
         return ""
 
     # -- figure ----------------------------------------------------------------------------

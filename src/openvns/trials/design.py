@@ -147,6 +147,10 @@ class TrialDesign(FrozenModel):
         names = [a.name for a in self.arms]
         if len(set(names)) != len(names):
             raise ValidationError("arms", names, "unique arm names")
+        if self.open_label_arm is not None and self.open_label_arm not in names:
+            raise ValidationError(
+                "open_label_arm", self.open_label_arm, "one of " + ", ".join(names)
+            )
         actives = [a.protocol.max_current_mA for a in self.arms if a.kind == "active"]
         for i, arm in enumerate(self.arms):
             if arm.kind == "low_dose" and actives and arm.protocol.max_current_mA >= min(actives):
@@ -173,10 +177,13 @@ class TrialDesign(FrozenModel):
             report = arm.protocol.check(gen, self.lead_for(arm.name))
             if not report.ok:
                 raise safety.UnsafeSettingsError(report)
-        if self.open_label_arm is not None and self.open_label_arm not in names:
-            raise ValidationError(
-                "open_label_arm", self.open_label_arm, "one of " + ", ".join(names)
-            )
+            if self.open_label_arm is not None and self.open_label_days:
+                # the extension runs the open-label arm's protocol through this arm's device
+                crossover = self.arm(self.open_label_arm).protocol.check(
+                    gen, self.lead_for(arm.name)
+                )
+                if not crossover.ok:
+                    raise safety.UnsafeSettingsError(crossover)
         if self.open_label_days and self.open_label_arm is None:
             raise ValidationError(
                 "open_label_arm", None, "an arm name when open_label_days > 0: " + ", ".join(names)

@@ -103,8 +103,8 @@ def trial_courses(
     design: TrialDesign, arms: IntArray, recruitment: Sequence[Recruitment]
 ) -> list[Course]:
     """The courses of a chunk of patients with arm indices ``arms``: one per arm over the
-    blinded phase (the whole treatment for the open-label arm), and the extension on the
-    open-label arm's protocol for the patients of the other arms."""
+    blinded phase (the whole treatment for the open-label arm), and for the patients of each
+    other arm the extension on the open-label arm's protocol, through their own arm's device."""
     blind, ol = design.blinded_days, design.open_label_days
     treat = blind + ol
     names = [a.name for a in design.arms]
@@ -112,19 +112,28 @@ def trial_courses(
     courses: list[Course] = []
     for a, name in enumerate(names):
         end = treat if a == ol_index else blind
-        courses.append(_course(design, name, arms == a, 0, end, recruitment[a]))
+        courses.append(_course(design, name, name, arms == a, 0, end, recruitment[a]))
     if ol and ol_index >= 0:
-        courses.append(
-            _course(design, names[ol_index], arms != ol_index, blind, treat, recruitment[ol_index])
-        )
+        for a, name in enumerate(names):
+            if a != ol_index:
+                courses.append(
+                    _course(design, names[ol_index], name, arms == a, blind, treat, recruitment[a])
+                )
     return courses
 
 
 def _course(
-    design: TrialDesign, arm: str, mask: BoolArray, start: int, end: int, rec: Recruitment
+    design: TrialDesign,
+    protocol_arm: str,
+    device_arm: str,
+    mask: BoolArray,
+    start: int,
+    end: int,
+    rec: Recruitment,
 ) -> Course:
-    gen = generator(design.generator_for(arm))
-    return Course(design.protocol_for(arm), mask, start, end, rec, ramp_s=gen.ramp_s)
+    """``protocol_arm``'s protocol through ``device_arm``'s generator (ramps) and lead."""
+    gen = generator(design.generator_for(device_arm))
+    return Course(design.protocol_for(protocol_arm), mask, start, end, rec, ramp_s=gen.ramp_s)
 
 
 def _simulate_chunk(spec: _ChunkSpec) -> _ChunkResult:
