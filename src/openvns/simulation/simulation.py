@@ -48,9 +48,10 @@ DEFAULT_GENERATOR = "1000"
 def _same_patients(a: Cohort, b: Cohort) -> bool:
     """Whether two cohorts hold the same patients with the same traits."""
     fields = ("indices", "coupling", "tolerance", "pro_nociceptive", "responder")
-    return all(np.array_equal(getattr(a, f), getattr(b, f)) for f in fields) and all(
-        np.array_equal(v, b.traits.get(k)) for k, v in a.traits.items()
+    same_traits = a.traits.keys() == b.traits.keys() and all(
+        np.array_equal(v, b.traits[k]) for k, v in a.traits.items()
     )
+    return same_traits and all(np.array_equal(getattr(a, f), getattr(b, f)) for f in fields)
 
 
 def _cohort(
