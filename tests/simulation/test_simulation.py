@@ -224,3 +224,20 @@ def test_a_cohort_runs_only_with_its_own_seed_and_parameters() -> None:
     with pytest.raises(ValidationError, match="parameters"):
         Simulation(cohort, TITRATE, seed=17, parameters=mp.with_(omega_coupling=1.3))
     Simulation(cohort, TITRATE, seed=17, parameters=mp.with_(f_opt_Hz=10.0))  # not a trait
+
+
+def test_overlapping_courses_for_one_patient_are_refused() -> None:
+    from openvns.patients import sample_patients
+    from openvns.simulation import Course, simulate_cohort
+
+    sim = Simulation(["fibromyalgia#0001", "fibromyalgia#0002"], TITRATE)
+    everyone = np.ones(2, dtype=bool)
+    a = Course(sim.protocol, everyone, 0, 30, sim.recruitment)
+    b = Course(sim.protocol, np.array([False, True]), 20, 40, sim.recruitment)
+    cohort = sample_patients("fibromyalgia", [1, 2], 2026)
+    with pytest.raises(ValidationError, match=r"courses\[1\]"):
+        simulate_cohort(cohort, [a, b], baseline_days=0, treatment_days=40, root_seed=2026,
+                        parameters=sim.parameters)  # fmt: skip
+    c = Course(sim.protocol, np.array([False, True]), 30, 40, sim.recruitment)  # follows a
+    simulate_cohort(cohort, [a, c], baseline_days=0, treatment_days=40, root_seed=2026,
+                    parameters=sim.parameters)  # fmt: skip

@@ -19,6 +19,8 @@ app = typer.Typer(help="Virtual patients: simulate one and see every state.", no
 
 #: File formats of the states (``states.parquet``, ``states.csv``).
 _SUMMARY_FORMATS = ("parquet", "csv")
+#: Days simulated when neither --days nor the protocol's phases say (a year).
+DAYS_WITHOUT_PHASES = 365
 
 
 def _changes(items: list[str]) -> dict[str, Any]:
@@ -46,7 +48,10 @@ def simulate(
     protocol: Annotated[
         str, typer.Option("--protocol", "-p", help="Protocol text (openvns.protocol).")
     ] = STANDARD_TITRATION,
-    days: Annotated[int, typer.Option(min=1, help="Days to simulate.")] = 365,
+    days: Annotated[
+        int | None,
+        typer.Option(min=1, help="Days to simulate (default: the protocol's phases, else 365)."),
+    ] = None,
     out: Annotated[Path, typer.Option(help="Output directory.")] = Path("openvns-patient"),
     seed: Annotated[int, typer.Option(min=0, help="Root seed.")] = DEFAULT_ROOT_SEED,
     generator: Annotated[
@@ -81,7 +86,9 @@ def simulate(
         parameters=parameters, seed=seed,
         open_label=open_label,
     )  # fmt: skip
-    solution = sim.run(days)
+    p = sim.protocol
+    phases = p.baseline_days + p.blinded_days + p.open_label_days
+    solution = sim.run(days if days is not None else (phases or DAYS_WITHOUT_PHASES))
     out.mkdir(parents=True, exist_ok=True)
     written = solution.write(out, formats=formats)
     if figure:
@@ -107,6 +114,7 @@ def simulate(
 
 def _print(solution: Any) -> None:
     from openvns.analysis.endpoints import ENDPOINT_WINDOW_DAYS
+    from openvns.simulation.courses import BACK_OFF
 
     table = Table(title=solution.protocol[0], title_justify="left")
     start_label = "baseline NRS" if solution.baseline_days else "first 4 wk NRS"
@@ -128,7 +136,7 @@ def _print(solution: Any) -> None:
             f"{np.nanmean(before):.1f}" if np.isfinite(before).any() else "—",
             f"{np.nanmean(after):.1f}" if np.isfinite(after).any() else "—",
             f"{solution['programmed_current_mA'][i, -1]:g}",
-            str(int((solution["decision"][i] == 4).sum())),
+            str(int((solution["decision"][i] == BACK_OFF).sum())),
             str(int(solution["ae_reported"][i].any(axis=1).sum())),
             f"day {drop}" if drop >= 0 else "no",
         )

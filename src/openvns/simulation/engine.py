@@ -32,6 +32,7 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 import numpy.typing as npt
 
+from openvns.errors import ValidationError
 from openvns.patients.cohort import Cohort
 from openvns.patients.diary import simulate_diary
 from openvns.physiology.brainstem import MINUTES_PER_DAY, periodic_on_fraction, update_minutes
@@ -184,6 +185,7 @@ def simulate_cohort(
     n = cohort.n
     base, treat = baseline_days, treatment_days
     total = base + treat
+    _check_courses(courses, n, treat)
     controllers = [Controller(c) for c in courses]
     state: PhysiologyState = initial_state(p, n, **cohort.physiology_traits)
     uniforms = _physiology_uniforms(cohort, treat, root_seed)
@@ -286,6 +288,28 @@ def simulate_cohort(
         tolerance=cohort.tolerance,
         detail=rec,
     )
+
+
+def _check_courses(courses: Sequence[Course], n: int, treatment_days: int) -> None:
+    """Refuse courses of the wrong size or two courses for one patient on one day."""
+    for i, c in enumerate(courses):
+        if c.mask.shape != (n,):
+            raise ValidationError(
+                f"courses[{i}].mask", c.mask.shape, f"one flag per patient ({n},)"
+            )
+        if not 0 <= c.start_day <= c.end_day:
+            raise ValidationError(f"courses[{i}].start_day", c.start_day, "0 ≤ start ≤ end")
+    for i, a in enumerate(courses):
+        for j in range(i + 1, len(courses)):
+            b = courses[j]
+            overlap_days = min(a.end_day, b.end_day, treatment_days) > max(a.start_day, b.start_day)
+            if overlap_days and bool(np.any(a.mask & b.mask)):
+                raise ValidationError(
+                    f"courses[{j}]",
+                    f"days {b.start_day}–{b.end_day}",
+                    f"courses that do not overlap courses[{i}] (days {a.start_day}–{a.end_day}) "
+                    "for the same patient",
+                )
 
 
 def _record_day(
