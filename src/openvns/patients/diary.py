@@ -11,8 +11,8 @@ twice. ``s`` is the slow disease fluctuation (AR(1), time constant
 ``tau_s_d``, started from its stationary distribution, so selecting patients on a high baseline
 picks high ``s`` that then regresses to the mean); ``F`` are flares (Bernoulli onsets at
 ``flare_rate_per_d``, log-normal peak, exponential decay over ``flare_duration_d``); ``PLA`` the
-placebo ``Pmax·mult·(1 − 2^(−t/t_half))`` (``t``: days with the expectation so far, counted from the
-first day the multiplier is non-zero); ``η`` AR(1) diary noise (``phi``, ``sigma_w_NRS``).
+placebo ``Pmax·mult·(1 − 2^(−t/t_half))`` (``t``: days since the expectation began, the first day
+the multiplier is non-zero counting as 1); ``η`` AR(1) diary noise (``phi``, ``sigma_w_NRS``).
 
 Missing entries: missing completely at random with ``missing_rate``; the simple MNAR option
 multiplies the odds of a missing entry by ``mnar_odds_per_NRS`` per NRS point that the day's pain
@@ -147,7 +147,8 @@ def simulate_diary(
         F[d] = flare
     mult = np.broadcast_to(np.asarray(placebo_multiplier, dtype=np.float64), (days, n))
     # the expectation builds from the first day it is there (a device: the first treatment day)
-    started = np.cumsum(mult > 0, axis=0, dtype=np.float64)
+    onset = np.argmax(mult > 0, axis=0)
+    started = np.maximum(np.arange(1.0, days + 1.0)[:, None] - onset[None, :], 0.0)
     placebo = (
         cohort.traits["Pmax_NRS"]
         * mult
