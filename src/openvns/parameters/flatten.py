@@ -64,8 +64,21 @@ class _Walker:
         self.section = section
         self.out: list[Parameter] = []
 
-    def emit(self, path: str, node: Any, prov: Provenance, unit: object) -> None:
+    def emit(
+        self,
+        path: str,
+        node: Any,
+        prov: Provenance,
+        unit: object,
+        entry: Mapping[str, Any] | None = None,
+    ) -> None:
         at = f"{self.where}: {path}"
+        meta = entry or {}
+        used, when = meta.get("used", True), meta.get("used_when") or {}
+        if not isinstance(used, bool):
+            raise ValueError(f"{at}: used = {used!r} must be true or false")
+        if not isinstance(when, Mapping):
+            raise ValueError(f"{at}: used_when = {when!r} must map parameter names to values")
         self.out.append(
             Parameter(
                 name=path,
@@ -75,6 +88,8 @@ class _Walker:
                 provisional=prov.provisional,
                 source=prov.source,
                 section=self.section or (path.split(".", 1)[0] if "." in path else ""),
+                used=used,
+                used_when={str(k): _as_value(v, f"{at}.used_when") for k, v in when.items()},
             )
         )
 
@@ -109,7 +124,7 @@ class _Walker:
                 ]
                 if numbers:
                     raise ValueError(f"{at}: unsourced values {sorted(numbers)} beside value")
-                self.emit(path, node["value"], prov, unit)
+                self.emit(path, node["value"], prov, unit, node)
             else:
                 for key, item in node.items():
                     if key not in META_KEYS:

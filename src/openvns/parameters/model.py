@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pydantic import PrivateAttr, model_validator
+from pydantic import Field, PrivateAttr, model_validator
 
 from openvns.base import FrozenModel
 from openvns.parameters.provenance import Provenance
@@ -45,12 +45,20 @@ class Parameter(Provenance):
         Display unit (``"mA"``, ``"µs"``); ``""`` for dimensionless values.
     section
         Section of the data file the value belongs to (``"drive"``, ``"generators"``).
+    used
+        ``False`` for a value documented in the file but not used by the model (``used:
+        false``): a sweep of it would change nothing, so the model's ``with_`` refuses it.
+    used_when
+        Other parameters' values under which alone this one is used (``used_when:
+        {descending_limb_input: small_fibre}``); empty when it is always used.
     """
 
     name: str
     value: Value
     unit: str = ""
     section: str = ""
+    used: bool = True
+    used_when: dict[str, Value] = Field(default_factory=dict)
 
     def row(self) -> dict[str, str]:
         """Display row: name, value, unit, status, provisional, source, section (all text)."""

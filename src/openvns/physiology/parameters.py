@@ -8,28 +8,16 @@ any of them with :meth:`PhysiologyParameters.with_`.
 from __future__ import annotations
 
 from functools import lru_cache
-from importlib import resources
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
 from openvns.errors import ValidationError
-from openvns.parameters import Provenance, check_entry
+from openvns.parameters import ParameterSet, Provenance, load_set, parse_set, read_resource
 
 DATA_FILE = "vns_pain_model.yaml"
 _STATUSES = ("V", "D", "R", "A")
-_SECTIONS = (
-    "drive",
-    "brainstem",
-    "modulation",
-    "plasticity",
-    "pain",
-    "side_effects",
-    "dropout",
-    "variability",
-)
 
 _Pos = Field(gt=0)
 _NonNeg = Field(ge=0)
@@ -185,61 +173,36 @@ class PhysiologyParameters(BaseModel):
 
 
 @lru_cache(maxsize=4)
-def _raw(name: str) -> dict[str, Any]:
-    text = resources.files("openvns.physiology").joinpath(f"data/{name}").read_text("utf-8")
-    raw = yaml.safe_load(text)
-    if not isinstance(raw, dict):
-        raise ValueError(f"{name} must be a YAML mapping")
-    return raw
-
-
-def _entries(raw: dict[str, Any], name: str) -> dict[str, tuple[Any, Provenance]]:
-    out: dict[str, tuple[Any, Provenance]] = {}
-    for section in _SECTIONS:
-        for key, entry in (raw.get(section) or {}).items():
-            where = f"{name}: {section}.{key}"
-            if not isinstance(entry, dict) or "value" not in entry:
-                raise ValueError(f"{where} must be a mapping with value, status, source")
-            prov = check_entry(entry, where, statuses=_STATUSES)  # the one provisional rule
-            if key in out:
-                raise ValueError(f"{where}: duplicate parameter name")
-            out[key] = (entry["value"], prov)
-    return out
+def parameter_set(name: str = DATA_FILE) -> ParameterSet:
+    """The data file as a sourced set of the registry (its one parser and provenance rule)."""
+    if name == DATA_FILE:
+        return load_set("physiology")
+    text = read_resource("openvns.physiology", f"data/{name}")
+    return parse_set(text, "physiology", sections=True, statuses=_STATUSES)
 
 
 @lru_cache(maxsize=4)
 def load_parameters(name: str = DATA_FILE) -> PhysiologyParameters:
     """The parameter set shipped as ``openvns/physiology/data/<name>`` (checked, cached)."""
-    raw = _raw(name)
-    values = {k: v for k, (v, _) in _entries(raw, name).items()}
-    values["version"] = str(raw.get("version", "unknown"))
-    return PhysiologyParameters.from_values(values)
+    s = parameter_set(name)
+    return PhysiologyParameters.from_values({**s.values(), "version": s.version})
 
 
 def provenance(name: str = DATA_FILE) -> dict[str, Provenance]:
     """Status, provisional flag and source of every parameter in the data file."""
-    return {k: p for k, (_, p) in _entries(_raw(name), name).items()}
+    return {
+        p.name: Provenance(status=p.status, provisional=p.provisional, source=p.source)
+        for p in parameter_set(name)
+    }
 
 
 @lru_cache(maxsize=4)
 def unused_parameters(name: str = DATA_FILE) -> frozenset[str]:
     """Names documented in the data file but not used by the daily model (``used: false``)."""
-    raw = _raw(name)
-    return frozenset(
-        key
-        for section in _SECTIONS
-        for key, entry in (raw.get(section) or {}).items()
-        if isinstance(entry, dict) and entry.get("used") is False
-    )
+    return frozenset(p.name for p in parameter_set(name) if not p.used)
 
 
 @lru_cache(maxsize=4)
 def conditional_parameters(name: str = DATA_FILE) -> dict[str, dict[str, Any]]:
     """Names used only when other parameters have given values (``used_when`` in the file)."""
-    raw = _raw(name)
-    return {
-        key: dict(entry["used_when"])
-        for section in _SECTIONS
-        for key, entry in (raw.get(section) or {}).items()
-        if isinstance(entry, dict) and isinstance(entry.get("used_when"), dict)
-    }
+    return {p.name: dict(p.used_when) for p in parameter_set(name) if p.used_when}
