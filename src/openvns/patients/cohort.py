@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.special import ndtr, ndtri  # type: ignore[import-untyped]
 
+from openvns.errors import ValidationError
 from openvns.patients.conditions import Condition, load_condition
 from openvns.physiology.parameters import PhysiologyParameters, load_parameters
 from openvns.random import rng_for
@@ -38,10 +39,13 @@ def patient_name(condition: str, index: int) -> str:
 
 
 def parse_patient_name(name: str) -> tuple[str, int]:
-    """Inverse of :func:`patient_name`."""
-    condition, _, index = name.partition("#")
+    """Inverse of :func:`patient_name`; a :class:`ValidationError` (a ``ValueError``) names a
+    malformed name."""
+    condition, _, index = str(name).partition("#")
     if not condition or not index.isdigit():
-        raise ValueError(f"patient name {name!r} is not of the form 'condition#0042'")
+        raise ValidationError(
+            "patient", name, "a name 'condition#index' such as 'fibromyalgia#0042'"
+        )
     return condition, int(index)
 
 

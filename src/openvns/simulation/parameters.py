@@ -69,13 +69,7 @@ class ModelParameters:
         """The shipped parameter sets for a named patient's condition (``"crps#0007"``)."""
         from openvns.patients.cohort import parse_patient_name
 
-        try:
-            condition, _ = parse_patient_name(patient)
-        except ValueError:
-            raise ValidationError(
-                "patient", patient, "a name 'condition#index' such as 'fibromyalgia#0042'"
-            ) from None
-        return cls.default(condition)
+        return cls.default(parse_patient_name(patient)[0])
 
     @staticmethod
     def owners() -> dict[str, str]:

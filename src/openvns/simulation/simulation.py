@@ -82,14 +82,7 @@ def _cohort(
     names = [patient] if isinstance(patient, str) else list(patient)
     if not names:
         raise ValidationError("patient", names, "at least one patient name")
-    parsed = []
-    for name in names:
-        try:
-            parsed.append(parse_patient_name(name))
-        except ValueError:
-            raise ValidationError(
-                "patient", name, "a name 'condition#index' such as 'fibromyalgia#0042'"
-            ) from None
+    parsed = [parse_patient_name(name) for name in names]
     conditions = {c for c, _ in parsed}
     if len(conditions) != 1:
         raise ValidationError("patient", names, "patients of one condition")
