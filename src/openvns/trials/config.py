@@ -55,7 +55,7 @@ from typing import Any
 
 from openvns.errors import ValidationError
 from openvns.patients.conditions import Condition, condition_names, load_condition
-from openvns.physiology.parameters import PhysiologyParameters, load_parameters
+from openvns.physiology.parameters import PhysiologyParameters
 from openvns.random import DEFAULT_ROOT_SEED
 from openvns.simulation.parameters import ModelParameters
 from openvns.trials.design import TrialDesign
@@ -172,8 +172,9 @@ class TrialConfig:
 
     # -- what the runner consumes -----------------------------------------------------------
     def parameters(self) -> PhysiologyParameters:
-        """The shipped physiology set with the ``[physiology]`` overrides (validated)."""
-        base = load_parameters()
+        """The physiology set of the run: the shipped one, with the condition's own
+        ``overrides`` and then the ``[physiology]`` table's (validated)."""
+        base = ModelParameters.default(self.condition()).physiology
         if not self.physiology:
             return base
         try:
@@ -200,7 +201,7 @@ class TrialConfig:
     def model_parameters(self) -> ModelParameters:
         """Physiology, condition (with their overrides) and diary parameters of the run."""
         default = ModelParameters.default(self.condition())
-        return ModelParameters(self.parameters(), default.condition, default.diary)
+        return replace(default, physiology=self.parameters())
 
     def with_run(self, **changes: Any) -> TrialConfig:
         """A copy with ``[run]`` fields changed (CLI options override the file)."""
