@@ -245,12 +245,12 @@ def simulate_cohort(
         for k in live:
             controllers[k].report(t, severity)
         d = base + t
-        switched_off = was_out & (dropout_day == d - 1)  # the first day the device is off
         underlying[d] = state.P_true_NRS
         current[:, d] = cur
         ae[:, d, :] = (state.ae_reported & ~was_out).T
         dropout_day = np.where(state.dropped_out & ~was_out, d, dropout_day)
         if detail:
+            switched_off = was_out & (dropout_day == d - 1)  # the first day the device is off
             _record_day(
                 rec, d, t, state, controllers, live, previous, programmed, cur, effective, r,
                 duty, was_out, switched_off, severity, cohort.tolerance, parameters,

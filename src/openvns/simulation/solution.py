@@ -240,6 +240,7 @@ class Solution:
         severity = self["severity"]
         limiting = self["limiting_side_effect"]
         course = self["course"]
+        rules = [self._rule(k) for k in range(len(self.protocol))]
         out: list[Decision] = []
         for i, name in enumerate(self.patients):
             for d in np.flatnonzero(code[i]):
@@ -247,8 +248,9 @@ class Solution:
                 now = float(programmed[i, d])
                 before = float(programmed[i, d - 1]) if d > 0 else 0.0
                 k = int(course[i, d]) if c != DEVICE_OFF else -1
-                reason = self._reason(c, k, now, float(severity[i, d - 1]) if d > 0 else 0.0,
-                                      int(limiting[i, d - 1]) if d > 0 else -1)  # fmt: skip
+                reason = _reason(c, k, rules[k] if k >= 0 else "", now,
+                                 float(severity[i, d - 1]) if d > 0 else 0.0,
+                                 int(limiting[i, d - 1]) if d > 0 else -1)  # fmt: skip
                 out.append(Decision(name, int(d), DECISIONS[c], before, now, reason))
         return out
 
@@ -258,28 +260,6 @@ class Solution:
 
         plan = Protocol.parse(self.protocol[course]).current
         return plan.rule if isinstance(plan, Titration) else "fixed"
-
-    def _reason(self, code: int, course: int, now: float, severity: float, limiting: int) -> str:
-        if code == START:
-            what = "first treatment day" if course == 0 else "the open-label protocol starts"
-            return f"{what}: programmed {now:g} mA"
-        if code in (STEP_UP, REACHED_MAX):
-            tail = " (the protocol's maximum)" if code == REACHED_MAX else ""
-            why = {
-                "tolerance": "no intolerable side effect the day before",
-                "fixed": "fixed schedule, whatever the side effects",
-                "device": "programmed into the generator's Scheduled Programming",
-            }[self._rule(course)]
-            return f"scheduled titration step to {now:g} mA{tail}; {why}"
-        if code == BACK_OFF:
-            what = SIDE_EFFECTS[limiting].replace("_", "/") if limiting >= 0 else "side effect"
-            return (
-                f"intolerable {what} the day before (severity {severity:.2f} ≥ 1): one step "
-                f"back to {now:g} mA and hold"
-            )
-        if code == DEVICE_OFF:
-            return "the patient dropped out the day before: the device is switched off"
-        return ""
 
     # -- figure ----------------------------------------------------------------------------
     def plot(self, patient: int | str = 0, *, path: str | Path | None = None) -> Figure:
@@ -302,3 +282,27 @@ class Solution:
         if not 0 <= patient < len(self.patients):
             raise ValidationError("patient", patient, f"an index in 0–{len(self.patients) - 1}")
         return int(patient)
+
+
+def _reason(code: int, course: int, rule: str, now: float, severity: float, limiting: int) -> str:
+    """The reason of a decision of ``course`` (stop rule ``rule``), from the day before."""
+    if code == START:
+        what = "first treatment day" if course == 0 else "the open-label protocol starts"
+        return f"{what}: programmed {now:g} mA"
+    if code in (STEP_UP, REACHED_MAX):
+        tail = " (the protocol's maximum)" if code == REACHED_MAX else ""
+        why = {
+            "tolerance": "no intolerable side effect the day before",
+            "fixed": "fixed schedule, whatever the side effects",
+            "device": "programmed into the generator's Scheduled Programming",
+        }[rule]
+        return f"scheduled titration step to {now:g} mA{tail}; {why}"
+    if code == BACK_OFF:
+        what = SIDE_EFFECTS[limiting].replace("_", "/") if limiting >= 0 else "side effect"
+        return (
+            f"intolerable {what} the day before (severity {severity:.2f} ≥ 1): one step "
+            f"back to {now:g} mA and hold"
+        )
+    if code == DEVICE_OFF:
+        return "the patient dropped out the day before: the device is switched off"
+    return ""
