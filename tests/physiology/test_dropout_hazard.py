@@ -6,11 +6,9 @@ from dataclasses import replace
 
 import numpy as np
 
-from openvns.patients import typical_traits
 from openvns.physiology import GROUPS, DailyInputs, initial_state, load_parameters, step
 from openvns.physiology.model import DailyNoise
-
-TYPICAL = typical_traits("fibromyalgia")
+from tests.physiology.typical import TYPICAL
 
 
 def _dropped(day: float, u: float) -> bool:

@@ -8,12 +8,9 @@ import pytest
 from openvns.device.dose import duty_cycle
 from openvns.device.schedule import duty_cycle_trains
 from openvns.device.settings import TYPICAL_SETTINGS
-from openvns.patients import typical_traits
 from openvns.physiology import (
     GROUPS,
     DailyInputs,
-    PhysiologyState,
-    initial_state,
     load_parameters,
     simulate,
 )
@@ -23,13 +20,7 @@ from openvns.physiology.brainstem import (
     train_on_fraction,
     update_minutes,
 )
-
-TYPICAL = typical_traits("fibromyalgia")
-
-
-def _start(n: int) -> PhysiologyState:
-    return initial_state(load_parameters(), n, **TYPICAL)
-
+from tests.physiology.typical import typical_start
 
 P = load_parameters()
 OFF_MIN = np.array([3.0, 5.0, 10.0, 15.0, 30.0])
@@ -49,7 +40,7 @@ def _run(
     off_min: np.ndarray, days: int, *, minute: bool, hours: float = 24.0
 ) -> dict[str, np.ndarray]:
     inp = _inputs(off_min, hours, minute=minute)
-    return simulate(days, lambda d, s: inp, P, len(off_min), state=_start(len(off_min)))
+    return simulate(days, lambda d, s: inp, P, len(off_min), state=typical_start(len(off_min)))
 
 
 def test_periodic_on_fraction_has_the_duty_cycle_as_mean() -> None:
@@ -107,7 +98,7 @@ def test_minute_path_sees_the_ripple_between_trains() -> None:
 def test_days_off_give_no_drive_on_the_minute_path() -> None:
     inp = _inputs(np.array([5.0]), 24.0, minute=True)
     off = DailyInputs(**{**inp.__dict__, "stimulation_on": np.zeros(1, bool)})
-    out = simulate(10, lambda d, s: off, P, 1, state=_start(1))
+    out = simulate(10, lambda d, s: off, P, 1, state=typical_start(1))
     for key in ("S", "R1", "R", "Nbar"):
         np.testing.assert_array_equal(out[key], 0.0)
     with pytest.raises(ValueError, match="on_fraction"):

@@ -7,11 +7,9 @@ import pytest
 
 from openvns.device.dose import duty_cycle
 from openvns.errors import ValidationError
-from openvns.patients import typical_traits
 from openvns.physiology import (
     GROUPS,
     DailyInputs,
-    PhysiologyState,
     initial_state,
     load_parameters,
     simulate,
@@ -19,13 +17,7 @@ from openvns.physiology import (
 )
 from openvns.physiology.model import draw_noise, plasticity_gain
 from openvns.physiology.parameters import provenance
-
-TYPICAL = typical_traits("fibromyalgia")
-
-
-def _start(n: int) -> PhysiologyState:
-    return initial_state(load_parameters(), n, **TYPICAL)
-
+from tests.physiology.typical import TYPICAL, typical_start
 
 P = load_parameters()
 
@@ -41,7 +33,7 @@ def inputs(n: int, r_aff: float | np.ndarray, *, off_min: float = 5.0, on: bool 
 
 
 def run(days: int, n: int = 1, **kw: object) -> dict[str, np.ndarray]:
-    return simulate(days, lambda d, s: inputs(n, **kw), P, n, state=_start(n))  # type: ignore[arg-type]
+    return simulate(days, lambda d, s: inputs(n, **kw), P, n, state=typical_start(n))  # type: ignore[arg-type]
 
 
 def test_every_parameter_is_sourced() -> None:
@@ -100,7 +92,9 @@ def test_sanity_5_heart_rate_and_voice_time_course() -> None:
     n = 200
     rng = np.random.default_rng(1)
     r_B = rng.uniform(0.0, 0.15, n)  # clinical currents recruit few cardiac B fibres
-    out = simulate(5 * 365, lambda d, s: inputs(n, 0.8, r_mot=0.8, r_B=r_B), P, n, state=_start(n))
+    out = simulate(
+        5 * 365, lambda d, s: inputs(n, 0.8, r_mot=0.8, r_B=r_B), P, n, state=typical_start(n)
+    )
     assert np.mean(np.abs(out["HR_change_pct"][-1]) < 5.0) >= 0.85
     voice = out["p_ae"][:, 0, 0]
     assert voice[90] > 0.45
@@ -138,9 +132,9 @@ def test_vectorised_equals_each_patient_alone() -> None:
 
 def test_seeded_simulation_is_reproducible() -> None:
     fn = lambda d, s: inputs(40, 0.7, r_mot=0.9)  # noqa: E731
-    a = simulate(60, fn, P, 40, root_seed=11, state=_start(40))
-    b = simulate(60, fn, P, 40, root_seed=11, state=_start(40))
-    c = simulate(60, fn, P, 40, root_seed=12, state=_start(40))
+    a = simulate(60, fn, P, 40, root_seed=11, state=typical_start(40))
+    b = simulate(60, fn, P, 40, root_seed=11, state=typical_start(40))
+    c = simulate(60, fn, P, 40, root_seed=12, state=typical_start(40))
     np.testing.assert_array_equal(a["ae_reported"], b["ae_reported"])
     assert a["ae_reported"].any()
     assert not np.array_equal(a["ae_reported"], c["ae_reported"])  # the seed matters

@@ -15,10 +15,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from openvns.device.dose import duty_cycle
-from openvns.patients import typical_traits
 from openvns.physiology import GROUPS, DailyInputs, initial_state, load_parameters, simulate
-
-TYPICAL = typical_traits("fibromyalgia")
+from tests.physiology.typical import TYPICAL
 
 FIXTURE = Path(__file__).parent / "data" / "simulate_seed2024.npz"
 
