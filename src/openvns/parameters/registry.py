@@ -220,6 +220,7 @@ _DEVICE = "openvns.device"
 _NERVE = "openvns.nerve"
 _FIBRE_FILES = ("mrg", "sundt", "solver")
 _FIBRES_TEXT = "Fibre models and their solver (" + ", ".join(_FIBRE_FILES) + ")"
+_OUTCOMES_TEXT = "Outcomes beyond pain (PGIC, BPI interference, FIQR, sleep) and their MCIDs"
 _SHIPPED: tuple[tuple[str, str, str, str, dict[str, Any]], ...] = (
     ("catalogue", _DEVICE, "data/catalogue.yaml", "Generators, leads, programmable ranges", {}),
     ("safety", _DEVICE, "data/safety.yaml", "Default limits of the device safety check", {}),
@@ -252,6 +253,7 @@ _SHIPPED: tuple[tuple[str, str, str, str, dict[str, Any]], ...] = (
         "VNS -> pain model (drive, brainstem, plasticity, side effects, dropout)",
         {"sections": True, "statuses": _NO_NF},
     ),
+    ("outcomes", "openvns.patients", "data/outcomes.yaml", _OUTCOMES_TEXT, {"sections": True}),
 )
 _CONDITIONS = ("openvns.patients", "data/conditions.yaml")
 

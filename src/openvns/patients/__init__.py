@@ -1,4 +1,5 @@
-"""Virtual patients: conditions, named reproducible cohorts and the daily pain diary."""
+"""Virtual patients: conditions, named reproducible cohorts, the daily pain diary and the
+outcomes beyond pain (PGIC, BPI interference, FIQR, sleep)."""
 
 from openvns.patients.cohort import (
     DIARY_TRAITS,
@@ -20,6 +21,15 @@ from openvns.patients.conditions import (
     provenance,
 )
 from openvns.patients.diary import Diary, bpi_interference, pgic, simulate_diary
+from openvns.patients.outcomes import (
+    Mcid,
+    OutcomeParameters,
+    Outcomes,
+    load_outcome_parameters,
+    mcid,
+    mcid_table,
+    simulate_outcomes,
+)
 
 __all__ = [
     "DIARY_TRAITS",
@@ -28,11 +38,17 @@ __all__ = [
     "Condition",
     "Diary",
     "DiaryParameters",
+    "Mcid",
+    "OutcomeParameters",
+    "Outcomes",
     "bpi_interference",
     "condition_names",
     "conditions_version",
     "load_condition",
     "load_diary_parameters",
+    "load_outcome_parameters",
+    "mcid",
+    "mcid_table",
     "parse_patient_name",
     "patient_name",
     "pgic",
@@ -40,5 +56,6 @@ __all__ = [
     "sample_cohort",
     "sample_patients",
     "simulate_diary",
+    "simulate_outcomes",
     "typical_traits",
 ]
