@@ -11,11 +11,12 @@ stimulation, dated so that the last simulated day is ``today``. The mapping to d
 * pain: one entry per observed simulated day (NRS as simulated);
 * side effects: a report per observed day and simulated side effect (``voice``,
   ``throat_cough``, ``dyspnoea``); the simulator reports presence only, stored as ``mild``;
-* PGIC every 28 days of stimulation: :func:`openvns.patients.diary.pgic` of the baseline mean and
-  the mean of the last 28 days;
-* BPI at the end of the baseline and every 28 days of stimulation: the interference of
-  :func:`openvns.patients.diary.bpi_interference` (one score, given to all seven items) of the
-  mean of the last 28 days; worst/least/average/now from that window's entries and the day's;
+* PGIC every 28 days of stimulation and BPI interference at the end of the baseline and every
+  28 days of stimulation: the patient's own latent outcomes
+  (:func:`openvns.patients.outcomes.simulate_outcomes` of the simulated pain before rounding,
+  ``reported_pain_NRS``), asked on that day; the interference score (a mean of seven items) is
+  spread over the seven integer items so that their mean is the score; worst/least/average/now
+  from the last 28 days' entries and the day's; no questionnaire once the diary has stopped;
 * the baseline window (the 28 baseline days) is set as a clinician-set window.
 
 The MRN is the virtual patient's name in capitals with ``-`` for ``#``
@@ -52,7 +53,7 @@ from openvns.clinic.diaries.models import (
 from openvns.clinic.outcomes.models import BaselineWindow
 from openvns.clinic.patients.models import Patient
 from openvns.patients.cohort import patient_name, sample_patients
-from openvns.patients.diary import bpi_interference, pgic
+from openvns.patients.outcomes import Outcomes, simulate_outcomes
 from openvns.physiology.model import SIDE_EFFECTS
 from openvns.protocol import STANDARD_TITRATION, Protocol
 from openvns.random import rng_for
@@ -129,7 +130,7 @@ def _questionnaire_days() -> list[int]:
 
 
 def _diary_rows(
-    sim: dict[str, npt.NDArray[Any]], interference: npt.NDArray[np.float64], p: int, first: date
+    sim: dict[str, npt.NDArray[Any]], outcomes: Outcomes, p: int, first: date
 ) -> list[Any]:
     nrs = sim["nrs"][p].astype(np.float64)
     observed = sim["observed"][p]
@@ -141,20 +142,17 @@ def _diary_rows(
             if sim["ae_reported"][p, d, k]:
                 rows.append(SideEffectReport(entry_date=day, kind=kind, severity="mild"))
     diary = np.where(observed, nrs, np.nan)[None, :]
-    baseline = window_mean_NRS(diary, None, slice(0, BASELINE_DAYS))
     for j, q in enumerate([BASELINE_DAYS - 1, *_questionnaire_days()]):
         day = first + timedelta(days=q)
         window = slice(q + 1 - QUESTIONNAIRE_EVERY_DAYS, q + 1)
-        mean = window_mean_NRS(diary, None, window)
-        if j > 0:
-            score = float(pgic(baseline, mean)[0])
-            if not np.isnan(score):
-                rows.append(PGICEntry(entry_date=day, score=int(score)))
-        value = float(interference[j])
+        in_study = not np.isnan(window_mean_NRS(diary, None, window)[0])
+        score = float(outcomes.pgic[p, q])
+        if j > 0 and in_study and not np.isnan(score):
+            rows.append(PGICEntry(entry_date=day, score=int(score)))
         block = diary[0, window][~np.isnan(diary[0, window])]
-        if np.isnan(value) or not observed[q] or block.size == 0:
+        if not in_study or not observed[q] or block.size == 0:
             continue
-        items = dict.fromkeys(BPI_INTERFERENCE_ITEMS, int(value))
+        items = _bpi_items(float(outcomes.bpi_interference[p, q]))
         rows.append(
             BPIEntry(
                 entry_date=day,
@@ -168,16 +166,18 @@ def _diary_rows(
     return rows
 
 
-def _bpi_scores(sim: dict[str, npt.NDArray[Any]], n: int, seed: int) -> npt.NDArray[np.float64]:
-    """``(n, questionnaires)`` simulated BPI interference at the end of each window."""
+def _bpi_items(interference: float) -> dict[str, int]:
+    """Seven integer items whose mean is ``interference`` (a multiple of 1/7 in 0–10)."""
+    total = round(interference * len(BPI_INTERFERENCE_ITEMS))
+    low, extra = divmod(total, len(BPI_INTERFERENCE_ITEMS))
+    return {item: low + (k < extra) for k, item in enumerate(BPI_INTERFERENCE_ITEMS)}
+
+
+def simulate_demo_outcomes(sim: dict[str, npt.NDArray[Any]], n: int, seed: int) -> Outcomes:
+    """PGIC, BPI interference, FIQR and sleep of the demo patients, every day."""
     cohort = sample_patients(CONDITION, np.arange(n), seed)
-    diary = np.where(sim["observed"], sim["nrs"].astype(np.float64), np.nan)
-    days = [BASELINE_DAYS - 1, *_questionnaire_days()]
-    out = np.empty((n, len(days)))
-    for j, d in enumerate(days):
-        mean = window_mean_NRS(diary, None, slice(d + 1 - QUESTIONNAIRE_EVERY_DAYS, d + 1))
-        out[:, j] = bpi_interference(mean, cohort, seed)
-    return out
+    felt = np.asarray(sim["reported_pain_NRS"], dtype=np.float64)
+    return simulate_outcomes(cohort, felt, baseline_days=BASELINE_DAYS, root_seed=seed)
 
 
 def seed_demo(
@@ -209,7 +209,7 @@ def seed_demo(
     last = today or utcnow().date()
     first = last - timedelta(days=BASELINE_DAYS + STIMULATION_DAYS - 1)
     sim = simulate_demo(n_patients, seed)
-    interference = _bpi_scores(sim, n_patients, seed)
+    outcomes = simulate_demo_outcomes(sim, n_patients, seed)
     for p in range(n_patients):
         name = patient_name(CONDITION, p)
         mrn = mrn_for(name)
@@ -230,7 +230,7 @@ def seed_demo(
         session.add(patient)
         session.flush()
         audit.record(session, None, "create", "patient", patient.id, None, audit.snapshot(patient))
-        rows = _diary_rows(sim, interference[p], p, first)
+        rows = _diary_rows(sim, outcomes, p, first)
         for row in rows:
             row.patient_id = patient.id
         session.add_all(rows)
