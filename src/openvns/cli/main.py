@@ -13,6 +13,7 @@ from openvns.cli.nerve import app as nerve_app
 from openvns.cli.params import app as params_app
 from openvns.cli.patient import app as patient_app
 from openvns.cli.trial import app as trial_app
+from openvns.cli.validate import validate
 
 app = typer.Typer(
     name="openvns",
@@ -27,6 +28,7 @@ app.add_typer(nerve_app, name="nerve")
 app.add_typer(params_app, name="params")
 app.add_typer(patient_app, name="patient")
 app.add_typer(trial_app, name="trial")
+app.command("validate")(validate)
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,205 @@
+"""The validation registry: cohorts and targets as data (``data/targets.yaml``), checked on load.
+
+A target names a published value with its interval (and how the interval is derived), the metric
+that measures it in a simulated cohort, and whether the value was used for calibration. A
+registry refuses a target without a source or value, an unknown cohort or metric, a duplicate
+key, and a split that holds fewer than a third of the targets out of calibration.
+"""
+
+from __future__ import annotations
+
+import math
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import Field, model_validator
+
+from openvns.analysis.statistics import newcombe_difference, wilson_ci
+from openvns.base import FrozenModel
+from openvns.errors import ValidationError
+from openvns.trials.validation.stats import clopper_pearson
+
+IntervalKind = Literal[
+    "published", "wilson", "clopper_pearson", "newcombe", "band", "at_least", "at_most",
+    "plus_minus",
+]  # fmt: skip
+
+#: Least share of targets held out of calibration (issue 10 item 5).
+MIN_HELD_OUT = 1.0 / 3.0
+DATA_FILE = "targets.yaml"
+
+
+class IntervalSpec(FrozenModel):
+    """How the acceptance interval of a reference value is derived."""
+
+    kind: IntervalKind
+    low: float | None = None
+    high: float | None = None
+    n: int | None = None
+    k: int | None = None
+    k1: int | None = None
+    n1: int | None = None
+    k2: int | None = None
+    n2: int | None = None
+    half_width: float | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> IntervalSpec:
+        need = {
+            "published": ("low", "high"),
+            "band": ("low", "high"),
+            "wilson": ("n",),
+            "clopper_pearson": ("k", "n"),
+            "newcombe": ("k1", "n1", "k2", "n2"),
+            "at_least": ("low",),
+            "at_most": ("high",),
+            "plus_minus": ("half_width",),
+        }[self.kind]
+        missing = [f for f in need if getattr(self, f) is None]
+        if missing:
+            raise ValidationError(f"interval.{missing[0]}", None, f"a value for kind {self.kind}")
+        return self
+
+    def bounds(self, value: float) -> tuple[float, float]:
+        """``(low, high)`` in the reference's unit (open sides are ±inf)."""
+        k = self.kind
+        if k in ("published", "band"):
+            return float(self.low or 0.0), float(self.high or 0.0)
+        if k == "at_least":
+            return float(self.low or 0.0), math.inf
+        if k == "at_most":
+            return -math.inf, float(self.high or 0.0)
+        if k == "plus_minus":
+            h = float(self.half_width or 0.0)
+            return value - h, value + h
+        if k == "wilson":
+            n = int(self.n or 0)
+            ci = wilson_ci(round(value / 100.0 * n), n)
+            return 100.0 * float(ci.lower), 100.0 * float(ci.upper)
+        if k == "clopper_pearson":
+            lo, hi = clopper_pearson(int(self.k or 0), int(self.n or 0))
+            return 100.0 * lo, 100.0 * hi
+        d = newcombe_difference(int(self.k1 or 0), int(self.n1 or 0), int(self.k2 or 0),
+                                int(self.n2 or 0))  # fmt: skip
+        return 100.0 * float(d.lower), 100.0 * float(d.upper)
+
+
+class Reference(FrozenModel):
+    """The published value, its unit, its acceptance interval and where the interval comes from."""
+
+    value: float
+    unit: str
+    interval: IntervalSpec
+    note: str = Field(min_length=1)
+    text: str | None = None
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        return self.interval.bounds(self.value)
+
+
+class ArmSpec(FrozenModel):
+    """One arm of a validation cohort (a :class:`~openvns.trials.design.Arm` in text form)."""
+
+    name: str
+    kind: Literal["active", "sham", "low_dose"]
+    protocol: str
+
+
+class CohortSpec(FrozenModel):
+    """A virtual trial or cohort: arms, phases, parameter overrides and the size it runs at."""
+
+    name: str
+    about: str
+    arms: tuple[ArmSpec, ...]
+    baseline_days: int = 28
+    blinded_days: int
+    open_label_days: int = 0
+    open_label_arm: str | None = None
+    parameters: dict[str, float] = Field(default_factory=dict)
+    condition: str = "fibromyalgia"
+    size: str
+
+    @property
+    def treatment_days(self) -> int:
+        return self.blinded_days + self.open_label_days
+
+
+class Target(FrozenModel):
+    """One published fact: reference, metric and its arguments, cohort, calibration or held out."""
+
+    key: str = Field(pattern=r"^[a-z0-9_]+$")
+    label: str = Field(min_length=1)
+    source: str = Field(min_length=1)
+    reference: Reference
+    metric: str
+    args: dict[str, Any] = Field(default_factory=dict)
+    cohort: str | None
+    calibration: bool
+    why: str = Field(min_length=1)
+
+
+class Registry(FrozenModel):
+    """Every cohort and target of a registry file, cross-checked."""
+
+    version: int
+    cohorts: dict[str, CohortSpec]
+    targets: tuple[Target, ...]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Registry:
+        from openvns.trials.validation.metrics import METRICS
+
+        seen: set[str] = set()
+        for i, t in enumerate(self.targets):
+            where = f"targets[{i}] ({t.key})"
+            if t.key in seen:
+                raise ValidationError(f"{where}.key", t.key, "a key used once")
+            seen.add(t.key)
+            if t.metric not in METRICS:
+                raise ValidationError(f"{where}.metric", t.metric, ", ".join(sorted(METRICS)))
+            if t.cohort is not None and t.cohort not in self.cohorts:
+                raise ValidationError(f"{where}.cohort", t.cohort, ", ".join(self.cohorts))
+        if self.targets and self.held_out_share < MIN_HELD_OUT:
+            raise ValidationError(
+                "targets", f"{self.held_out_share:.0%} held out", "at least a third held out"
+            )
+        return self
+
+    @property
+    def held_out_share(self) -> float:
+        return sum(not t.calibration for t in self.targets) / max(len(self.targets), 1)
+
+    def select(self, keys: list[str] | None) -> tuple[Target, ...]:
+        """The targets named in ``keys`` (all when ``None``); unknown keys are refused."""
+        if not keys:
+            return self.targets
+        known = {t.key for t in self.targets}
+        for k in keys:
+            if k not in known:
+                raise ValidationError("only", k, "a target key: " + ", ".join(sorted(known)))
+        return tuple(t for t in self.targets if t.key in keys)
+
+
+def parse_registry(data: dict[str, Any]) -> Registry:
+    """A :class:`Registry` from the parsed YAML (top-level keys starting ``_`` are anchors)."""
+    cohorts = {
+        name: CohortSpec(name=name, **spec) for name, spec in (data.get("cohorts") or {}).items()
+    }
+    return Registry(
+        version=int(data.get("version", 1)),
+        cohorts=cohorts,
+        targets=tuple(Target(**t) for t in data.get("targets") or ()),
+    )
+
+
+def load_registry(path: str | Path | None = None) -> Registry:
+    """The shipped registry, or the file at ``path``."""
+    if path is None:
+        text = resources.files("openvns.trials.validation").joinpath(f"data/{DATA_FILE}")
+        data = yaml.safe_load(text.read_text("utf-8"))
+    else:
+        data = yaml.safe_load(Path(path).read_text("utf-8"))
+    return parse_registry(data)
