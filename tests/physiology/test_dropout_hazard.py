@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 
 from openvns.physiology import GROUPS, DailyInputs, initial_state, load_parameters, step
-from openvns.physiology.model import DailyNoise
+from openvns.physiology.model import SIDE_EFFECTS, DailyNoise
 from tests.physiology.typical import TYPICAL
 
 
@@ -16,7 +16,8 @@ def _dropped(day: float, u: float) -> bool:
     state = replace(initial_state(p, 1, **TYPICAL), day=np.array([day]))
     z = np.zeros(1)
     inputs = DailyInputs(np.zeros((1, len(GROUPS))), z, z, np.full(1, 24.0), np.zeros(1, bool))
-    noise = DailyNoise(np.ones((3, 1)), np.array([u]))
+    k = len(SIDE_EFFECTS)
+    noise = DailyNoise(np.ones((k, 1)), np.ones((k, 1)), np.array([u]))
     return bool(step(state, inputs, p, noise).dropped_out[0])
 
 

@@ -117,7 +117,8 @@ def test_to_frame_is_tidy_with_units_in_names(solution: object, tmp_path: Path) 
     for col in ("patient", "day", "programmed_current_mA", "delivered_current_mA",
                 "recruited_A_afferent_fraction", "serotonin", "noradrenaline_on",
                 "latent_pain_NRS", "diary_NRS", "diary_entered", "burden_voice",
-                "reported_throat_cough", "heart_rate_change_pct", "dropout_hazard_per_d",
+                "reported_cough", "severity_neck_pain", "present_dyspnoea", "intensity_voice",
+                "heart_rate_change_pct", "dropout_hazard_per_d",
                 "decision"):  # fmt: skip
         assert col in frame.columns, col
     row = frame[(frame.patient == "fibromyalgia#0003") & (frame.day == 120)].iloc[0]

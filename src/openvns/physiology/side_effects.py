@@ -1,10 +1,27 @@
-"""Side effects of reference §5.5: voice, throat/cough, dyspnoea with habituation; heart rate."""
+"""Side effects as patient states (reference §5.5), and the heart-rate change during ON.
+
+Each channel of :data:`SIDE_EFFECTS` is driven by the fibres the sources attribute it to
+(laryngeal motor for voice alteration, airway Aδ afferents for cough, the heart-rate change for
+palpitations …), habituates over months (tolerance ``T``), and is *present or absent over
+stretches of days*: an episode starts with a daily hazard that grows with the patient's
+susceptibility and the habituated burden (plus a post-operative and a background/nocebo rate
+that every arm has, sham included) and resolves at ``1 / episode_d`` per day. The diary reports a
+present effect with ``report_probability``; its intensity (a fraction of what the patient finds
+intolerable) grades it mild, moderate or severe, and an intensity ≥ ``severe_at`` is intolerable:
+titration to tolerance backs off and the dropout hazard rises. Parameters:
+:mod:`openvns.physiology.side_effect_parameters` (``openvns params show side_effects``).
+
+All arrays are ``(len(SIDE_EFFECTS), n_patients)`` unless stated.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
 from openvns.physiology.drive import (
+    A_AFF,
     ADELTA_AFF,
     CARDIAC_B,
     MOT,
@@ -13,37 +30,150 @@ from openvns.physiology.drive import (
     hill,
 )
 from openvns.physiology.parameters import PhysiologyParameters
+from openvns.physiology.side_effect_parameters import (
+    SIDE_EFFECTS,
+    SideEffectParameters,
+)
 
-SIDE_EFFECTS = ("voice", "throat_cough", "dyspnoea")
+__all__ = [
+    "MILD",
+    "MODERATE",
+    "NONE",
+    "SEVERE",
+    "SIDE_EFFECTS",
+    "SideEffectDay",
+    "heart_rate_change_pct",
+    "intolerance_severity",
+    "side_effect_drive",
+    "update_side_effects",
+]
+
+#: Severity codes of ``ae_severity``.
+NONE, MILD, MODERATE, SEVERE = 0, 1, 2, 3
+_DRIVER_COLUMNS = (MOT, A_AFF, ADELTA_AFF, CARDIAC_B)  # order of side_effect_parameters.DRIVERS
+
+
+@dataclass(frozen=True)
+class SideEffectDay:
+    """One day of every channel for every patient.
+
+    Attributes
+    ----------
+    T
+        Tolerance (habituation) after the day.
+    B
+        Stimulation-attributable burden ``drive (1 − T)``.
+    p_onset
+        Probability that an absent effect starts today.
+    present
+        Whether the effect is present (an episode is running).
+    intensity
+        Intensity of a present effect as a fraction of the patient's intolerable level (0 when
+        absent).
+    reported
+        Whether the diary reports it today.
+    severity
+        ``(channels, n)`` int8: :data:`NONE`, :data:`MILD`, :data:`MODERATE`, :data:`SEVERE` of
+        the reported effect.
+    """
+
+    T: FloatArray
+    B: FloatArray
+    p_onset: FloatArray
+    present: BoolArray
+    intensity: FloatArray
+    reported: BoolArray
+    severity: np.ndarray
+
+
+def side_effect_drive(
+    recruited_fraction: FloatArray,
+    frequency_Hz: FloatArray,
+    exposure: FloatArray,
+    HR_change_pct: FloatArray,
+    se: SideEffectParameters,
+) -> FloatArray:
+    """Each channel's drive on a day: ``H(D; drive50, n) · H(f; f50, 2) · min(1, exposure/ref)``.
+
+    ``D`` weighs the recruited fractions of :data:`~.side_effect_parameters.DRIVERS` and the
+    absolute heart-rate change (%) by the channel's weights. ``exposure`` is the day's fraction
+    of time stimulating (duty cycle × hours/24; 0 on days off).
+    """
+    c = se.common
+    r = np.asarray(recruited_fraction, dtype=np.float64)[:, _DRIVER_COLUMNS]  # (n, drivers)
+    D = se.weights @ r.T + se.column("w_heart_rate_per_pct") * np.abs(HR_change_pct)[None, :]
+    scale = hill(frequency_Hz, c.f50_Hz, 2.0) * np.minimum(1.0, exposure / c.reference_duty)
+    return np.asarray(hill(D, se.column("drive50"), c.n_drive) * scale[None, :], np.float64)
 
 
 def update_side_effects(
     T: FloatArray,
-    recruited_fraction: FloatArray,
-    frequency_Hz: FloatArray,
-    exposure: FloatArray,
+    present: BoolArray,
+    drive: FloatArray,
+    day: FloatArray,
+    implanted: BoolArray,
     tau_hab_scale: FloatArray,
-    u_ae: FloatArray,
-    params: PhysiologyParameters,
-) -> tuple[FloatArray, FloatArray, FloatArray, BoolArray]:
-    """Drives × daily exposure, exact tolerance update, reported burden and AE draws.
+    susceptibility: FloatArray,
+    nocebo: FloatArray,
+    tolerance: FloatArray,
+    u_transition: FloatArray,
+    u_report: FloatArray,
+    se: SideEffectParameters,
+) -> SideEffectDay:
+    """Advance every channel by one day.
 
-    Arrays are ``(3, n)`` in the order of ``SIDE_EFFECTS``. Returns ``T``, ``B``, ``p_ae`` and
-    ``ae_reported`` (``u_ae < p_ae``).
+    Parameters
+    ----------
+    T, present
+        Tolerance and episode state before the day.
+    drive
+        :func:`side_effect_drive` of the day.
+    day
+        ``(n,)`` days since the start of treatment before this day (the post-operative rate
+        decays from it).
+    implanted
+        ``(n,)`` whether the patient had an operation (post-operative complaints).
+    tau_hab_scale, nocebo, tolerance
+        ``(n,)`` patient traits: habituation-time multiplier, background/nocebo propensity,
+        tolerance multiplier of the intolerable level.
+    susceptibility
+        ``(channels, n)`` patient trait.
+    u_transition, u_report
+        Uniform draws: an absent effect starts when ``u_transition < p_onset``, a present one
+        resolves when ``u_transition < 1 − exp(−1/episode_d)``; a present one is reported when
+        ``u_report < report_probability``.
     """
-    p, r, f = params, recruited_fraction, frequency_Hz
-    V = hill(r[:, MOT], p.r50_voice, p.n_voice) * hill(f, p.f50_voice_Hz, 2.0)
-    Y = hill(p.w_Y_Adelta * r[:, ADELTA_AFF] + p.w_L_laryngeal * r[:, MOT], p.r50_Y, p.n_Y)
-    scale = np.minimum(1.0, exposure / p.reference_duty)
-    drives = np.stack([V, Y, Y]) * scale
-    t_max = np.array([p.Tmax_voice, p.Tmax_throat_cough, p.Tmax_dyspnoea])[:, None]
-    tau = np.array([p.tau_hab_voice_d, p.tau_hab_throat_cough_d, p.tau_hab_dyspnoea_d])[:, None]
-    target = t_max * drives
-    T_new = target + (T - target) * np.exp(-1.0 / (tau * tau_hab_scale))
-    B = drives * (1.0 - T_new)
-    beta = np.array([p.beta_voice, p.beta_throat_cough, p.beta_dyspnoea])[:, None]
-    p_ae = 1.0 - np.exp(-beta * B)
-    return T_new, B, p_ae, u_ae < p_ae
+    c = se.common
+    tau = se.column("tau_hab_d") * tau_hab_scale[None, :]
+    target = se.column("Tmax") * drive
+    T_new = target + (T - target) * np.exp(-1.0 / tau)
+    B = drive * (1.0 - T_new)
+    post_op = np.where(implanted, np.exp(-day / c.surgical_decay_d), 0.0)[None, :]
+    hazard = susceptibility * (se.column("onset_per_d") * B + se.column("surgical_per_d") * post_op)
+    hazard = hazard + nocebo[None, :] * se.column("background_per_d")
+    p_onset = 1.0 - np.exp(-hazard)
+    p_resolve = 1.0 - np.exp(-1.0 / se.column("episode_d"))
+    now = np.where(present, u_transition >= p_resolve, u_transition < p_onset)
+    stimulated = susceptibility * B / (se.column("intolerable") * tolerance[None, :])
+    intensity = np.where(now, np.maximum(stimulated, c.background_intensity), 0.0)
+    reported = now & (u_report < c.report_probability)
+    severity = np.where(
+        reported,
+        np.where(
+            intensity >= c.severe_at, SEVERE, np.where(intensity >= c.moderate_at, MODERATE, MILD)
+        ),
+        NONE,
+    ).astype(np.int8)
+    return SideEffectDay(T_new, B, p_onset, now, intensity, reported, severity)
+
+
+def intolerance_severity(intensity: FloatArray, se: SideEffectParameters) -> FloatArray:
+    """``(n,)`` how intolerable the day's present side effects are, relative to ``severe_at``.
+
+    The maximum over channels of ``intensity / severe_at``; ≥ 1 means an intolerable side
+    effect (the titration threshold of :class:`~openvns.protocol.titration.ToTolerance`).
+    """
+    return np.asarray(np.max(intensity, axis=0) / se.common.severe_at, dtype=np.float64)
 
 
 def heart_rate_change_pct(
@@ -59,45 +189,3 @@ def heart_rate_change_pct(
     HR = p.c_aff_HR_pct * hill(D_on, p.D50_tachy, p.n_tachy)
     b = hill(recruited_fraction[:, CARDIAC_B] * g_gang, p.r50_B, p.n_B)
     return np.asarray(np.where(stimulation_on, HR - p.c_eff_HR_pct * b, 0.0), dtype=np.float64)
-
-
-def intolerance_severity(
-    B: FloatArray, tolerance: FloatArray | float, params: PhysiologyParameters
-) -> FloatArray:
-    """How intolerable the day's side effects are: ``max_k B_k / (B_intolerable,k · tol_i)``.
-
-    Parameters
-    ----------
-    B
-        ``(3, n)`` reported burden per side effect (order of ``SIDE_EFFECTS``).
-    tolerance
-        Each patient's tolerance multiplier ``(n,)`` (``Cohort.tolerance``, median 1).
-    params
-        Physiology parameters (``intolerable_burden_*``).
-
-    Returns
-    -------
-    numpy.ndarray
-        ``(n,)`` severity; ≥ 1 means an intolerable side effect (the titration threshold of
-        :class:`~openvns.protocol.titration.ToTolerance`). Voice alteration during ON is expected
-        and mostly tolerated, so its intolerable burden is high; throat, cough and dyspnoea grow
-        with small-fibre recruitment and limit the current.
-    """
-    return np.asarray(intolerance_ratios(B, tolerance, params).max(axis=0), dtype=np.float64)
-
-
-def intolerance_ratios(
-    B: FloatArray, tolerance: FloatArray | float, params: PhysiologyParameters
-) -> FloatArray:
-    """``(3, n)`` per side effect ``B_k / (B_intolerable,k · tol_i)`` (order of SIDE_EFFECTS);
-    their maximum is :func:`intolerance_severity`, their argmax the limiting side effect."""
-    p = params
-    limit = np.array(
-        [
-            p.intolerable_burden_voice,
-            p.intolerable_burden_throat_cough,
-            p.intolerable_burden_dyspnoea,
-        ]
-    )[:, None]
-    ratio = np.asarray(B, dtype=np.float64) / (limit * np.asarray(tolerance, dtype=np.float64))
-    return np.asarray(ratio, dtype=np.float64)

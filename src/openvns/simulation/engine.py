@@ -10,8 +10,9 @@ chunk: a trial arm and a one-patient :class:`~openvns.simulation.Simulation` agr
 
 One treatment day
     each course's titration gives its patients' programmed current (:class:`~.courses.
-    Controller`: for titration to tolerance, from the intolerance severity of the day before,
-    :func:`~openvns.physiology.side_effects.intolerance_severity` ≥ 1); the device delivers it
+    Controller`: for titration to tolerance, from the intolerance of the present side effects
+    the day before, :func:`~openvns.physiology.side_effects.intolerance_severity` ≥ 1); the
+    device delivers it
     unless the patient has dropped out; the lead's table gives the recruited fractions at the
     effective current ``I / θ`` (θ: the patient's nerve-interface threshold multiplier,
     ``Cohort.coupling``); one physiology :func:`~openvns.physiology.model.step` with the
@@ -35,9 +36,11 @@ import numpy.typing as npt
 from openvns.errors import ValidationError
 from openvns.patients.cohort import Cohort
 from openvns.patients.diary import simulate_diary
+from openvns.patients.susceptibility import side_effect_traits
 from openvns.physiology.brainstem import MINUTES_PER_DAY, periodic_on_fraction, update_minutes
 from openvns.physiology.drive import GROUPS
 from openvns.physiology.model import (
+    N_UNIFORMS,
     RECORDED,
     SIDE_EFFECTS,
     DailyInputs,
@@ -46,7 +49,7 @@ from openvns.physiology.model import (
     initial_state,
     step,
 )
-from openvns.physiology.side_effects import intolerance_ratios, intolerance_severity
+from openvns.physiology.side_effects import intolerance_severity
 from openvns.random import rng_for
 from openvns.simulation.courses import DEVICE_OFF, NONE, Controller, Course
 from openvns.simulation.parameters import ModelParameters
@@ -82,8 +85,9 @@ class CohortTrajectory:
         Diary NRS (int8, also filled where unobserved) and whether the entry counts.
     current_mA
         Delivered current (0 at baseline, at 0-mA protocols and after dropout).
-    ae_reported
-        ``(patients, days, len(SIDE_EFFECTS))`` side-effect reports.
+    ae_reported, ae_severity
+        ``(patients, days, len(SIDE_EFFECTS))`` side-effect reports and their severity (int8:
+        0 none, 1 mild, 2 moderate, 3 severe).
     underlying_NRS
         The physiology's underlying pain (no fluctuation, placebo or noise).
     dropout_day
@@ -101,6 +105,7 @@ class CohortTrajectory:
     observed: BoolArray
     current_mA: FloatArray
     ae_reported: BoolArray
+    ae_severity: npt.NDArray[np.int8]
     underlying_NRS: FloatArray
     dropout_day: IntArray
     coupling: FloatArray
@@ -121,11 +126,11 @@ class CohortTrajectory:
 
 
 def _physiology_uniforms(cohort: Cohort, days: int, root_seed: int) -> FloatArray:
-    """``(days, 4, n)``: AE-report and dropout uniforms per patient (named streams)."""
-    out = np.empty((days, 4, cohort.n))
+    """``(days, N_UNIFORMS, n)``: side-effect and dropout uniforms per patient (named streams)."""
+    out = np.empty((days, N_UNIFORMS, cohort.n))
     for col, i in enumerate(cohort.indices):
         rng = rng_for(root_seed, "physiology", cohort.condition.name, int(i))
-        out[:, :, col] = rng.random((days, 4))
+        out[:, :, col] = rng.random((days, N_UNIFORMS))
     return out
 
 
@@ -187,12 +192,16 @@ def simulate_cohort(
     total = base + treat
     _check_courses(courses, n, treat)
     controllers = [Controller(c) for c in courses]
-    state: PhysiologyState = initial_state(p, n, **cohort.physiology_traits)
+    se = parameters.side_effects
+    state: PhysiologyState = initial_state(
+        p, n, **cohort.physiology_traits, **side_effect_traits(cohort, se)
+    )
     uniforms = _physiology_uniforms(cohort, treat, root_seed)
     underlying = np.empty((total, n))
     underlying[:base] = cohort.traits["P0_NRS"]
     current = np.zeros((n, total))
     ae = np.zeros((n, total, len(SIDE_EFFECTS)), dtype=bool)
+    ae_severity = np.zeros((n, total, len(SIDE_EFFECTS)), dtype=np.int8)
     dropout_day = np.full(n, -1, dtype=np.int64)
     rec = _detail_arrays(n, total, state) if detail else {}
     if detail and minutes:
@@ -240,20 +249,21 @@ def simulate_cohort(
         u = uniforms[t]
         was_out = state.dropped_out
         before = state
-        state = step(state, inputs, p, DailyNoise(u_ae=u[:3], u_dropout=u[3]))
-        severity = np.where(was_out, 0.0, intolerance_severity(state.B, cohort.tolerance, p))
+        state = step(state, inputs, p, DailyNoise.from_block(u), se)
+        severity = np.where(was_out, 0.0, intolerance_severity(state.intensity, se))
         for k in live:
             controllers[k].report(t, severity)
         d = base + t
         underlying[d] = state.P_true_NRS
         current[:, d] = cur
         ae[:, d, :] = (state.ae_reported & ~was_out).T
+        ae_severity[:, d, :] = np.where(was_out, 0, state.ae_severity).T
         dropout_day = np.where(state.dropped_out & ~was_out, d, dropout_day)
         if detail:
             switched_off = was_out & (dropout_day == d - 1)  # the first day the device is off
             _record_day(
                 rec, d, t, state, controllers, live, previous, programmed, cur, effective, r,
-                duty, was_out, switched_off, severity, cohort.tolerance, parameters,
+                duty, was_out, switched_off, severity,
             )  # fmt: skip
             if frac is not None:
                 f_on = np.where(on[:, None], frac, 0.0)
@@ -282,6 +292,7 @@ def simulate_cohort(
         observed=diary.observed.T & ~gone,
         current_mA=current,
         ae_reported=ae,
+        ae_severity=ae_severity,
         underlying_NRS=np.ascontiguousarray(underlying.T),
         dropout_day=dropout_day,
         coupling=cohort.coupling,
@@ -328,8 +339,6 @@ def _record_day(
     was_out: BoolArray,
     switched_off: BoolArray,
     severity: FloatArray,
-    tolerance: FloatArray,
-    parameters: ModelParameters,
 ) -> None:
     """Store day ``d`` (treatment day ``t``) of every state and the titration's decisions.
 
@@ -360,6 +369,6 @@ def _record_day(
         v = getattr(state, name)
         rec[name][:, d] = v if v.ndim == 1 else v.T
     rec["severity"][:, d] = severity
-    ratios = intolerance_ratios(state.B, tolerance, parameters.physiology)
-    limiting = np.argmax(ratios, axis=0).astype(np.int8)
-    rec["limiting_side_effect"][:, d] = np.where(was_out, -1, limiting)
+    limiting = np.argmax(state.intensity, axis=0).astype(np.int8)
+    none = was_out | ~state.present.any(axis=0)
+    rec["limiting_side_effect"][:, d] = np.where(none, -1, limiting)

@@ -1,6 +1,7 @@
-"""The parameters of one run: physiology, the patient's condition and the diary, one owner each.
+"""The parameters of one run: physiology, side effects, the patient's condition and the diary,
+one owner each.
 
-:class:`ModelParameters` bundles the three parameter sets a simulation reads. Every name has
+:class:`ModelParameters` bundles the four parameter sets a simulation reads. Every name has
 exactly one owner (a test checks the sets are disjoint), so :meth:`ModelParameters.with_` routes
 each change to it; a name no set owns, or one the daily model does not use, is refused, so a
 sweep either changes the run or fails.
@@ -8,7 +9,7 @@ sweep either changes the run or fails.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from openvns.errors import ValidationError
@@ -22,6 +23,10 @@ from openvns.physiology.parameters import (
     PhysiologyParameters,
     load_parameters,
     unused_parameters,
+)
+from openvns.physiology.side_effect_parameters import (
+    SideEffectParameters,
+    load_side_effect_parameters,
 )
 
 __all__ = ["ModelParameters"]
@@ -43,11 +48,15 @@ class ModelParameters:
         (``openvns params show conditions/fibromyalgia``).
     diary
         How patients report (missing entries, device placebo, PGIC, BPI).
+    side_effects
+        The side-effect channels (``openvns params show side_effects``); names are dotted,
+        ``"cough.onset_per_d"``.
     """
 
     physiology: PhysiologyParameters
     condition: Condition
     diary: DiaryParameters
+    side_effects: SideEffectParameters = field(default_factory=load_side_effect_parameters)
 
     @classmethod
     def default(cls, condition: str | Condition = "fibromyalgia") -> ModelParameters:
@@ -62,7 +71,7 @@ class ModelParameters:
                 raise ValidationError(
                     f"{cond.name}.overrides.{exc.field}", exc.value, exc.allowed
                 ) from None
-        return cls(physiology, cond, load_diary_parameters())
+        return cls(physiology, cond, load_diary_parameters(), load_side_effect_parameters())
 
     @classmethod
     def for_patient(cls, patient: str) -> ModelParameters:
@@ -85,6 +94,8 @@ class ModelParameters:
             for name in model.model_fields:
                 if name not in skip:
                     out[name] = owner
+        for name in SideEffectParameters.names():
+            out[name] = "side_effects"
         return out
 
     def with_(self, **changes: Any) -> ModelParameters:
@@ -96,7 +107,9 @@ class ModelParameters:
             A name no set owns, a name the model does not use, or a value the owner refuses.
         """
         owners = self.owners()
-        routed: dict[str, dict[str, Any]] = {"physiology": {}, "condition": {}, "diary": {}}
+        routed: dict[str, dict[str, Any]] = {
+            "physiology": {}, "condition": {}, "diary": {}, "side_effects": {}
+        }  # fmt: skip
         for key, value in changes.items():
             if key in unused_parameters():
                 raise ValidationError(
@@ -105,7 +118,8 @@ class ModelParameters:
             owner = owners.get(key)
             if owner is None:
                 raise ValidationError(
-                    key, value, "a parameter of physiology, the condition or the diary: "
+                    key, value, "a parameter of physiology, side effects, the condition or the "
+                    "diary: "
                     + ", ".join(sorted(owners))
                 )  # fmt: skip
             routed[owner][key] = value
@@ -116,6 +130,8 @@ class ModelParameters:
             out = replace(out, condition=out.condition.with_(**routed["condition"]))
         if routed["diary"]:
             out = replace(out, diary=out.diary.with_(**routed["diary"]))
+        if routed["side_effects"]:
+            out = replace(out, side_effects=out.side_effects.with_(**routed["side_effects"]))
         return out
 
     def value(self, name: str) -> Any:
@@ -123,6 +139,8 @@ class ModelParameters:
         owner = self.owners().get(name)
         if owner is None:
             raise ValidationError("name", name, "a parameter name: " + ", ".join(self.owners()))
+        if owner == "side_effects":
+            return self.side_effects.flat()[name]
         return getattr(getattr(self, owner), name)
 
     def to_dict(self) -> dict[str, Any]:
@@ -131,4 +149,5 @@ class ModelParameters:
             "physiology": self.physiology.model_dump(mode="json"),
             "condition": self.condition.model_dump(mode="json"),
             "diary": self.diary.model_dump(mode="json"),
+            "side_effects": self.side_effects.model_dump(mode="json"),
         }

@@ -208,6 +208,7 @@ class Simulation:
             nrs=traj.nrs,
             observed=traj.observed,
             ae_reported=traj.ae_reported,
+            ae_severity=traj.ae_severity,
         )
         protocols = (str(p),) if self.open_label is None else (str(p), str(self.open_label))
         mp = self.parameters
@@ -222,6 +223,7 @@ class Simulation:
                 "version": openvns.__version__,
                 "rng_scheme": RNG_SCHEME,
                 "physiology_version": mp.physiology.version,
+                "side_effects_version": mp.side_effects.version,
                 "conditions_version": conditions_version(),
                 "condition": mp.condition.name,
                 "generator": self.generator,

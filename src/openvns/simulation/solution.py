@@ -68,8 +68,11 @@ STATE_UNITS: dict[str, str] = {
 _PER_SIDE_EFFECT = {
     "T": "tolerance",
     "B": "burden",
-    "p_ae": "report_probability",
+    "p_ae": "onset_probability",
+    "present": "present",
+    "intensity": "intensity",
     "ae_reported": "reported",
+    "ae_severity": "severity",
 }
 
 
@@ -298,7 +301,7 @@ def _reason(code: int, course: int, rule: str, now: float, severity: float, limi
         }[rule]
         return f"scheduled titration step to {now:g} mA{tail}; {why}"
     if code == BACK_OFF:
-        what = SIDE_EFFECTS[limiting].replace("_", "/") if limiting >= 0 else "side effect"
+        what = SIDE_EFFECTS[limiting].replace("_", " ") if limiting >= 0 else "side effect"
         return (
             f"intolerable {what} the day before (severity {severity:.2f} ≥ 1): one step "
             f"back to {now:g} mA and hold"

@@ -182,27 +182,33 @@ def waterfall_figure(result: TrialResult) -> Figure:
 def side_effect_figure(result: TrialResult) -> Figure:
     """Weekly period prevalence of each side effect among patients stimulated that week.
 
-    The denominator of a week is the patients with a current above 0 mA on at least one day of
-    it (active arms, and every arm during the open-label extension); bands are 95 % Wilson.
+    One panel per side effect (small multiples on a shared scale). The denominator of a week is
+    the patients with a current above 0 mA on at least one day of it (active arms, and every arm
+    during the open-label extension); bands are 95 % Wilson.
     """
-    fig = agg_figure()
-    ax = fig.add_subplot()
+    names = result.side_effects
+    cols = 4
+    rows = -(-len(names) // cols)
+    fig = agg_figure(10.0, 2.0 * rows + 0.6)
+    axes = fig.subplots(rows, cols, sharex=True, sharey=True, squeeze=False)
     stimulated = result.current_mA > 0
     _, x = _weeks(result.n_days)
-    for k, name in enumerate(result.side_effects):
+    for k, name in enumerate(names):
+        ax = axes[k // cols][k % cols]
         prev = side_effect_prevalence_by_week(result.ae_reported[:, :, k], stimulated)
-        colour = arm_colour(k + 2)
-        ax.plot(x, 100.0 * prev.fraction.estimate, marker="o", markersize=3, color=colour,
-                label=name.replace("_", " "))  # fmt: skip
+        colour = arm_colour(0)
+        ax.plot(x, 100.0 * prev.fraction.estimate, marker="o", markersize=2, color=colour)
         ax.fill_between(x, 100.0 * prev.fraction.lower, 100.0 * prev.fraction.upper,
                         color=colour, alpha=0.15, linewidth=0)  # fmt: skip
-    _mark_phases(ax, result)
-    ax.set_xlim(0, result.n_days / DAYS_PER_WEEK)
-    ax.set_ylim(0, 100)
-    ax.set_xlabel("week from start of baseline")
-    ax.set_ylabel("patients reporting (% of stimulated)")
-    ax.set_title("Side-effect prevalence over time (95 % Wilson bands)")
-    ax.legend(fontsize=8)
+        _mark_phases(ax, result)
+        ax.set_title(name.replace("_", " "), fontsize=9)
+        ax.set_xlim(0, result.n_days / DAYS_PER_WEEK)
+        ax.set_ylim(0, 100)
+    for k in range(len(names), rows * cols):
+        axes[k // cols][k % cols].set_visible(False)
+    fig.supxlabel("week from start of baseline")
+    fig.supylabel("patients reporting (% of stimulated)")
+    fig.suptitle("Side-effect prevalence over time (95 % Wilson bands)")
     return fig
 
 

@@ -94,6 +94,7 @@ class _ChunkResult:
     observed: BoolArray
     current_mA: FloatArray
     ae_reported: BoolArray
+    ae_severity: npt.NDArray[np.int8]
     dropout_day: IntArray
     eligible: BoolArray
     coupling: FloatArray
@@ -157,6 +158,7 @@ def _simulate_chunk(spec: _ChunkSpec) -> _ChunkResult:
         observed=traj.observed,
         current_mA=traj.current_mA,
         ae_reported=traj.ae_reported,
+        ae_severity=traj.ae_severity,
         dropout_day=traj.dropout_day,
         eligible=eligible,
         coupling=traj.coupling,
@@ -218,8 +220,9 @@ class TrialResult:
         Diary NRS (int8, also filled where unobserved) and whether the entry counts.
     current_mA
         Programmed current (0 at baseline, in the sham arm and after dropout).
-    ae_reported
-        ``(patients, days, len(SIDE_EFFECTS))`` side-effect reports.
+    ae_reported, ae_severity
+        ``(patients, days, len(SIDE_EFFECTS))`` side-effect reports and their severity (int8:
+        0 none, 1 mild, 2 moderate, 3 severe).
     dropout_day
         Day of dropout, −1 for completers.
     eligible
@@ -240,6 +243,7 @@ class TrialResult:
     observed: BoolArray
     current_mA: FloatArray
     ae_reported: BoolArray
+    ae_severity: npt.NDArray[np.int8]
     dropout_day: IntArray
     eligible: BoolArray
     coupling: FloatArray
@@ -469,6 +473,7 @@ def run_trial(
         "condition": mp.condition.model_dump(mode="json"),
         "params": mp.physiology.model_dump(mode="json"),
         "diary": mp.diary.model_dump(mode="json"),
+        "side_effects": mp.side_effects.model_dump(mode="json"),
         "recruitment": [recruitment_identity(r) for r in rec],
         "rng_scheme": RNG_SCHEME,
     }
@@ -478,6 +483,7 @@ def run_trial(
         observed=res.observed,
         current_mA=res.current_mA,
         ae_reported=res.ae_reported,
+        ae_severity=res.ae_severity,
         dropout_day=res.dropout_day,
         eligible=res.eligible,
         coupling=res.coupling,
