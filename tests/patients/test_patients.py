@@ -30,7 +30,7 @@ def test_conditions_load_with_provenance() -> None:
         prov = provenance(name)
         assert set(prov) == set(type(cond).model_fields) - {"name", "physiology_overrides"}
         assert all(p.provisional for p in prov.values() if p.status in {"A", "R"})
-    assert load_condition("crps").Pmax_NRS == 0.0
+    assert load_condition("crps").placebo_fraction == 0.0
     with pytest.raises(ValidationError, match="condition"):
         load_condition("migraine")
 
@@ -57,9 +57,10 @@ def test_correlation_and_marginals_recovered_on_large_cohort() -> None:
     cond = load_condition("fibromyalgia")
     cohort = sample_cohort(cond, 20_000, root_seed=11)
     log_sw = np.log(cohort.traits["sigma_w_NRS"])
-    log_pm = np.log(cohort.traits["Pmax_NRS"])
-    r = np.corrcoef(log_sw, log_pm)[0, 1]
-    assert r == pytest.approx(cond.corr_sigma_w_Pmax, abs=0.03)
+    lo, hi = cond.placebo_fraction_min, cond.placebo_fraction_max
+    u = (cohort.traits["placebo_fraction"] - lo) / (hi - lo)
+    r = np.corrcoef(log_sw, np.log(u / (1.0 - u)))[0, 1]
+    assert r == pytest.approx(cond.corr_sigma_w_placebo, abs=0.03)
     assert np.median(cohort.traits["sigma_w_NRS"]) == pytest.approx(cond.sigma_w_NRS, rel=0.03)
     assert np.std(log_sw) == pytest.approx(cond.omega_sigma_w, rel=0.05)
     assert cohort.responder.mean() == pytest.approx(cond.p_responder, abs=0.015)
@@ -67,7 +68,9 @@ def test_correlation_and_marginals_recovered_on_large_cohort() -> None:
     p0 = cohort.traits["P0_NRS"]
     assert p0.min() >= cond.P0_min_NRS
     assert p0.max() <= cond.P0_max_NRS
-    assert np.all(cohort.traits["Pmax_NRS"] <= p0)
+    assert np.all(
+        (cohort.traits["placebo_fraction"] > lo) & (cohort.traits["placebo_fraction"] < hi)
+    )
 
 
 @settings(max_examples=15, deadline=None)

@@ -17,6 +17,7 @@ from scipy.special import ndtr, ndtri  # type: ignore[import-untyped]
 
 from openvns.errors import ValidationError
 from openvns.patients.conditions import Condition, load_condition
+from openvns.patients.placebo import expectation_fraction
 from openvns.physiology.parameters import PhysiologyParameters, load_parameters
 from openvns.random import rng_for
 
@@ -25,12 +26,12 @@ BoolArray = NDArray[np.bool_]
 
 #: Order of the standard normals each patient draws (the copula acts on these).
 LATENT = (
-    "P0_NRS", "sigma_w_NRS", "Pmax_NRS", "D50_N", "E_acute_max", "k_ret_per_d",
+    "P0_NRS", "sigma_w_NRS", "placebo_fraction", "D50_N", "E_acute_max", "k_ret_per_d",
     "tau_relapse_d", "tau_hab_scale",
 )  # fmt: skip
 _N_UNIFORM = 2  # pro-nociceptive class, responder class
 #: Traits of how a patient reports (used by the diary, not by the physiology).
-DIARY_TRAITS = ("sigma_w_NRS", "Pmax_NRS")
+DIARY_TRAITS = ("sigma_w_NRS", "placebo_fraction")
 
 
 def patient_name(condition: str, index: int) -> str:
@@ -50,10 +51,10 @@ def parse_patient_name(name: str) -> tuple[str, int]:
 
 
 def correlation_matrix(condition: Condition) -> FloatArray:
-    """Correlation of the latent normals in :data:`LATENT` (§5.7: only sigma_w–Pmax is stated)."""
+    """Correlation of the latent normals in :data:`LATENT` (§5.7: only sigma_w–placebo stated)."""
     corr = np.eye(len(LATENT))
-    i, j = LATENT.index("sigma_w_NRS"), LATENT.index("Pmax_NRS")
-    corr[i, j] = corr[j, i] = condition.corr_sigma_w_Pmax
+    i, j = LATENT.index("sigma_w_NRS"), LATENT.index("placebo_fraction")
+    corr[i, j] = corr[j, i] = condition.corr_sigma_w_placebo
     return corr
 
 
@@ -72,7 +73,8 @@ class Cohort:
     traits
         Trait arrays ``(n,)``: the physiology state's traits (pass
         :attr:`physiology_traits` as ``initial_state(params, n, **cohort.physiology_traits)``)
-        and the diary's (``sigma_w_NRS``, ``Pmax_NRS``).
+        and the diary's (``sigma_w_NRS``, ``placebo_fraction``: the expectation fraction of
+        :mod:`openvns.patients.placebo`).
     pro_nociceptive, responder
         Class memberships ``(n,)`` behind ``F_max_over_I_max`` and ``alpha``.
     coupling
@@ -166,7 +168,13 @@ def sample_patients(
     traits: dict[str, FloatArray] = {
         "P0_NRS": P0,
         "sigma_w_NRS": lognormal(cond.sigma_w_NRS, cond.omega_sigma_w, "sigma_w_NRS"),
-        "Pmax_NRS": np.minimum(lognormal(cond.Pmax_NRS, cond.omega_Pmax, "Pmax_NRS"), P0),
+        "placebo_fraction": expectation_fraction(
+            cond.placebo_fraction,
+            cond.omega_placebo,
+            col["placebo_fraction"],
+            cond.placebo_fraction_max,
+            cond.placebo_fraction_min,
+        ),
         "D50_N": lognormal(p.D50_N, p.omega_D50_N, "D50_N"),
         "F_max_over_I_max": np.where(pro, p.F_max_over_I_max_pro_nociceptive, p.F_max_over_I_max),
         "E_acute_max": np.minimum(

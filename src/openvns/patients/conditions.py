@@ -66,10 +66,14 @@ class Condition(_Validated):
     phi: float = Field(ge=0, lt=1)
     sigma_s_NRS: float = _NonNeg
     tau_s_d: float = _Pos
-    Pmax_NRS: float = _NonNeg
-    omega_Pmax: float = _NonNeg
+    placebo_fraction: float = Field(gt=-1, lt=1)
+    placebo_fraction_max: float = Field(gt=0, le=1)
+    placebo_fraction_min: float = Field(gt=-1, le=0)
+    omega_placebo: float = _NonNeg
     t_half_placebo_d: float = _Pos
-    corr_sigma_w_Pmax: float = Field(ge=-1, le=1)
+    placebo_persistent_fraction: float = _Frac
+    placebo_waning_half_life_d: float = _Pos
+    corr_sigma_w_placebo: float = Field(ge=-1, le=1)
     flare_rate_per_d: float = _Frac
     flare_size_NRS: float = _NonNeg
     flare_duration_d: float = _Pos

@@ -1,18 +1,25 @@
 """Daily pain diary (NRS 0–10), PGIC (1–7) and BPI interference (0–10), vectorised over patients.
 
-Reported pain on day ``d`` (reference §5.4, with discrete flares added)::
+Reported pain on day ``d`` (reference §5.4, restated with a bounded expectation and a bounded
+scale; the pieces are in :mod:`openvns.patients.placebo`)::
 
-    P_i(d)   = U_i(d) · (P0_i + s_i(d) + F_i(d)) / P0_i − PLA_i(d) + η_i(d)
-    NRS_i(d) = clip(round(P_i(d)), 0, 10), missing with probability m_i(d)
+    L_i(d)   = U_i(d) · (P0_i + s_i(d) + F_i(d)) / P0_i                  latent pain (NRS)
+    μ_i(d)   = L_i(d) · (1 − E_i(d))                                     with expectation
+    y_i(d)   = 11 · expit(logit((μ_i(d) + 0.5) / 11) + η_i(d) / g) − 0.5   on (−0.5, 10.5)
+    NRS_i(d) = round(y_i(d)) ∈ 0 … 10, missing with probability m_i(d)
 
 ``U`` is the model's underlying (noise- and placebo-free) pain, ``P0`` by default — e.g. the
 physiology model's ``P_true_NRS``, which holds no noise and no placebo, so neither is counted
-twice. ``s`` is the slow disease fluctuation (AR(1), time constant
-``tau_s_d``, started from its stationary distribution, so selecting patients on a high baseline
-picks high ``s`` that then regresses to the mean); ``F`` are flares (Bernoulli onsets at
-``flare_rate_per_d``, log-normal peak, exponential decay over ``flare_duration_d``); ``PLA`` the
-placebo ``Pmax·mult·(1 − 2^(−t/t_half))`` (``t``: days since the expectation began, the first day
-the multiplier is non-zero counting as 1); ``η`` AR(1) diary noise (``phi``, ``sigma_w_NRS``).
+twice. ``s`` is the slow disease fluctuation (AR(1), time constant ``tau_s_d``, started from its
+stationary distribution, so selecting patients on a high baseline picks high ``s`` that then
+regresses to the mean); ``F`` are flares (Bernoulli onsets at ``flare_rate_per_d``, log-normal
+peak, exponential decay over ``flare_duration_d``); ``E`` the expectation (placebo) fraction,
+built smoothly from the first day the placebo multiplier is non-zero (two first-order stages,
+half-time ``t_half_placebo_d``), bounded in ``[0, 1)`` so that expectation alone cannot take the
+pain to 0; ``η`` AR(1) diary noise (``phi``, ``sigma_w_NRS``) in NRS units, put on the logit
+scale of the bounded report with ``g`` the scale's slope at the population's typical baseline:
+near that baseline the daily SD is ``sigma_w_NRS``, and it shrinks towards 0 and 10 (floor and
+ceiling without a pile of clipped values).
 
 Missing entries: missing completely at random with ``missing_rate``; the simple MNAR option
 multiplies the odds of a missing entry by ``mnar_odds_per_NRS`` per NRS point that the day's pain
@@ -21,7 +28,7 @@ lies above the patient's baseline ``P0`` (patients skip bad days). 1 (the defaul
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -29,6 +36,7 @@ from scipy.special import ndtri  # type: ignore[import-untyped]
 
 from openvns.patients.cohort import Cohort
 from openvns.patients.conditions import DiaryParameters, load_diary_parameters
+from openvns.patients.placebo import bounded_report, expectation_course, reference_slope
 from openvns.random import rng_for
 
 FloatArray = NDArray[np.float64]
@@ -48,15 +56,19 @@ class Diary:
     observed
         Whether the entry was made.
     P_true_NRS
-        Pain before rounding and clipping.
+        The report before rounding, on the bounded scale ``(−0.5, 10.5)``.
     flare_NRS
-        Flare contribution.
+        Flare contribution (to the latent pain, before the expectation).
+    expectation
+        Expectation (placebo) fraction ``E`` of the latent pain removed, in ``[0, 1)``
+        (empty when the diary was built without it).
     """
 
     nrs: NDArray[np.int8]
     observed: BoolArray
     P_true_NRS: FloatArray
     flare_NRS: FloatArray
+    expectation: FloatArray = field(default_factory=lambda: np.zeros((0, 0)))
 
     def nrs_or_nan(self) -> FloatArray:
         """NRS as floats with NaN where the entry is missing."""
@@ -101,7 +113,7 @@ def simulate_diary(
     Parameters
     ----------
     cohort
-        The patients (traits ``P0_NRS``, ``sigma_w_NRS``, ``Pmax_NRS`` are used).
+        The patients (traits ``P0_NRS``, ``sigma_w_NRS``, ``placebo_fraction`` are used).
     days
         Number of days (day 1 is the first diary day).
     root_seed
@@ -109,8 +121,11 @@ def simulate_diary(
     underlying_pain_NRS
         ``(days, n)`` noise- and placebo-free pain from the model; default: baseline ``P0``.
     placebo_multiplier
-        Scalar, ``(n,)`` or ``(days, n)`` multiplier on ``Pmax`` (0: no expectation; a device,
-        active or sham: the diary parameter ``sham_device_placebo_multiplier``).
+        Scalar, ``(n,)`` or ``(days, n)`` non-negative expectation multiplier (0: no
+        expectation; 1: a pill placebo; a device, active or sham: the diary parameter
+        ``sham_device_placebo_multiplier``). The target fraction is
+        :func:`~openvns.patients.placebo.expectation_target` (bounded whatever ``m``); the
+        expectation follows it smoothly, from the first day it is non-zero.
     missing_rate, mnar_odds_per_NRS
         Override the data file's missing-entry model (see the module docstring).
     diary_params
@@ -128,7 +143,17 @@ def simulate_diary(
     P0 = cohort.traits["P0_NRS"]
     sigma_w = cohort.traits["sigma_w_NRS"]
     U = np.broadcast_to(P0 if underlying_pain_NRS is None else underlying_pain_NRS, (days, n))
+    mult = np.broadcast_to(np.asarray(placebo_multiplier, dtype=np.float64), (days, n))
+    if np.any(mult < 0):
+        raise ValueError("placebo_multiplier must be non-negative")
+    E = expectation_course(
+        cohort.traits["placebo_fraction"], mult, c.t_half_placebo_d,
+        persistent=c.placebo_persistent_fraction,
+        waning_half_life_d=c.placebo_waning_half_life_d,
+        maximum=c.placebo_fraction_max, minimum=c.placebo_fraction_min,
+    )  # fmt: skip
     block, start = _draws(cohort, days, root_seed)
+    slope = reference_slope(c.P0_NRS)
 
     rho_s = np.exp(-1.0 / c.tau_s_d)
     decay = np.exp(-1.0 / c.flare_duration_d)
@@ -143,18 +168,9 @@ def simulate_diary(
         onset = block[d, 2] < c.flare_rate_per_d
         size = c.flare_size_NRS * np.exp(dp.flare_size_omega * block[d, 3])
         flare = decay * flare + np.where(onset, size, 0.0)
-        P[d] = U[d] * (P0 + s + flare) / np.maximum(P0, 1e-9) + eta
+        latent = U[d] * (P0 + s + flare) / np.maximum(P0, 1e-9)
+        P[d] = bounded_report(latent * (1.0 - E[d]), eta, slope)
         F[d] = flare
-    mult = np.broadcast_to(np.asarray(placebo_multiplier, dtype=np.float64), (days, n))
-    # the expectation builds from the first day it is there (a device: the first treatment day)
-    onset = np.argmax(mult > 0, axis=0)
-    started = np.maximum(np.arange(1.0, days + 1.0)[:, None] - onset[None, :], 0.0)
-    placebo = (
-        cohort.traits["Pmax_NRS"]
-        * mult
-        * (1.0 - np.exp(-np.log(2.0) * started / c.t_half_placebo_d))
-    )
-    P = P - placebo
     nrs = np.clip(np.round(P), 0, 10).astype(np.int8)
     if rate > 0:
         excess = np.maximum(P - P0, 0.0)
@@ -163,7 +179,7 @@ def simulate_diary(
     else:
         p_missing = np.zeros((days, n))
     observed = block[:, 4] >= p_missing
-    return Diary(nrs=nrs, observed=observed, P_true_NRS=P, flare_NRS=F)
+    return Diary(nrs=nrs, observed=observed, P_true_NRS=P, flare_NRS=F, expectation=E)
 
 
 def pgic(
