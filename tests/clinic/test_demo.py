@@ -7,12 +7,15 @@ from pathlib import Path
 
 import argon2
 import numpy as np
+import numpy.typing as npt
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from openvns.analysis.endpoints import window_mean_NRS
 from openvns.cli.main import app
+from openvns.clinic import demo
 from openvns.clinic.audit.models import AuditEntry
 from openvns.clinic.auth.models import Role, User
 from openvns.clinic.db.session import create_engine_for, transaction
@@ -23,6 +26,8 @@ from openvns.clinic.demo import (
     TEAM,
     mrn_for,
     seed_demo,
+    side_effect_kind,
+    side_effect_severity,
     simulate_demo,
 )
 from openvns.clinic.diaries.models import BPIEntry, PainEntry, PGICEntry, SideEffectReport
@@ -79,14 +84,17 @@ def test_demo_is_idempotent_and_equals_the_simulator(
         effects = db.scalars(
             select(SideEffectReport).where(SideEffectReport.patient_id == patient.id)
         ).all()
-        got = {((e.entry_date - start).days, e.kind) for e in effects}
+        got = {((e.entry_date - start).days, e.kind, e.severity) for e in effects}
+        graded = sim.get("ae_severity")
         want = {
-            (int(d), SIDE_EFFECTS[k])
+            (int(d), side_effect_kind(SIDE_EFFECTS[k]).value,
+             side_effect_severity(None if graded is None else int(graded[p, d, k])).value)
             for d in observed
             for k in range(len(SIDE_EFFECTS))
             if sim["ae_reported"][p, d, k]
-        }
+        }  # fmt: skip
         assert got == want
+        assert "throat_cough" not in {e.kind for e in effects}
         result = outcomes.patient_outcomes(db, user, patient.id)
         assert result.baseline is not None
         assert result.baseline.source == "clinician"
@@ -121,3 +129,51 @@ def test_demo_command(tmp_path: Path) -> None:
         engine.dispose()
     short = runner.invoke(app, [*args, "--password", "short"])
     assert short.exit_code != 0
+
+
+def test_side_effect_names_and_severities_map_to_diary_kinds() -> None:
+    assert side_effect_kind("throat_cough").value == "cough"  # the three-channel simulator
+    for name in ("voice", "cough", "throat_pain", "dyspnoea", "laryngismus", "dysphagia",
+                 "neck_pain", "headache", "paraesthesia", "nausea", "heart_rate"):  # fmt: skip
+        assert side_effect_kind(name).value == name
+    with pytest.raises(ValueError, match="'tinnitus' has no diary kind"):
+        side_effect_kind("tinnitus")
+    assert [side_effect_severity(c).value for c in (None, 0, 1, 2, 3)] == [
+        "mild", "mild", "mild", "moderate", "severe"
+    ]  # fmt: skip
+    with pytest.raises(ValueError, match="ae_severity 4"):
+        side_effect_severity(4)
+
+
+def test_demo_stores_the_simulated_severity(
+    db: Session, hasher: argon2.PasswordHasher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where the simulation grades its side effects (``ae_severity``), the diary has that grade."""
+    simulate = demo.simulate_demo
+
+    def graded(n_patients: int, seed: int) -> dict[str, npt.NDArray[object]]:
+        sim = simulate(n_patients, seed)
+        if "ae_severity" not in sim:  # the three-channel simulator: grade it here, 1..3
+            codes = np.arange(sim["ae_reported"].size).reshape(sim["ae_reported"].shape) % 3 + 1
+            sim["ae_severity"] = np.where(sim["ae_reported"], codes, 0).astype(np.int8)
+        return sim
+
+    monkeypatch.setattr(demo, "simulate_demo", graded)
+    with transaction(db):
+        seed_demo(db, hasher=hasher, n_patients=1, seed=SEED, today=TODAY, password=PASSWORD)
+    sim = graded(1, SEED)
+    start = TODAY - timedelta(days=BASELINE_DAYS + STIMULATION_DAYS - 1)
+    patient = db.scalar(select(Patient).where(Patient.mrn == mrn_for("fibromyalgia#0000")))
+    assert patient is not None
+    effects = db.scalars(
+        select(SideEffectReport).where(SideEffectReport.patient_id == patient.id)
+    ).all()
+    names = {side_effect_kind(n).value: k for k, n in enumerate(SIDE_EFFECTS)}
+    stored = {(e.entry_date - start).days: e for e in effects}
+    assert stored
+    severities = {"mild": 1, "moderate": 2, "severe": 3}
+    for e in effects:
+        d, k = (e.entry_date - start).days, names[e.kind]
+        assert sim["ae_reported"][0, d, k]
+        assert severities[e.severity] == max(int(sim["ae_severity"][0, d, k]), 1)
+    assert len({e.severity for e in effects}) > 1

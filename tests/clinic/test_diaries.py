@@ -13,7 +13,17 @@ from sqlalchemy.orm import Session
 
 from openvns.clinic.audit.models import AuditEntry
 from openvns.clinic.auth.models import Role
-from openvns.clinic.diaries.models import SideEffectKind
+from openvns.clinic.db.session import transaction
+from openvns.clinic.demo import side_effect_kind
+from openvns.clinic.diaries.models import (
+    NAMED_KINDS,
+    REPORTABLE_KINDS,
+    SIDE_EFFECT_LABELS,
+    PainEntry,
+    Severity,
+    SideEffectKind,
+    SideEffectReport,
+)
 from openvns.clinic.diaries.service import earliest_entry_date, latest_entry_date
 from openvns.physiology.model import SIDE_EFFECTS
 from tests.clinic.conftest import HeadersFactory
@@ -226,7 +236,77 @@ def test_side_effects_one_per_kind_and_date(
 
 
 def test_side_effect_kinds_cover_the_simulator() -> None:
-    assert set(SIDE_EFFECTS) <= {k.value for k in SideEffectKind}
+    kinds = [side_effect_kind(name) for name in SIDE_EFFECTS]  # a ValueError for a missing one
+    assert all(k in NAMED_KINDS for k in kinds)
+    assert len(set(kinds)) == len(kinds)
+    eleven = ("voice", "cough", "throat_pain", "dyspnoea", "laryngismus", "dysphagia",
+              "neck_pain", "headache", "paraesthesia", "nausea", "heart_rate")  # fmt: skip
+    assert [k.value for k in NAMED_KINDS] == list(eleven)
+    assert [k.value for k in REPORTABLE_KINDS] == [*eleven, "other"]
+    assert set(SIDE_EFFECT_LABELS) == set(SideEffectKind)
+
+
+def test_every_reportable_kind_is_accepted_with_its_label(
+    client: TestClient, make_patient: PatientFactory
+) -> None:
+    me = make_patient()
+    path = url(me.id, "side-effects")
+    for n, kind in enumerate(NAMED_KINDS):
+        severity = list(Severity)[n % 3].value
+        body = {"entry_date": str(TODAY), "kind": kind.value, "severity": severity}
+        made = post(client, me.headers, path, body)
+        assert (made["kind"], made["severity"], made["label"]) == (
+            kind.value, severity, SIDE_EFFECT_LABELS[kind]
+        )  # fmt: skip
+    other = {"entry_date": str(TODAY), "kind": "other", "severity": "mild", "description": "rash"}
+    assert post(client, me.headers, path, other)["label"] == "Something else"
+    listed = client.get(path, headers=me.headers).json()
+    assert {e["kind"] for e in listed["items"]} == {k.value for k in REPORTABLE_KINDS}
+    fixed = client.put(f"{path}/{TODAY}", json={"kind": "heart_rate", "severity": "severe"},
+                       headers=me.headers)  # fmt: skip
+    assert fixed.status_code == 200, fixed.text
+    assert fixed.json()["severity"] == "severe"
+
+
+def test_unknown_and_legacy_kinds_are_refused_naming_kind_and_the_allowed_values(
+    client: TestClient, make_patient: PatientFactory
+) -> None:
+    me = make_patient()
+    path = url(me.id, "side-effects")
+    allowed = [k.value for k in REPORTABLE_KINDS]
+    for kind in ("tinnitus", "throat_cough", "", 7):
+        for r in (
+            client.post(path, json={"entry_date": str(TODAY), "kind": kind, "severity": "mild"},
+                        headers=me.headers),
+            client.put(f"{path}/{TODAY}", json={"kind": kind, "severity": "mild"},
+                       headers=me.headers),
+        ):  # fmt: skip
+            assert r.status_code == 422, r.text
+            (error,) = r.json()["detail"]
+            assert error["loc"][-1] == "kind"
+            assert error["ctx"]["allowed"] == allowed
+            assert error["msg"].startswith("kind must be one of 'voice', 'cough'")
+            assert error["msg"].endswith("'heart_rate' or 'other'")
+
+
+def test_legacy_throat_cough_reports_are_read_back(
+    client: TestClient, db: Session, make_patient: PatientFactory
+) -> None:
+    me = make_patient()
+    with transaction(db):
+        db.add(SideEffectReport(patient_id=me.id, entry_date=TODAY, kind="throat_cough",
+                                severity="moderate"))  # fmt: skip
+        for days_back in range(35):
+            db.add(PainEntry(patient_id=me.id, entry_date=TODAY - timedelta(days_back),
+                             pain_nrs=6))  # fmt: skip
+    (item,) = client.get(url(me.id, "side-effects"), headers=me.headers).json()["items"]
+    assert (item["kind"], item["severity"]) == ("throat_cough", "moderate")
+    assert item["label"] == "Throat pain or cough (earlier combined item)"
+    out = client.get(f"/api/v1/patients/{me.id}/outcomes", headers=me.headers)
+    assert out.status_code == 200
+    courses = {c["kind"]: c for c in out.json()["side_effects"]}
+    assert set(courses) == {k.value for k in SideEffectKind}  # the legacy kind: reported here
+    assert any(w["worst_severity"] == "moderate" for w in courses["throat_cough"]["weeks"])
 
 
 def test_openapi_carries_the_constraints(client: TestClient) -> None:

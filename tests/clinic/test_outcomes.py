@@ -22,7 +22,13 @@ from openvns.clinic.audit import service as audit
 from openvns.clinic.audit.models import AuditEntry
 from openvns.clinic.auth.models import Role
 from openvns.clinic.db.session import transaction
-from openvns.clinic.diaries.models import BPIEntry, PainEntry, PGICEntry, SideEffectReport
+from openvns.clinic.diaries.models import (
+    REPORTABLE_KINDS,
+    BPIEntry,
+    PainEntry,
+    PGICEntry,
+    SideEffectReport,
+)
 from openvns.clinic.diaries.service import earliest_entry_date
 from openvns.clinic.outcomes import baseline
 from tests.clinic.conftest import HeadersFactory
@@ -205,6 +211,8 @@ def test_questionnaires_and_side_effects_course(
     ]
     assert [(b["interference"], b["change_interference"], b["meaningful_improvement"])
             for b in out["bpi"]] == [(6.0, 0.0, False), (4.0, -2.0, True)]  # fmt: skip
+    kinds = [c["kind"] for c in out["side_effects"]]
+    assert kinds == [k.value for k in REPORTABLE_KINDS]  # no legacy throat_cough course
     voice = next(c for c in out["side_effects"] if c["kind"] == "voice")
     week1 = next(w for w in voice["weeks"] if w["week"] == 1)
     assert (week1["present"], week1["days"], week1["worst_severity"]) == (True, 2, "severe")

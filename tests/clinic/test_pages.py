@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from openvns.clinic.auth.models import Role, User
 from openvns.clinic.db.session import transaction
+from openvns.clinic.diaries.models import NAMED_KINDS, SIDE_EFFECT_LABELS
 from openvns.clinic.patients import service as patients
 from openvns.clinic.patients.models import Patient
 from tests.clinic.conftest import PASSWORD, UserFactory
@@ -199,6 +200,10 @@ def test_patient_enters_a_diary_day(
     csrf = _login(client, account)
     page = client.get(f"/patients/{own.id}/diary", headers=HTML)
     assert page.status_code == 200
+    for kind in NAMED_KINDS:  # every named side effect has its select, labelled in words
+        assert f'name="se_{kind.value}"' in page.text
+        assert SIDE_EFFECT_LABELS[kind] in page.text
+    assert 'name="se_throat_cough"' not in page.text  # the legacy kind is not offered
     day = {"entry_date": "2026-01-10", "csrf_token": csrf}
     r = client.post(f"/patients/{own.id}/diary", data=day, headers=HTMX)
     assert r.status_code == 422
@@ -209,10 +214,12 @@ def test_patient_enters_a_diary_day(
     )
     assert r.status_code == 422
     assert 'id="e-bpi_mood"' in r.text
-    full = {**day, "pain_nrs": "5", "pgic": "3", "se_voice": "mild"}
+    full = {**day, "pain_nrs": "5", "pgic": "3", "se_voice": "mild", "se_headache": "severe",
+            "se_heart_rate": "moderate"}  # fmt: skip
     r = client.post(f"/patients/{own.id}/diary", data=full, headers=HTML)
     assert r.status_code == 200
     assert "is saved" in r.text
+    assert "Palpitations or a change in heart rate" in r.text.split('id="recent-h"')[1]
     r = client.post(f"/patients/{own.id}/diary", data={**full, "pain_nrs": "4"}, headers=HTML)
     assert "is updated" in r.text
     assert "minimally improved" in r.text

@@ -172,12 +172,12 @@ def test_outcome_page_for_the_patient_and_the_care_team(
     for day in range(1, 29):
         data = {"entry_date": f"2026-03-{day:02d}", "pain_nrs": "3", "csrf_token": csrf}
         if day % 7 == 0:
-            data["se_throat_cough"] = "moderate"
+            data["se_throat_pain"] = "moderate"
         client.post(f"/patients/{own.id}/diary", data=data, headers=HTMX)
     page = client.get(f"/patients/{own.id}/outcomes", headers=HTML)
     assert "Substantial improvement" in page.text
     assert "<polyline" in page.text
-    assert "throat / cough" in page.text
+    assert "Sore throat or throat pain" in page.text
     assert f"/api/v1/patients/{own.id}/outcomes/report" in page.text
     report = client.get(f"/api/v1/patients/{own.id}/outcomes/report", headers=HTML)
     assert report.status_code == 200

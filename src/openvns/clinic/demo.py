@@ -9,8 +9,11 @@ patients as in any trial with the same root seed), all on the standard titration
 stimulation, dated so that the last simulated day is ``today``. The mapping to diary rows:
 
 * pain: one entry per observed simulated day (NRS as simulated);
-* side effects: a report per observed day and simulated side effect (``voice``,
-  ``throat_cough``, ``dyspnoea``); the simulator reports presence only, stored as ``mild``;
+* side effects: a report per observed day and side effect the simulator reports
+  (``ae_reported``), of the kind of the same name (:func:`side_effect_kind`; the three-channel
+  simulator's ``throat_cough`` is stored as ``cough``), with the simulated severity
+  (``ae_severity``: 1 mild, 2 moderate, 3 severe) where the simulation has one, else ``mild``
+  (:func:`side_effect_severity`);
 * PGIC every 28 days of stimulation and BPI interference at the end of the baseline and every
   28 days of stimulation: the patient's own latent outcomes
   (:func:`openvns.patients.outcomes.simulate_outcomes` of the simulated pain before rounding,
@@ -48,6 +51,8 @@ from openvns.clinic.diaries.models import (
     BPIEntry,
     PainEntry,
     PGICEntry,
+    Severity,
+    SideEffectKind,
     SideEffectReport,
 )
 from openvns.clinic.outcomes.models import BaselineWindow
@@ -124,6 +129,32 @@ def _user(
     return user.id
 
 
+#: Simulator side effects whose diary kind has another name.
+SIMULATOR_KINDS: dict[str, SideEffectKind] = {"throat_cough": SideEffectKind.COUGH}
+#: ``ae_severity`` codes 1, 2, 3 (0: none).
+SEVERITY_CODES: dict[int, Severity] = {1: Severity.MILD, 2: Severity.MODERATE, 3: Severity.SEVERE}
+
+
+def side_effect_kind(name: str) -> SideEffectKind:
+    """The diary kind of the simulator's side effect ``name`` (a ``ValueError`` if none)."""
+    if name in SIMULATOR_KINDS:
+        return SIMULATOR_KINDS[name]
+    try:
+        return SideEffectKind(name)
+    except ValueError:
+        raise ValueError(f"simulated side effect {name!r} has no diary kind") from None
+
+
+def side_effect_severity(code: int | None) -> Severity:
+    """The severity of a reported side effect: ``ae_severity``'s code, or ``mild`` when the
+    simulation grades none (no ``ae_severity``, or 0 on a reported day)."""
+    if code is None or code == 0:
+        return Severity.MILD
+    if code not in SEVERITY_CODES:
+        raise ValueError(f"ae_severity {code} is not 0 (none), 1, 2 or 3")
+    return SEVERITY_CODES[code]
+
+
 def _questionnaire_days() -> list[int]:
     stop = BASELINE_DAYS + STIMULATION_DAYS
     return list(range(BASELINE_DAYS + QUESTIONNAIRE_EVERY_DAYS - 1, stop, QUESTIONNAIRE_EVERY_DAYS))
@@ -135,12 +166,16 @@ def _diary_rows(
     nrs = sim["nrs"][p].astype(np.float64)
     observed = sim["observed"][p]
     rows: list[Any] = []
+    kinds = [side_effect_kind(name).value for name in SIDE_EFFECTS]
+    graded = sim.get("ae_severity")
     for d in np.flatnonzero(observed).tolist():
         day = first + timedelta(days=d)
         rows.append(PainEntry(entry_date=day, pain_nrs=int(nrs[d])))
-        for k, kind in enumerate(SIDE_EFFECTS):
+        for k, kind in enumerate(kinds):
             if sim["ae_reported"][p, d, k]:
-                rows.append(SideEffectReport(entry_date=day, kind=kind, severity="mild"))
+                code = None if graded is None else int(graded[p, d, k])
+                severity = side_effect_severity(code).value
+                rows.append(SideEffectReport(entry_date=day, kind=kind, severity=severity))
     diary = np.where(observed, nrs, np.nan)[None, :]
     for j, q in enumerate([BASELINE_DAYS - 1, *_questionnaire_days()]):
         day = first + timedelta(days=q)

@@ -34,12 +34,55 @@ BPI_INTERFERENCE_ITEMS = (
 
 
 class SideEffectKind(enum.StrEnum):
-    """Side effects a patient can report (the simulator's ``SIDE_EFFECTS`` plus ``other``)."""
+    """Side effects a patient can report: the simulator's eleven channels, ``other``, and the
+    legacy ``throat_cough``.
+
+    ``throat_cough`` is the combined "throat pain or cough" item of the first diary (migration
+    0003). Reports made with it are kept as they were (migration 0004: a combined report cannot be
+    honestly split into cough or throat pain afterwards), read back and shown, but no new report
+    can use it (:data:`REPORTABLE_KINDS`).
+    """
 
     VOICE = "voice"  # voice alteration / hoarseness
-    THROAT_COUGH = "throat_cough"  # throat pain / cough
+    COUGH = "cough"
+    THROAT_PAIN = "throat_pain"  # throat pain / pharyngitis
     DYSPNOEA = "dyspnoea"
+    LARYNGISMUS = "laryngismus"  # laryngeal spasm / throat tightness
+    DYSPHAGIA = "dysphagia"
+    NECK_PAIN = "neck_pain"
+    HEADACHE = "headache"
+    PARAESTHESIA = "paraesthesia"
+    NAUSEA = "nausea"  # nausea / dyspepsia
+    HEART_RATE = "heart_rate"  # palpitations / heart-rate change
     OTHER = "other"
+    THROAT_COUGH = "throat_cough"  # legacy: throat pain or cough, before migration 0004
+
+
+#: Kinds kept for reports made before they were split; read, never newly reported.
+LEGACY_KINDS: frozenset[SideEffectKind] = frozenset({SideEffectKind.THROAT_COUGH})
+#: The named kinds a new report may have (everything but ``other`` and the legacy kinds).
+NAMED_KINDS: tuple[SideEffectKind, ...] = tuple(
+    k for k in SideEffectKind if k is not SideEffectKind.OTHER and k not in LEGACY_KINDS
+)
+#: The kinds a new report may have: the named ones and ``other``.
+REPORTABLE_KINDS: tuple[SideEffectKind, ...] = (*NAMED_KINDS, SideEffectKind.OTHER)
+
+#: What each kind means, in the patient's words (forms, tables, figures, the API's ``label``).
+SIDE_EFFECT_LABELS: dict[SideEffectKind, str] = {
+    SideEffectKind.VOICE: "Voice change or hoarseness",
+    SideEffectKind.COUGH: "Cough",
+    SideEffectKind.THROAT_PAIN: "Sore throat or throat pain",
+    SideEffectKind.DYSPNOEA: "Shortness of breath",
+    SideEffectKind.LARYNGISMUS: "Tight throat or throat spasm",
+    SideEffectKind.DYSPHAGIA: "Difficulty swallowing",
+    SideEffectKind.NECK_PAIN: "Neck pain",
+    SideEffectKind.HEADACHE: "Headache",
+    SideEffectKind.PARAESTHESIA: "Tingling or pins and needles",
+    SideEffectKind.NAUSEA: "Nausea or indigestion",
+    SideEffectKind.HEART_RATE: "Palpitations or a change in heart rate",
+    SideEffectKind.OTHER: "Something else",
+    SideEffectKind.THROAT_COUGH: "Throat pain or cough (earlier combined item)",
+}
 
 
 class Severity(enum.StrEnum):

@@ -2,21 +2,36 @@
 
 A create body carries the ``entry_date``; the correction body (``PUT …/{entry_date}``) is the
 same without it. Side-effect bodies are a union discriminated by ``kind``: ``other`` requires a
-``description``, the named kinds take none.
+``description``, the named kinds (:data:`~openvns.clinic.diaries.models.NAMED_KINDS`) take none.
+Any other ``kind`` is refused with an error at ``kind`` that lists the allowed values; the legacy
+``throat_cough`` is among them only in what is read back (it cannot be reported or corrected).
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    computed_field,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from openvns.clinic.diaries.models import (
     DESCRIPTION_MAX,
     NRS_MAX,
     PGIC_MAX,
     PGIC_MIN,
+    REPORTABLE_KINDS,
+    SIDE_EFFECT_LABELS,
     Severity,
     SideEffectKind,
 )
@@ -140,14 +155,44 @@ class BPIRead(_Read):
 
 
 # -- side effects -----------------------------------------------------------------------------
-NamedKind = Literal[SideEffectKind.VOICE, SideEffectKind.THROAT_COUGH, SideEffectKind.DYSPNOEA]
+NamedKind = Literal[
+    SideEffectKind.VOICE,
+    SideEffectKind.COUGH,
+    SideEffectKind.THROAT_PAIN,
+    SideEffectKind.DYSPNOEA,
+    SideEffectKind.LARYNGISMUS,
+    SideEffectKind.DYSPHAGIA,
+    SideEffectKind.NECK_PAIN,
+    SideEffectKind.HEADACHE,
+    SideEffectKind.PARAESTHESIA,
+    SideEffectKind.NAUSEA,
+    SideEffectKind.HEART_RATE,
+]
+#: ``kind: label`` of every kind a report may have (the OpenAPI description of ``kind``).
+KIND_DESCRIPTION = "; ".join(f"{k.value}: {SIDE_EFFECT_LABELS[k]}" for k in REPORTABLE_KINDS)
+_ALLOWED = [k.value for k in REPORTABLE_KINDS]
+_ALLOWED_TEXT = ", ".join(repr(v) for v in _ALLOWED[:-1]) + f" or {_ALLOWED[-1]!r}"
 
 
 class NamedSideEffect(_Body):
-    """Voice alteration/hoarseness, throat pain/cough or dyspnoea."""
+    """A named side effect: voice change, cough, throat pain, dyspnoea, laryngismus, dysphagia,
+    neck pain, headache, paraesthesia, nausea or a heart-rate change."""
 
-    kind: NamedKind
+    kind: NamedKind = Field(description=KIND_DESCRIPTION)
     severity: Severity
+
+    @field_validator("kind", mode="wrap")
+    @classmethod
+    def _known_kind(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        """An unknown kind: one error at ``kind`` listing every allowed value (``other`` too)."""
+        try:
+            return handler(value)
+        except ValidationError:
+            raise PydanticCustomError(
+                "side_effect_kind",
+                "kind must be one of {expected}",
+                {"field": "kind", "expected": _ALLOWED_TEXT, "allowed": _ALLOWED},
+            ) from None
 
 
 class OtherSideEffect(_Body):
@@ -170,15 +215,31 @@ class OtherSideEffectCreate(OtherSideEffect):
     entry_date: EntryDate
 
 
-SideEffectValues = Annotated[NamedSideEffect | OtherSideEffect, Field(discriminator="kind")]
+def _body_kind(body: Any) -> str:
+    """``"other"`` for an ``other`` report, else ``"named"`` (whose schema refuses bad kinds)."""
+    kind = body.get("kind") if isinstance(body, dict) else getattr(body, "kind", None)
+    return "other" if kind == SideEffectKind.OTHER.value else "named"
+
+
+SideEffectValues = Annotated[
+    Annotated[NamedSideEffect, Tag("named")] | Annotated[OtherSideEffect, Tag("other")],
+    Discriminator(_body_kind),
+]
 SideEffectCreate = Annotated[
-    NamedSideEffectCreate | OtherSideEffectCreate, Field(discriminator="kind")
+    Annotated[NamedSideEffectCreate, Tag("named")] | Annotated[OtherSideEffectCreate, Tag("other")],
+    Discriminator(_body_kind),
 ]
 
 
 class SideEffectRead(_Read):
-    """A side-effect report."""
+    """A side-effect report (``kind`` may be the legacy ``throat_cough`` of older reports)."""
 
     kind: SideEffectKind
     severity: Severity
     description: str | None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def label(self) -> str:
+        """What ``kind`` means, in words."""
+        return SIDE_EFFECT_LABELS[self.kind]

@@ -13,12 +13,15 @@ from typing import TYPE_CHECKING
 
 from openvns.analysis.endpoints import DAYS_PER_WEEK
 from openvns.analysis.plotting import agg_figure, arm_colour
+from openvns.clinic.diaries.models import SIDE_EFFECT_LABELS, SideEffectKind
 from openvns.clinic.outcomes.schemas import PatientOutcomes
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
+#: Side-effect kinds in a fixed order (a kind's bar colour).
+KINDS = list(SideEffectKind)
 #: Names of the figures of :func:`build_figures`, in report order.
 FIGURE_NAMES: tuple[str, ...] = ("weekly_pain", "pgic_bpi", "side_effects")
 
@@ -118,20 +121,23 @@ def pgic_bpi_figure(outcomes: PatientOutcomes) -> Figure:
 
 
 def side_effect_figure(outcomes: PatientOutcomes) -> Figure:
-    """Days per week with each side effect."""
+    """Days per week with each side effect that was reported (one bar per kind and week)."""
     fig = _figure()
     ax = fig.add_subplot()
-    n = max(len(outcomes.side_effects), 1)
-    for k, course in enumerate(outcomes.side_effects):
+    courses = [c for c in outcomes.side_effects if any(w.days for w in c.weeks)]
+    n = max(len(courses), 1)
+    for k, course in enumerate(courses):
         x = [_x(outcomes, w.start_date) + (k + 0.5) / n for w in course.weeks]
-        ax.bar(x, [w.days for w in course.weeks], width=1.0 / n, color=arm_colour(k + 2),
-               label=course.kind.value.replace("_", " "))  # fmt: skip
+        colour = arm_colour(KINDS.index(course.kind) + 2)  # the same colour for a kind always
+        ax.bar(x, [w.days for w in course.weeks], width=1.0 / n, color=colour,
+               label=SIDE_EFFECT_LABELS[course.kind])  # fmt: skip
     _marks(ax, outcomes)
     ax.set_ylim(0, DAYS_PER_WEEK)
     ax.set_xlabel("weeks from end of baseline")
     ax.set_ylabel("days reported in the week")
     ax.set_title("Side effects")
-    ax.legend(fontsize=7, loc="upper right")
+    if courses:
+        ax.legend(fontsize=7, loc="upper right")
     return fig
 
 

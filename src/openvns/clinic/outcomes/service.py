@@ -10,7 +10,8 @@ change from baseline and IMMPACT responder rules apply unchanged:
 * the responder status now: the last 28 days of follow-up (up to the last entry) against the
   baseline — ≥ 30 % "moderate" (moderately important), ≥ 50 % "substantial";
 * the PGIC and BPI interference courses; the weekly course of each side effect
-  (:func:`~openvns.analysis.endpoints.side_effect_prevalence_by_week`);
+  (:func:`~openvns.analysis.endpoints.side_effect_prevalence_by_week`), the legacy
+  ``throat_cough`` only for a patient with such reports;
 * the settings history (implant and programming changes) from the audit log.
 """
 
@@ -35,6 +36,7 @@ from openvns.analysis.statistics import mean_ci
 from openvns.clinic.auth.models import User
 from openvns.clinic.diaries import service as diaries
 from openvns.clinic.diaries.models import (
+    LEGACY_KINDS,
     BPIEntry,
     PainEntry,
     PGICEntry,
@@ -204,7 +206,10 @@ def _bpi_course(entries: list[BPIEntry], base_end: date | None) -> list[BPIPoint
 
 def _side_effect_courses(axis: PainAxis, reports: list[SideEffectReport]) -> list[SideEffectCourse]:
     courses = []
+    reported = {r.kind for r in reports}
     for kind in SideEffectKind:
+        if kind in LEGACY_KINDS and kind.value not in reported:
+            continue  # a legacy kind has a course only where older reports use it
         present = np.zeros((1, axis.n_days), dtype=bool)
         worst = np.full(axis.n_days, -1)
         for r in reports:

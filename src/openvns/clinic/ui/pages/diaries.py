@@ -25,6 +25,8 @@ from openvns.clinic.diaries import service
 from openvns.clinic.diaries.models import (
     BPI_INTERFERENCE_ITEMS,
     BPI_SEVERITY_ITEMS,
+    NAMED_KINDS,
+    SIDE_EFFECT_LABELS,
     BPIEntry,
     PainEntry,
     PGICEntry,
@@ -72,11 +74,10 @@ BPI_LABELS = {
     "sleep": "Sleep",
     "enjoyment": "Enjoyment of life",
 }
-SIDE_EFFECT_LABELS = {
-    SideEffectKind.VOICE.value: "Voice change or hoarseness",
-    SideEffectKind.THROAT_COUGH.value: "Throat pain or cough",
-    SideEffectKind.DYSPNOEA.value: "Shortness of breath",
-}
+#: The named side effects of the form (``se_<kind>``), with the patient-facing label.
+NAMED_SIDE_EFFECTS = {k.value: SIDE_EFFECT_LABELS[k] for k in NAMED_KINDS}
+#: Every kind's label by value, the legacy ``throat_cough`` included (the recent entries).
+KIND_LABELS = {k.value: text for k, text in SIDE_EFFECT_LABELS.items()}
 SEVERITY_OPTIONS = [(s.value, s.value.title()) for s in Severity]
 BPI_ITEMS = BPI_SEVERITY_ITEMS + BPI_INTERFERENCE_ITEMS
 
@@ -114,7 +115,7 @@ def _parts(form: dict[str, str]) -> tuple[list[Part], FieldErrors]:
     if any(form.get(f"bpi_{item}") for item in BPI_ITEMS):
         data = {item: form.get(f"bpi_{item}") or None for item in BPI_ITEMS}
         add(BPIEntry, BPICreate, data, {item: f"bpi_{item}" for item in BPI_ITEMS})
-    for kind in SIDE_EFFECT_LABELS:
+    for kind in NAMED_SIDE_EFFECTS:
         if form.get(f"se_{kind}"):
             data = {"kind": kind, "severity": form[f"se_{kind}"]}
             add(SideEffectReport, NamedSideEffectCreate, data, {"severity": f"se_{kind}"})
@@ -190,7 +191,8 @@ def _page(
         "pgic_labels": PGIC_LABELS,
         "bpi_severity": [(i, BPI_LABELS[i]) for i in BPI_SEVERITY_ITEMS],
         "bpi_interference": [(i, BPI_LABELS[i]) for i in BPI_INTERFERENCE_ITEMS],
-        "side_effects": list(SIDE_EFFECT_LABELS.items()),
+        "side_effects": list(NAMED_SIDE_EFFECTS.items()),
+        "kind_labels": KIND_LABELS,
         "severity_options": SEVERITY_OPTIONS,
         "recent": _recent(session, user, patient),
         "bpi_open": any(k.startswith("bpi_") and v for k, v in {**values, **errors}.items()),

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request, Response
 from openvns.clinic.auth.dependencies import CurrentUser
 from openvns.clinic.auth.models import Role
 from openvns.clinic.db.session import SessionDep
-from openvns.clinic.diaries.models import Severity
+from openvns.clinic.diaries.models import SIDE_EFFECT_LABELS, Severity
 from openvns.clinic.outcomes import service
 from openvns.clinic.outcomes.schemas import PatientOutcomes, SettingsEvent
 from openvns.clinic.patients import service as patients
@@ -108,7 +108,7 @@ def side_effect_rows(outcomes: PatientOutcomes) -> list[tuple[str, int, int, str
             continue
         severities = [w.worst_severity.value for w in present if w.worst_severity is not None]
         worst = max(severities, key=_SEVERITY_ORDER.__getitem__) if severities else "—"
-        name = course.kind.value.replace("_", " / ")
+        name = SIDE_EFFECT_LABELS[course.kind]
         rows.append((name, len(present), len(course.weeks), worst, f"week {present[-1].week}"))
     return rows
 
