@@ -66,7 +66,11 @@ def test_sanity_1_modulation_changes_sign_with_current() -> None:
 
 
 def test_sanity_2_plasticity_gain_is_inverted_u() -> None:
-    G = plasticity_gain(np.linspace(0.01, 4.0, 400) * P.D50_up, P)
+    """The 'drive' mode of the descending limb; the default 'small_fibre' mode is swept over
+    current through the nerve table in test_mechanism.py."""
+    G = plasticity_gain(
+        np.linspace(0.01, 4.0, 400) * P.D50_up, P.with_(descending_limb_input="drive")
+    )
     peak = int(np.argmax(G))
     assert 0 < peak < len(G) - 1
     assert G[peak] == pytest.approx(1.0, abs=1e-3)

@@ -28,8 +28,7 @@ COMPARED = (
 #: Perturbations the generic rule (× 1.3, or × 0.7 where that leaves the range) would not
 #: see in 40 patients over 150 days, each with why.
 SPECIAL: dict[str, Any] = {
-    # only used with descending_limb_input = "small_fibre": refused alone, see below
-    "descending_limb_input": "small_fibre",
+    "descending_limb_input": "drive",
     # a ceiling above every sampled patient's E_acute_max changes nothing: lower it a lot
     "E_acute_max_ceiling": 0.02,
     # pulse-free standard schedule parameters of the S50 calibration: change them a lot
@@ -94,10 +93,10 @@ def test_with_routes_each_name_to_its_owner() -> None:
     with pytest.raises(ValidationError, match="p_responder"):
         mp.with_(p_responder=1.5)
     # used only with the small-fibre descending limb: alone it would change nothing
-    with pytest.raises(ValidationError, match=r"c_down_small_fibre.*descending_limb_input"):
-        mp.with_(c_down_small_fibre=0.5)
-    both = mp.with_(descending_limb_input="small_fibre", c_down_small_fibre=0.5)
-    assert both.physiology.c_down_small_fibre == 0.5
+    with pytest.raises(ValidationError, match=r"D50_down_over_D50_up.*descending_limb_input"):
+        mp.with_(D50_down_over_D50_up=3.0)
+    both = mp.with_(descending_limb_input="drive", D50_down_over_D50_up=3.0)
+    assert both.physiology.D50_down_over_D50_up == 3.0
 
 
 def _perturbed(mp: ModelParameters, name: str) -> Any:
@@ -123,8 +122,8 @@ def test_every_parameter_sweep_changes_the_run(
 ) -> None:
     mp, ref = base
     kw: dict[str, Any] = {}
-    if name == "c_down_small_fibre":
-        mp = mp.with_(descending_limb_input="small_fibre")
+    if name == "D50_down_over_D50_up":
+        mp = mp.with_(descending_limb_input="drive")
         ref = _run(mp)
     if name == "w_C_afferent":
         kw["recruitment"] = _with_c_fibres

@@ -32,11 +32,16 @@ from openvns.physiology.drive import (
     GROUPS,
     BoolArray,
     FloatArray,
-    afferent_drive,
+    afferent_drives,
     frequency_filter,
     hill,
 )
-from openvns.physiology.modulation import day_modulation, net_modulation
+from openvns.physiology.modulation import (
+    day_modulation,
+    net_modulation,
+    persistence_coverage,
+    persistence_coverage_minutes,
+)
 from openvns.physiology.parameters import PhysiologyParameters
 from openvns.physiology.plasticity import plasticity_gain, update_sensitisation
 from openvns.physiology.side_effects import (
@@ -147,6 +152,8 @@ class PhysiologyState:
     inhibition: FloatArray
     facilitation: FloatArray
     M: FloatArray
+    M_phasic: FloatArray
+    M_tonic: FloatArray
     E_acute: FloatArray
     G: FloatArray
     E_slow: FloatArray
@@ -202,7 +209,7 @@ def initial_state(
     return PhysiologyState(
         S=z, R1=z, R=z, C=np.ones(n), T=z3, day=z, days_on_therapy=z,
         dropped_out=np.zeros(n, dtype=bool), **base, D_on=z, N_on=z, Nbar=z, inhibition=z,
-        facilitation=z, M=z, E_acute=z, G=z, E_slow=z, B=z3, p_ae=z3,
+        facilitation=z, M=z, M_phasic=z, M_tonic=z, E_acute=z, G=z, E_slow=z, B=z3, p_ae=z3,
         ae_reported=np.zeros((3, n), dtype=bool), HR_change_pct=z,
         P_true_NRS=base["P0_NRS"].copy(), NRS=np.clip(np.round(base["P0_NRS"]), 0, 10),
         hazard_per_d=z,
@@ -222,11 +229,12 @@ def step(
     r = np.asarray(inputs.recruited_fraction, dtype=np.float64)
     on = np.asarray(inputs.stimulation_on, dtype=bool)
     f = np.asarray(inputs.frequency_Hz, dtype=np.float64)
-    # (2) drive during ON and daily mean LC output
-    D_on = afferent_drive(r, f, on, p)
+    # (2) drives during ON (all afferents; thin afferents alone) and daily mean LC output
+    D_on, D_thin = afferent_drives(r, f, on, p)
     N_on = lc_tone(D_on, state.D50_N, p)
     if inputs.minute_on_fraction is None:
         exposure = np.where(on, inputs.duty_cycle * inputs.hours_per_day / 24.0, 0.0)
+        coverage = persistence_coverage(inputs.duty_cycle, inputs.hours_per_day, on, p)
         Nbar = exposure * N_on
         # (3) exact exponential updates, dt = 1 d, input held over the day
         S, R1, R = update_daily(state.S, state.R1, state.R, Nbar, p)
@@ -234,15 +242,17 @@ def step(
         # (2–3) minute resolution: N held per minute of the schedule, exact updates, dt = 1 min
         frac = np.where(on[:, None], np.asarray(inputs.minute_on_fraction, np.float64), 0.0)
         exposure = frac.mean(axis=1)
+        coverage = persistence_coverage_minutes(frac, p).mean(axis=1)
         Nbar = exposure * N_on
         S, R1, R, _ = update_minutes(state.S, state.R1, state.R, N_on, frac, p)
-    # (4) descending modulation, day average over ON and OFF phases
-    M, E_acute, inhibition, facilitation = day_modulation(
-        N_on, R, exposure, state.F_max_over_I_max, state.E_acute_max, p
+    # (4) descending modulation: tonic (persisting over OFF, `coverage`) + ON-locked (`exposure`)
+    mod = day_modulation(
+        D_on, D_thin, N_on, R, exposure, coverage, state.F_max_over_I_max, state.E_acute_max, p
     )
-    # (5) plasticity: dC/dt = −k G R C h/24 + (1 − C)/τ_relapse, exact for constant G, R
+    M, E_acute, inhibition, facilitation = mod.M, mod.E_acute, mod.inhibition, mod.facilitation
+    # (5) plasticity: dC/dt = −k G R Q(exposure) C + (1 − C)/τ_relapse, exact for constant G, R
     G, C, E_slow = update_sensitisation(
-        state.C, D_on, r[:, _AD] + r[:, _C], R, on, inputs.hours_per_day,
+        state.C, D_on, r[:, _AD] + r[:, _C], R, on, exposure,
         state.k_ret_per_d, state.tau_relapse_d, state.alpha, p,
     )  # fmt: skip
     # (6) side effects: drive × daily exposure, IDR tolerance, reported burden, AE draws, HR
@@ -264,7 +274,8 @@ def step(
     return replace(
         state, S=S, R1=R1, R=R, C=C, T=T, day=day,
         days_on_therapy=state.days_on_therapy + on, dropped_out=dropped, D_on=D_on, N_on=N_on,
-        Nbar=Nbar, inhibition=inhibition, facilitation=facilitation, M=M, E_acute=E_acute, G=G,
+        Nbar=Nbar, inhibition=inhibition, facilitation=facilitation, M=M, M_phasic=mod.M_phasic,
+        M_tonic=mod.M_tonic, E_acute=E_acute, G=G,
         E_slow=E_slow, B=B, p_ae=p_ae, ae_reported=ae_reported, HR_change_pct=HR,
         P_true_NRS=P_true, NRS=NRS, hazard_per_d=hazard,
     )  # fmt: skip
@@ -273,8 +284,8 @@ def step(
 #: Observables recorded by :func:`simulate`.
 RECORDED = (
     "S", "R1", "R", "C", "T", "D_on", "N_on", "Nbar", "inhibition", "facilitation", "M",
-    "E_acute", "G", "E_slow", "B", "p_ae", "ae_reported", "HR_change_pct", "P_true_NRS", "NRS",
-    "hazard_per_d", "dropped_out",
+    "M_phasic", "M_tonic", "E_acute", "G", "E_slow", "B", "p_ae", "ae_reported", "HR_change_pct",
+    "P_true_NRS", "NRS", "hazard_per_d", "dropped_out",
 )  # fmt: skip
 
 

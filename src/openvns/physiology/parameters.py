@@ -59,13 +59,18 @@ class PhysiologyParameters(BaseModel):
     F_max_over_I_max_pro_nociceptive: float = _NonNeg
     E_acute_max: float = Field(ge=0, lt=1)
     E_acute_max_ceiling: float = Field(gt=0, lt=1)
+    X50_I_phasic: float = _Pos
+    X50_F_phasic: float = _Pos
+    F_max_over_I_max_tonic: float = _NonNeg
+    tonic_persistence_h: float = _Pos
     # §5.4 plasticity
     D50_up: float = _Pos
     D50_down_over_D50_up: float = Field(gt=1)
     n_G: float = _Pos
-    descending_limb_input: Literal["drive", "small_fibre"] = "drive"
+    descending_limb_input: Literal["drive", "small_fibre"] = "small_fibre"
     c_down_small_fibre: float = _Pos
     retraining_time_d: float = _Pos
+    exposure50_plasticity_over_standard: float = _Pos
     tau_relapse_d: float = _Pos
     alpha_non_responder: float = _Frac
     # §5.4 pain (baseline, fluctuation, diary and placebo: the condition's)
