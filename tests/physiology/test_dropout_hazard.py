@@ -16,8 +16,7 @@ def _dropped(day: float, u: float) -> bool:
     state = replace(initial_state(p, 1, **TYPICAL), day=np.array([day]))
     z = np.zeros(1)
     inputs = DailyInputs(np.zeros((1, len(GROUPS))), z, z, np.full(1, 24.0), np.zeros(1, bool))
-    k = len(SIDE_EFFECTS)
-    noise = DailyNoise(np.ones((k, 1)), np.ones((k, 1)), np.array([u]))
+    noise = DailyNoise(np.ones((len(SIDE_EFFECTS), 1)), np.array([u]))
     return bool(step(state, inputs, p, noise).dropped_out[0])
 
 

@@ -11,6 +11,7 @@ from openvns.physiology.side_effect_parameters import load_side_effect_parameter
 from openvns.physiology.side_effects import (
     MILD,
     SIDE_EFFECTS,
+    habituation_decay,
     intolerance_severity,
     update_side_effects,
 )
@@ -54,10 +55,12 @@ def test_intensity_scales_with_limits_susceptibility_and_tolerance() -> None:
     present = np.ones((k, n), dtype=bool)
     present[:, 1] = False
     zero, one = np.zeros(n), np.ones(n)
-    never = np.ones((k, n))  # no transition: every present effect stays present
+    # a draw above every onset and resolve probability: nothing starts or ends, and rescaled
+    # within "stays present" it is 0.5, below the report probability: reported
+    never = np.broadcast_to(0.5 + 0.5 * se.resolve_probability, (k, n))
     day = update_side_effects(
-        np.zeros((k, n)), present, drive, zero, np.ones(n, bool), one, sus, one, tol,
-        never, np.zeros((k, n)), se,
+        np.zeros((k, n)), present, drive, zero, np.ones(n, bool), habituation_decay(one, se),
+        sus, one, tol, never, se,
     )  # fmt: skip
     B = day.B[cough]
     limit = se.channels["cough"].intolerable
@@ -106,7 +109,9 @@ def _design() -> TrialDesign:
 
 
 def test_runner_titrates_through_tolerated_voice_reports() -> None:
-    p = load_parameters().with_(h0_per_d=0.0, b_AE_per_d=0.0, b_ineffective_per_d=0.0)
+    p = load_parameters().with_(
+        h0_per_d=0.0, h0_late_per_d=0.0, b_AE_per_d=0.0, b_ineffective_per_d=0.0
+    )
     base = ModelParameters.default("fibromyalgia")
     base = ModelParameters(p, base.condition, base.diary, base.side_effects)
     n = 40

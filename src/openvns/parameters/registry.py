@@ -250,8 +250,15 @@ _SHIPPED: tuple[tuple[str, str, str, str, dict[str, Any]], ...] = (
         "physiology",
         "openvns.physiology",
         "data/vns_pain_model.yaml",
-        "VNS -> pain model (drive, brainstem, plasticity, side effects, dropout)",
+        "VNS -> pain model (drive, brainstem, plasticity, heart rate, dropout)",
         {"sections": True, "statuses": _NO_NF},
+    ),
+    (
+        "side_effects",
+        "openvns.physiology",
+        "data/side_effects.yaml",
+        "Side-effect channels: drivers, onset, episodes, habituation, tolerance",
+        {"statuses": _NO_NF},
     ),
     ("outcomes", "openvns.patients", "data/outcomes.yaml", _OUTCOMES_TEXT, {"sections": True}),
 )

@@ -44,15 +44,22 @@ from openvns.physiology.modulation import (
 )
 from openvns.physiology.parameters import PhysiologyParameters
 from openvns.physiology.plasticity import plasticity_gain, update_sensitisation
+from openvns.physiology.side_effect_parameters import (
+    SideEffectParameters,
+    load_side_effect_parameters,
+)
 from openvns.physiology.side_effects import (
     SIDE_EFFECTS,
+    habituation_decay,
     heart_rate_change_pct,
+    side_effect_drive,
     update_side_effects,
 )
 from openvns.random import rng_for
 
 __all__ = [
     "GROUPS",
+    "N_UNIFORMS",
     "RECORDED",
     "SIDE_EFFECTS",
     "DailyInputs",
@@ -85,6 +92,9 @@ class DailyInputs:
         Hours of the day the schedule runs.
     stimulation_on
         Whether the device stimulates at all today.
+    implanted
+        Optional ``(n_patients,)``: whether the patient had an operation (post-operative side
+        effects decay from the first treatment day); default: everyone.
     minute_on_fraction
         Optional ``(n_patients, 1440)`` fraction of each minute that stimulates
         (:func:`openvns.physiology.brainstem.periodic_on_fraction` or
@@ -99,19 +109,32 @@ class DailyInputs:
     hours_per_day: FloatArray
     stimulation_on: BoolArray
     minute_on_fraction: FloatArray | None = None
+    implanted: BoolArray | None = None
+
+
+#: Uniform draws per patient and day: one per side effect (its transition and its report), dropout.
+N_UNIFORMS = len(SIDE_EFFECTS) + 1
 
 
 @dataclass(frozen=True)
 class DailyNoise:
-    """Uniform draws on [0, 1) for one day: ``u_ae`` (3, n) AE reports, ``u_dropout`` (n,)."""
+    """Uniform draws on [0, 1) for one day: ``u_ae`` (channels, n) side-effect onsets,
+    resolutions and reports (:func:`~openvns.physiology.side_effects.update_side_effects`),
+    ``u_dropout`` (n,)."""
 
     u_ae: FloatArray
     u_dropout: FloatArray
 
     @classmethod
     def none(cls, n_patients: int) -> DailyNoise:
-        """No AE report and no dropout ever drawn."""
-        return cls(np.ones((3, n_patients)), np.ones(n_patients))
+        """No side effect ever starts, a present one never ends, no dropout."""
+        return cls(np.ones((len(SIDE_EFFECTS), n_patients)), np.ones(n_patients))
+
+    @classmethod
+    def from_block(cls, block: FloatArray) -> DailyNoise:
+        """Split ``(N_UNIFORMS, n)`` draws: one per side effect, then dropout."""
+        k = len(SIDE_EFFECTS)
+        return cls(block[:k], block[k])
 
 
 @dataclass(frozen=True)
@@ -122,11 +145,17 @@ class PhysiologyState:
     sensitisation, 1 = untreated), ``T`` (3, n) tolerance per side effect, ``day`` (days since
     enrolment), ``days_on_therapy``, ``dropped_out``. Traits (fixed per patient): ``P0_NRS``,
     ``D50_N``, ``F_max_over_I_max``, ``E_acute_max``, ``alpha``, ``k_ret_per_d``,
-    ``tau_relapse_d``, ``tau_hab_scale``. Observables of the last day: ``D_on`` (afferent drive
+    ``tau_relapse_d``, ``tau_hab_scale``, ``nocebo`` (background side-effect propensity),
+    ``tolerance`` (multiplier of the intolerable level), ``susceptibility`` (channels, n).
+    Observables of the last day: ``D_on`` (afferent drive
     during ON), ``N_on`` (LC/noradrenaline tone during ON), ``Nbar`` (its daily mean),
     ``inhibition`` and ``facilitation`` (day means of the two descending terms), ``M`` (their
-    difference), ``E_acute``, ``G``, ``E_slow``, ``B`` (3, n), ``p_ae`` (3, n), ``ae_reported``
-    (3, n), ``HR_change_pct``, ``P_true_NRS`` (underlying pain), ``NRS`` (it rounded to 0–10),
+    difference; ``M_tonic`` its day-mean tonic part, ``M_phasic`` the ON-locked modulation during
+    ON), ``E_acute``, ``G``, ``E_slow``; per side effect (channels, n) of
+    :data:`SIDE_EFFECTS`: ``B`` (stimulation burden), ``p_ae`` (onset probability),
+    ``present`` (an episode is running), ``intensity`` (of a present effect, relative to the
+    patient's intolerable level), ``ae_reported`` and ``ae_severity`` (0 none … 3 severe);
+    ``HR_change_pct``, ``P_true_NRS`` (underlying pain), ``NRS`` (it rounded to 0–10),
     ``hazard_per_d`` (dropout hazard of the day).
     """
 
@@ -146,6 +175,9 @@ class PhysiologyState:
     k_ret_per_d: FloatArray
     tau_relapse_d: FloatArray
     tau_hab_scale: FloatArray
+    nocebo: FloatArray
+    tolerance: FloatArray
+    susceptibility: FloatArray
     D_on: FloatArray
     N_on: FloatArray
     Nbar: FloatArray
@@ -159,7 +191,10 @@ class PhysiologyState:
     E_slow: FloatArray
     B: FloatArray
     p_ae: FloatArray
+    present: BoolArray
+    intensity: FloatArray
     ae_reported: BoolArray
+    ae_severity: NDArray[np.int8]
     HR_change_pct: FloatArray
     P_true_NRS: FloatArray
     NRS: FloatArray
@@ -176,6 +211,7 @@ def initial_state(
     *,
     P0_NRS: npt.ArrayLike,
     alpha: npt.ArrayLike,
+    susceptibility: npt.ArrayLike | None = None,
     **traits: npt.ArrayLike,
 ) -> PhysiologyState:
     """Untreated baseline for ``n_patients``.
@@ -184,6 +220,7 @@ def initial_state(
     condition owns their distribution (:func:`openvns.patients.sample_patients`,
     :func:`openvns.patients.typical_traits`). The other traits default to the population's
     typical values of this parameter set; ``traits`` overrides any of them by name.
+    ``susceptibility`` (channels, n) to each side effect defaults to 1 (the median patient).
     """
     n = n_patients
 
@@ -199,18 +236,29 @@ def initial_state(
         "k_ret_per_d": full(1.0 / params.retraining_time_d),
         "tau_relapse_d": full(params.tau_relapse_d),
         "tau_hab_scale": full(1.0),
+        "nocebo": full(1.0),
+        "tolerance": full(1.0),
     }
     for key, value in traits.items():
         if key not in base:
             raise KeyError(f"unknown trait {key!r}; allowed: {', '.join(base)}")
         base[key] = np.broadcast_to(np.asarray(value, dtype=np.float64), (n,)).copy()
     z = np.zeros(n)
-    z3 = np.zeros((3, n))
+    k = len(SIDE_EFFECTS)
+    z3 = np.zeros((k, n))
+    no = np.zeros((k, n), dtype=bool)
+    sus = np.ones((k, n)) if susceptibility is None else np.asarray(susceptibility, np.float64)
+    if sus.shape != (k, n):
+        raise ValidationError(
+            "susceptibility", sus.shape, f"one value per side effect and patient {(k, n)}"
+        )
     return PhysiologyState(
         S=z, R1=z, R=z, C=np.ones(n), T=z3, day=z, days_on_therapy=z,
-        dropped_out=np.zeros(n, dtype=bool), **base, D_on=z, N_on=z, Nbar=z, inhibition=z,
-        facilitation=z, M=z, M_phasic=z, M_tonic=z, E_acute=z, G=z, E_slow=z, B=z3, p_ae=z3,
-        ae_reported=np.zeros((3, n), dtype=bool), HR_change_pct=z,
+        dropped_out=np.zeros(n, dtype=bool), **base, susceptibility=sus.copy(), D_on=z, N_on=z,
+        Nbar=z, inhibition=z, facilitation=z, M=z, M_phasic=z, M_tonic=z, E_acute=z, G=z,
+        E_slow=z, B=z3, p_ae=z3,
+        present=no, intensity=z3, ae_reported=no, ae_severity=np.zeros((k, n), dtype=np.int8),
+        HR_change_pct=z,
         P_true_NRS=base["P0_NRS"].copy(), NRS=np.clip(np.round(base["P0_NRS"]), 0, 10),
         hazard_per_d=z,
     )  # fmt: skip
@@ -221,9 +269,14 @@ def step(
     inputs: DailyInputs,
     params: PhysiologyParameters,
     noise: DailyNoise | None = None,
+    side_effects: SideEffectParameters | None = None,
 ) -> PhysiologyState:
-    """Advance every patient by one day, in the order of reference §5.9."""
+    """Advance every patient by one day, in the order of reference §5.9.
+
+    ``side_effects`` defaults to the shipped set (``openvns params show side_effects``).
+    """
     p = params
+    se = load_side_effect_parameters() if side_effects is None else side_effects
     n = state.S.shape[0]
     noise = DailyNoise.none(n) if noise is None else noise
     r = np.asarray(inputs.recruited_fraction, dtype=np.float64)
@@ -255,11 +308,15 @@ def step(
         state.C, D_on, r[:, _AD] + r[:, _C], R, on, exposure,
         state.k_ret_per_d, state.tau_relapse_d, state.alpha, p,
     )  # fmt: skip
-    # (6) side effects: drive × daily exposure, IDR tolerance, reported burden, AE draws, HR
-    T, B, p_ae, ae_reported = update_side_effects(
-        state.T, r, f, exposure, state.tau_hab_scale, noise.u_ae, p
-    )
+    # (6) heart rate during ON; side effects: drive × daily exposure, tolerance, episodes,
+    # reports and their severity
     HR = heart_rate_change_pct(D_on, r, f, on, p)
+    implanted = np.ones(n, dtype=bool) if inputs.implanted is None else inputs.implanted
+    se_day = update_side_effects(
+        state.T, state.present, side_effect_drive(r, f, exposure, HR, se), state.day, implanted,
+        habituation_decay(state.tau_hab_scale, se), state.susceptibility, state.nocebo,
+        state.tolerance, noise.u_ae, se,
+    )  # fmt: skip
     # (7) the patient's underlying pain (fluctuation, placebo and diary noise: the diary's)
     day = state.day + 1.0
     P_true = state.P0_NRS * (1.0 - E_slow) * (1.0 - E_acute)
@@ -269,14 +326,17 @@ def step(
     ineffective = (day > p.ineffective_after_d) & ~improved
     # baseline hazard: early (trial-like) h0 relaxing to the long-term h0_late over h0_decay_d
     h0 = p.h0_late_per_d + (p.h0_per_d - p.h0_late_per_d) * np.exp(-state.day / p.h0_decay_d)
-    hazard = h0 + p.b_AE_per_d * B.sum(axis=0) + p.b_ineffective_per_d * ineffective
+    burden = se_day.intensity.sum(axis=0)  # present side effects, by intensity
+    hazard = h0 + p.b_AE_per_d * burden + p.b_ineffective_per_d * ineffective
     dropped = state.dropped_out | (noise.u_dropout < 1.0 - np.exp(-hazard))
     return replace(
-        state, S=S, R1=R1, R=R, C=C, T=T, day=day,
+        state, S=S, R1=R1, R=R, C=C, T=se_day.T, day=day,
         days_on_therapy=state.days_on_therapy + on, dropped_out=dropped, D_on=D_on, N_on=N_on,
         Nbar=Nbar, inhibition=inhibition, facilitation=facilitation, M=M, M_phasic=mod.M_phasic,
         M_tonic=mod.M_tonic, E_acute=E_acute, G=G,
-        E_slow=E_slow, B=B, p_ae=p_ae, ae_reported=ae_reported, HR_change_pct=HR,
+        E_slow=E_slow, B=se_day.B, p_ae=se_day.p_onset, present=se_day.present,
+        intensity=se_day.intensity, ae_reported=se_day.reported, ae_severity=se_day.severity,
+        HR_change_pct=HR,
         P_true_NRS=P_true, NRS=NRS, hazard_per_d=hazard,
     )  # fmt: skip
 
@@ -284,17 +344,18 @@ def step(
 #: Observables recorded by :func:`simulate`.
 RECORDED = (
     "S", "R1", "R", "C", "T", "D_on", "N_on", "Nbar", "inhibition", "facilitation", "M",
-    "M_phasic", "M_tonic", "E_acute", "G", "E_slow", "B", "p_ae", "ae_reported", "HR_change_pct",
-    "P_true_NRS", "NRS", "hazard_per_d", "dropped_out",
+    "M_phasic", "M_tonic", "E_acute", "G", "E_slow", "B", "p_ae", "present", "intensity",
+    "ae_reported", "ae_severity", "HR_change_pct", "P_true_NRS", "NRS", "hazard_per_d",
+    "dropped_out",
 )  # fmt: skip
 
 
 def draw_noise(days: int, n_patients: int, root_seed: int) -> list[DailyNoise]:
     """Daily draws, one stream per patient (``rng_for(root_seed, "physiology", i)``)."""
-    block = np.empty((days, 4, n_patients))
+    block = np.empty((days, N_UNIFORMS, n_patients))
     for i in range(n_patients):
-        block[:, :, i] = rng_for(root_seed, "physiology", i).random((days, 4))
-    return [DailyNoise(b[:3], b[3]) for b in block]
+        block[:, :, i] = rng_for(root_seed, "physiology", i).random((days, N_UNIFORMS))
+    return [DailyNoise.from_block(b) for b in block]
 
 
 def simulate(
@@ -306,6 +367,7 @@ def simulate(
     root_seed: int | None = None,
     state: PhysiologyState | None = None,
     record: Sequence[str] = RECORDED,
+    side_effects: SideEffectParameters | None = None,
 ) -> dict[str, NDArray[np.generic]]:
     """Run ``days`` daily steps; return each of ``RECORDED`` as an array ``(days, ...)``.
 
@@ -321,7 +383,9 @@ def simulate(
     noise = draw_noise(days, n_patients, root_seed) if root_seed is not None else None
     out: dict[str, NDArray[np.generic]] = {}
     for d in range(days):
-        state = step(state, inputs_fn(d, state), params, None if noise is None else noise[d])
+        state = step(
+            state, inputs_fn(d, state), params, None if noise is None else noise[d], side_effects
+        )
         for k in record:
             value = getattr(state, k)
             if d == 0:

@@ -75,24 +75,7 @@ class PhysiologyParameters(BaseModel):
     alpha_non_responder: float = _Frac
     # §5.4 pain (baseline, fluctuation, diary and placebo: the condition's)
     circadian_amplitude: float = _Frac
-    # §5.5 side effects
-    r50_voice: float = _Pos
-    n_voice: float = _Pos
-    f50_voice_Hz: float = _Pos
-    w_Y_Adelta: float = _NonNeg
-    w_L_laryngeal: float = _NonNeg
-    r50_Y: float = _Pos
-    n_Y: float = _Pos
-    reference_duty: float = Field(gt=0, le=1)
-    Tmax_voice: float = _Frac
-    Tmax_throat_cough: float = _Frac
-    Tmax_dyspnoea: float = _Frac
-    tau_hab_voice_d: float = _Pos
-    tau_hab_throat_cough_d: float = _Pos
-    tau_hab_dyspnoea_d: float = _Pos
-    beta_voice: float = _NonNeg
-    beta_throat_cough: float = _NonNeg
-    beta_dyspnoea: float = _NonNeg
+    # §5.5 heart rate during ON (side-effect channels: side_effect_parameters)
     c_aff_HR_pct: float = _NonNeg
     D50_tachy: float = _Pos
     n_tachy: float = _Pos
@@ -100,9 +83,6 @@ class PhysiologyParameters(BaseModel):
     r50_B: float = _Pos
     n_B: float = _Pos
     f_ganglion_Hz: float = _Pos
-    intolerable_burden_voice: float = _Pos
-    intolerable_burden_throat_cough: float = _Pos
-    intolerable_burden_dyspnoea: float = _Pos
     # dropout
     h0_per_d: float = _NonNeg
     h0_late_per_d: float = _NonNeg

@@ -172,6 +172,11 @@ class SideEffectParameters(BaseModel):
         }
 
     @cached_property
+    def resolve_probability(self) -> NDArray[np.float64]:
+        """``(channels, 1)`` daily probability that a present episode ends (``1 − e^(−1/d)``)."""
+        return np.asarray(-np.expm1(-1.0 / self.column("episode_d")), dtype=np.float64)
+
+    @cached_property
     def weights(self) -> NDArray[np.float64]:
         """``(len(SIDE_EFFECTS), len(DRIVERS))`` fibre-group weights of each channel's drive."""
         return np.hstack([self.column(f"w_{g}") for g in DRIVERS])

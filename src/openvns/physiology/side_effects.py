@@ -42,6 +42,7 @@ __all__ = [
     "SEVERE",
     "SIDE_EFFECTS",
     "SideEffectDay",
+    "habituation_decay",
     "heart_rate_change_pct",
     "intolerance_severity",
     "side_effect_drive",
@@ -112,12 +113,11 @@ def update_side_effects(
     drive: FloatArray,
     day: FloatArray,
     implanted: BoolArray,
-    tau_hab_scale: FloatArray,
+    hab_decay: FloatArray,
     susceptibility: FloatArray,
     nocebo: FloatArray,
     tolerance: FloatArray,
-    u_transition: FloatArray,
-    u_report: FloatArray,
+    u: FloatArray,
     se: SideEffectParameters,
 ) -> SideEffectDay:
     """Advance every channel by one day.
@@ -133,38 +133,48 @@ def update_side_effects(
         decays from it).
     implanted
         ``(n,)`` whether the patient had an operation (post-operative complaints).
-    tau_hab_scale, nocebo, tolerance
-        ``(n,)`` patient traits: habituation-time multiplier, background/nocebo propensity,
-        tolerance multiplier of the intolerable level.
+    hab_decay
+        ``(channels, n)`` one day's decay of the tolerance towards its target,
+        ``exp(−1 / (tau_hab_d · the patient's habituation scale))`` (:func:`habituation_decay`).
     susceptibility
         ``(channels, n)`` patient trait.
-    u_transition, u_report
-        Uniform draws: an absent effect starts when ``u_transition < p_onset``, a present one
-        resolves when ``u_transition < 1 − exp(−1/episode_d)``; a present one is reported when
-        ``u_report < report_probability``.
+    nocebo, tolerance
+        ``(n,)`` patient traits: background/nocebo propensity, tolerance multiplier of the
+        intolerable level.
+    u
+        ``(channels, n)`` uniform draws, one per channel and day. An absent effect starts when
+        ``u < p_onset``, a present one resolves when ``u < p_resolve``; given that outcome the
+        rescaled draw (``u / p_onset`` or ``(u − p_resolve) / (1 − p_resolve)``) is again
+        uniform and independent of it, and a present effect is reported when it is below
+        ``report_probability`` — one draw per channel decides both.
     """
     c = se.common
-    tau = se.column("tau_hab_d") * tau_hab_scale[None, :]
     target = se.column("Tmax") * drive
-    T_new = target + (T - target) * np.exp(-1.0 / tau)
+    T_new = target + (T - target) * hab_decay
     B = drive * (1.0 - T_new)
     post_op = np.where(implanted, np.exp(-day / c.surgical_decay_d), 0.0)[None, :]
     hazard = susceptibility * (se.column("onset_per_d") * B + se.column("surgical_per_d") * post_op)
-    hazard = hazard + nocebo[None, :] * se.column("background_per_d")
-    p_onset = 1.0 - np.exp(-hazard)
-    p_resolve = 1.0 - np.exp(-1.0 / se.column("episode_d"))
-    now = np.where(present, u_transition >= p_resolve, u_transition < p_onset)
+    hazard += nocebo[None, :] * se.column("background_per_d")
+    p_onset = -np.expm1(-hazard)
+    p_resolve = se.resolve_probability
+    started = ~present & (u < p_onset)
+    stayed = present & (u >= p_resolve)
+    now = started | stayed
+    # the draw rescaled within the outcome it fell in: uniform again, for the report
+    v = np.where(present, (u - p_resolve) / (1.0 - p_resolve), u / np.maximum(p_onset, 1e-300))
     stimulated = susceptibility * B / (se.column("intolerable") * tolerance[None, :])
     intensity = np.where(now, np.maximum(stimulated, c.background_intensity), 0.0)
-    reported = now & (u_report < c.report_probability)
-    severity = np.where(
-        reported,
-        np.where(
-            intensity >= c.severe_at, SEVERE, np.where(intensity >= c.moderate_at, MODERATE, MILD)
-        ),
-        NONE,
-    ).astype(np.int8)
+    reported = now & (v < c.report_probability)
+    grade = np.where(
+        intensity >= c.severe_at, SEVERE, np.where(intensity >= c.moderate_at, MODERATE, MILD)
+    )
+    severity = np.where(reported, grade, NONE).astype(np.int8)
     return SideEffectDay(T_new, B, p_onset, now, intensity, reported, severity)
+
+
+def habituation_decay(tau_hab_scale: FloatArray, se: SideEffectParameters) -> FloatArray:
+    """``(channels, n)`` daily decay factor of each tolerance, ``exp(−1 / (tau_hab_d · scale))``."""
+    return np.asarray(np.exp(-1.0 / (se.column("tau_hab_d") * tau_hab_scale[None, :])))
 
 
 def intolerance_severity(intensity: FloatArray, se: SideEffectParameters) -> FloatArray:

@@ -127,11 +127,11 @@ class CohortTrajectory:
 
 def _physiology_uniforms(cohort: Cohort, days: int, root_seed: int) -> FloatArray:
     """``(days, N_UNIFORMS, n)``: side-effect and dropout uniforms per patient (named streams)."""
-    out = np.empty((days, N_UNIFORMS, cohort.n))
-    for col, i in enumerate(cohort.indices):
+    out = np.empty((cohort.n, days, N_UNIFORMS))
+    for col, i in enumerate(cohort.indices):  # contiguous per patient, then one transpose
         rng = rng_for(root_seed, "physiology", cohort.condition.name, int(i))
-        out[:, :, col] = rng.random((days, N_UNIFORMS))
-    return out
+        out[col] = rng.random((days, N_UNIFORMS))
+    return np.ascontiguousarray(out.transpose(1, 2, 0))
 
 
 def _detail_arrays(
