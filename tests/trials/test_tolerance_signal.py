@@ -41,9 +41,10 @@ def test_closed_loop_severity_below_threshold_keeps_titrating() -> None:
     assert state.reached_max.tolist() == [True, False, True]
 
 
-def test_intensity_scales_with_limits_susceptibility_and_tolerance() -> None:
-    """Intensity of a present effect = s · B / (intolerable · tol); absent effects have none;
-    an episode without stimulation burden is graded by ``background_intensity`` (mild)."""
+def test_intensity_scales_with_limits_and_tolerance() -> None:
+    """Intensity of a present effect = B / (intolerable · tol), whatever the susceptibility
+    (which decides who gets it); absent effects have none; an episode without stimulation
+    burden is graded by ``background_intensity`` (mild)."""
     se = load_side_effect_parameters()
     k, n = len(SIDE_EFFECTS), 5
     cough = SIDE_EFFECTS.index("cough")
@@ -64,7 +65,7 @@ def test_intensity_scales_with_limits_susceptibility_and_tolerance() -> None:
     )  # fmt: skip
     B = day.B[cough]
     limit = se.channels["cough"].intolerable
-    expected = np.array([B[0] / limit, 0.0, 2 * B[2] / limit, B[3] / (limit * 0.5), B[4] / limit])
+    expected = np.array([B[0] / limit, 0.0, B[2] / limit, B[3] / (limit * 0.5), B[4] / limit])
     np.testing.assert_allclose(day.intensity[cough], expected)
     other = SIDE_EFFECTS.index("headache")
     assert day.intensity[other, 0] == se.common.background_intensity  # present, no burden
@@ -122,7 +123,7 @@ def test_runner_titrates_through_tolerated_voice_reports() -> None:
         parameters=lenient,
     )  # fmt: skip
     # voice alteration is reported by most patients, yet nobody backs off: all reach 1.5 mA
-    assert out["ae_reported"][:, :, 0].any(axis=1).mean() > 0.8
+    assert out["ae_reported"][:, :, 0].any(axis=1).mean() > 0.6
     np.testing.assert_array_equal(out["current_mA"][:, -1], np.full(n, 1.5))
     strict = simulate_patients(
         _design(), np.arange(n), np.zeros(n, dtype=np.int64), root_seed=3, recruitment=rec,

@@ -149,7 +149,9 @@ def update_side_effects(
         ``report_probability`` — one draw per channel decides both.
     """
     c = se.common
-    target = se.column("Tmax") * drive
+    # tolerance: the habituated fraction of the burden tends to Tmax on days with stimulation and
+    # is lost without it (the IDR form of §5.5 with the drive level normalised out)
+    target = se.column("Tmax") * (drive > 0.0)
     T_new = target + (T - target) * hab_decay
     B = drive * (1.0 - T_new)
     post_op = np.where(implanted, np.exp(-day / c.surgical_decay_d), 0.0)[None, :]
@@ -162,7 +164,9 @@ def update_side_effects(
     now = started | stayed
     # the draw rescaled within the outcome it fell in: uniform again, for the report
     v = np.where(present, (u - p_resolve) / (1.0 - p_resolve), u / np.maximum(p_onset, 1e-300))
-    stimulated = susceptibility * B / (se.column("intolerable") * tolerance[None, :])
+    # how bad a present effect is: the burden against what the patient tolerates (the
+    # susceptibility decides who gets it, the tolerance how much is too much)
+    stimulated = B / (se.column("intolerable") * tolerance[None, :])
     intensity = np.where(now, np.maximum(stimulated, c.background_intensity), 0.0)
     reported = now & (v < c.report_probability)
     grade = np.where(

@@ -14,8 +14,9 @@ import numpy.typing as npt
 
 from openvns.device.dose import duty_cycle
 from openvns.patients import typical_traits
-from openvns.physiology import DailyInputs, PhysiologyState, initial_state, simulate, step
-from openvns.physiology.drive import afferent_drive
+from openvns.physiology import DailyInputs, PhysiologyState, initial_state, simulate
+from openvns.physiology.drive import afferent_drive, thin_fibre_drive
+from openvns.physiology.modulation import phasic_modulation
 from openvns.physiology.parameters import PhysiologyParameters
 from openvns.physiology.side_effects import heart_rate_change_pct
 from openvns.simulation.courses import Recruitment
@@ -122,13 +123,26 @@ def inverted_u(ctx: Ctx) -> Measured:
     )
 
 
+def _phasic(
+    p: PhysiologyParameters, rec: Recruitment, current_mA: FloatArray, *, pulse_width_us: float,
+    frequency_Hz: float, F_ratio: float,
+) -> FloatArray:  # fmt: skip
+    """ON-locked net modulation (the acute, train-locked part of §5.3) of the median patient."""
+    inp = _inputs(p, rec, current_mA, pulse_width_us=pulse_width_us, frequency_Hz=frequency_Hz)
+    r, f, on = inp.recruited_fraction, inp.frequency_Hz, inp.stimulation_on
+    n = f.shape[0]
+    return phasic_modulation(
+        afferent_drive(r, f, on, p), thin_fibre_drive(r, f, on, p), np.full(n, F_ratio), p
+    )
+
+
 def facilitation_band(ctx: Ctx) -> Measured:
-    """Share (%) of currents in 0.2–0.6 T with net facilitation on day 1 (20 Hz, 500 µs);
-    T is the lowest current above which the net modulation stays positive."""
+    """Share (%) of currents in 0.2–0.6 T with net ON-locked facilitation (20 Hz, 500 µs, the
+    population's sign mixture F/I); T is the lowest current above which the ON-locked net
+    modulation stays positive (inhibition) — Ren 1988's tail-flick reflex during stimulation."""
     p, rec = _pr(ctx)
     cur = np.round(np.arange(0.01, 3.501, 0.01), 3)
-    inp = _inputs(p, rec, cur, pulse_width_us=500.0, frequency_Hz=20.0)
-    M = np.asarray(_run(1, inp, p, ("M",))["M"], dtype=np.float64)[0]
+    M = _phasic(p, rec, cur, pulse_width_us=500.0, frequency_Hz=20.0, F_ratio=p.F_max_over_I_max)
     pos = M > 0
     if not pos[-1]:
         return Measured(0.0, n=1, detail="no inhibition up to 3.5 mA")
@@ -137,23 +151,22 @@ def facilitation_band(ctx: Ctx) -> Measured:
     band = np.linspace(0.2 * T, 0.6 * T, 9)
     Mb = np.interp(band, cur, M)
     share = 100.0 * float(np.mean(Mb < 0))
-    return Measured(share, n=1, detail=f"T = {T:.2f} mA; min M in band {Mb.min():.2e}")
+    return Measured(share, n=1, detail=f"T = {T:.2f} mA; max M in band {Mb.max():.2e}")
 
 
-def acute_on_minus_off(
-    ctx: Ctx, *, current_mA: float, pulse_width_us: float, frequency_Hz: float, days: int
-) -> Measured:
-    """After ``days`` of stimulation: net modulation of a stimulated day minus an unstimulated
-    day from the same state (< 0: acute stimulation is pro-nociceptive)."""
+def acute_pronociception(
+    ctx: Ctx, *, current_mA: float, pulse_width_us: float, frequency_Hz: float,
+    pro_nociceptive_share: float,
+) -> Measured:  # fmt: skip
+    """Population mean of the ON-locked net modulation at a clinical setting (< 0: stimulation
+    lowers the heat-pain threshold), over the two sign classes in the given shares."""
     p, rec = _pr(ctx)
     cur = np.array([current_mA])
-    on = _inputs(p, rec, cur, pulse_width_us=pulse_width_us, frequency_Hz=frequency_Hz)
-    off = _inputs(p, rec, cur, pulse_width_us=pulse_width_us, frequency_Hz=frequency_Hz, on=False)
-    s = _start(p, 1)
-    for _ in range(days):
-        s = step(s, on, p)
-    m_on, m_off = float(step(s, on, p).M[0]), float(step(s, off, p).M[0])
-    return Measured(m_on - m_off, n=1, detail=f"M on {m_on:.4f}, off {m_off:.4f}")
+    kw = {"pulse_width_us": pulse_width_us, "frequency_Hz": frequency_Hz}
+    m_pro = float(_phasic(p, rec, cur, **kw, F_ratio=p.F_max_over_I_max_pro_nociceptive)[0])
+    m_anti = float(_phasic(p, rec, cur, **kw, F_ratio=p.F_max_over_I_max)[0])
+    m = pro_nociceptive_share * m_pro + (1.0 - pro_nociceptive_share) * m_anti
+    return Measured(m, n=1, detail=f"pro-nociceptive class {m_pro:.3f}, other {m_anti:.3f}")
 
 
 def heart_rate_median_patient(
@@ -172,6 +185,6 @@ METRICS: dict[str, Callable[..., Measured]] = {
     "mechanism.lc_day1": lc_day1,
     "mechanism.inverted_u": inverted_u,
     "mechanism.facilitation_band": facilitation_band,
-    "mechanism.acute_on_minus_off": acute_on_minus_off,
+    "mechanism.acute_pronociception": acute_pronociception,
     "heart_rate_median_patient": heart_rate_median_patient,
 }

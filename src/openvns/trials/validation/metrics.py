@@ -132,7 +132,8 @@ def _m_responder_change(
 
 @metric("placebo_effect_size")
 def _m_effect_size(ctx: MetricContext, *, arm: str, start_day: int, end_day: int) -> Measured:
-    """Mean change baseline → window over the pooled SD of the two means (completers)."""
+    """Mean change baseline → window over the SD of the change (completers): Chen 2017's
+    definition of the placebo effect size (the same as ``patients.placebo.placebo_effect_size``)."""
     c = ctx.data
     sel = c.arm_mask(arm) & c["eligible"]
     nrs = np.where(c["observed"][sel], c["nrs"][sel].astype(np.float64), np.nan)
@@ -141,11 +142,11 @@ def _m_effect_size(ctx: MetricContext, *, arm: str, start_day: int, end_day: int
     ok = np.isfinite(b) & np.isfinite(w)
     b, w = b[ok], w[ok]
     n = int(ok.sum())
-    sd = float(np.sqrt((b.var(ddof=1) + w.var(ddof=1)) / 2.0))
+    sd = float((b - w).std(ddof=1))
     es = float((b - w).mean() / sd)
     se = float(np.sqrt(1.0 / n + es**2 / (2.0 * n)))
     return Measured(es, (es - 1.96 * se, es + 1.96 * se), n,
-                    f"change {float((b - w).mean()):.2f} NRS / pooled SD {sd:.2f}")  # fmt: skip
+                    f"change {float((b - w).mean()):.2f} NRS / SD of change {sd:.2f}")  # fmt: skip
 
 
 def _nanmean(x: FloatArray) -> FloatArray:
@@ -277,6 +278,25 @@ def _m_point_prevalence(
     p, n, _, _ = _prevalence_window(c, sel, effect, day, window_days)
     half = 1.96 * float(np.sqrt(p * (1 - p) / max(n, 1)))  # patients are the sampling unit
     return Measured(100 * p, (100 * (p - half), 100 * (p + half)), n, f"±{window_days} days")
+
+
+@metric("visit_prevalence")
+def _m_visit_prevalence(
+    ctx: MetricContext, *, effect: str, day: int, arm: str | None = None, recall_days: int = 28
+) -> Measured:
+    """Share of the patients seen at the visit on treatment day ``day`` (still in the study)
+    who reported ``effect`` at least once in the ``recall_days`` before it: what a follow-up
+    visit's side-effect table counts."""
+    c = ctx.data
+    sel = c.arm_mask(arm) if arm else np.ones(c.arm.shape[0], dtype=bool)
+    j = channel(effect)
+    t = c.base + day
+    if not c.base + recall_days <= t < c["nrs"].shape[1]:
+        raise ValueError(f"visit day {day} needs {recall_days} recall days inside the treatment")
+    w = slice(t - recall_days, t)
+    seen = c.in_study(sel)[:, t]
+    ae = np.asarray(c["ae_reported"][sel, w, j], dtype=bool)[seen]
+    return _share(int(ae.any(axis=1).sum()), int(seen.sum()), f"{recall_days}-day recall")
 
 
 def _period_counts(c: CohortData, arm: str, effect: str, start: int, end: int) -> tuple[int, int]:
