@@ -8,6 +8,7 @@ serially, in a process pool or on a cluster, and whatever the order in which it 
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 
 import numpy as np
 
@@ -22,6 +23,12 @@ def _key_to_int(key: int | str) -> int:
         if key < 0:
             raise ValueError(f"rng key {key!r} must be a non-negative integer or a string")
         return key
+    return _string_key(key)
+
+
+@lru_cache(maxsize=1024)
+def _string_key(key: str) -> int:
+    """A string key as a 64-bit integer (the first 8 bytes of its SHA-256, little endian)."""
     digest = hashlib.sha256(key.encode("utf-8")).digest()
     return int.from_bytes(digest[:8], "little")
 

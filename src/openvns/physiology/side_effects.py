@@ -158,21 +158,22 @@ def update_side_effects(
     hazard = susceptibility * (se.column("onset_per_d") * B + se.column("surgical_per_d") * post_op)
     hazard += nocebo[None, :] * se.column("background_per_d")
     p_onset = -np.expm1(-hazard)
+    # one draw: an absent effect starts when u < p_onset and is then reported when u/p_onset < q;
+    # a present one stays when u >= p_resolve and is reported when (u - p_resolve)/(1 - p_resolve)
+    # < q. The same comparisons without the divisions:
+    q = c.report_probability
     p_resolve = se.resolve_probability
-    started = ~present & (u < p_onset)
     stayed = present & (u >= p_resolve)
-    now = started | stayed
-    # the draw rescaled within the outcome it fell in: uniform again, for the report
-    v = np.where(present, (u - p_resolve) / (1.0 - p_resolve), u / np.maximum(p_onset, 1e-300))
+    now = stayed | (~present & (u < p_onset))
+    reported = np.where(present, stayed & (u < p_resolve + q * (1.0 - p_resolve)), u < q * p_onset)
     # how bad a present effect is: the burden against what the patient tolerates (the
     # susceptibility decides who gets it, the tolerance how much is too much)
     stimulated = B / (se.column("intolerable") * tolerance[None, :])
     intensity = np.where(now, np.maximum(stimulated, c.background_intensity), 0.0)
-    reported = now & (v < c.report_probability)
-    grade = np.where(
-        intensity >= c.severe_at, SEVERE, np.where(intensity >= c.moderate_at, MODERATE, MILD)
+    grade = (
+        MILD + (intensity >= c.moderate_at).view(np.int8) + (intensity >= c.severe_at).view(np.int8)
     )
-    severity = np.where(reported, grade, NONE).astype(np.int8)
+    severity = grade * reported.view(np.int8)
     return SideEffectDay(T_new, B, p_onset, now, intensity, reported, severity)
 
 

@@ -90,6 +90,9 @@ class CohortTrajectory:
         0 none, 1 mild, 2 moderate, 3 severe).
     underlying_NRS
         The physiology's underlying pain (no fluctuation, placebo or noise).
+    reported_pain_NRS
+        The diary's pain before rounding (fluctuation, flares, placebo and reporting noise, on
+        the bounded scale): what :func:`openvns.patients.outcomes.simulate_outcomes` takes.
     dropout_day
         Day of dropout, −1 for completers.
     coupling, tolerance
@@ -107,6 +110,7 @@ class CohortTrajectory:
     ae_reported: BoolArray
     ae_severity: npt.NDArray[np.int8]
     underlying_NRS: FloatArray
+    reported_pain_NRS: FloatArray
     dropout_day: IntArray
     coupling: FloatArray
     tolerance: FloatArray
@@ -199,9 +203,10 @@ def simulate_cohort(
     uniforms = _physiology_uniforms(cohort, treat, root_seed)
     underlying = np.empty((total, n))
     underlying[:base] = cohort.traits["P0_NRS"]
-    current = np.zeros((n, total))
-    ae = np.zeros((n, total, len(SIDE_EFFECTS)), dtype=bool)
-    ae_severity = np.zeros((n, total, len(SIDE_EFFECTS)), dtype=np.int8)
+    # day-major while the days are written, one transpose (a view) at the end
+    current = np.zeros((total, n))
+    ae = np.zeros((total, len(SIDE_EFFECTS), n), dtype=bool)
+    ae_severity = np.zeros((total, len(SIDE_EFFECTS), n), dtype=np.int8)
     dropout_day = np.full(n, -1, dtype=np.int64)
     rec = _detail_arrays(n, total, state) if detail else {}
     if detail and minutes:
@@ -214,6 +219,10 @@ def simulate_cohort(
     ]  # fmt: skip
     hours = np.full(n, 24.0)
     previous = [np.full(int(c.mask.sum()), np.nan) for c in courses]
+    # each course's last effective currents and their recruitment: the table is read only for
+    # patients whose effective current changed (titration steps, dropout), the result is the same
+    last_effective = [np.full(int(c.mask.sum()), np.nan) for c in courses]
+    last_r = [np.zeros((int(c.mask.sum()), len(GROUPS))) for c in courses]
     for t in range(treat):
         cur = np.zeros(n)
         freq = np.zeros(n)
@@ -231,7 +240,13 @@ def simulate_cohort(
         for k in live:
             c = controllers[k]
             sub = effective[c.mask]
-            r[c.mask] = np.asarray(c.course.recruitment(sub, c.pulse_width_us), dtype=np.float64)
+            changed = sub != last_effective[k]
+            if changed.any():
+                last_r[k][changed] = np.asarray(
+                    c.course.recruitment(sub[changed], c.pulse_width_us), dtype=np.float64
+                )
+                last_effective[k] = sub
+            r[c.mask] = last_r[k]
         on = cur > 0
         frac = None
         if minutes:
@@ -255,9 +270,9 @@ def simulate_cohort(
             controllers[k].report(t, severity)
         d = base + t
         underlying[d] = state.P_true_NRS
-        current[:, d] = cur
-        ae[:, d, :] = (state.ae_reported & ~was_out).T
-        ae_severity[:, d, :] = np.where(was_out, 0, state.ae_severity).T
+        current[d] = cur
+        ae[d] = state.ae_reported & ~was_out
+        ae_severity[d] = np.where(was_out, 0, state.ae_severity)
         dropout_day = np.where(state.dropped_out & ~was_out, d, dropout_day)
         if detail:
             switched_off = was_out & (dropout_day == d - 1)  # the first day the device is off
@@ -283,17 +298,19 @@ def simulate_cohort(
     )  # fmt: skip
     day = np.arange(total)[None, :]
     gone = (dropout_day[:, None] >= 0) & (day > dropout_day[:, None])
+    reported = np.ascontiguousarray(diary.P_true_NRS.T)
     if detail:
         rec["placebo_multiplier"] = np.ascontiguousarray(mult.T)
-        rec["reported_pain_NRS"] = np.ascontiguousarray(diary.P_true_NRS.T)
+        rec["reported_pain_NRS"] = reported
         rec["flare_NRS"] = np.ascontiguousarray(diary.flare_NRS.T)
     return CohortTrajectory(
         nrs=np.ascontiguousarray(diary.nrs.T),
         observed=diary.observed.T & ~gone,
-        current_mA=current,
-        ae_reported=ae,
-        ae_severity=ae_severity,
+        current_mA=current.T,
+        ae_reported=ae.transpose(2, 0, 1),
+        ae_severity=ae_severity.transpose(2, 0, 1),
         underlying_NRS=np.ascontiguousarray(underlying.T),
+        reported_pain_NRS=reported,
         dropout_day=dropout_day,
         coupling=cohort.coupling,
         tolerance=cohort.tolerance,
