@@ -9,6 +9,7 @@ and maps the clinic's errors to HTTP.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,6 +17,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
@@ -56,6 +58,18 @@ def _value(value: Any) -> Any:
         return repr(value)
 
 
+class _EchoJSONResponse(JSONResponse):
+    """JSON of an answer that echoes the request's input (a 422): a lone surrogate, which JSON
+    may spell (``"\\ud800"``) but UTF-8 cannot encode, is sent escaped instead of failing."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return super().render(content)
+        except UnicodeEncodeError:
+            text = json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":"))
+            return text.encode("ascii")
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     def detail(status_code: int, exc: Exception, **headers: str) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=status_code, headers=headers or None)
@@ -64,7 +78,12 @@ def _install_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, ValidationError)
         item = {"loc": [exc.field], "msg": str(exc), "type": "value_error", "field": exc.field}
         item |= {"value": _value(exc.value), "allowed": exc.allowed}
-        return JSONResponse({"detail": [item]}, status_code=422)  # schemas.ErrorDetail
+        return _EchoJSONResponse({"detail": [item]}, status_code=422)  # schemas.ErrorDetail
+
+    async def request_validation(_: Request, exc: Exception) -> JSONResponse:
+        # FastAPI's own answer, which echoes each refused input (``input``).
+        assert isinstance(exc, RequestValidationError)
+        return _EchoJSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=422)
 
     async def unsafe(_: Request, exc: Exception) -> JSONResponse:
         # Settings the device safety check blocks: every blocking error, then the warnings.
@@ -75,7 +94,7 @@ def _install_error_handlers(app: FastAPI) -> None:
             for i in exc.report.errors
         ]
         warnings = [i.model_dump(mode="json") for i in exc.report.warnings]
-        return JSONResponse({"detail": items, "warnings": warnings}, status_code=422)
+        return _EchoJSONResponse({"detail": items, "warnings": warnings}, status_code=422)
 
     async def not_found(_: Request, exc: Exception) -> JSONResponse:
         return detail(404, exc)
@@ -95,6 +114,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         return detail(403, exc)
 
     app.add_exception_handler(ValidationError, validation)
+    app.add_exception_handler(RequestValidationError, request_validation)
     app.add_exception_handler(UnsafeSettingsError, unsafe)
     app.add_exception_handler(NotFoundError, not_found)
     app.add_exception_handler(ConflictError, conflict)

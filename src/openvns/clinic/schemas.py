@@ -1,11 +1,15 @@
-"""Schemas shared by every domain: pagination and error bodies."""
+"""Schemas shared by every domain: text inputs, pagination and error bodies."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import FastAPI, Path, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, GetCoreSchemaHandler, GetJsonSchemaHandler, ValidationInfo
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 #: Largest page the list endpoints return.
 MAX_PAGE = 500
@@ -21,6 +25,86 @@ PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 QueryId = Annotated[int, Query(ge=1, le=MAX_ID)]
 #: A record id in a request body.
 BodyId = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+#: The characters no text input may hold: the control characters (C0, DEL and C1) except tab,
+#: line feed and carriage return. PostgreSQL's ``text`` cannot store NUL at all (a server error),
+#: and the others have no place in a name, a note or a search either.
+_CONTROL = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+#: The JSON Schema ``pattern`` of every text input (ECMA-262 and Python ``re`` read it alike).
+TEXT_PATTERN = rf"^[^{_CONTROL}]*$"
+#: A lone UTF-16 surrogate (``"\\ud800"`` in JSON) is no character: no UTF-8 text (the database's
+#: encoding) can hold one. Refused with the control characters, but left out of the pattern: an
+#: ECMA-262 pattern without the ``u`` flag matches UTF-16 code units, so a surrogate range there
+#: would also refuse every character beyond U+FFFF (emoji, CJK extension B).
+_REFUSED = re.compile(rf"[{_CONTROL}\ud800-\udfff]")
+#: What a text input allows, in words (the ``allowed`` of the 422).
+TEXT_ALLOWED = (
+    "text without control characters other than tab, line feed and carriage return "
+    "(no NUL, no lone surrogates)"
+)
+TEXT_ERROR = "text_control_character"
+
+
+def _refuse_control_characters(value: str, info: ValidationInfo) -> str:
+    match = _REFUSED.search(value)
+    if match is None:
+        return value
+    character = match.group()
+    if character == "\x00":
+        what = "NUL"
+    elif "\ud800" <= character <= "\udfff":
+        what = "a lone surrogate"
+    else:
+        what = "a control character"
+    name = f"U+{ord(character):04X} ({what})"
+    field = info.field_name or "the text"
+    raise PydanticCustomError(
+        TEXT_ERROR,
+        "{field} contains {character} at position {position}, which is not allowed; "
+        "allowed: {allowed}",
+        {
+            "field": field,
+            "character": name,
+            "position": match.start(),
+            "allowed": TEXT_ALLOWED,
+        },
+    )
+
+
+@dataclass(frozen=True)
+class PlainText:
+    """Marks a ``str`` as text a person typed: control characters are refused.
+
+    ``Annotated[str, PlainText()]`` (see :data:`Text`) refuses any character of ``_REFUSED``
+    with a 422 (type ``text_control_character``) whose ``loc`` names the field, whose ``input``
+    is the value, and whose message and ``ctx`` say which character, where, and what is allowed;
+    its JSON Schema carries :data:`TEXT_PATTERN`, so clients (and the fuzz tests) know.
+
+    Length limits go before it, in the same ``Annotated``:
+    ``Annotated[str, Field(max_length=...), PlainText()]``. (``Annotated[Text, Field(...)]``
+    would check the length after this validator, with pydantic's generic "items" messages.)
+    A query parameter takes such a type inside ``Query()``: ``Annotated[Search | None, Query()]``.
+    """
+
+    def __get_pydantic_core_schema__(
+        self, source: type[Any], handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        return core_schema.with_info_after_validator_function(
+            _refuse_control_characters, handler(source)
+        )
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema.setdefault("pattern", TEXT_PATTERN)
+        return json_schema
+
+
+#: Every free-text input of the clinic (bodies, query strings, forms): a ``str`` without control
+#: characters other than tab, line feed and carriage return.
+Text = Annotated[str, PlainText()]
 
 
 T = TypeVar("T")

@@ -5,13 +5,16 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from pydantic import Field
 
 from openvns.clinic.audit import service
 from openvns.clinic.audit.models import ENTITY_MAX
 from openvns.clinic.audit.schemas import AuditEntryRead
 from openvns.clinic.auth.dependencies import AdminUser
 from openvns.clinic.db.session import SessionDep
-from openvns.clinic.schemas import Limit, Offset, Page, QueryId, error_responses
+from openvns.clinic.schemas import Limit, Offset, Page, PlainText, QueryId, error_responses
+
+Entity = Annotated[str, Field(min_length=1, max_length=ENTITY_MAX), PlainText()]
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
@@ -24,7 +27,7 @@ router = APIRouter(prefix="/audit", tags=["audit"])
 def list_audit(
     admin: AdminUser,
     session: SessionDep,
-    entity: Annotated[str | None, Query(min_length=1, max_length=ENTITY_MAX)] = None,
+    entity: Annotated[Entity | None, Query()] = None,
     entity_id: QueryId | None = None,
     limit: Limit = 50,
     offset: Offset = 0,

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from openvns.clinic.auth.models import EMAIL_MAX, NAME_MAX, Role
+from openvns.clinic.schemas import PlainText
 
 #: A character of an e-mail address: not ``@``, a control character or white space. Spelled
 #: out, not ``\s``, which means different characters in Python, in pydantic's Rust regex and
@@ -23,6 +24,10 @@ Email = Annotated[
     Field(max_length=EMAIL_MAX, pattern=EMAIL_PATTERN, examples=["a.clinician@example.org"]),
     AfterValidator(str.lower),
 ]
+FullName = Annotated[str, Field(min_length=1, max_length=NAME_MAX), PlainText()]
+#: What a sign-in accepts (any text: a wrong e-mail address is simply not found).
+SignInEmail = Annotated[str, Field(min_length=1, max_length=EMAIL_MAX), PlainText()]
+SignInPassword = Annotated[str, Field(min_length=1, max_length=PASSWORD_MAX), PlainText()]
 
 
 class UserCreate(BaseModel):
@@ -31,9 +36,9 @@ class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     email: Email
-    full_name: str = Field(min_length=1, max_length=NAME_MAX)
+    full_name: FullName
     role: Role
-    password: str = Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)
+    password: Annotated[str, Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX), PlainText()]
 
 
 class UserRead(BaseModel):
@@ -54,8 +59,8 @@ class TokenRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    email: str = Field(min_length=1, max_length=EMAIL_MAX)
-    password: str = Field(min_length=1, max_length=PASSWORD_MAX)
+    email: SignInEmail
+    password: SignInPassword
 
 
 class TokenResponse(BaseModel):
@@ -76,6 +81,6 @@ class SessionInfo(BaseModel):
 class LoginForm(BaseModel):
     """Fields of the page login form."""
 
-    email: str = Field(min_length=1, max_length=EMAIL_MAX)
-    password: str = Field(min_length=1, max_length=PASSWORD_MAX)
-    csrf_token: str = Field(default="", max_length=512)
+    email: SignInEmail
+    password: SignInPassword
+    csrf_token: Annotated[str, Field(max_length=512), PlainText()] = ""

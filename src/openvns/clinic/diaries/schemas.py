@@ -35,6 +35,7 @@ from openvns.clinic.diaries.models import (
     Severity,
     SideEffectKind,
 )
+from openvns.clinic.schemas import PlainText
 
 Nrs = Annotated[int, Field(ge=0, le=NRS_MAX, description="0 (none) … 10 (worst imaginable).")]
 PGICScore = Annotated[
@@ -200,7 +201,7 @@ class OtherSideEffect(_Body):
 
     kind: Literal[SideEffectKind.OTHER]
     severity: Severity
-    description: str = Field(min_length=1, max_length=DESCRIPTION_MAX)
+    description: Annotated[str, Field(min_length=1, max_length=DESCRIPTION_MAX), PlainText()]
 
 
 class NamedSideEffectCreate(NamedSideEffect):

@@ -18,9 +18,7 @@ from openvns.clinic.evaluation.models import (
     Treatment,
 )
 from openvns.clinic.evaluation.rules import Outcome, RuleKind
-
-#: Free text: no NUL characters (PostgreSQL text cannot hold them).
-TEXT_PATTERN = r"^[^\x00]*$"
+from openvns.clinic.schemas import PlainText
 
 PainMonths = Annotated[int, Field(ge=0, le=PAIN_DURATION_MAX_MONTHS)]
 Nrs = Annotated[float, Field(ge=0, le=NRS_MAX, allow_inf_nan=False)]
@@ -29,8 +27,8 @@ Treatments = Annotated[
     list[Treatment],
     Field(max_length=len(Treatment), json_schema_extra={"uniqueItems": True}),
 ]
-Detail = Annotated[str, Field(max_length=DIAGNOSIS_DETAIL_MAX, pattern=TEXT_PATTERN)]
-Notes = Annotated[str, Field(max_length=NOTES_MAX, pattern=TEXT_PATTERN)]
+Detail = Annotated[str, Field(max_length=DIAGNOSIS_DETAIL_MAX), PlainText()]
+Notes = Annotated[str, Field(max_length=NOTES_MAX), PlainText()]
 
 _FLAG_HELP = {
     "prior_left_or_bilateral_cervical_vagotomy": "Contraindication (§3.2).",

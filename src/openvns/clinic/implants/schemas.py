@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from openvns.clinic.implants.models import REASON_MAX, SERIAL_MAX, ImplantStatus
+from openvns.clinic.schemas import PlainText
 from openvns.device.catalogue import default_catalogue
 from openvns.device.settings import StimulationSettings
 
@@ -102,9 +103,7 @@ class StimulationSettingsBody(BaseModel):
 
 
 Serial = Annotated[str, Field(min_length=1, max_length=SERIAL_MAX, pattern=r"^[A-Za-z0-9-]+$")]
-#: Free text: no NUL characters (PostgreSQL text cannot hold them).
-TEXT_PATTERN = r"^[^\x00]*$"
-Reason = Annotated[str, Field(min_length=1, max_length=REASON_MAX, pattern=TEXT_PATTERN)]
+Reason = Annotated[str, Field(min_length=1, max_length=REASON_MAX), PlainText()]
 
 
 class ImplantCreate(BaseModel):

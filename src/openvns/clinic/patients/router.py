@@ -14,7 +14,7 @@ from openvns.clinic.auth.dependencies import (
 )
 from openvns.clinic.db.session import SessionDep
 from openvns.clinic.patients import service
-from openvns.clinic.patients.schemas import PatientCreate, PatientRead, PatientUpdate
+from openvns.clinic.patients.schemas import PatientCreate, PatientRead, PatientUpdate, Search
 from openvns.clinic.schemas import Limit, Offset, Page, PathId, error_responses
 
 router = APIRouter(prefix="/patients", tags=["patients"])
@@ -36,7 +36,7 @@ def create_patient(body: PatientCreate, user: CareTeamUser, session: SessionDep)
 def list_patients(
     user: CareTeamUser,
     session: SessionDep,
-    search: Annotated[str | None, Query(max_length=200)] = None,
+    search: Annotated[Search | None, Query()] = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Page[PatientRead]:

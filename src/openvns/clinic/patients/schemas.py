@@ -15,14 +15,16 @@ from openvns.clinic.patients.models import (
     PAIN_DURATION_MAX_MONTHS,
     Sex,
 )
-from openvns.clinic.schemas import BodyId
+from openvns.clinic.schemas import BodyId, PlainText
 
 #: Medical record number: letters, digits and hyphens.
 MRN_PATTERN = r"^[A-Za-z0-9-]+$"
 
 Mrn = Annotated[str, Field(min_length=1, max_length=MRN_MAX, pattern=MRN_PATTERN)]
-FullName = Annotated[str, Field(min_length=1, max_length=NAME_MAX)]
-Diagnosis = Annotated[str, Field(max_length=DIAGNOSIS_MAX)]
+FullName = Annotated[str, Field(min_length=1, max_length=NAME_MAX), PlainText()]
+Diagnosis = Annotated[str, Field(max_length=DIAGNOSIS_MAX), PlainText()]
+#: A search of the patient list: part of a name or an MRN.
+Search = Annotated[str, Field(max_length=200), PlainText()]
 PainMonths = Annotated[int, Field(ge=0, le=PAIN_DURATION_MAX_MONTHS)]
 UserId = BodyId
 

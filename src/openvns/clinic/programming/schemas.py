@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from openvns.clinic.implants.schemas import TEXT_PATTERN, StimulationSettingsBody
+from openvns.clinic.implants.schemas import StimulationSettingsBody
 from openvns.clinic.programming.models import (
     PROTOCOL_MAX,
     PlanStatus,
     ProposalStatus,
     SessionStatus,
 )
-from openvns.clinic.schemas import BodyId
+from openvns.clinic.schemas import BodyId, PlainText
 
 Id = BodyId
 
@@ -148,13 +148,16 @@ class TitrationPlanCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    protocol: str = Field(
-        min_length=1,
-        max_length=PROTOCOL_MAX,
-        pattern=TEXT_PATTERN,
-        description="e.g. 'titrate from 0.25 mA by 0.25 mA every 14 days to 1.5 mA; 20 Hz; "
-        "250 us; 30 s on / 5 min off'",
-    )
+    protocol: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=PROTOCOL_MAX,
+            description="e.g. 'titrate from 0.25 mA by 0.25 mA every 14 days to 1.5 mA; 20 Hz; "
+            "250 us; 30 s on / 5 min off'",
+        ),
+        PlainText(),
+    ]
     implant_version: int = Field(ge=1, description="From the interrogation; stale gives 409.")
     start_at: AwareDatetime | None = Field(
         default=None, description="First step (not in the past); default: now."

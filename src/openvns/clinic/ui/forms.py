@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from openvns.clinic.auth.dependencies import CSRF_FIELD
 from openvns.clinic.errors import ConflictError
+from openvns.clinic.schemas import TEXT_ALLOWED, TEXT_ERROR
 from openvns.errors import ValidationError
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,9 @@ def _message(error: Any) -> str:
         return "Required."
     if kind == "string_pattern_mismatch":
         return "Not in the expected format."
+    if kind == TEXT_ERROR:
+        ctx = error.get("ctx", {})
+        return f"Contains {ctx.get('character')}, which is not allowed; allowed: {TEXT_ALLOWED}."
     return _MESSAGES.get(kind, str(error.get("msg", "Not allowed.")))
 
 

@@ -18,7 +18,7 @@ from openvns.clinic.auth.models import Role, User
 from openvns.clinic.db.session import SessionDep
 from openvns.clinic.patients import service
 from openvns.clinic.patients.models import Patient, Sex
-from openvns.clinic.patients.schemas import PatientCreate
+from openvns.clinic.patients.schemas import PatientCreate, Search
 from openvns.clinic.ui.forms import FORM, FieldErrors, PostedForm, attempt, validate
 from openvns.clinic.ui.links import patient_links
 from openvns.clinic.ui.templating import flash, is_htmx, redirect, render
@@ -92,7 +92,7 @@ def patient_list(
     request: Request,
     user: CareTeamUser,
     session: SessionDep,
-    q: Annotated[str, Query(max_length=200)] = "",
+    q: Annotated[Search, Query()] = "",
     page: Annotated[int, Query(ge=1)] = 1,
 ) -> Response:
     """The patient list; ``q`` searches name and MRN (htmx refreshes only the rows)."""
