@@ -89,15 +89,20 @@ def plot_solution(
     ax.legend(fontsize=7, loc="upper left", ncol=2)
 
     ax = axes[5]
-    for j, se in enumerate(SIDE_EFFECTS):
-        line = ax.plot(day, s["B"][i, :, j], label=f"{se.replace('_', '/')} burden")[0]
+    # the channels this patient has any burden or report of (eleven lines would hide the few)
+    shown = [j for j in range(len(SIDE_EFFECTS))
+             if s["B"][i, :, j].any() or s["ae_reported"][i, :, j].any()]  # fmt: skip
+    for row, j in enumerate(shown):
+        name = SIDE_EFFECTS[j].replace("_", " ")
+        line = ax.plot(day, s["B"][i, :, j], linewidth=0.9, label=name)[0]
         rep = np.flatnonzero(s["ae_reported"][i, :, j])
-        ax.plot(rep, np.full(rep.size, -0.05 * (j + 1)), "|", color=line.get_color())
-    ax.set_ylabel("side effects\n(| reported)")
+        ax.plot(rep, np.full(rep.size, -0.05 * (row + 1)), "|", color=line.get_color())
+    ax.set_ylabel("side-effect burden\n(| reported)")
     hr = ax.twinx()
     hr.plot(day, s["HR_change_pct"][i], color="tab:gray", linewidth=0.8)
     hr.set_ylabel("HR change (%)", color="tab:gray")
-    ax.legend(fontsize=7, loc="upper right")
+    if shown:
+        ax.legend(fontsize=7, loc="upper right", ncol=3)
 
     ax = axes[6]
     entered = s["observed"][i]
