@@ -6,13 +6,19 @@ import numpy as np
 import pytest
 
 from openvns.analysis.endpoints import (
+    bpi_interference_change,
     change_from_baseline,
     compare_arms,
+    compare_outcomes,
     dropout_by_week,
+    fiqr_change,
     pgic_distribution,
+    pgic_much_improved,
     responders,
     side_effect_prevalence_by_week,
+    sleep_change,
     summarise_arm,
+    summarise_outcomes,
     time_to_response,
     window_mean_NRS,
 )
@@ -159,3 +165,50 @@ def test_endpoint_window_is_the_last_four_weeks_of_the_phase() -> None:
     assert endpoint_window(28 + 14, 28) == slice(28, 42)  # a short phase: all of it
     assert endpoint_weeks(84) == (9, 12)
     assert endpoint_weeks(14) == (1, 2)
+
+
+# ----------------------------------------------------------------- outcomes beyond pain
+def test_pgic_much_improved_uses_the_mcid_and_counts_missing_as_not_improved() -> None:
+    s = pgic_much_improved([1, 2, 3, 4, np.nan])
+    assert s.threshold == 2
+    assert s.unit == "category"
+    assert (s.count, s.n) == (2, 5)
+    assert pgic_much_improved([1, 2, 3, 4, np.nan], missing="exclude").n == 4
+    assert pgic_much_improved([1, 2, 3], category=1).count == 1
+    with pytest.raises(ValueError, match="1–7"):
+        pgic_much_improved([0])
+
+
+def test_bpi_sleep_and_fiqr_changes_with_their_mcids() -> None:
+    bpi = bpi_interference_change([5.0, 5.0, 5.0, np.nan], [4.0, 4 + 1 / 7, 6.0, 3.0])
+    np.testing.assert_allclose(bpi.change[:3], [-1.0, -6 / 7, 1.0])
+    assert bpi.responders.threshold == 1.0  # IMMPACT 1 point
+    assert bpi.responders.improved.tolist() == [True, False, False, False]
+    assert bpi.responders.n == 4  # the missing patient is a non-responder
+    assert float(bpi.mean_change().n) == 3
+    fiqr = fiqr_change([50.0, 50.0, 0.0], [43.0, 42.9, 0.0])
+    assert fiqr.responders.threshold == pytest.approx(14.1)
+    assert fiqr.responders.unit == "%"
+    assert fiqr.responders.improved.tolist() == [False, True, False]  # -14 % vs -14.2 %
+    assert np.isnan(fiqr.change_pct[2])
+    sleep = sleep_change([6, 6], [5, 6], mcid_points=0.5)
+    assert sleep.responders.improved.tolist() == [True, False]
+    with pytest.raises(ValueError, match="shape"):
+        sleep_change([1, 2], [1])
+
+
+def test_outcome_summary_and_comparison() -> None:
+    base = {"bpi_interference": [6.0, 6.0, 6.0], "fiqr": [np.nan] * 3, "sleep": [7.0, 7.0, 7.0]}
+    a = summarise_outcomes([1, 2, 5], base, {"bpi_interference": [4.0, 4.0, 5.0],
+                           "fiqr": [np.nan] * 3, "sleep": [5.0, 6.0, 7.0]})  # fmt: skip
+    b = summarise_outcomes([4, 4, 5], base, {"bpi_interference": [6.0, 6.0, 5.0],
+                           "fiqr": [np.nan] * 3, "sleep": [7.0, 7.0, 7.0]})  # fmt: skip
+    assert a.fiqr is None  # no FIQR outside fibromyalgia
+    assert set(a.changes()) == {"bpi_interference", "sleep"}
+    assert a.pgic is not None
+    assert a.pgic.counts.tolist() == [1, 1, 0, 0, 1, 0, 0]
+    c = compare_outcomes(a, b)
+    assert c.pgic_improved.estimate == pytest.approx(2 / 3)
+    assert c.change["bpi_interference"].estimate == pytest.approx(-5 / 3 - (-1 / 3))
+    assert c.responders["sleep"].estimate == pytest.approx(2 / 3)
+    assert set(c.change) == {"bpi_interference", "sleep"}

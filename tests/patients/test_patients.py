@@ -13,13 +13,11 @@ from openvns.patients import (
     load_condition,
     parse_patient_name,
     patient_name,
-    pgic,
     provenance,
     sample_cohort,
     sample_patients,
     simulate_diary,
 )
-from openvns.patients.diary import bpi_interference
 from openvns.physiology import initial_state, load_parameters
 
 
@@ -85,12 +83,6 @@ def test_diary_values_in_range(seed: int, rate: float, condition: str) -> None:
     assert diary.nrs.shape == (30, 20)
     assert diary.nrs.min() >= 0
     assert diary.nrs.max() <= 10
-    means = diary.mean_NRS(slice(0, 30))
-    scores = pgic(means, diary.mean_NRS(slice(20, 30)))
-    ok = ~np.isnan(scores)
-    assert set(np.unique(scores[ok])) <= set(range(1, 8))
-    bpi = bpi_interference(means, cohort, seed)
-    assert np.all((bpi[~np.isnan(bpi)] >= 0) & (bpi[~np.isnan(bpi)] <= 10))
 
 
 def test_diary_is_reproducible_per_patient() -> None:
@@ -136,10 +128,3 @@ def test_placebo_lowers_pain_and_crps_has_none() -> None:
     a = simulate_diary(crps, 30, root_seed=5)
     b = simulate_diary(crps, 30, root_seed=5, placebo_multiplier=0.0)
     np.testing.assert_array_equal(a.nrs, b.nrs)
-
-
-def test_pgic_cut_points() -> None:
-    base = np.full(7, 10.0)
-    follow = np.array([4.0, 6.0, 8.0, 10.0, 11.0, 13.0, 16.0])
-    np.testing.assert_array_equal(pgic(base, follow), [1, 2, 3, 4, 5, 6, 7])
-    assert np.isnan(pgic(np.array([np.nan]), np.array([5.0]))[0])

@@ -1,4 +1,11 @@
-"""One owner per parameter; every sweep either changes a run or is refused."""
+"""One owner per parameter; every sweep either changes a run or is refused (issue 10 item 6).
+
+Three parts: the sweep of every parameter :class:`ModelParameters` owns through a simulation,
+the sweep of every parameter of the ``outcomes`` set through
+:func:`~openvns.patients.outcomes.simulate_outcomes` (and the MCIDs through the endpoints that
+use them), and a guard that every assumption (status A) of the registry's model sets is covered
+by one of these sweeps or declared ``used: false`` in its data file.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +14,18 @@ from typing import Any
 import numpy as np
 import pytest
 
+from openvns.analysis import endpoints
 from openvns.errors import ValidationError
-from openvns.patients.conditions import Condition, DiaryParameters
+from openvns.parameters import load_set
+from openvns.patients import sample_cohort
+from openvns.patients.conditions import Condition, DiaryParameters, condition_names
+from openvns.patients.outcomes import (
+    Mcid,
+    OutcomeParameters,
+    Outcomes,
+    load_outcome_parameters,
+    simulate_outcomes,
+)
 from openvns.physiology.drive import GROUPS
 from openvns.physiology.parameters import PhysiologyParameters, unused_parameters
 from openvns.physiology.side_effect_parameters import SideEffectParameters
@@ -43,12 +60,6 @@ SPECIAL: dict[str, Any] = {
     # palpitations are rare and mild at clinical currents: make any episode intolerable
     "heart_rate.intolerable": 0.001,
 }
-#: Parameters of questionnaires computed from the diary after a run (PGIC, BPI): a sweep
-#: changes their scores, tested in tests/patients, not the daily states.
-QUESTIONNAIRE = {
-    "pgic_cut_1_pct", "pgic_cut_2_pct", "pgic_cut_3_pct", "pgic_cut_5_pct", "pgic_cut_6_pct",
-    "pgic_cut_7_pct", "bpi_slope", "bpi_offset_NRS", "bpi_sd",
-}  # fmt: skip
 
 
 def _with_c_fibres(current_mA: np.ndarray, pulse_width_us: float) -> np.ndarray:
@@ -121,9 +132,7 @@ def _perturbed(mp: ModelParameters, name: str) -> Any:
     raise AssertionError(f"no valid perturbation of {name} = {value}")
 
 
-@pytest.mark.parametrize(
-    "name", sorted(n for n in ModelParameters.owners() if n not in QUESTIONNAIRE)
-)
+@pytest.mark.parametrize("name", sorted(ModelParameters.owners()))
 def test_every_parameter_sweep_changes_the_run(
     base: tuple[ModelParameters, dict[str, np.ndarray]], name: str
 ) -> None:
@@ -184,3 +193,145 @@ def test_a_condition_overrides_a_physiology_value_visibly(
             ModelParameters.default("fibromyalgia")
     finally:
         module.load_condition.cache_clear()
+
+
+# ----------------------------------------------------------------------------- outcomes set
+OUTCOME_DAYS, OUTCOME_BASE = 90, 28
+#: Outcome-model perturbations the generic rule (× 1.3, × 0.7, + 0.1) cannot make, with why.
+OUTCOME_SPECIAL: dict[str, Any] = {
+    "bpi_items": 5,  # a whole number of items
+    "mcid_pgic_category": 1,  # a PGIC category: "very much improved" only
+}
+#: MCIDs: not inputs of simulate_outcomes but of the endpoints that classify its output; each
+#: is swept through its endpoint. The pain MCID has none: the trial's pain responders are the
+#: IMMPACT 30 % and 50 % named in their fields (responders_30/_50), so it is reference data.
+MCID_ENDPOINTS = {
+    "mcid_pgic_category": "pgic",
+    "mcid_bpi_interference_points": "bpi_interference",
+    "mcid_fiqr_pct": "fiqr",
+    "mcid_sleep_NRS": "sleep",
+}
+OUTCOME_NOT_SWEPT = {"mcid_pain_pct"}
+#: Declared ``used: false`` in outcomes.yaml (the PGIC rank-correlation band: a check of the
+#: model in tests/patients/test_outcomes.py, not an input to it).
+OUTCOME_UNUSED = {p.name for p in load_set("outcomes") if not p.used}
+#: The Outcomes arrays compared between sweeps.
+OUTCOME_ARRAYS = (
+    "pgic", "perceived_change_pct", "bpi_interference", "fiqr", "fiqr_function", "fiqr_overall",
+    "fiqr_symptoms", "sleep",
+)  # fmt: skip
+
+
+def _outcome_pain() -> np.ndarray:
+    """A fixed felt pain ``(60, 90)``: baselines from 0.3 (below the relative-change floor) to
+    9, then changes from −80 % to +60 % reached over two weeks, and a daily wobble."""
+    n = 60
+    rng = np.random.default_rng(5)
+    base = np.linspace(0.3, 9.0, n)
+    change = np.linspace(-0.8, 0.6, n)[rng.permutation(n)]
+    day = np.arange(OUTCOME_DAYS) - OUTCOME_BASE
+    ramp = np.clip((day + 1) / 14.0, 0.0, 1.0)
+    pain = base[:, None] * (1.0 + change[:, None] * ramp[None, :])
+    return np.asarray(pain + 0.3 * rng.standard_normal((n, OUTCOME_DAYS)), dtype=np.float64)
+
+
+@pytest.fixture(scope="module")
+def outcome_base() -> tuple[Any, np.ndarray, Outcomes]:
+    cohort = sample_cohort("fibromyalgia", 60, root_seed=3)  # FIQR needs fibromyalgia
+    pain = _outcome_pain()
+    out = simulate_outcomes(cohort, pain, baseline_days=OUTCOME_BASE, root_seed=9)
+    return cohort, pain, out
+
+
+def _outcome_perturbed(p: OutcomeParameters, name: str) -> Any:
+    if name in OUTCOME_SPECIAL:
+        return OUTCOME_SPECIAL[name]
+    value = getattr(p, name)
+    for candidate in (value * 1.3, value * 0.7, value + 0.1):
+        if candidate == value:
+            continue
+        try:
+            p.with_(**{name: candidate})
+        except Exception:  # pydantic's ValidationError: outside the field's range
+            continue
+        return candidate
+    raise AssertionError(f"no valid perturbation of {name} = {value}")
+
+
+def _endpoint_result(outcome: str, out: Outcomes) -> np.ndarray:
+    end = OUTCOME_DAYS - 1
+    if outcome == "pgic":
+        return endpoints.pgic_much_improved(out.pgic[:, end]).improved
+    fn = {"bpi_interference": endpoints.bpi_interference_change, "fiqr": endpoints.fiqr_change,
+          "sleep": endpoints.sleep_change}[outcome]  # fmt: skip
+    series = getattr(out, outcome)
+    return fn(series[:, OUTCOME_BASE - 1], series[:, end]).responders.improved
+
+
+def _outcome_names() -> list[str]:
+    return sorted(set(OutcomeParameters.model_fields) - OUTCOME_NOT_SWEPT - OUTCOME_UNUSED)
+
+
+@pytest.mark.parametrize("name", _outcome_names())
+def test_every_outcome_parameter_sweep_changes_the_outcomes(
+    outcome_base: tuple[Any, np.ndarray, Outcomes], name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cohort, pain, ref = outcome_base
+    p = load_outcome_parameters()
+    value = _outcome_perturbed(p, name)
+    if name in MCID_ENDPOINTS:
+        outcome = MCID_ENDPOINTS[name]
+        before = _endpoint_result(outcome, ref)
+        original = endpoints.mcid
+
+        def perturbed(which: str) -> Mcid:
+            m = original(which)
+            return Mcid(m.outcome, m.name, float(value), m.unit, m.provenance) if m.name == name \
+                else m  # fmt: skip
+
+        monkeypatch.setattr(endpoints, "mcid", perturbed)
+        after = _endpoint_result(outcome, ref)
+        assert not np.array_equal(before, after), f"sweeping {name} changed no endpoint"
+        return
+    changed = simulate_outcomes(
+        cohort, pain, baseline_days=OUTCOME_BASE, root_seed=9, params=p.with_(**{name: value})
+    )
+    assert any(
+        not np.array_equal(getattr(changed, k), getattr(ref, k), equal_nan=True)
+        for k in OUTCOME_ARRAYS
+    ), f"sweeping {name} changed no outcome"
+
+
+# ----------------------------------------------------------------------- the registry guard
+#: The registry sets of the patient model and what each name is swept as.
+MODEL_SETS = ("physiology", "side_effects", *(f"conditions/{c}" for c in condition_names()),
+              "conditions/diary", "outcomes")  # fmt: skip
+
+
+def _swept_name(set_name: str, name: str) -> str:
+    """The registry's name of a parameter as the sweeps name it."""
+    if set_name == "side_effects":
+        return name.removeprefix("channels.")  # channels.cough.onset_per_d -> cough.onset_per_d
+    if set_name.startswith("conditions/"):
+        return name.removeprefix("overrides.")  # a condition's value of a physiology parameter
+    return name
+
+
+def test_every_assumption_is_swept_or_declared_unused() -> None:
+    """An assumption-tagged parameter must be shown to matter (swept by one of the tests above)
+    or be declared ``used: false`` in its data file: a new one cannot be added silently."""
+    swept = {
+        **{n: "test_every_parameter_sweep_changes_the_run" for n in ModelParameters.owners()},
+        **{n: "test_every_outcome_parameter_sweep_changes_the_outcomes"
+           for n in _outcome_names()},
+    }  # fmt: skip
+    missing = [
+        f"{set_name}:{param.name}"
+        for set_name in MODEL_SETS
+        for param in load_set(set_name)
+        if param.status == "A" and param.used and _swept_name(set_name, param.name) not in swept
+    ]
+    assert not missing, "assumptions no sweep covers (sweep them or declare used: false): " + (
+        ", ".join(missing)
+    )
+    assert sorted(OUTCOME_UNUSED) == ["rank_correlation_high", "rank_correlation_low"]

@@ -36,6 +36,10 @@ ARRAYS = (
     "coupling",
     "patient_index",
     "arm",
+    "pgic",
+    "bpi_interference",
+    "fiqr",
+    "sleep",
 )
 
 

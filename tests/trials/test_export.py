@@ -165,3 +165,16 @@ def test_per_patient_columns(result: TrialResult) -> None:
     np.testing.assert_array_equal(cols["coupling"], result.coupling)
     np.testing.assert_array_equal(cols["dropout_day"], result.dropout_day)
     assert cols["patient"][0] == result.patient_names[0]
+    # the questionnaires at the visits, and their endpoints as the summary counts them
+    np.testing.assert_array_equal(cols["pgic_end_of_blinded"], result.visit("pgic", "blinded"))
+    np.testing.assert_array_equal(cols["sleep_baseline"], result.visit("sleep", "baseline"))
+    np.testing.assert_array_equal(
+        cols["fiqr_end_of_open_label"], result.visit("fiqr", "open_label")
+    )
+    for a, name in enumerate(result.arm_names):
+        eligible = (result.arm == a) & result.eligible
+        o = result.summary().outcomes[name]
+        assert int(cols["pgic_much_improved"][eligible].sum()) == o.pgic_improved.count
+        for key, ch in o.changes().items():
+            assert int(cols[f"{key}_responder"][eligible].sum()) == ch.responders.count
+            np.testing.assert_array_equal(cols[f"{key}_change"][eligible], ch.change)

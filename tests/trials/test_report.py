@@ -8,6 +8,7 @@ import subprocess
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -132,7 +133,9 @@ def test_provenance_and_arm_names(result: TrialResult, report: tuple[Path, _Page
     assert page.by_id["version"] == result.version
     assert page.by_id["rng-scheme"] == result.rng_scheme
     assert '"n_per_arm": 4' in page.by_id["config"]
-    assert [r.get("data-arm") for r in page.rows if r.get("data-arm")] == list(result.arm_names)
+    # one row per arm in the summary table and in the outcomes table
+    arm_rows = [r.get("data-arm") for r in page.rows if r.get("data-arm")]
+    assert arm_rows == list(result.arm_names) * 2
     assert "active − sham" in "".join(page.text)
 
 
@@ -152,6 +155,7 @@ def test_summary_numbers_equal_the_trial_summary(
     _, page = report
     summary = result.summary()
     checked = 0
+    outcome_cells = 0
     for row_index, attrs in page.cells:
         row = page.rows[row_index]
         field = attrs.get("data-field")
@@ -172,15 +176,35 @@ def test_summary_numbers_equal_the_trial_summary(
                 checked += 1
             elif field == "eligible":
                 assert _value(attrs, "data-n") == s.n
+            elif field.endswith(("_much_improved", "_responders")):  # outcomes beyond pain
+                o = summary.outcomes[str(row["data-arm"])]
+                share = (
+                    o.pgic_improved
+                    if field == "pgic_much_improved"
+                    else o.changes()[field.removesuffix("_responders")].responders
+                )
+                ci = share.proportion()
+                assert _value(attrs, "data-count") == share.count
+                assert _value(attrs, "data-n") == share.n
+                for key in ("estimate", "lower", "upper"):
+                    assert _same(_value(attrs, f"data-{key}"), float(getattr(ci, key)))
+                outcome_cells += 1
+            elif field.endswith("_change"):
+                o = summary.outcomes[str(row["data-arm"])]
+                m = o.changes()[field.removesuffix("_change")].mean_change()
+                for key in ("estimate", "lower", "upper"):
+                    assert _same(_value(attrs, f"data-{key}"), float(getattr(m, key)))
+                assert _value(attrs, "data-n") == int(m.n)
+                outcome_cells += 1
         if row.get("data-comparison") and "data-estimate" in attrs:
             arm = str(row["data-comparison"]).split(" − ")[1]
-            cmp = getattr(summary.comparisons[arm], str(row["data-field"]))
+            cmp = _comparison(summary, arm, str(row["data-field"]))
             for key in ("estimate", "lower", "upper"):
                 assert _same(_value(attrs, f"data-{key}"), getattr(cmp, key))
             checked += 1
         if row.get("data-comparison") and "data-p-value" in attrs:
             arm = str(row["data-comparison"]).split(" − ")[1]
-            cmp = getattr(summary.comparisons[arm], str(row["data-field"]))
+            cmp = _comparison(summary, arm, str(row["data-field"]))
             assert _same(_value(attrs, "data-p-value"), cmp.p_value)
             checked += 1
         if row.get("data-field") == "time_to_response" and "data-median-a" in attrs:
@@ -192,9 +216,26 @@ def test_summary_numbers_equal_the_trial_summary(
                 _value(attrs, "data-median-b"), summary.time_to_response[arm].median_weeks()
             )
             checked += 1
-    # per arm: change, ≥30 %, ≥50 %; per comparison: 3 differences with their p-values, and
-    # the log-rank row (its medians and its p-value)
-    assert checked == 3 * len(result.arm_names) + (2 * 3 + 2) * len(summary.comparisons)
+    # per arm: change, ≥30 %, ≥50 %; per comparison: 3 differences with their p-values, the
+    # log-rank row (its medians and its p-value), and the outcomes' 1 + 2 · 3 differences (PGIC;
+    # BPI, FIQR, sleep: change and responders) with their p-values
+    assert checked == 3 * len(result.arm_names) + (2 * 3 + 2 + 2 * 7) * len(summary.comparisons)
+    # per arm: PGIC in the summary table and in the outcomes table, then change and responders
+    # of BPI, FIQR (fibromyalgia) and sleep
+    assert outcome_cells == (2 + 2 * 3) * len(result.arm_names)
+    assert "14.1 % of the baseline" in "".join(page.text)  # the FIQR MCID with its source
+    assert "Bennett" in "".join(page.text)
+
+
+def _comparison(summary: Any, arm: str, field: str) -> Any:
+    """The comparison behind a row of the comparisons table."""
+    if hasattr(summary.comparisons[arm], field):
+        return getattr(summary.comparisons[arm], field)
+    oc = summary.outcome_comparisons[arm]
+    if field == "pgic_much_improved":
+        return oc.pgic_improved
+    key, _, kind = field.rpartition("_")
+    return (oc.change if kind == "change" else oc.responders)[key]
 
 
 def test_without_recruitment_the_figure_is_a_note(result: TrialResult, tmp_path: Path) -> None:

@@ -55,7 +55,10 @@ def small_design(**kw: object) -> TrialDesign:
     return TrialDesign.model_validate(base)
 
 
-FIELDS = ("nrs", "observed", "current_mA", "ae_reported", "dropout_day", "eligible", "arm")
+FIELDS = (
+    "nrs", "observed", "current_mA", "ae_reported", "dropout_day", "eligible", "arm", "pgic",
+    "bpi_interference", "fiqr", "sleep",
+)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +130,8 @@ def test_named_patient_same_alone_or_in_cohort(reference) -> None:  # type: igno
         alone = simulate_patients(
             small_design(), [i], [int(r.arm[i])], root_seed=7, recruitment=analytic_recruitment
         )
-        for f in ("nrs", "observed", "current_mA", "ae_reported", "dropout_day"):
+        for f in ("nrs", "observed", "current_mA", "ae_reported", "dropout_day", "pgic",
+                  "bpi_interference", "fiqr", "sleep"):  # fmt: skip
             np.testing.assert_array_equal(alone[f][0], getattr(r, f)[i])
 
 
@@ -199,3 +203,57 @@ def test_the_extension_runs_through_each_arms_own_device() -> None:
     np.testing.assert_array_equal(ext.mask, arms == 1)
     assert str(ext.protocol).startswith("titrate")
     assert ext.ramp_s == 2.0  # Model 106's ramps
+
+
+def test_outcomes_are_asked_at_the_visits(reference) -> None:  # type: ignore[no-untyped-def]
+    """PGIC, BPI, FIQR and sleep at the last day of each phase: the patient's latent outcomes
+    from the diary's pain before rounding, not answered after a dropout."""
+    from openvns.patients.cohort import sample_patients
+    from openvns.patients.outcomes import simulate_outcomes
+    from openvns.simulation.engine import simulate_cohort
+    from openvns.simulation.parameters import ModelParameters
+    from openvns.trials.runner import OUTCOMES, VISITS, arm_recruitment, trial_courses
+
+    r = run_trial(small_design(open_label_days=120), n_per_arm=10, root_seed=3,
+                  recruitment=analytic_recruitment)  # fmt: skip
+    assert r.visit_days == (6, 20, 140)
+    for k in OUTCOMES:
+        assert getattr(r, k).shape == (r.n_patients, len(VISITS))
+    assert np.all(np.isnan(r.pgic[:, 0]))  # no PGIC at baseline
+    assert np.all(~np.isnan(r.bpi_interference[:, 0]))
+    assert np.all(~np.isnan(r.fiqr[:, 0]))  # fibromyalgia
+    # recompute from the engine: the trial keeps the visit values of simulate_outcomes
+    mp = ModelParameters.default("fibromyalgia")
+    d = small_design(open_label_days=120)
+    cohort = sample_patients(mp.condition, r.patient_index, 3, mp.physiology)
+    courses = trial_courses(d, r.arm, arm_recruitment(d, analytic_recruitment))
+    traj = simulate_cohort(cohort, courses, baseline_days=7, treatment_days=134, root_seed=3,
+                           parameters=mp)  # fmt: skip
+    o = simulate_outcomes(cohort, traj.reported_pain_NRS, baseline_days=7, root_seed=3)
+    for j, day in enumerate(r.visit_days):
+        answered = (r.dropout_day < 0) | (r.dropout_day >= day)
+        for k in OUTCOMES:
+            expected = np.where(answered, getattr(o, k)[:, day], np.nan)
+            np.testing.assert_array_equal(getattr(r, k)[:, j], expected, err_msg=f"{k} {j}")
+    gone = r.dropout_day >= 0
+    if gone.any():
+        late = gone & (r.dropout_day < 140)
+        assert np.all(np.isnan(r.sleep[late, 2]))
+    s = r.summary()
+    assert set(s.outcomes) == {"active", "sham"}
+    assert set(s.outcome_comparisons) == {"sham"}
+    o_active = s.outcomes["active"]
+    assert o_active.fiqr is not None
+    assert o_active.pgic_improved.n == int((r.eligible & (r.arm == 0)).sum())
+    oc = s.outcome_comparisons["sham"]
+    assert set(oc.change) == set(oc.responders) == {"bpi_interference", "fiqr", "sleep"}
+
+
+def test_no_fiqr_outside_fibromyalgia() -> None:
+    r = run_trial(small_design(), n_per_arm=3, root_seed=2, recruitment=analytic_recruitment,
+                  condition="crps")  # fmt: skip
+    assert np.all(np.isnan(r.fiqr))
+    assert np.all(~np.isnan(r.sleep[:, 0]))
+    s = r.summary()
+    assert all(o.fiqr is None for o in s.outcomes.values())
+    assert "fiqr" not in s.outcome_comparisons["sham"].change

@@ -17,6 +17,18 @@ Responders follow IMMPACT (Dworkin 2008): a reduction of mean pain of at least 3
 (moderate) or 50 % (substantial) from baseline. By default patients without an endpoint value
 count as non-responders (``missing="non_responder"``, the usual conservative rule);
 ``missing="exclude"`` analyses completers only.
+
+Outcomes beyond pain (PGIC, BPI interference, FIQR, sleep; simulated by
+:func:`openvns.patients.outcomes.simulate_outcomes`, asked at visits) have their own endpoints,
+each with its minimal clinically important difference from :func:`openvns.patients.outcomes.mcid`
+(sources in ``patients/data/outcomes.yaml``): the share "much" or "very much improved" on the
+PGIC (:func:`pgic_much_improved`, Farrar 2001, Dworkin 2008), the change of BPI interference
+and its ≥ 1-point responders (:func:`bpi_interference_change`, Dworkin 2008), the change of the
+FIQR total and its ≥ 14.1 % responders (:func:`fiqr_change`, Bennett 2009; fibromyalgia only)
+and the change of the sleep-quality NRS and its ≥ 1-point responders (:func:`sleep_change`).
+Visit values are per patient, NaN where the questionnaire was not answered; a change is missing
+when either value is, and a missing patient counts as not improved unless
+``missing="exclude"``.
 """
 
 from __future__ import annotations
@@ -40,6 +52,7 @@ from openvns.analysis.statistics import (
     welch_difference,
     wilson_ci,
 )
+from openvns.patients.outcomes import mcid
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -57,19 +70,29 @@ __all__ = [
     "ArmComparison",
     "ArmSummary",
     "ChangeFromBaseline",
+    "Improved",
+    "OutcomeChange",
+    "OutcomeComparison",
+    "OutcomeSummary",
     "PGICDistribution",
     "Responders",
     "TimeToResponse",
     "WeeklyFraction",
+    "bpi_interference_change",
     "change_from_baseline",
     "compare_arms",
+    "compare_outcomes",
     "dropout_by_week",
     "endpoint_weeks",
     "endpoint_window",
+    "fiqr_change",
     "pgic_distribution",
+    "pgic_much_improved",
     "responders",
     "side_effect_prevalence_by_week",
+    "sleep_change",
     "summarise_arm",
+    "summarise_outcomes",
     "time_to_response",
     "window_mean_NRS",
 ]
@@ -539,4 +562,270 @@ def compare_arms(
         responders_30=diffs[0],
         responders_50=diffs[1],
         time_to_response=lr,
+    )
+
+
+# ------------------------------------------------------------------ outcomes beyond pain
+def _mcid(outcome: str) -> float:
+    return mcid(outcome).value
+
+
+def _analysed(present: BoolArray, missing: MissingRule) -> BoolArray:
+    if missing == "non_responder":
+        return np.ones_like(present)
+    if missing == "exclude":
+        return present
+    raise ValueError(f"missing {missing!r} must be 'non_responder' or 'exclude'")
+
+
+@dataclass(frozen=True)
+class Improved:
+    """Patients improved by at least a threshold (an MCID).
+
+    Attributes
+    ----------
+    improved
+        ``(patients,)`` True for the improved patients.
+    analysed
+        ``(patients,)`` True for patients in the denominator.
+    threshold
+        The MCID applied, in ``unit``.
+    unit
+        ``"points"``, ``"%"`` (a reduction of at least that many points or percent) or
+        ``"category"`` (a PGIC of at most that category).
+    """
+
+    improved: BoolArray
+    analysed: BoolArray
+    threshold: float
+    unit: str
+
+    @property
+    def count(self) -> int:
+        """Number of improved patients among the analysed."""
+        return int(np.sum(self.improved & self.analysed))
+
+    @property
+    def n(self) -> int:
+        """Number of analysed patients."""
+        return int(np.sum(self.analysed))
+
+    def proportion(self, *, confidence: float = 0.95) -> Interval:
+        """Share improved with a Wilson interval."""
+        return wilson_ci(self.count, self.n, confidence=confidence)
+
+
+def pgic_much_improved(
+    scores: npt.ArrayLike, *, category: float | None = None, missing: MissingRule = "non_responder"
+) -> Improved:
+    """PGIC "much" or "very much improved": a score ≤ ``category`` (default the PGIC MCID, 2).
+
+    ``scores`` ``(patients,)`` PGIC 1 … 7, NaN where not answered (a non-responder unless
+    ``missing="exclude"``).
+    """
+    cut = _mcid("pgic") if category is None else float(category)
+    s = np.asarray(scores, dtype=np.float64).ravel()
+    present = ~np.isnan(s)
+    if np.any((s[present] < 1) | (s[present] > 7) | (s[present] != np.round(s[present]))):
+        raise ValueError("PGIC scores must be integers 1–7")
+    improved = present & (np.where(present, s, 8.0) <= cut)
+    return Improved(improved, _analysed(present, missing), cut, "category")
+
+
+@dataclass(frozen=True)
+class OutcomeChange:
+    """Change of a questionnaire score from the baseline visit to an endpoint visit.
+
+    Attributes
+    ----------
+    outcome
+        ``"bpi_interference"``, ``"fiqr"`` or ``"sleep"``.
+    baseline, endpoint
+        ``(patients,)`` visit values, NaN where not answered.
+    change
+        ``endpoint − baseline`` (negative is improvement), NaN where either is missing.
+    change_pct
+        ``100 · change / baseline``, NaN where the baseline is 0 or missing.
+    responders
+        Improved by at least the MCID (in points, or in percent for the FIQR).
+    """
+
+    outcome: str
+    baseline: FloatArray
+    endpoint: FloatArray
+    change: FloatArray
+    change_pct: FloatArray
+    responders: Improved
+
+    def mean_change(self, *, confidence: float = 0.95) -> Interval:
+        """Mean change with a t interval (patients with a change)."""
+        return mean_ci(self.change, confidence=confidence)
+
+
+def _outcome_change(
+    outcome: str,
+    baseline: npt.ArrayLike,
+    endpoint: npt.ArrayLike,
+    threshold: float,
+    unit: str,
+    missing: MissingRule,
+) -> OutcomeChange:
+    if threshold <= 0:
+        raise ValueError(f"the MCID of {outcome} must be positive, got {threshold}")
+    b = np.asarray(baseline, dtype=np.float64).ravel()
+    e = np.asarray(endpoint, dtype=np.float64).ravel()
+    if b.shape != e.shape:
+        raise ValueError(f"baseline {b.shape} and endpoint {e.shape} differ in shape")
+    change = e - b
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pct = np.where(b > 0, 100.0 * change / b, np.nan)
+    by = pct if unit == "%" else change
+    present = ~np.isnan(by)
+    improved = present & (np.where(present, by, 0.0) <= -threshold + 1e-9)
+    return OutcomeChange(
+        outcome, b, e, change, pct, Improved(improved, _analysed(present, missing), threshold, unit)
+    )
+
+
+def bpi_interference_change(
+    baseline: npt.ArrayLike,
+    endpoint: npt.ArrayLike,
+    *,
+    mcid_points: float | None = None,
+    missing: MissingRule = "non_responder",
+) -> OutcomeChange:
+    """Change of BPI interference (0–10) and its responders: a reduction ≥ ``mcid_points``
+    (default the BPI MCID, 1 point, Dworkin 2008)."""
+    m = _mcid("bpi_interference") if mcid_points is None else float(mcid_points)
+    return _outcome_change("bpi_interference", baseline, endpoint, m, "points", missing)
+
+
+def fiqr_change(
+    baseline: npt.ArrayLike,
+    endpoint: npt.ArrayLike,
+    *,
+    mcid_pct: float | None = None,
+    missing: MissingRule = "non_responder",
+) -> OutcomeChange:
+    """Change of the FIQR total (0–100, fibromyalgia) and its responders: a reduction
+    ≥ ``mcid_pct`` percent of the baseline (default the FIQ MCID, 14.1 %, Bennett 2009)."""
+    m = _mcid("fiqr") if mcid_pct is None else float(mcid_pct)
+    return _outcome_change("fiqr", baseline, endpoint, m, "%", missing)
+
+
+def sleep_change(
+    baseline: npt.ArrayLike,
+    endpoint: npt.ArrayLike,
+    *,
+    mcid_points: float | None = None,
+    missing: MissingRule = "non_responder",
+) -> OutcomeChange:
+    """Change of the sleep-quality NRS (0 best – 10 worst) and its responders: a reduction
+    ≥ ``mcid_points`` (default the sleep MCID, 1 point)."""
+    m = _mcid("sleep") if mcid_points is None else float(mcid_points)
+    return _outcome_change("sleep", baseline, endpoint, m, "points", missing)
+
+
+@dataclass(frozen=True)
+class OutcomeSummary:
+    """One arm's outcomes beyond pain from the baseline visit to an endpoint visit.
+
+    Attributes
+    ----------
+    pgic
+        Distribution of the answered PGIC scores (None when nobody answered).
+    pgic_improved
+        "Much" or "very much improved" (:func:`pgic_much_improved`).
+    bpi_interference, sleep
+        Changes with their ≥ MCID responders.
+    fiqr
+        FIQR change and responders; None where the condition has no FIQR (not fibromyalgia).
+    """
+
+    pgic: PGICDistribution | None
+    pgic_improved: Improved
+    bpi_interference: OutcomeChange
+    fiqr: OutcomeChange | None
+    sleep: OutcomeChange
+
+    def changes(self) -> dict[str, OutcomeChange]:
+        """The outcome changes present, by outcome name."""
+        out = {"bpi_interference": self.bpi_interference, "fiqr": self.fiqr, "sleep": self.sleep}
+        return {k: v for k, v in out.items() if v is not None}
+
+
+def summarise_outcomes(
+    pgic: npt.ArrayLike,
+    baseline: dict[str, npt.ArrayLike],
+    endpoint: dict[str, npt.ArrayLike],
+    *,
+    missing: MissingRule = "non_responder",
+) -> OutcomeSummary:
+    """One arm's :class:`OutcomeSummary`.
+
+    Parameters
+    ----------
+    pgic
+        ``(patients,)`` PGIC at the endpoint visit, NaN where not answered.
+    baseline, endpoint
+        ``{"bpi_interference", "fiqr", "sleep"}`` → ``(patients,)`` visit values; the FIQR is
+        left out (``None``) when its key is absent or every value is NaN.
+    missing
+        Rule for patients without a value (see the module docstring).
+    """
+    scores = np.asarray(pgic, dtype=np.float64).ravel()
+    fiqr = None
+    if "fiqr" in baseline and np.any(~np.isnan(np.asarray(baseline["fiqr"], dtype=np.float64))):
+        fiqr = fiqr_change(baseline["fiqr"], endpoint["fiqr"], missing=missing)
+    return OutcomeSummary(
+        pgic=pgic_distribution(scores) if np.any(~np.isnan(scores)) else None,
+        pgic_improved=pgic_much_improved(scores, missing=missing),
+        bpi_interference=bpi_interference_change(
+            baseline["bpi_interference"], endpoint["bpi_interference"], missing=missing
+        ),
+        fiqr=fiqr,
+        sleep=sleep_change(baseline["sleep"], endpoint["sleep"], missing=missing),
+    )
+
+
+@dataclass(frozen=True)
+class OutcomeComparison:
+    """Arm a minus arm b on the outcomes beyond pain.
+
+    Attributes
+    ----------
+    pgic_improved
+        Newcombe difference of the PGIC much/very much improved shares.
+    change
+        ``{outcome: Welch difference of mean change}``.
+    responders
+        ``{outcome: Newcombe difference of the ≥ MCID responder shares}``.
+    """
+
+    pgic_improved: Comparison
+    change: dict[str, Comparison]
+    responders: dict[str, Comparison]
+
+
+def _share_difference(a: Improved, b: Improved, confidence: float) -> Comparison:
+    if a.n == 0 or b.n == 0:
+        nan = float("nan")
+        return Comparison(nan, nan, nan, nan, "none (empty arm)")
+    return newcombe_difference(a.count, a.n, b.count, b.n, confidence=confidence)
+
+
+def compare_outcomes(
+    a: OutcomeSummary, b: OutcomeSummary, *, confidence: float = 0.95
+) -> OutcomeComparison:
+    """Between-arm differences (a − b) of the outcomes both arms have."""
+    ca, cb = a.changes(), b.changes()
+    both = [k for k in ca if k in cb]
+    return OutcomeComparison(
+        pgic_improved=_share_difference(a.pgic_improved, b.pgic_improved, confidence),
+        change={
+            k: welch_difference(ca[k].change, cb[k].change, confidence=confidence) for k in both
+        },
+        responders={
+            k: _share_difference(ca[k].responders, cb[k].responders, confidence) for k in both
+        },
     )

@@ -69,6 +69,8 @@ def summary_document(result: Any) -> dict[str, Any]:
                 )
             ),
         }
+        if name in s.outcomes:
+            arms[name]["outcomes"] = _outcomes_entry(s.outcomes[name])
     ref = result.arm_names[0]
     comparisons: dict[str, Any] = {}
     for name, cmp in s.comparisons.items():
@@ -84,6 +86,18 @@ def summary_document(result: Any) -> dict[str, Any]:
                 "p_value": float(c.p_value),
                 "method": c.method,
             }
+        oc = s.outcome_comparisons.get(name)
+        if oc is not None:
+            pairs = [("pgic_much_improved", oc.pgic_improved)]
+            for key, c in oc.change.items():
+                pairs += [(f"{key}_change", c), (f"{key}_responders", oc.responders[key])]
+            for key, c in pairs:
+                entry[key] = {
+                    "estimate": _finite_or_none(c.estimate),
+                    "ci": [_finite_or_none(c.lower), _finite_or_none(c.upper)],
+                    "p_value": _finite_or_none(c.p_value),
+                    "method": c.method,
+                }
         lr = cmp.time_to_response
         entry["time_to_response"] = {
             "median_weeks": [
@@ -109,6 +123,27 @@ def summary_document(result: Any) -> dict[str, Any]:
 
 def _finite_or_none(x: float) -> float | None:
     return float(x) if np.isfinite(x) else None
+
+
+def _outcomes_entry(o: Any) -> dict[str, Any]:
+    """An arm's PGIC, BPI interference, FIQR and sleep endpoints (baseline to the end of the
+    blinded phase), each share with its MCID."""
+    share = o.pgic_improved
+    doc: dict[str, Any] = {
+        "pgic_much_improved": {
+            "share": _interval(share.proportion()), "count": share.count, "n": share.n,
+            "mcid": {"value": share.threshold, "unit": share.unit},
+        },
+    }  # fmt: skip
+    for key, ch in o.changes().items():
+        m, r = ch.mean_change(), ch.responders
+        doc[key] = {
+            "change": [_finite_or_none(float(x)) for x in (m.estimate, m.lower, m.upper)],
+            "analysed": int(m.n),
+            "responders": _interval(r.proportion()),
+            "mcid": {"value": r.threshold, "unit": r.unit},
+        }
+    return doc
 
 
 def _interval(iv: Any) -> list[float]:
@@ -140,6 +175,7 @@ def _print_summary(result: Any, doc: dict[str, Any]) -> None:
             f"{100 * arm['dropout_blinded']:.0f}%",
         )
     console.print(table)
+    _print_outcomes(result, s)
     ref = result.arm_names[0]
     for name, c in s.comparisons.items():
         console.print(
@@ -162,6 +198,44 @@ def _print_summary(result: Any, doc: dict[str, Any]) -> None:
         f"config {result.config_hash[:12]}",
         highlight=False,
     )
+
+
+def _print_outcomes(result: Any, s: Any) -> None:
+    """PGIC, BPI interference, FIQR and sleep by arm (visits: end of baseline, end of blinded)."""
+    if not s.outcomes:
+        return
+    from openvns.patients.outcomes import mcid
+
+    keys = [k for k in ("bpi_interference", "fiqr", "sleep")
+            if any(k in o.changes() for o in s.outcomes.values())]  # fmt: skip
+    label = {"bpi_interference": "BPI", "fiqr": "FIQR", "sleep": "sleep"}
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("arm", justify="left", no_wrap=True)
+    table.add_column(f"PGIC≤{mcid('pgic').value:g}", justify="right", no_wrap=True)
+    for k in keys:
+        m = mcid(k)
+        unit = "%" if k == "fiqr" else ""
+        table.add_column(f"Δ {label[k]}", justify="right", no_wrap=True)
+        table.add_column(f"≥{m.value:g}{unit}", justify="right", no_wrap=True)
+    for name, o in s.outcomes.items():
+        row = [name, f"{100 * float(o.pgic_improved.proportion().estimate):.0f}%"]
+        for k in keys:
+            ch = o.changes().get(k)
+            if ch is None:
+                row += ["—", "—"]
+                continue
+            row += [
+                f"{float(ch.mean_change().estimate):+.2f}",
+                f"{100 * float(ch.responders.proportion().estimate):.0f}%",
+            ]
+        table.add_row(*row)
+    console.print(
+        "outcomes at the visit ending the blinded phase: PGIC much/very much improved, mean "
+        "change from the baseline visit and share improved by at least the MCID (95 % CIs in "
+        "summary.json and the report)",
+        highlight=False,
+    )
+    console.print(table)
 
 
 @app.command("run")

@@ -281,7 +281,7 @@ def _builtins() -> None:
     for condition in (*raw.get("conditions", {}), "diary"):
         block = "diary" if condition == "diary" else f"conditions.{condition}"
         text = (
-            "How patients report (missing entries, PGIC, BPI)"
+            "How patients report pain (missing entries, flares, device placebo)"
             if condition == "diary"
             else f"Condition parameters: {condition}"
         )

@@ -20,7 +20,7 @@ from openvns.patients.conditions import (
     load_diary_parameters,
     provenance,
 )
-from openvns.patients.diary import Diary, bpi_interference, pgic, simulate_diary
+from openvns.patients.diary import Diary, simulate_diary
 from openvns.patients.outcomes import (
     Mcid,
     OutcomeParameters,
@@ -41,7 +41,6 @@ __all__ = [
     "Mcid",
     "OutcomeParameters",
     "Outcomes",
-    "bpi_interference",
     "condition_names",
     "conditions_version",
     "load_condition",
@@ -51,7 +50,6 @@ __all__ = [
     "mcid_table",
     "parse_patient_name",
     "patient_name",
-    "pgic",
     "provenance",
     "sample_cohort",
     "sample_patients",

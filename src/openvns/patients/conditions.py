@@ -86,21 +86,13 @@ class Condition(_Validated):
 
 
 class DiaryParameters(_Validated):
-    """How patients report: missing entries, flare spread, PGIC cut points, BPI interference."""
+    """How patients report pain: missing entries, flare spread, device placebo (PGIC and BPI are
+    outcomes of their own, :mod:`openvns.patients.outcomes`)."""
 
     flare_size_omega: float = _NonNeg
     missing_rate: float = Field(ge=0, lt=1)
     mnar_odds_per_NRS: float = _Pos
     sham_device_placebo_multiplier: float = _NonNeg
-    pgic_cut_1_pct: float
-    pgic_cut_2_pct: float
-    pgic_cut_3_pct: float
-    pgic_cut_5_pct: float
-    pgic_cut_6_pct: float
-    pgic_cut_7_pct: float
-    bpi_slope: float = _NonNeg
-    bpi_offset_NRS: float
-    bpi_sd: float = _NonNeg
 
 
 @lru_cache(maxsize=4)

@@ -1,4 +1,5 @@
-"""Daily pain diary (NRS 0–10), PGIC (1–7) and BPI interference (0–10), vectorised over patients.
+"""Daily pain diary (NRS 0–10), vectorised over patients (PGIC, BPI interference, FIQR and sleep
+are outcomes of their own: :mod:`openvns.patients.outcomes`).
 
 Reported pain on day ``d`` (reference §5.4, restated with a bounded expectation and a bounded
 scale; the pieces are in :mod:`openvns.patients.placebo`)::
@@ -180,47 +181,3 @@ def simulate_diary(
         p_missing = np.zeros((days, n))
     observed = block[:, 4] >= p_missing
     return Diary(nrs=nrs, observed=observed, P_true_NRS=P, flare_NRS=F, expectation=E)
-
-
-def pgic(
-    baseline_NRS: FloatArray, followup_NRS: FloatArray, diary_params: DiaryParameters | None = None
-) -> FloatArray:
-    """Patient global impression of change, 1 (very much improved) … 7 (very much worse).
-
-    Mapped from the percentage change of mean pain through the cut points of the data file
-    (≈ −30 % ↔ "much improved", Farrar 2001; the others are declared assumptions). NaN where
-    either mean is NaN or the baseline is 0.
-    """
-    dp = load_diary_parameters() if diary_params is None else diary_params
-    base = np.asarray(baseline_NRS, dtype=np.float64)
-    follow = np.asarray(followup_NRS, dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        pct = np.where(base > 0, 100.0 * (follow - base) / base, np.nan)
-    cuts = [dp.pgic_cut_1_pct, dp.pgic_cut_2_pct, dp.pgic_cut_3_pct]
-    upper = [dp.pgic_cut_5_pct, dp.pgic_cut_6_pct, dp.pgic_cut_7_pct]
-    # ≤ cut_1 -> 1, ≤ cut_2 -> 2, ≤ cut_3 -> 3, < cut_5 -> 4, < cut_6 -> 5, < cut_7 -> 6, else 7
-    score = 1.0 + np.sum(pct[..., None] > np.asarray(cuts), axis=-1)
-    score = score + np.sum(pct[..., None] >= np.asarray(upper), axis=-1)
-    return np.where(np.isnan(pct), np.nan, score)
-
-
-def bpi_interference(
-    mean_pain_NRS: FloatArray,
-    cohort: Cohort,
-    root_seed: int,
-    diary_params: DiaryParameters | None = None,
-) -> FloatArray:
-    """BPI interference (0–10, integers) from mean pain: a declared linear assumption.
-
-    ``clip(round(slope · (pain − offset) + sd · z_i), 0, 10)`` with a per-patient ``z_i`` from
-    ``rng_for(root_seed, "bpi", condition, index)`` (the patient's fixed tendency to report more
-    or less interference than pain). NaN where the mean pain is NaN.
-    """
-    dp = load_diary_parameters() if diary_params is None else diary_params
-    pain = np.asarray(mean_pain_NRS, dtype=np.float64)
-    z = np.array(
-        [rng_for(root_seed, "bpi", cohort.condition.name, int(i)).standard_normal()
-         for i in cohort.indices]
-    )  # fmt: skip
-    raw = dp.bpi_slope * (pain - dp.bpi_offset_NRS) + dp.bpi_sd * z
-    return np.where(np.isnan(pain), np.nan, np.clip(np.round(raw), 0.0, 10.0))

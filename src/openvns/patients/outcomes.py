@@ -24,17 +24,19 @@ Arrays are ``(patients, days)``, like :class:`openvns.simulation.engine.CohortTr
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
+import yaml
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
 from scipy.signal import lfilter  # type: ignore[import-untyped]
 
 from openvns.errors import ValidationError
-from openvns.parameters import ParameterSet, Provenance, load_set
+from openvns.parameters import ParameterSet, Provenance, load_set, read_resource
 from openvns.patients.cohort import Cohort
 from openvns.random import rng_for
 
@@ -49,8 +51,10 @@ __all__ = [
     "Outcomes",
     "load_outcome_parameters",
     "mcid",
+    "mcid_references",
     "mcid_table",
     "outcome_parameter_set",
+    "outcome_sources",
     "simulate_outcomes",
 ]
 
@@ -189,6 +193,20 @@ def mcid(outcome: str) -> Mcid:
     p = s[MCID_NAMES[outcome]]
     unit = {"pgic": "category", "bpi_interference": "points"}.get(outcome, p.unit)
     return Mcid(outcome, p.name, float(p.value), unit, s.provenance(p.name))  # type: ignore[arg-type]
+
+
+@lru_cache(maxsize=1)
+def outcome_sources() -> dict[str, str]:
+    """The data file's references by code (``"O1"`` → ``"Farrar JT, … 2001 Pain 94:149 …"``)."""
+    raw = yaml.safe_load(read_resource("openvns.patients", "data/outcomes.yaml"))
+    return {str(k): str(v) for k, v in (raw.get("sources") or {}).items()}
+
+
+def mcid_references(outcome: str) -> tuple[str, ...]:
+    """The references an MCID's source names (its ``O<n>`` codes spelled out), in order."""
+    refs = outcome_sources()
+    codes = dict.fromkeys(re.findall(r"\bO\d+\b", mcid(outcome).provenance.source))
+    return tuple(refs[c] for c in codes if c in refs)
 
 
 def mcid_table() -> dict[str, Mcid]:

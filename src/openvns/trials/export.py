@@ -42,7 +42,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from openvns.analysis.endpoints import change_from_baseline, endpoint_window, responders
+from openvns.analysis.endpoints import (
+    bpi_interference_change,
+    change_from_baseline,
+    endpoint_window,
+    fiqr_change,
+    pgic_much_improved,
+    responders,
+    sleep_change,
+)
 from openvns.errors import ValidationError
 from openvns.files import atomic_write
 
@@ -136,6 +144,14 @@ def per_patient_columns(result: TrialResult) -> Columns:
     missing), ``responder30`` and ``responder50`` (IMMPACT, missing counts as non-responder),
     ``dropout_day`` (−1 for completers), ``final_current_mA`` (on the last day in the study)
     and ``coupling`` (θ, the nerve-interface threshold multiplier).
+
+    Then the questionnaires at the visits (:data:`~openvns.trials.runner.VISITS`, NaN where not
+    answered): ``pgic_end_of_blinded`` and ``pgic_end_of_open_label`` (1–7) and
+    ``pgic_much_improved`` (≤ the PGIC MCID at the end of the blinded phase); for each of
+    ``bpi_interference``, ``fiqr`` (fibromyalgia, else NaN) and ``sleep``: ``<name>_baseline``,
+    ``<name>_end_of_blinded``, ``<name>_end_of_open_label``, ``<name>_change`` (end of blinded
+    minus baseline) and ``<name>_responder`` (improved by at least the outcome's MCID; missing
+    counts as not improved).
     """
     d = result.design
     n = result.n_patients
@@ -149,7 +165,7 @@ def per_patient_columns(result: TrialResult) -> Columns:
             endpoint_window(d.baseline_days + d.blinded_days, d.baseline_days),
         )
         base, end, change, pct = c.baseline_NRS, c.endpoint_NRS, c.change_NRS, c.change_pct
-    return {
+    cols: Columns = {
         "patient": np.asarray(result.patient_names, dtype=np.str_),
         "patient_index": result.patient_index.astype(np.int64),
         "arm": result.arm_labels.astype(np.str_),
@@ -164,6 +180,23 @@ def per_patient_columns(result: TrialResult) -> Columns:
         "final_current_mA": final_current_mA(result),
         "coupling": result.coupling.astype(np.float64),
     }
+    pgic = result.visit("pgic", "blinded")
+    cols["pgic_end_of_blinded"] = pgic
+    cols["pgic_end_of_open_label"] = result.visit("pgic", "open_label")
+    cols["pgic_much_improved"] = pgic_much_improved(pgic).improved
+    for name, endpoint in (
+        ("bpi_interference", bpi_interference_change),
+        ("fiqr", fiqr_change),
+        ("sleep", sleep_change),
+    ):
+        base_v = result.visit(name, "baseline")
+        ch = endpoint(base_v, result.visit(name, "blinded"))
+        cols[f"{name}_baseline"] = base_v
+        cols[f"{name}_end_of_blinded"] = ch.endpoint
+        cols[f"{name}_end_of_open_label"] = result.visit(name, "open_label")
+        cols[f"{name}_change"] = ch.change
+        cols[f"{name}_responder"] = ch.responders.improved
+    return cols
 
 
 def _table(columns: Columns) -> Any:

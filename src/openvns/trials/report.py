@@ -6,8 +6,13 @@ base64 PNG ``data:`` images, no scripts):
 * a summary table per arm — patients randomised, eligible and analysed, mean change of pain
   from baseline with its 95 % t interval, ≥ 30 % and ≥ 50 % responders with Wilson intervals,
   the share "much" or "very much improved" on the PGIC, and dropout;
+* a table of the outcomes beyond pain per arm (the patients' own PGIC, BPI interference, FIQR
+  for fibromyalgia and sleep, asked at the visits at the end of the baseline and of the blinded
+  phase): PGIC much/very much improved, mean changes with t intervals and the shares improved
+  by at least each MCID with Wilson intervals, the MCIDs and their sources;
 * the comparisons of every other arm with the first (Welch difference of mean change, Newcombe
-  differences of responder rates; p-values and the test used);
+  differences of responder rates, the same for the outcomes beyond pain; p-values and the test
+  used);
 * the figures of :mod:`openvns.trials.figures`;
 * the configuration that produced the result: configuration hash, root seed, package version,
   RNG scheme and the full configuration as JSON.
@@ -30,12 +35,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
-from openvns.analysis.endpoints import PGICDistribution, pgic_distribution
+from openvns.analysis.endpoints import Improved, OutcomeSummary
 from openvns.analysis.plotting import figure_png
 from openvns.analysis.statistics import Comparison, Interval, wilson_ci
 from openvns.files import atomic_write
+from openvns.patients.outcomes import mcid, mcid_references
 
 if TYPE_CHECKING:
     from openvns.simulation.courses import Recruitment
@@ -113,29 +117,28 @@ class _ArmExtras:
     kind: str
     randomised: int
     eligible: int
-    pgic: PGICDistribution | None
     dropout_blinded: int
     dropout_any: int
 
 
 def _arm_extras(result: TrialResult, name: str) -> _ArmExtras:
-    from openvns.patients.diary import pgic
-
     a = result.arm_names.index(name)
     in_arm = result.arm == a
-    change = result.change(name)
-    scores = pgic(change.baseline_NRS, change.endpoint_NRS)
-    dist = pgic_distribution(scores) if np.any(~np.isnan(scores)) else None
     end_blinded = result.design.baseline_days + result.design.blinded_days
     drop = result.dropout_day[in_arm]
     return _ArmExtras(
         kind=result.design.arm(name).kind,
         randomised=int(in_arm.sum()),
         eligible=int((in_arm & result.eligible).sum()),
-        pgic=dist,
         dropout_blinded=int(((drop >= 0) & (drop < end_blinded)).sum()),
         dropout_any=int((drop >= 0).sum()),
     )
+
+
+def _improved_cell(field: str, share: Improved | None) -> str:
+    if share is None:
+        return f'<td data-field="{field}">—</td>'
+    return _proportion_cell(field, share.count, share.n, share.proportion())
 
 
 def _summary_table(result: TrialResult, summary: TrialSummary) -> str:
@@ -150,16 +153,8 @@ def _summary_table(result: TrialResult, summary: TrialSummary) -> str:
     for name in result.arm_names:
         s, x = summary.arms[name], _arm_extras(result, name)
         c = s.change_NRS
-        pgic_cell = (
-            _proportion_cell(
-                "pgic_much_improved",
-                int(x.pgic.counts[:2].sum()),
-                int(x.pgic.counts.sum()),
-                x.pgic.much_improved,
-            )
-            if x.pgic is not None
-            else '<td data-field="pgic_much_improved">—</td>'
-        )
+        o = summary.outcomes.get(name)
+        pgic_cell = _improved_cell("pgic_much_improved", o.pgic_improved if o else None)
         r30, r50 = s.responders_30, s.responders_50
         cells = [
             f"<td class='label'>{html.escape(name)}</td><td class='label'>{x.kind}</td>",
@@ -180,6 +175,75 @@ def _summary_table(result: TrialResult, summary: TrialSummary) -> str:
         ]
         rows.append(f'<tr data-arm="{html.escape(name)}">{"".join(cells)}</tr>')
     return f"<table class='summary'>{head}{''.join(rows)}</table>"
+
+
+#: Outcomes beyond pain: (key, label, unit of the change).
+_OUTCOME_ROWS = (
+    ("bpi_interference", "BPI interference (0–10)", "points"),
+    ("fiqr", "FIQR total (0–100)", "points"),
+    ("sleep", "Sleep quality NRS (0 best – 10 worst)", "points"),
+)
+
+
+def _mcid_text(outcome: str) -> str:
+    m = mcid(outcome)
+    if outcome == "pgic":
+        return f"much or very much improved (PGIC ≤ {m.value:g})"
+    if outcome == "fiqr":
+        return f"a reduction of at least {m.value:g} % of the baseline"
+    return f"a reduction of at least {m.value:g} {'point' if m.value == 1 else 'points'}"
+
+
+def _outcome_cells(prefix: str, o: OutcomeSummary | None, key: str) -> list[str]:
+    ch = o.changes().get(key) if o is not None else None
+    if ch is None:
+        return [f'<td data-field="{prefix}_change">—</td>',
+                f'<td data-field="{prefix}_responders">—</td>']  # fmt: skip
+    m = ch.mean_change()
+    return [
+        _interval_cell(
+            float(m.estimate),
+            float(m.lower),
+            float(m.upper),
+            extra=f' data-field="{prefix}_change" data-n="{int(m.n)}"',
+        ),
+        _improved_cell(f"{prefix}_responders", ch.responders),
+    ]
+
+
+def _outcomes_table(result: TrialResult, summary: TrialSummary) -> str:
+    """Per arm: PGIC much/very much improved, and per outcome the mean change and the share
+    improved by at least its MCID; a last row lists the MCIDs and their sources."""
+    present = [
+        (k, label, unit) for k, label, unit in _OUTCOME_ROWS
+        if any(k in o.changes() for o in summary.outcomes.values())
+    ]  # fmt: skip
+    head = ["<th class='label'>Arm</th><th>PGIC much / very much improved (95 % CI)</th>"]
+    for _, label, _unit in present:
+        head.append(
+            f"<th>{html.escape(label)}: mean change (95 % CI)</th>"
+            f"<th>{html.escape(label)}: improved by ≥ MCID (95 % CI)</th>"
+        )
+    rows = []
+    for name in result.arm_names:
+        o = summary.outcomes.get(name)
+        cells = [
+            f"<td class='label'>{html.escape(name)}</td>",
+            _improved_cell("pgic_much_improved", o.pgic_improved if o else None),
+        ]
+        for key, _, _ in present:
+            cells += _outcome_cells(key, o, key)
+        rows.append(f'<tr data-arm="{html.escape(name)}">{"".join(cells)}</tr>')
+    sources = "".join(
+        f"<li data-mcid='{k}' data-value='{_attr(mcid(k).value)}'>{html.escape(label)}: "
+        f"{html.escape(_mcid_text(k))} ({html.escape(mcid(k).provenance.source)}; "
+        f"{html.escape('; '.join(mcid_references(k)))})</li>"
+        for k, label in (("pgic", "PGIC"), *((k, lab) for k, lab, _ in present))
+    )
+    return (
+        f"<table class='outcomes'><tr>{''.join(head)}</tr>{''.join(rows)}</table>"
+        f"<p>Minimal clinically important differences (MCID):</p><ul class='mcid'>{sources}</ul>"
+    )
 
 
 def _comparison_row(label: str, endpoint: str, field: str, cmp: Comparison, unit: str) -> str:
@@ -215,6 +279,20 @@ def _comparison_table(result: TrialResult, summary: TrialSummary) -> str:
         ):
             rows.append(_comparison_row(label, endpoint, field, diff, unit))
         rows.append(_logrank_row(label, summary, ref, name))
+        oc = summary.outcome_comparisons.get(name)
+        if oc is None:
+            continue
+        rows.append(
+            _comparison_row(label, "PGIC much / very much improved", "pgic_much_improved",
+                            oc.pgic_improved, "percentage points")
+        )  # fmt: skip
+        for key, text, _unit in _OUTCOME_ROWS:
+            if key in oc.change:
+                rows.append(_comparison_row(label, f"change of {text}", f"{key}_change",
+                                            oc.change[key], "points"))  # fmt: skip
+                rows.append(_comparison_row(label, f"{text} improved by ≥ MCID",
+                                            f"{key}_responders", oc.responders[key],
+                                            "percentage points"))  # fmt: skip
     return f"<table class='comparisons'>{head}{''.join(rows)}</table>"
 
 
@@ -309,6 +387,13 @@ def render_report(
         "improvement); patients without an endpoint count as non-responders. Dropout is of the "
         "randomised patients.</p>",
         _summary_table(result, summary),
+        "<h2>Outcomes beyond pain by arm</h2>",
+        "<p>The patients' own global impression of change (PGIC), BPI interference, FIQR "
+        "(fibromyalgia only) and sleep quality, asked at the visit on the last day of the "
+        "baseline and on the last day of the blinded phase; eligible patients. Changes are of "
+        "patients who answered both visits (negative is improvement); a patient who dropped out "
+        "before the visit counts as not improved.</p>",
+        _outcomes_table(result, summary),
         "<h2>Comparisons</h2>",
         _comparison_table(result, summary),
         "<h2>Figures</h2>",

@@ -18,6 +18,13 @@ chunk of patients runs through the one engine, :func:`openvns.simulation.engine.
 (what a one-patient :class:`~openvns.simulation.Simulation` runs too: a patient's trajectory in
 a trial equals the simulation of that patient under its arm's protocol, bit for bit).
 
+Outcomes beyond pain
+    PGIC, BPI interference, FIQR (fibromyalgia) and sleep are the patients' latent outcomes
+    (:func:`openvns.patients.outcomes.simulate_outcomes` of the diary's pain before rounding),
+    asked at three visits (:data:`VISITS`): the last day of the baseline, of the blinded phase
+    and of the open-label extension. A patient who dropped out before a visit does not answer
+    it (NaN); only the visit values are kept.
+
 Executors (:mod:`openvns.trials.executors`) run chunks of patients; every stream is named by the
 patient, so the result is identical whatever the executor, the workers and the chunk size.
 """
@@ -39,17 +46,22 @@ from openvns.analysis.endpoints import (
     ArmComparison,
     ArmSummary,
     ChangeFromBaseline,
+    OutcomeComparison,
+    OutcomeSummary,
     TimeToResponse,
     change_from_baseline,
     compare_arms,
+    compare_outcomes,
     endpoint_window,
     summarise_arm,
+    summarise_outcomes,
     time_to_response,
 )
 from openvns.device.catalogue import generator
 from openvns.errors import ValidationError
-from openvns.patients.cohort import patient_name, sample_patients
+from openvns.patients.cohort import Cohort, patient_name, sample_patients
 from openvns.patients.conditions import Condition, load_condition
+from openvns.patients.outcomes import OutcomeParameters, load_outcome_parameters, simulate_outcomes
 from openvns.physiology.model import SIDE_EFFECTS
 from openvns.physiology.parameters import PhysiologyParameters
 from openvns.random import RNG_SCHEME, rng_for
@@ -67,6 +79,8 @@ IntArray = npt.NDArray[np.int64]
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "OUTCOMES",
+    "VISITS",
     "TrialResult",
     "TrialSummary",
     "arm_recruitment",
@@ -78,6 +92,12 @@ __all__ = [
 ]
 
 
+#: The visits at which the questionnaires are asked: the last day of each phase.
+VISITS: tuple[str, ...] = ("baseline", "blinded", "open_label")
+#: The questionnaire outcomes a trial keeps at its visits (arrays ``(patients, len(VISITS))``).
+OUTCOMES: tuple[str, ...] = ("pgic", "bpi_interference", "fiqr", "sleep")
+
+
 @dataclass(frozen=True)
 class _ChunkSpec:
     design: TrialDesign
@@ -86,6 +106,7 @@ class _ChunkSpec:
     recruitment: tuple[Recruitment, ...]
     indices: IntArray
     arms: IntArray
+    outcome_parameters: OutcomeParameters | None = None
 
 
 @dataclass(frozen=True)
@@ -98,6 +119,17 @@ class _ChunkResult:
     dropout_day: IntArray
     eligible: BoolArray
     coupling: FloatArray
+    pgic: FloatArray
+    bpi_interference: FloatArray
+    fiqr: FloatArray
+    sleep: FloatArray
+
+
+def visit_days(design: TrialDesign) -> tuple[int, ...]:
+    """Day of each visit of :data:`VISITS` (the last day of the phase), −1 for an empty phase."""
+    base, blind, ol = design.baseline_days, design.blinded_days, design.open_label_days
+    ends = ((base, base), (base + blind, blind), (base + blind + ol, ol))
+    return tuple(end - 1 if length else -1 for end, length in ends)
 
 
 def trial_courses(
@@ -153,6 +185,7 @@ def _simulate_chunk(spec: _ChunkSpec) -> _ChunkResult:
     eligible = (
         design.inclusion.eligible(baseline) if base else np.ones(cohort.n, dtype=bool)
     ).astype(bool)
+    visits = _visit_outcomes(spec, cohort, traj.reported_pain_NRS, traj.dropout_day)
     return _ChunkResult(
         nrs=traj.nrs,
         observed=traj.observed,
@@ -162,7 +195,34 @@ def _simulate_chunk(spec: _ChunkSpec) -> _ChunkResult:
         dropout_day=traj.dropout_day,
         eligible=eligible,
         coupling=traj.coupling,
+        **visits,
     )
+
+
+def _visit_outcomes(
+    spec: _ChunkSpec, cohort: Cohort, reported_pain_NRS: FloatArray, dropout_day: IntArray
+) -> dict[str, FloatArray]:
+    """``{outcome: (patients, len(VISITS))}`` answers at the visits, NaN where the phase is empty,
+    the trial has no baseline, or the patient dropped out before the visit."""
+    n = cohort.n
+    out = {k: np.full((n, len(VISITS)), np.nan) for k in OUTCOMES}
+    days = visit_days(spec.design)
+    if spec.design.baseline_days == 0 or n == 0:
+        return out
+    o = simulate_outcomes(
+        cohort,
+        reported_pain_NRS,
+        baseline_days=spec.design.baseline_days,
+        root_seed=spec.root_seed,
+        params=spec.outcome_parameters,
+    )
+    for j, day in enumerate(days):
+        if day < 0:
+            continue
+        answered = (dropout_day < 0) | (dropout_day >= day)
+        for k in OUTCOMES:
+            out[k][:, j] = np.where(answered, getattr(o, k)[:, day], np.nan)
+    return out
 
 
 def _concat(results: list[_ChunkResult]) -> _ChunkResult:
@@ -202,12 +262,16 @@ class TrialSummary:
     """Blinded-phase endpoints: per-arm summaries and each other arm against the first.
 
     ``time_to_response`` holds each arm's weeks to a ≥ 30 % response (censored at dropout and at
-    the end of the blinded phase); the comparisons carry its log-rank test.
+    the end of the blinded phase); the comparisons carry its log-rank test. ``outcomes`` are
+    each arm's PGIC, BPI interference, FIQR and sleep from the baseline visit to the visit at
+    the end of the blinded phase, ``outcome_comparisons`` each other arm against the first.
     """
 
     arms: dict[str, ArmSummary]
     comparisons: dict[str, ArmComparison]
     time_to_response: dict[str, TimeToResponse] = field(default_factory=dict)
+    outcomes: dict[str, OutcomeSummary] = field(default_factory=dict)
+    outcome_comparisons: dict[str, OutcomeComparison] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -230,6 +294,10 @@ class TrialResult:
     coupling
         Each patient's nerve-interface threshold multiplier θ (recruitment at ``I`` is the
         table's at ``I / θ``).
+    pgic, bpi_interference, fiqr, sleep
+        ``(patients, len(VISITS))`` questionnaire answers at the visits of :data:`VISITS` (days
+        :attr:`visit_days`): PGIC 1–7 (NaN at baseline), BPI interference 0–10, FIQR total
+        0–100 (fibromyalgia only, else NaN), sleep-quality NRS 0–10; NaN where not answered.
     patient_index, arm
         Patient indices (names ``condition#index``) and arm index per patient.
     arm_names, side_effects
@@ -247,6 +315,10 @@ class TrialResult:
     dropout_day: IntArray
     eligible: BoolArray
     coupling: FloatArray
+    pgic: FloatArray
+    bpi_interference: FloatArray
+    fiqr: FloatArray
+    sleep: FloatArray
     patient_index: IntArray
     arm: IntArray
     arm_names: tuple[str, ...]
@@ -274,6 +346,34 @@ class TrialResult:
     def arm_labels(self) -> npt.NDArray[np.str_]:
         """Arm name per patient."""
         return np.asarray(self.arm_names)[self.arm]
+
+    @property
+    def visit_days(self) -> tuple[int, ...]:
+        """Day of each visit of :data:`VISITS` (−1 where the phase is empty)."""
+        return visit_days(self.design)
+
+    def visit(self, outcome: str, visit: str) -> FloatArray:
+        """``(patients,)`` answers to ``outcome`` (of :data:`OUTCOMES`) at ``visit``."""
+        if outcome not in OUTCOMES:
+            raise ValidationError("outcome", outcome, "one of " + ", ".join(OUTCOMES))
+        if visit not in VISITS:
+            raise ValidationError("visit", visit, "one of " + ", ".join(VISITS))
+        out: FloatArray = getattr(self, outcome)[:, VISITS.index(visit)]
+        return out
+
+    def outcomes(
+        self, arm: str, *, visit: str = "blinded", eligible_only: bool = True
+    ) -> OutcomeSummary:
+        """PGIC, BPI interference, FIQR and sleep of ``arm`` from baseline to ``visit``."""
+        sel = self.arm == self.arm_names.index(arm)
+        if eligible_only:
+            sel &= self.eligible
+        changes = ("bpi_interference", "fiqr", "sleep")
+        return summarise_outcomes(
+            self.visit("pgic", visit)[sel],
+            {k: self.visit(k, "baseline")[sel] for k in changes},
+            {k: self.visit(k, visit)[sel] for k in changes},
+        )
 
     def change(self, arm: str, *, eligible_only: bool = True) -> ChangeFromBaseline:
         """Change from the baseline window to the last 4 weeks of the blinded phase."""
@@ -317,6 +417,7 @@ class TrialResult:
             raise ValidationError("blinded_days", 0, "a blinded phase ≥ 1 day for endpoints")
         changes = {a: self.change(a) for a in self.arm_names}
         times = {a: self.time_to_response(a) for a in self.arm_names}
+        outcomes = {a: self.outcomes(a) for a in self.arm_names}
         ref = self.arm_names[0]
         return TrialSummary(
             arms={a: summarise_arm(c) for a, c in changes.items()},
@@ -326,6 +427,10 @@ class TrialResult:
                 if a != ref
             },
             time_to_response=times,
+            outcomes=outcomes,
+            outcome_comparisons={
+                a: compare_outcomes(outcomes[ref], outcomes[a]) for a in self.arm_names if a != ref
+            },
         )
 
 
@@ -389,6 +494,7 @@ def run_trial(
     condition: str | Condition = "fibromyalgia",
     params: PhysiologyParameters | None = None,
     parameters: ModelParameters | None = None,
+    outcome_parameters: OutcomeParameters | None = None,
     executor: Literal["serial", "process", "dask"] | ChunkExecutor = "serial",
     workers: int = 1,
     chunk_size: int = 1024,
@@ -414,6 +520,9 @@ def run_trial(
         The patients' condition and physiology parameters (shipped sets by default).
     parameters
         All three parameter sets at once (instead of ``condition`` and ``params``).
+    outcome_parameters
+        Parameters of the PGIC, BPI, FIQR and sleep model (default: the shipped ``outcomes``
+        set).
     executor
         ``"serial"``, ``"process"``, ``"dask"`` or any
         :class:`~openvns.trials.executors.ChunkExecutor` (e.g. a configured
@@ -443,13 +552,14 @@ def run_trial(
     else:
         run = executor
     mp = _parameters(condition, params, parameters)
+    op = load_outcome_parameters() if outcome_parameters is None else outcome_parameters
     rec = arm_recruitment(design, recruitment)
     n_total = n_per_arm * sum(design.ratio)
     arms = design.allocate(n_total, rng_for(root_seed, "allocation")).astype(np.int64)
     indices = np.arange(n_total, dtype=np.int64)
     chunks = [
         _ChunkSpec(design, mp, root_seed, rec, indices[s : s + chunk_size],
-                   arms[s : s + chunk_size])
+                   arms[s : s + chunk_size], op)
         for s in range(0, n_total, chunk_size)
     ]  # fmt: skip
     log.info("trial: %d patients in %d chunks", n_total, len(chunks))
@@ -465,7 +575,7 @@ def run_trial(
         on_result = chunk_done if progress is not None else None
         res = _concat(run_chunks(run, _simulate_chunk, chunks, on_result))
     else:
-        res = _simulate_chunk(_ChunkSpec(design, mp, root_seed, rec, indices, arms))
+        res = _simulate_chunk(_ChunkSpec(design, mp, root_seed, rec, indices, arms, op))
     config: dict[str, Any] = {
         "design": design.to_dict(),
         "n_per_arm": n_per_arm,
@@ -474,6 +584,7 @@ def run_trial(
         "params": mp.physiology.model_dump(mode="json"),
         "diary": mp.diary.model_dump(mode="json"),
         "side_effects": mp.side_effects.model_dump(mode="json"),
+        "outcomes": op.model_dump(mode="json"),
         "recruitment": [recruitment_identity(r) for r in rec],
         "rng_scheme": RNG_SCHEME,
     }
@@ -487,6 +598,10 @@ def run_trial(
         dropout_day=res.dropout_day,
         eligible=res.eligible,
         coupling=res.coupling,
+        pgic=res.pgic,
+        bpi_interference=res.bpi_interference,
+        fiqr=res.fiqr,
+        sleep=res.sleep,
         patient_index=indices,
         arm=arms,
         arm_names=tuple(a.name for a in design.arms),
