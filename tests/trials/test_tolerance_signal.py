@@ -133,7 +133,7 @@ def test_runner_titrates_through_tolerated_voice_reports() -> None:
     cur = strict["current_mA"]
     backed_off = cur[:, -1] <= cur.max(axis=1) - 0.25 + 1e-12
     assert backed_off.mean() > 0.7
-    assert np.median(cur[:, -1]) < 1.0
+    assert np.median(cur[:, -1]) < np.median(out["current_mA"][:, -1])
     shipped = simulate_patients(
         _design(), np.arange(n), np.zeros(n, dtype=np.int64), root_seed=3, recruitment=rec,
         parameters=base,
