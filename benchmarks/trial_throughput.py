@@ -16,7 +16,7 @@ sources), timed right after the serial run here; the ratio new / old is printed.
 skips the parallel executors.
 
     .venv/bin/python benchmarks/trial_throughput.py [--patients 10000] [--days 365]
-        [--chunk-size 1024] [--chunk-sizes 512,1024,2048,5000] [--repeat 1] [--old-ref d6fa918]
+        [--chunk-size 2048] [--chunk-sizes 512,1024,2048,5000] [--repeat 1] [--old-ref d6fa918]
         [--only-old]
 """
 
@@ -88,7 +88,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--patients", type=int, default=10_000)
     ap.add_argument("--days", type=int, default=365)
-    ap.add_argument("--chunk-size", type=int, default=1024)
+    ap.add_argument("--chunk-size", type=int, default=2048)
     ap.add_argument("--chunk-sizes", default="", help="comma-separated sweep, e.g. 512,1024")
     ap.add_argument("--repeat", type=int, default=1, help="best of this many runs each")
     ap.add_argument("--old-ref", default="d6fa918", help="commit of the runner to compare with")

@@ -229,11 +229,12 @@ def test_outcomes_are_asked_at_the_visits(reference) -> None:  # type: ignore[no
     courses = trial_courses(d, r.arm, arm_recruitment(d, analytic_recruitment))
     traj = simulate_cohort(cohort, courses, baseline_days=7, treatment_days=134, root_seed=3,
                            parameters=mp)  # fmt: skip
-    o = simulate_outcomes(cohort, traj.reported_pain_NRS, baseline_days=7, root_seed=3)
+    o = simulate_outcomes(cohort, traj.reported_pain_NRS, baseline_days=7, root_seed=3,
+                          visit_days=r.visit_days)  # fmt: skip
     for j, day in enumerate(r.visit_days):
         answered = (r.dropout_day < 0) | (r.dropout_day >= day)
         for k in OUTCOMES:
-            expected = np.where(answered, getattr(o, k)[:, day], np.nan)
+            expected = np.where(answered, getattr(o, k)[:, j], np.nan)
             np.testing.assert_array_equal(getattr(r, k)[:, j], expected, err_msg=f"{k} {j}")
     gone = r.dropout_day >= 0
     if gone.any():

@@ -19,6 +19,7 @@ from openvns.errors import ValidationError
 from openvns.patients.conditions import Condition, load_condition
 from openvns.patients.placebo import expectation_fraction
 from openvns.physiology.parameters import PhysiologyParameters, load_parameters
+from openvns.physiology.side_effect_parameters import SIDE_EFFECTS
 from openvns.random import rng_for
 
 FloatArray = NDArray[np.float64]
@@ -81,9 +82,13 @@ class Cohort:
         Nerve-interface threshold multiplier θ ``(n,)`` (§5.7): the recruitment of a patient at
         current ``I`` is the table's at ``I / θ`` (:meth:`RecruitmentTable.fraction` coupling).
     tolerance
-        Side-effect tolerance multiplier ``(n,)``: the reported burden a patient finds
-        intolerable is the population's ``intolerable_burden_*`` times this (log-normal, median 1,
-        ``omega_tolerance``; :func:`openvns.physiology.side_effects.intolerance_severity`).
+        Side-effect tolerance multiplier ``(n,)``: the burden a patient finds intolerable is the
+        population's ``intolerable`` level of each side effect times this (log-normal, median 1,
+        ``omega_tolerance``; :func:`openvns.physiology.side_effects.update_side_effects`).
+    side_effect_z
+        ``(n, len(SIDE_EFFECTS) + 1)`` standard normals behind each side-effect susceptibility
+        and the background (nocebo) propensity; the side-effect parameter set gives their spread
+        (:func:`openvns.patients.susceptibility.side_effect_traits`).
     """
 
     condition: Condition
@@ -94,6 +99,7 @@ class Cohort:
     responder: BoolArray
     coupling: FloatArray
     tolerance: FloatArray
+    side_effect_z: FloatArray
 
     @property
     def physiology_traits(self) -> dict[str, FloatArray]:
@@ -121,6 +127,7 @@ class Cohort:
             responder=self.responder[index],
             coupling=self.coupling[index],
             tolerance=self.tolerance[index],
+            side_effect_z=self.side_effect_z[index],
         )
 
 
@@ -141,13 +148,15 @@ def sample_patients(
     beta = np.empty(n)
     z_coupling = np.empty(n)
     z_tolerance = np.empty(n)
+    z_side = np.empty((n, len(SIDE_EFFECTS) + 1))
     for row, i in enumerate(idx):
         rng = rng_for(root_seed, cond.name, int(i))
         z[row] = rng.standard_normal(k)
         u[row] = rng.random(_N_UNIFORM)
         beta[row] = rng.beta(p.alpha_beta_a, p.alpha_beta_b)
         z_coupling[row] = rng.standard_normal()  # drawn after the traits: they keep their draws
-        z_tolerance[row] = rng.standard_normal()  # drawn last, for the same reason
+        z_tolerance[row] = rng.standard_normal()  # drawn after them, for the same reason
+        z_side[row] = rng.standard_normal(len(SIDE_EFFECTS) + 1)  # and these last
     z = z @ np.linalg.cholesky(correlation_matrix(cond)).T
     col = {name: z[:, j] for j, name in enumerate(LATENT)}
 
@@ -187,7 +196,7 @@ def sample_patients(
     }
     coupling = p.coupling_median * np.exp(p.omega_coupling * z_coupling)
     tolerance = np.exp(p.omega_tolerance * z_tolerance)
-    return Cohort(cond, root_seed, idx, traits, pro, resp, coupling, tolerance)
+    return Cohort(cond, root_seed, idx, traits, pro, resp, coupling, tolerance, z_side)
 
 
 def sample_cohort(

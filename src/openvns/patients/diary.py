@@ -33,7 +33,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.special import ndtri  # type: ignore[import-untyped]
 
 from openvns.patients.cohort import Cohort
 from openvns.patients.conditions import DiaryParameters, load_diary_parameters
@@ -44,6 +43,8 @@ FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 
 _N_DRAWS = 5  # eps_eta, eps_s, u_flare, z_flare_size, u_missing
+_NORMAL = [0, 1, 3]
+_UNIFORM = [2, 4]
 
 
 @dataclass(frozen=True)
@@ -84,17 +85,19 @@ class Diary:
 
 
 def _draws(cohort: Cohort, days: int, root_seed: int) -> tuple[FloatArray, FloatArray]:
-    """Per-patient streams ``rng_for(root_seed, "diary", condition, index)``."""
+    """Per-patient streams ``rng_for(root_seed, "diary", condition, index)``: two starting
+    normals, then per day the normals (eps_eta, eps_s, z_flare_size) and the uniforms (u_flare,
+    u_missing). Returned per patient, ``(n, days, 5)`` in the column order of ``_N_DRAWS``
+    (a day's values are gathered from it, the whole block is never transposed)."""
     n = cohort.n
-    block = np.empty((days, _N_DRAWS, n))
+    block = np.empty((n, days, _N_DRAWS))
     start = np.empty((2, n))
     for col, i in enumerate(cohort.indices):
         rng = rng_for(root_seed, "diary", cohort.condition.name, int(i))
         start[:, col] = rng.standard_normal(2)
-        block[:, :, col] = rng.random((days, _N_DRAWS))
-    # uniforms -> normals for the Gaussian columns (one draw call keeps the stream layout simple)
-    for j in (0, 1, 3):
-        block[:, j] = ndtri(np.clip(block[:, j], 1e-300, 1.0 - 1e-16))
+        mine = block[col]  # (days, 5), a view
+        mine[:, _NORMAL] = rng.standard_normal((days, len(_NORMAL)))
+        mine[:, _UNIFORM] = rng.random((days, len(_UNIFORM)))
     return block, start
 
 
@@ -164,10 +167,10 @@ def simulate_diary(
     P = np.empty((days, n))
     F = np.empty((days, n))
     for d in range(days):
-        s = rho_s * s + c.sigma_s_NRS * np.sqrt(1.0 - rho_s**2) * block[d, 1]
-        eta = c.phi * eta + sigma_w * np.sqrt(1.0 - c.phi**2) * block[d, 0]
-        onset = block[d, 2] < c.flare_rate_per_d
-        size = c.flare_size_NRS * np.exp(dp.flare_size_omega * block[d, 3])
+        s = rho_s * s + c.sigma_s_NRS * np.sqrt(1.0 - rho_s**2) * block[:, d, 1]
+        eta = c.phi * eta + sigma_w * np.sqrt(1.0 - c.phi**2) * block[:, d, 0]
+        onset = block[:, d, 2] < c.flare_rate_per_d
+        size = c.flare_size_NRS * np.exp(dp.flare_size_omega * block[:, d, 3])
         flare = decay * flare + np.where(onset, size, 0.0)
         latent = U[d] * (P0 + s + flare) / np.maximum(P0, 1e-9)
         P[d] = bounded_report(latent * (1.0 - E[d]), eta, slope)
@@ -179,5 +182,5 @@ def simulate_diary(
         p_missing = odds / (1.0 + odds)
     else:
         p_missing = np.zeros((days, n))
-    observed = block[:, 4] >= p_missing
+    observed = p_missing <= block[:, :, 4].T
     return Diary(nrs=nrs, observed=observed, P_true_NRS=P, flare_NRS=F, expectation=E)

@@ -30,6 +30,7 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import yaml
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
@@ -41,6 +42,7 @@ from openvns.patients.cohort import Cohort
 from openvns.random import rng_for
 
 FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
 
 __all__ = [
     "FIQR_CONDITIONS",
@@ -216,7 +218,8 @@ def mcid_table() -> dict[str, Mcid]:
 
 @dataclass(frozen=True)
 class Outcomes:
-    """Simulated outcomes, arrays ``(patients, days)``: what the patient would answer that day.
+    """Simulated outcomes, arrays ``(patients, days)``: what the patient would answer that day
+    (``(patients, len(days))`` at the visit days when :func:`simulate_outcomes` got them).
 
     Attributes
     ----------
@@ -235,6 +238,8 @@ class Outcomes:
         ``(patients,)`` the felt pain's baseline mean the changes are relative to.
     baseline_days
         Number of baseline days.
+    days
+        The day index of each column (every day, or the visit days).
     """
 
     pgic: FloatArray
@@ -247,6 +252,7 @@ class Outcomes:
     sleep: FloatArray
     baseline_pain_NRS: FloatArray
     baseline_days: int
+    days: NDArray[np.int64] | None = None
 
 
 def _draws(cohort: Cohort, days: int, root_seed: int) -> tuple[FloatArray, FloatArray]:
@@ -269,8 +275,21 @@ def _ema(x: FloatArray, tau_d: float, start: FloatArray) -> FloatArray:
     return np.asarray(y, dtype=np.float64)
 
 
-def _ar1(eps: FloatArray, phi: float, sd: float) -> FloatArray:
-    """Stationary AR(1) with lag-1 correlation ``phi`` and SD ``sd`` from normals ``(n, days)``."""
+def _ar1(eps: FloatArray, phi: float, sd: float, gaps: IntArray | None = None) -> FloatArray:
+    """Stationary AR(1) with lag-1 correlation ``phi`` and SD ``sd`` from normals ``(n, k)``.
+
+    ``gaps`` (``(k − 1,)`` days between successive columns) samples the daily process exactly at
+    sparse days: ``x_j = φ^g x_{j−1} + sd √(1 − φ^{2g}) ε_j``; without it the columns are
+    consecutive days (one filter pass).
+    """
+    if gaps is not None and np.any(gaps != 1):
+        y = np.empty_like(eps)
+        if eps.shape[1]:
+            y[:, 0] = sd * eps[:, 0]
+        for j, g in enumerate(gaps, start=1):
+            a = phi ** float(g)
+            y[:, j] = a * y[:, j - 1] + sd * np.sqrt(1.0 - a * a) * eps[:, j]
+        return y
     c = sd * np.sqrt(1.0 - phi**2)
     zi = ((sd - c) * eps[:, :1]) if eps.shape[1] else np.zeros((eps.shape[0], 1))
     y, _ = lfilter([c], [1.0, -phi], eps, axis=1, zi=zi)
@@ -289,8 +308,10 @@ def simulate_outcomes(
     baseline_days: int,
     root_seed: int,
     params: OutcomeParameters | None = None,
+    visit_days: npt.ArrayLike | None = None,
 ) -> Outcomes:
-    """Simulate PGIC, BPI interference, FIQR (fibromyalgia) and sleep for every patient and day.
+    """Simulate PGIC, BPI interference, FIQR (fibromyalgia) and sleep for every patient and day
+    (or at the given visit days only).
 
     Parameters
     ----------
@@ -307,6 +328,12 @@ def simulate_outcomes(
         Root seed; patient ``i`` uses ``rng_for(root_seed, "outcomes", condition, i)``.
     params
         Outcome parameters (default: the shipped set).
+    visit_days
+        Increasing day indices at which to answer (default: every day). The returned arrays
+        are then ``(patients, len(visit_days))``: the lagged states are followed over every day
+        of ``pain_NRS``, the day-to-day noise is sampled exactly at the visits (the stationary
+        AR(1) over the gaps), so a trial that keeps three visits does not draw every day's.
+        Over every day the answers are the daily ones.
     """
     p = load_outcome_parameters() if params is None else params
     x = np.asarray(pain_NRS, dtype=np.float64)
@@ -318,14 +345,23 @@ def simulate_outcomes(
         raise ValidationError("baseline_days", baseline_days, f"a whole number in 1 … {days}")
     if not np.all(np.isfinite(x)):
         raise ValidationError("pain_NRS", "non-finite values", "finite pain on every day")
-    const, daily = _draws(cohort, days, root_seed)
+    visits = np.arange(days) if visit_days is None else np.asarray(visit_days, dtype=np.int64)
+    if (
+        visits.ndim != 1
+        or (visits.size and (visits[0] < 0 or visits[-1] >= days))
+        or np.any(np.diff(visits) <= 0)
+    ):
+        raise ValidationError("visit_days", visit_days, f"increasing days in 0 … {days - 1}")
+    gaps = np.diff(visits)
+    const, daily = _draws(cohort, visits.size, root_seed)
     z = {k: const[:, j] for j, k in enumerate(
         ("style", "bpi0", "bpi_gain", "fiqr0", "fiqr_gain", "sleep0", "sleep_gain"))}  # fmt: skip
     B = x[:, :baseline_days].mean(axis=1)
     scale = np.maximum(B, p.baseline_floor_NRS)
 
     def rel(tau_d: float) -> FloatArray:
-        return np.asarray((_ema(x, tau_d, B) - B[:, None]) / scale[:, None], dtype=np.float64)
+        ema = _ema(x, tau_d, B)[:, visits]
+        return np.asarray((ema - B[:, None]) / scale[:, None], dtype=np.float64)
 
     # PGIC: perceived change = weighted felt change + persistent style + rating noise
     perceived = (
@@ -337,7 +373,7 @@ def simulate_outcomes(
     cuts = p.pgic_cuts_pct
     score = 1.0 + np.sum(perceived[..., None] > np.asarray(cuts[:3]), axis=-1)
     score = score + np.sum(perceived[..., None] >= np.asarray(cuts[3:]), axis=-1)
-    treated = np.arange(days)[None, :] >= baseline_days
+    treated = visits[None, :] >= baseline_days
     pgic = np.where(treated, score, np.nan)
     perceived = np.where(treated, perceived, np.nan)
 
@@ -347,7 +383,7 @@ def simulate_outcomes(
     )
     g = p.bpi_elasticity * np.exp(p.bpi_omega_elasticity * z["bpi_gain"])
     bpi_latent = I0[:, None] * (1.0 + g[:, None] * rel(p.bpi_lag_d)) + _ar1(
-        daily[:, :, 1], p.bpi_day_phi, p.bpi_day_sd_points
+        daily[:, :, 1], p.bpi_day_phi, p.bpi_day_sd_points, gaps
     )
     bpi = _report(bpi_latent, 1.0 / p.bpi_items, 10.0)
 
@@ -361,7 +397,7 @@ def simulate_outcomes(
             1.0,
         )[:, None]
         spread = np.exp(p.fiqr_omega_elasticity * z["fiqr_gain"])[:, None]
-        wobble = _ar1(daily[:, :, 2], p.fiqr_day_phi, p.fiqr_day_sd_fraction)
+        wobble = _ar1(daily[:, :, 2], p.fiqr_day_phi, p.fiqr_day_sd_fraction, gaps)
         slow = 1.0 + p.fiqr_function_elasticity * spread * rel(p.fiqr_function_lag_d) + wobble
         fast = 1.0 + p.fiqr_symptoms_elasticity * spread * rel(p.fiqr_symptoms_lag_d) + wobble
         function = _report(p.fiqr_function_max * f0 * slow, p.fiqr_function_step,
@@ -371,7 +407,7 @@ def simulate_outcomes(
                            p.fiqr_symptoms_max)  # fmt: skip
         fiqr = function + overall + symptoms
     else:
-        function = overall = symptoms = fiqr = np.full((n, days), np.nan)
+        function = overall = symptoms = fiqr = np.full((n, visits.size), np.nan)
 
     # Sleep quality (0 best … 10 worst): baseline from pain, own elasticity, lag, nightly noise
     S0 = np.maximum(
@@ -380,7 +416,7 @@ def simulate_outcomes(
     )
     gs = p.sleep_elasticity * np.exp(p.sleep_omega_elasticity * z["sleep_gain"])
     sleep_latent = S0[:, None] * (1.0 + gs[:, None] * rel(p.sleep_lag_d)) + _ar1(
-        daily[:, :, 3], p.sleep_day_phi, p.sleep_day_sd_NRS
+        daily[:, :, 3], p.sleep_day_phi, p.sleep_day_sd_NRS, gaps
     )
     sleep = _report(sleep_latent, 1.0, 10.0)
     return Outcomes(
@@ -394,4 +430,5 @@ def simulate_outcomes(
         sleep=sleep,
         baseline_pain_NRS=B,
         baseline_days=baseline_days,
+        days=visits,
     )

@@ -178,6 +178,7 @@ class PhysiologyState:
     nocebo: FloatArray
     tolerance: FloatArray
     susceptibility: FloatArray
+    hab_decay: FloatArray
     D_on: FloatArray
     N_on: FloatArray
     Nbar: FloatArray
@@ -212,6 +213,7 @@ def initial_state(
     P0_NRS: npt.ArrayLike,
     alpha: npt.ArrayLike,
     susceptibility: npt.ArrayLike | None = None,
+    side_effects: SideEffectParameters | None = None,
     **traits: npt.ArrayLike,
 ) -> PhysiologyState:
     """Untreated baseline for ``n_patients``.
@@ -221,8 +223,12 @@ def initial_state(
     :func:`openvns.patients.typical_traits`). The other traits default to the population's
     typical values of this parameter set; ``traits`` overrides any of them by name.
     ``susceptibility`` (channels, n) to each side effect defaults to 1 (the median patient).
+    ``side_effects`` (default: the shipped set) gives the habituation times: the state keeps each
+    patient's daily habituation decay ``hab_decay`` (channels, n), a trait from then on, so
+    :func:`step` must get the same set.
     """
     n = n_patients
+    se = load_side_effect_parameters() if side_effects is None else side_effects
 
     def full(v: float) -> FloatArray:
         return np.full(n, float(v))
@@ -254,7 +260,8 @@ def initial_state(
         )
     return PhysiologyState(
         S=z, R1=z, R=z, C=np.ones(n), T=z3, day=z, days_on_therapy=z,
-        dropped_out=np.zeros(n, dtype=bool), **base, susceptibility=sus.copy(), D_on=z, N_on=z,
+        dropped_out=np.zeros(n, dtype=bool), **base, susceptibility=sus.copy(),
+        hab_decay=habituation_decay(base["tau_hab_scale"], se), D_on=z, N_on=z,
         Nbar=z, inhibition=z, facilitation=z, M=z, M_phasic=z, M_tonic=z, E_acute=z, G=z,
         E_slow=z, B=z3, p_ae=z3,
         present=no, intensity=z3, ae_reported=no, ae_severity=np.zeros((k, n), dtype=np.int8),
@@ -314,7 +321,7 @@ def step(
     implanted = np.ones(n, dtype=bool) if inputs.implanted is None else inputs.implanted
     se_day = update_side_effects(
         state.T, state.present, side_effect_drive(r, f, exposure, HR, se), state.day, implanted,
-        habituation_decay(state.tau_hab_scale, se), state.susceptibility, state.nocebo,
+        state.hab_decay, state.susceptibility, state.nocebo,
         state.tolerance, noise.u_ae, se,
     )  # fmt: skip
     # (7) the patient's underlying pain (fluctuation, placebo and diary noise: the diary's)
@@ -380,6 +387,8 @@ def simulate(
         raise ValidationError(
             "state", None, "an initial state: initial_state(params, n, P0_NRS=..., alpha=...)"
         )
+    if side_effects is not None:  # the habituation times of this set, whatever the state had
+        state = replace(state, hab_decay=habituation_decay(state.tau_hab_scale, side_effects))
     noise = draw_noise(days, n_patients, root_seed) if root_seed is not None else None
     out: dict[str, NDArray[np.generic]] = {}
     for d in range(days):

@@ -177,6 +177,13 @@ class SideEffectParameters(BaseModel):
         return np.asarray(-np.expm1(-1.0 / self.column("episode_d")), dtype=np.float64)
 
     @cached_property
+    def report_below_if_present(self) -> NDArray[np.float64]:
+        """``(channels, 1)`` a present effect that stays is reported when its day's draw is below
+        this: ``p_resolve + report_probability (1 − p_resolve)``."""
+        p = self.resolve_probability
+        return np.asarray(p + self.common.report_probability * (1.0 - p), dtype=np.float64)
+
+    @cached_property
     def weights(self) -> NDArray[np.float64]:
         """``(len(SIDE_EFFECTS), len(DRIVERS))`` fibre-group weights of each channel's drive."""
         return np.hstack([self.column(f"w_{g}") for g in DRIVERS])

@@ -152,24 +152,28 @@ def update_side_effects(
     # tolerance: the habituated fraction of the burden tends to Tmax on days with stimulation and
     # is lost without it (the IDR form of §5.5 with the drive level normalised out)
     target = se.column("Tmax") * (drive > 0.0)
-    T_new = target + (T - target) * hab_decay
+    T_new = (T - target) * hab_decay
+    T_new += target
     B = drive * (1.0 - T_new)
     post_op = np.where(implanted, np.exp(-day / c.surgical_decay_d), 0.0)[None, :]
-    hazard = susceptibility * (se.column("onset_per_d") * B + se.column("surgical_per_d") * post_op)
+    hazard = se.column("onset_per_d") * B
+    hazard += se.column("surgical_per_d") * post_op
+    hazard *= susceptibility
     hazard += nocebo[None, :] * se.column("background_per_d")
     p_onset = -np.expm1(-hazard)
     # one draw: an absent effect starts when u < p_onset and is then reported when u/p_onset < q;
     # a present one stays when u >= p_resolve and is reported when (u - p_resolve)/(1 - p_resolve)
-    # < q. The same comparisons without the divisions:
-    q = c.report_probability
-    p_resolve = se.resolve_probability
-    stayed = present & (u >= p_resolve)
-    now = stayed | (~present & (u < p_onset))
-    reported = np.where(present, stayed & (u < p_resolve + q * (1.0 - p_resolve)), u < q * p_onset)
+    # < q. The same comparisons without the divisions (masks combined, not np.where: faster):
+    absent = ~present
+    stayed = present & (u >= se.resolve_probability)
+    now = stayed | (absent & (u < p_onset))
+    reported = stayed & (u < se.report_below_if_present)
+    reported |= absent & (u < c.report_probability * p_onset)
     # how bad a present effect is: the burden against what the patient tolerates (the
     # susceptibility decides who gets it, the tolerance how much is too much)
-    stimulated = B / (se.column("intolerable") * tolerance[None, :])
-    intensity = np.where(now, np.maximum(stimulated, c.background_intensity), 0.0)
+    intensity = B / (se.column("intolerable") * tolerance[None, :])
+    np.maximum(intensity, c.background_intensity, out=intensity)
+    intensity *= now
     grade = (
         MILD + (intensity >= c.moderate_at).view(np.int8) + (intensity >= c.severe_at).view(np.int8)
     )

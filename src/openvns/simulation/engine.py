@@ -129,13 +129,29 @@ class CohortTrajectory:
         return CohortTrajectory(**arrays, detail=detail)
 
 
-def _physiology_uniforms(cohort: Cohort, days: int, root_seed: int) -> FloatArray:
-    """``(days, N_UNIFORMS, n)``: side-effect and dropout uniforms per patient (named streams)."""
-    out = np.empty((cohort.n, days, N_UNIFORMS))
-    for col, i in enumerate(cohort.indices):  # contiguous per patient, then one transpose
-        rng = rng_for(root_seed, "physiology", cohort.condition.name, int(i))
-        out[col] = rng.random((days, N_UNIFORMS))
-    return np.ascontiguousarray(out.transpose(1, 2, 0))
+class _Uniforms:
+    """Side-effect and dropout uniforms, one named stream per patient
+    (``rng_for(root_seed, "physiology", condition, index)``), drawn in blocks of days so memory
+    stays ``patients × block × N_UNIFORMS``; the values are those of one long draw per patient."""
+
+    BLOCK_DAYS = 64
+
+    def __init__(self, cohort: Cohort, days: int, root_seed: int) -> None:
+        self.days = days
+        self._rngs = [
+            rng_for(root_seed, "physiology", cohort.condition.name, int(i)) for i in cohort.indices
+        ]
+        self._block = np.empty((cohort.n, min(self.BLOCK_DAYS, max(days, 1)), N_UNIFORMS))
+        self._start = -self._block.shape[1]
+
+    def day(self, t: int) -> FloatArray:
+        """``(N_UNIFORMS, n)`` draws of treatment day ``t`` (days in increasing order)."""
+        if t >= self._start + self._block.shape[1]:
+            self._start = t
+            size = min(self._block.shape[1], self.days - t)
+            for col, rng in enumerate(self._rngs):
+                self._block[col, :size] = rng.random((size, N_UNIFORMS))
+        return np.ascontiguousarray(self._block[:, t - self._start].T)
 
 
 def _detail_arrays(
@@ -198,9 +214,9 @@ def simulate_cohort(
     controllers = [Controller(c) for c in courses]
     se = parameters.side_effects
     state: PhysiologyState = initial_state(
-        p, n, **cohort.physiology_traits, **side_effect_traits(cohort, se)
+        p, n, **cohort.physiology_traits, **side_effect_traits(cohort, se), side_effects=se
     )
-    uniforms = _physiology_uniforms(cohort, treat, root_seed)
+    uniforms = _Uniforms(cohort, treat, root_seed)
     underlying = np.empty((total, n))
     underlying[:base] = cohort.traits["P0_NRS"]
     # day-major while the days are written, one transpose (a view) at the end
@@ -261,7 +277,7 @@ def simulate_cohort(
             stimulation_on=on,
             minute_on_fraction=frac,
         )
-        u = uniforms[t]
+        u = uniforms.day(t)
         was_out = state.dropped_out
         before = state
         state = step(state, inputs, p, DailyNoise.from_block(u), se)

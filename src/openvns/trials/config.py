@@ -12,7 +12,7 @@ defaults as a starting point. Every table is optional: what is left out takes it
     executor = "serial"           # serial | process | dask
     workers = 1                   # processes (process) or local Dask workers (dask)
     # scheduler = "tcp://10.0.0.5:8786"   # an existing Dask scheduler (executor = "dask")
-    chunk_size = 1024
+    chunk_size = 2048
 
     [output]
     directory = "openvns-trial"
@@ -109,7 +109,7 @@ class RunConfig:
     executor: str = "serial"
     workers: int = 1
     scheduler: str | None = None
-    chunk_size: int = 1024
+    chunk_size: int = 2048
 
     KEYS = (
         "condition",

@@ -209,19 +209,22 @@ def _visit_outcomes(
     days = visit_days(spec.design)
     if spec.design.baseline_days == 0 or n == 0:
         return out
+    asked = sorted({int(d) for d in days if d >= 0})
     o = simulate_outcomes(
         cohort,
         reported_pain_NRS,
         baseline_days=spec.design.baseline_days,
         root_seed=spec.root_seed,
         params=spec.outcome_parameters,
+        visit_days=asked,  # only the visits: the noise is sampled there, not every day
     )
     for j, day in enumerate(days):
         if day < 0:
             continue
         answered = (dropout_day < 0) | (dropout_day >= day)
+        col = asked.index(int(day))
         for k in OUTCOMES:
-            out[k][:, j] = np.where(answered, getattr(o, k)[:, day], np.nan)
+            out[k][:, j] = np.where(answered, getattr(o, k)[:, col], np.nan)
     return out
 
 
@@ -497,7 +500,7 @@ def run_trial(
     outcome_parameters: OutcomeParameters | None = None,
     executor: Literal["serial", "process", "dask"] | ChunkExecutor = "serial",
     workers: int = 1,
-    chunk_size: int = 1024,
+    chunk_size: int = 2048,
     scheduler: str | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> TrialResult:

@@ -47,7 +47,8 @@ def heart_rate_pct(
 
 
 def _start(p: PhysiologyParameters, n: int) -> PhysiologyState:
-    return initial_state(p, n, **typical_traits("fibromyalgia", p))
+    t = typical_traits("fibromyalgia", p)
+    return initial_state(p, n, P0_NRS=t["P0_NRS"], alpha=t["alpha"])
 
 
 def _inputs(
