@@ -1,11 +1,10 @@
-"""Every calibration target of the registry at full size (``pytest -m slow tests/validation``).
+"""Every calibration target of the registry at full size (in the default run; alone with
+``pytest -m validation``).
 
 The simulations are those of ``openvns validate`` (:func:`openvns.trials.validation.
 run_validation`, same seed and sizes), so the numbers of docs/validation.md are the numbers
 asserted here. Held-out targets are reported, not asserted (docs/validation.md says which fail
-and why). A calibration target whose model output does not exist yet (a side-effect channel of
-issue 10 item 1) is skipped with that reason; the ones issue 10 is re-calibrating are xfail
-(not strict) so that they are visible until the work lands.
+and why). A calibration target whose model output does not exist is skipped with that reason.
 """
 
 from __future__ import annotations
@@ -14,18 +13,9 @@ import pytest
 
 from openvns.trials.validation import TargetResult, clopper_pearson, load_registry, run_validation
 
-pytestmark = [pytest.mark.validation, pytest.mark.slow]
+pytestmark = [pytest.mark.validation]
 
 CALIBRATION = [t.key for t in load_registry().targets if t.calibration]
-
-#: Calibration targets known to fail until issue 10's model work lands (reason shown).
-OPEN = {
-    "chen_placebo_es": "issue 10 item 2: the placebo course is being re-calibrated to Chen 2017",
-    "continuation_ratio_3_to_1yr": "issue 10 item 1: side-effect and ineffectiveness dropout "
-    "add to h0_late over years",
-    "ren_facilitation_band": "issue 10 item 4: the facilitation band is not reproduced in current",
-}
-
 
 @pytest.fixture(scope="module")
 def results() -> dict[str, TargetResult]:
@@ -40,11 +30,7 @@ def test_clopper_pearson_of_lange() -> None:
     assert clopper_pearson(10, 10)[1] == 1.0
 
 
-@pytest.mark.parametrize(
-    "key",
-    [pytest.param(k, marks=pytest.mark.xfail(reason=OPEN[k], strict=False)) if k in OPEN else k
-     for k in CALIBRATION],
-)  # fmt: skip
+@pytest.mark.parametrize("key", CALIBRATION)
 def test_calibration_target(results: dict[str, TargetResult], key: str) -> None:
     t = results[key]
     if t.status == "not simulated":
