@@ -14,7 +14,9 @@ import logging
 import sys
 from dataclasses import fields
 
+from openvns.patients.conditions import conditions_version
 from openvns.physiology import load_parameters
+from openvns.physiology.side_effect_parameters import load_side_effect_parameters
 from openvns.trials.validation import ValidationSizes, markdown_table, run_validation
 
 
@@ -33,7 +35,11 @@ def main() -> int:
     results = run_validation(sizes=sizes, root_seed=args.seed)
     p = load_parameters()
     out = sys.stdout
-    out.write(f"Parameter set {p.version}; root seed {args.seed}; sizes {sizes}.\n\n")
+    versions = (
+        f"physiology {p.version}, side effects {load_side_effect_parameters().version}, "
+        f"conditions {conditions_version()}"
+    )
+    out.write(f"Parameter sets: {versions}; root seed {args.seed}; sizes {sizes}.\n\n")
     out.write(markdown_table(results) + "\n")
     for kind, cal in (("calibration", True), ("held-out", False)):
         rs = [t for t in results if t.calibration == cal]

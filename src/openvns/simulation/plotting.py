@@ -89,9 +89,12 @@ def plot_solution(
     ax.legend(fontsize=7, loc="upper left", ncol=2)
 
     ax = axes[5]
-    # the channels this patient has any burden or report of (eleven lines would hide the few)
-    shown = [j for j in range(len(SIDE_EFFECTS))
-             if s["B"][i, :, j].any() or s["ae_reported"][i, :, j].any()]  # fmt: skip
+    # the channels this patient reported (else the three largest burdens): eleven lines would
+    # hide the few that matter
+    shown = [j for j in range(len(SIDE_EFFECTS)) if s["ae_reported"][i, :, j].any()]
+    if not shown:
+        peak = s["B"][i].max(axis=0)
+        shown = [int(j) for j in np.argsort(peak)[::-1][:3] if peak[j] > 0]
     for row, j in enumerate(shown):
         name = SIDE_EFFECTS[j].replace("_", " ")
         line = ax.plot(day, s["B"][i, :, j], linewidth=0.9, label=name)[0]

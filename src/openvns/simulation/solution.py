@@ -21,6 +21,7 @@ from openvns.errors import ValidationError
 from openvns.files import atomic_write
 from openvns.physiology.drive import GROUPS
 from openvns.physiology.model import SIDE_EFFECTS
+from openvns.physiology.side_effect_parameters import load_side_effect_parameters
 from openvns.simulation.courses import (
     BACK_OFF,
     DECISIONS,
@@ -64,6 +65,12 @@ STATE_UNITS: dict[str, str] = {
     "nrs": "diary_NRS",
     "observed": "diary_entered",
 }
+#: Side effects as a decision reason names them ("voice alteration / hoarseness").
+_LABELS = tuple(
+    load_side_effect_parameters().channels[k].label[:1].lower()
+    + load_side_effect_parameters().channels[k].label[1:]
+    for k in SIDE_EFFECTS
+)
 #: Per-side-effect states and the column prefix of each.
 _PER_SIDE_EFFECT = {
     "T": "tolerance",
@@ -301,7 +308,7 @@ def _reason(code: int, course: int, rule: str, now: float, severity: float, limi
         }[rule]
         return f"scheduled titration step to {now:g} mA{tail}; {why}"
     if code == BACK_OFF:
-        what = SIDE_EFFECTS[limiting].replace("_", " ") if limiting >= 0 else "side effect"
+        what = _LABELS[limiting] if limiting >= 0 else "side effect"
         return (
             f"intolerable {what} the day before (severity {severity:.2f} ≥ 1): one step "
             f"back to {now:g} mA and hold"
