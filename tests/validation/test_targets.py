@@ -17,6 +17,7 @@ pytestmark = [pytest.mark.validation]
 
 CALIBRATION = [t.key for t in load_registry().targets if t.calibration]
 
+
 @pytest.fixture(scope="module")
 def results() -> dict[str, TargetResult]:
     return {t.key: t for t in run_validation(only=CALIBRATION)}
