@@ -91,6 +91,11 @@ class Course:
     ramp_s
         The generator's ramp-up (and ramp-down) per train, in s: the delivered duty cycle is
         the device's own, ramps included (:func:`openvns.device.dose.duty_cycle`).
+    expectation
+        Multiplier on each patient's expectation (placebo) fraction while the course runs: what
+        the patient is told and sees (``None``: a device, active or sham — the diary's
+        ``sham_device_placebo_multiplier``; 1: a pill-like expectation; 0: none, e.g. an
+        untreated control). The diary follows a change smoothly (two first-order stages).
     """
 
     protocol: Protocol
@@ -99,6 +104,13 @@ class Course:
     end_day: int
     recruitment: Recruitment
     ramp_s: float = 0.0
+    expectation: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.expectation is not None and not (
+            np.isfinite(self.expectation) and self.expectation >= 0
+        ):
+            raise ValidationError("expectation", self.expectation, "a finite multiplier ≥ 0")
 
     @property
     def duty_cycle(self) -> float:

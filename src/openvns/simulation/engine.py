@@ -306,8 +306,13 @@ def simulate_cohort(
                 rec["minute_LC_sensitisation"][:, d] = S_minute
 
     dp = parameters.diary
+    # expectation: a device's from the first treatment day, or what each course says
     mult = np.zeros((total, n))
     mult[base:] = dp.sham_device_placebo_multiplier
+    for course in courses:
+        if course.expectation is not None:
+            span = slice(base + course.start_day, base + min(course.end_day, treat))
+            mult[span, course.mask] = course.expectation
     diary = simulate_diary(
         cohort, total, root_seed, underlying_pain_NRS=underlying, placebo_multiplier=mult,
         diary_params=dp,

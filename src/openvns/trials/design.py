@@ -30,6 +30,10 @@ class Arm(FrozenModel):
 
     ``generator`` and ``lead`` (catalogue ids) default to the design's: each arm has one
     device, whose lead's recruitment table the arm's patients are simulated with.
+    ``expectation`` is the multiplier on the patients' expectation (placebo) fraction while the
+    arm's own protocol runs (default: a device's, the diary's ``sham_device_placebo_multiplier``;
+    1 for a pill-like placebo, 0 for an untreated control); another arm's open-label extension
+    on this protocol is a device's.
     """
 
     name: str
@@ -38,6 +42,7 @@ class Arm(FrozenModel):
     ratio: int = 1
     generator: str | None = None
     lead: str | None = None
+    expectation: float | None = None
 
     @model_validator(mode="after")
     def _valid(self) -> Arm:
@@ -45,6 +50,8 @@ class Arm(FrozenModel):
             raise ValidationError("name", self.name, "a non-empty arm name")
         if self.ratio < 1:
             raise ValidationError("ratio", self.ratio, "a whole number ≥ 1")
+        if self.expectation is not None and not self.expectation >= 0:
+            raise ValidationError("expectation", self.expectation, "a multiplier ≥ 0 (or none)")
         top = self.protocol.max_current_mA
         if self.kind == "sham" and top != 0:
             raise ValidationError("protocol", str(self.protocol), "a sham protocol at 0.0 mA")

@@ -35,7 +35,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -145,7 +145,8 @@ def trial_courses(
     courses: list[Course] = []
     for a, name in enumerate(names):
         end = treat if a == ol_index else blind
-        courses.append(_course(design, name, name, arms == a, 0, end, recruitment[a]))
+        course = _course(design, name, name, arms == a, 0, end, recruitment[a])
+        courses.append(replace(course, expectation=design.arms[a].expectation))
     if ol and ol_index >= 0:
         for a, name in enumerate(names):
             if a != ol_index:

@@ -68,7 +68,13 @@ def design_of(spec: CohortSpec) -> TrialDesign:
     """The trial design of a cohort specification."""
     return TrialDesign(
         arms=tuple(
-            Arm(name=a.name, kind=a.kind, protocol=Protocol.parse(a.protocol)) for a in spec.arms
+            Arm(
+                name=a.name,
+                kind=a.kind,
+                protocol=Protocol.parse(a.protocol),
+                expectation=a.expectation,
+            )
+            for a in spec.arms
         ),
         baseline_days=spec.baseline_days,
         blinded_days=spec.blinded_days,

@@ -106,6 +106,7 @@ class ArmSpec(FrozenModel):
     name: str
     kind: Literal["active", "sham", "low_dose"]
     protocol: str
+    expectation: float | None = None
 
 
 class CohortSpec(FrozenModel):
