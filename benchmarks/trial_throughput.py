@@ -140,7 +140,7 @@ def main() -> None:
         check(ref, r, f"dask ×{workers}")
     for workers in (1, 2):
         with distributed.LocalCluster(  # type: ignore[no-untyped-call]
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
             silence_logs=logging.ERROR,
         ) as cluster:  # fmt: skip
             address = cluster.scheduler_address

@@ -77,7 +77,7 @@ def scheduler_address() -> Iterator[str]:
         n_workers=1,
         threads_per_worker=1,
         processes=False,
-        dashboard_address=None,
+        dashboard_address=":0",
         silence_logs=logging.ERROR,
     ) as cluster:
         yield cluster.scheduler_address

@@ -221,7 +221,7 @@ class DaskExecutor:
                 n_workers=n,
                 threads_per_worker=1,
                 processes=True,
-                dashboard_address=None,  # no web server: no port to collide with
+                dashboard_address=":0",  # any free port (None still tries 8787 and warns)
                 silence_logs=logging.ERROR,
             ) as cluster,
             distributed.Client(cluster) as client,
