@@ -206,23 +206,17 @@ def test_invalid_input_is_named() -> None:
         simulate_outcomes(cohort, bad, baseline_days=3, root_seed=0)
 
 
-def test_visits_only_follow_the_daily_process_exactly() -> None:
-    """Answers at sparse visits are the daily model sampled there: every day gives the daily
-    answers bit for bit; at three visits the lagged states are the same and the day-to-day noise
-    has the same stationary spread (exact AR(1) over the gaps)."""
-    cohort = sample_cohort("fibromyalgia", 4000, 11)
+def test_a_visit_is_the_patients_answer_on_that_day() -> None:
+    """Scored at visits only, each answer is the daily run's on that day (same states, same
+    noise), so a trial's visit equals the patient's ``Simulation`` or clinic answer."""
+    cohort = sample_cohort("fibromyalgia", 500, 11)
     pain = step_pain(cohort.n, np.full(cohort.n, 6.0), np.full(cohort.n, -30.0))
     days = pain.shape[1]
     daily = simulate_outcomes(cohort, pain, baseline_days=BASE, root_seed=4)
-    every = simulate_outcomes(cohort, pain, baseline_days=BASE, root_seed=4,
-                              visit_days=np.arange(days))  # fmt: skip
-    np.testing.assert_array_equal(every.bpi_interference, daily.bpi_interference)
     visits = [BASE - 1, BASE + 40, days - 1]
     sparse = simulate_outcomes(cohort, pain, baseline_days=BASE, root_seed=4, visit_days=visits)
     assert sparse.sleep.shape == (cohort.n, 3)
-    for k in ("bpi_interference", "sleep", "fiqr"):
-        a, b = getattr(sparse, k), getattr(daily, k)[:, visits]
-        np.testing.assert_allclose(a.mean(axis=0), b.mean(axis=0), atol=0.1 * b.std())
-        np.testing.assert_allclose(a.std(axis=0), b.std(axis=0), rtol=0.1)
+    for k in ("pgic", "bpi_interference", "sleep", "fiqr"):
+        np.testing.assert_array_equal(getattr(sparse, k), getattr(daily, k)[:, visits], err_msg=k)
     with pytest.raises(ValidationError, match="visit_days"):
         simulate_outcomes(cohort, pain, baseline_days=BASE, root_seed=4, visit_days=[5, 3])

@@ -245,3 +245,13 @@ def test_overlapping_courses_for_one_patient_are_refused() -> None:
     c = Course(sim.protocol, np.array([False, True]), 30, 40, sim.recruitment)  # follows a
     simulate_cohort(cohort, [a, c], baseline_days=0, treatment_days=40, root_seed=2026,
                     parameters=sim.parameters)  # fmt: skip
+
+
+def test_the_first_days_do_not_depend_on_how_many_days_are_run() -> None:
+    """Every stream is drawn in day order, so a patient's first days are the same in a short
+    and a long run (diary, side effects, titration, dropout)."""
+    short = Simulation(["fibromyalgia#0003", "fibromyalgia#0011"], TITRATE).run(60)
+    long = Simulation(["fibromyalgia#0003", "fibromyalgia#0011"], TITRATE).run(150)
+    for key in ("nrs", "observed", "ae_reported", "ae_severity", "programmed_current_mA",
+                "reported_pain_NRS", "dropped_out", "present"):  # fmt: skip
+        np.testing.assert_array_equal(short[key], long[key][:, :60], err_msg=key)

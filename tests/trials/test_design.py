@@ -159,3 +159,25 @@ def test_each_arm_has_one_lead_from_its_device() -> None:
             {**design.to_dict(), "arms": [*design.to_dict()["arms"][:1],
              {"name": "x", "kind": "active", "protocol": STANDARD_TITRATION, "lead": "nope"}]}
         )  # fmt: skip
+
+
+def test_an_arms_expectation_and_operation_round_trip_and_change_the_hash() -> None:
+    """A pill-placebo or untreated arm (expectation, no operation) survives the TOML dict form,
+    and the configuration hash tells it from a sham device arm."""
+    from openvns.trials.runner import config_hash
+
+    sham = Protocol.parse("0.0 mA; 20 Hz; 250 us; 30 s on / 5 min off")
+    pill = Arm(name="pill", kind="sham", protocol=sham, expectation=1.0, implanted=False)
+    base = TrialDesign.default()
+    design = base.model_copy(update={"arms": (base.arms[0], pill)})
+    back = TrialDesign.from_dict(design.to_dict())
+    assert back.arms[1].expectation == 1.0
+    assert back.arms[1].implanted is False
+    assert back == design
+    assert "expectation" not in base.to_dict()["arms"][1]  # a device's: not written
+    hashes = {config_hash({"design": d.to_dict()}) for d in (base, design)}
+    assert len(hashes) == 2
+    bad = design.to_dict()
+    bad["arms"][1]["implanted"] = "maybe"
+    with pytest.raises(ValidationError, match=r"arms\[1\]\.implanted"):
+        TrialDesign.from_dict(bad)

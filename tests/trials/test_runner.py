@@ -263,20 +263,23 @@ def test_no_fiqr_outside_fibromyalgia() -> None:
 def test_each_arm_kind_has_its_expectation() -> None:
     """Issue 10 item 2: a pill-like placebo arm (expectation 1), a sham device (the device's
     1.75) and an untreated control (0) differ in their placebo response, in that order, and none
-    of them steps at the start of treatment (the expectation builds up smoothly)."""
+    of them steps at the start of treatment (the expectation builds up smoothly); arms without
+    an operation have no post-operative side effects."""
     sham = Protocol.parse("0.0 mA; 20 Hz; 250 us; 30 s on / 5 min off")
     design = TrialDesign(
         arms=(
             Arm(name="device", kind="sham", protocol=sham),
-            Arm(name="pill", kind="sham", protocol=sham, expectation=1.0),
-            Arm(name="untreated", kind="sham", protocol=sham, expectation=0.0),
+            Arm(name="pill", kind="sham", protocol=sham, expectation=1.0, implanted=False),
+            Arm(name="untreated", kind="sham", protocol=sham, expectation=0.0, implanted=False),
         ),
         baseline_days=28, blinded_days=84, open_label_days=0,
     )  # fmt: skip
     n = 3000
-    change = {}
+    change, hoarse = {}, {}
+    voice = SIDE_EFFECTS.index("voice")
     for a, name in enumerate(("device", "pill", "untreated")):
         out = simulate_patients(design, np.arange(n), np.full(n, a), root_seed=9)
+        hoarse[name] = out["ae_reported"][:, 28:, voice].any(axis=1).mean()
         seen = out["observed"]
         nrs = np.where(seen, out["nrs"].astype(float), 0.0)
 
@@ -288,6 +291,8 @@ def test_each_arm_kind_has_its_expectation() -> None:
         daily = nrs.sum(axis=0) / np.maximum(seen.sum(axis=0), 1)
         assert abs(daily[28] - daily[27]) < 0.1, name  # no step at the phase boundary
     assert change["device"] > change["pill"] > change["untreated"]
+    # without an operation there is no post-operative hoarseness, only the background's
+    assert hoarse["device"] > 2 * hoarse["pill"]
     assert abs(change["untreated"]) < 0.3  # regression to the mean only (no inclusion here)
     with pytest.raises(ValueError, match=r"expectation = -1.0 is not allowed"):
         Arm(name="x", kind="sham", protocol=sham, expectation=-1.0)

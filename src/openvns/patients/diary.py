@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.special import ndtr  # type: ignore[import-untyped]
 
 from openvns.patients.cohort import Cohort
 from openvns.patients.conditions import DiaryParameters, load_diary_parameters
@@ -43,8 +44,7 @@ FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 
 _N_DRAWS = 5  # eps_eta, eps_s, u_flare, z_flare_size, u_missing
-_NORMAL = [0, 1, 3]
-_UNIFORM = [2, 4]
+_UNIFORM = [2, 4]  # drawn as normals, mapped to uniforms
 
 
 @dataclass(frozen=True)
@@ -86,18 +86,18 @@ class Diary:
 
 def _draws(cohort: Cohort, days: int, root_seed: int) -> tuple[FloatArray, FloatArray]:
     """Per-patient streams ``rng_for(root_seed, "diary", condition, index)``: two starting
-    normals, then per day the normals (eps_eta, eps_s, z_flare_size) and the uniforms (u_flare,
-    u_missing). Returned per patient, ``(n, days, 5)`` in the column order of ``_N_DRAWS``
-    (a day's values are gathered from it, the whole block is never transposed)."""
+    normals, then five standard normals per day, in day order, so a patient's first days are
+    the same whatever the number of days simulated; columns u_flare and u_missing are turned into
+    uniforms (``Φ(z)``). Returned per patient, ``(n, days, 5)`` in the column order of
+    ``_N_DRAWS`` (a day's values are gathered from it; the block is never transposed)."""
     n = cohort.n
     block = np.empty((n, days, _N_DRAWS))
     start = np.empty((2, n))
     for col, i in enumerate(cohort.indices):
         rng = rng_for(root_seed, "diary", cohort.condition.name, int(i))
         start[:, col] = rng.standard_normal(2)
-        mine = block[col]  # (days, 5), a view
-        mine[:, _NORMAL] = rng.standard_normal((days, len(_NORMAL)))
-        mine[:, _UNIFORM] = rng.random((days, len(_UNIFORM)))
+        block[col] = rng.standard_normal((days, _N_DRAWS))
+    block[:, :, _UNIFORM] = ndtr(block[:, :, _UNIFORM])
     return block, start
 
 

@@ -275,21 +275,8 @@ def _ema(x: FloatArray, tau_d: float, start: FloatArray) -> FloatArray:
     return np.asarray(y, dtype=np.float64)
 
 
-def _ar1(eps: FloatArray, phi: float, sd: float, gaps: IntArray | None = None) -> FloatArray:
-    """Stationary AR(1) with lag-1 correlation ``phi`` and SD ``sd`` from normals ``(n, k)``.
-
-    ``gaps`` (``(k − 1,)`` days between successive columns) samples the daily process exactly at
-    sparse days: ``x_j = φ^g x_{j−1} + sd √(1 − φ^{2g}) ε_j``; without it the columns are
-    consecutive days (one filter pass).
-    """
-    if gaps is not None and np.any(gaps != 1):
-        y = np.empty_like(eps)
-        if eps.shape[1]:
-            y[:, 0] = sd * eps[:, 0]
-        for j, g in enumerate(gaps, start=1):
-            a = phi ** float(g)
-            y[:, j] = a * y[:, j - 1] + sd * np.sqrt(1.0 - a * a) * eps[:, j]
-        return y
+def _ar1(eps: FloatArray, phi: float, sd: float) -> FloatArray:
+    """Stationary AR(1) with lag-1 correlation ``phi`` and SD ``sd`` from normals ``(n, days)``."""
     c = sd * np.sqrt(1.0 - phi**2)
     zi = ((sd - c) * eps[:, :1]) if eps.shape[1] else np.zeros((eps.shape[0], 1))
     y, _ = lfilter([c], [1.0, -phi], eps, axis=1, zi=zi)
@@ -330,10 +317,9 @@ def simulate_outcomes(
         Outcome parameters (default: the shipped set).
     visit_days
         Increasing day indices at which to answer (default: every day). The returned arrays
-        are then ``(patients, len(visit_days))``: the lagged states are followed over every day
-        of ``pain_NRS``, the day-to-day noise is sampled exactly at the visits (the stationary
-        AR(1) over the gaps), so a trial that keeps three visits does not draw every day's.
-        Over every day the answers are the daily ones.
+        are then ``(patients, len(visit_days))``, each column the answer of that day of the daily
+        run (the states and the noise are followed over every day; only the questionnaires are
+        scored at the visits), so a trial's visit is the patient's answer on that day.
     """
     p = load_outcome_parameters() if params is None else params
     x = np.asarray(pain_NRS, dtype=np.float64)
@@ -352,8 +338,7 @@ def simulate_outcomes(
         or np.any(np.diff(visits) <= 0)
     ):
         raise ValidationError("visit_days", visit_days, f"increasing days in 0 … {days - 1}")
-    gaps = np.diff(visits)
-    const, daily = _draws(cohort, visits.size, root_seed)
+    const, daily = _draws(cohort, days, root_seed)
     z = {k: const[:, j] for j, k in enumerate(
         ("style", "bpi0", "bpi_gain", "fiqr0", "fiqr_gain", "sleep0", "sleep_gain"))}  # fmt: skip
     B = x[:, :baseline_days].mean(axis=1)
@@ -367,7 +352,7 @@ def simulate_outcomes(
     perceived = (
         p.perceived_weight * 100.0 * rel(p.recall_time_d)
         + (p.style_mean_pct + p.style_sd_pct * z["style"])[:, None]
-        + p.visit_sd_pct * daily[:, :, 0]
+        + p.visit_sd_pct * daily[:, visits, 0]
     )
     # ≤ cut1 → 1, ≤ cut2 → 2, ≤ cut3 → 3, < cut4 → 4, < cut5 → 5, < cut6 → 6, else 7
     cuts = p.pgic_cuts_pct
@@ -382,8 +367,9 @@ def simulate_outcomes(
         p.bpi_intercept_points + p.bpi_slope_per_NRS * B + p.bpi_between_sd_points * z["bpi0"], 0
     )
     g = p.bpi_elasticity * np.exp(p.bpi_omega_elasticity * z["bpi_gain"])
-    bpi_latent = I0[:, None] * (1.0 + g[:, None] * rel(p.bpi_lag_d)) + _ar1(
-        daily[:, :, 1], p.bpi_day_phi, p.bpi_day_sd_points, gaps
+    bpi_latent = (
+        I0[:, None] * (1.0 + g[:, None] * rel(p.bpi_lag_d))
+        + _ar1(daily[:, :, 1], p.bpi_day_phi, p.bpi_day_sd_points)[:, visits]
     )
     bpi = _report(bpi_latent, 1.0 / p.bpi_items, 10.0)
 
@@ -397,7 +383,7 @@ def simulate_outcomes(
             1.0,
         )[:, None]
         spread = np.exp(p.fiqr_omega_elasticity * z["fiqr_gain"])[:, None]
-        wobble = _ar1(daily[:, :, 2], p.fiqr_day_phi, p.fiqr_day_sd_fraction, gaps)
+        wobble = _ar1(daily[:, :, 2], p.fiqr_day_phi, p.fiqr_day_sd_fraction)[:, visits]
         slow = 1.0 + p.fiqr_function_elasticity * spread * rel(p.fiqr_function_lag_d) + wobble
         fast = 1.0 + p.fiqr_symptoms_elasticity * spread * rel(p.fiqr_symptoms_lag_d) + wobble
         function = _report(p.fiqr_function_max * f0 * slow, p.fiqr_function_step,
@@ -415,8 +401,9 @@ def simulate_outcomes(
         0.0,
     )
     gs = p.sleep_elasticity * np.exp(p.sleep_omega_elasticity * z["sleep_gain"])
-    sleep_latent = S0[:, None] * (1.0 + gs[:, None] * rel(p.sleep_lag_d)) + _ar1(
-        daily[:, :, 3], p.sleep_day_phi, p.sleep_day_sd_NRS, gaps
+    sleep_latent = (
+        S0[:, None] * (1.0 + gs[:, None] * rel(p.sleep_lag_d))
+        + _ar1(daily[:, :, 3], p.sleep_day_phi, p.sleep_day_sd_NRS)[:, visits]
     )
     sleep = _report(sleep_latent, 1.0, 10.0)
     return Outcomes(

@@ -142,11 +142,12 @@ class PhysiologyState:
     """State of every patient after a day (§5.9), plus fixed traits and the day's observables.
 
     Dynamic states: ``S`` (LC sensitisation), ``R1``, ``R`` (5-HT stages), ``C`` (central
-    sensitisation, 1 = untreated), ``T`` (3, n) tolerance per side effect, ``day`` (days since
-    enrolment), ``days_on_therapy``, ``dropped_out``. Traits (fixed per patient): ``P0_NRS``,
-    ``D50_N``, ``F_max_over_I_max``, ``E_acute_max``, ``alpha``, ``k_ret_per_d``,
-    ``tau_relapse_d``, ``tau_hab_scale``, ``nocebo`` (background side-effect propensity),
-    ``tolerance`` (multiplier of the intolerable level), ``susceptibility`` (channels, n).
+    sensitisation, 1 = untreated), ``T`` (channels, n) habituated fraction per side effect,
+    ``day`` (days since enrolment), ``days_on_therapy``, ``dropped_out``. Traits (fixed per
+    patient): ``P0_NRS``, ``D50_N``, ``F_max_over_I_max``, ``E_acute_max``, ``alpha``,
+    ``k_ret_per_d``, ``tau_relapse_d``, ``tau_hab_scale``, ``nocebo`` (background side-effect
+    propensity), ``tolerance`` (multiplier of the intolerable level), ``susceptibility`` and
+    ``hab_decay`` (channels, n).
     Observables of the last day: ``D_on`` (afferent drive
     during ON), ``N_on`` (LC/noradrenaline tone during ON), ``Nbar`` (its daily mean),
     ``inhibition`` and ``facilitation`` (day means of the two descending terms), ``M`` (their

@@ -96,6 +96,9 @@ class Course:
         the patient is told and sees (``None``: a device, active or sham — the diary's
         ``sham_device_placebo_multiplier``; 1: a pill-like expectation; 0: none, e.g. an
         untreated control). The diary follows a change smoothly (two first-order stages).
+    implanted
+        Whether the course's patients had an operation (post-operative side effects); false for
+        a pill or an untreated control.
     """
 
     protocol: Protocol
@@ -105,6 +108,7 @@ class Course:
     recruitment: Recruitment
     ramp_s: float = 0.0
     expectation: float | None = None
+    implanted: bool = True
 
     def __post_init__(self) -> None:
         if self.expectation is not None and not (

@@ -234,6 +234,10 @@ def simulate_cohort(
         for c in courses
     ]  # fmt: skip
     hours = np.full(n, 24.0)
+    implanted = np.ones(n, dtype=bool)  # post-operative side effects, unless a course says not
+    for course in courses:
+        if not course.implanted:
+            implanted[course.mask] = False
     previous = [np.full(int(c.mask.sum()), np.nan) for c in courses]
     # each course's last effective currents and their recruitment: the table is read only for
     # patients whose effective current changed (titration steps, dropout), the result is the same
@@ -276,6 +280,7 @@ def simulate_cohort(
             hours_per_day=hours,
             stimulation_on=on,
             minute_on_fraction=frac,
+            implanted=implanted,
         )
         u = uniforms.day(t)
         was_out = state.dropped_out

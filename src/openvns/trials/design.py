@@ -33,7 +33,8 @@ class Arm(FrozenModel):
     ``expectation`` is the multiplier on the patients' expectation (placebo) fraction while the
     arm's own protocol runs (default: a device's, the diary's ``sham_device_placebo_multiplier``;
     1 for a pill-like placebo, 0 for an untreated control); another arm's open-label extension
-    on this protocol is a device's.
+    on this protocol is a device's. ``implanted`` (default true) says whether the arm's patients
+    had an operation (post-operative side effects); false for a pill or untreated control arm.
     """
 
     name: str
@@ -43,6 +44,7 @@ class Arm(FrozenModel):
     generator: str | None = None
     lead: str | None = None
     expectation: float | None = None
+    implanted: bool = True
 
     @model_validator(mode="after")
     def _valid(self) -> Arm:
@@ -261,6 +263,8 @@ class TrialDesign(FrozenModel):
                 {"name": a.name, "kind": a.kind, "protocol": str(a.protocol), "ratio": a.ratio}
                 | ({"generator": a.generator} if a.generator else {})
                 | ({"lead": a.lead} if a.lead else {})
+                | ({"expectation": a.expectation} if a.expectation is not None else {})
+                | ({"implanted": a.implanted} if not a.implanted else {})
                 for a in self.arms
             ],
         }
@@ -310,7 +314,7 @@ class TrialDesign(FrozenModel):
             raise unwrap(exc, "") from None
 
 
-_ARM_KEYS = ("name", "kind", "protocol", "ratio", "generator", "lead")
+_ARM_KEYS = ("name", "kind", "protocol", "ratio", "generator", "lead", "expectation", "implanted")
 
 
 def _arm_from_dict(i: int, data: Any) -> Arm:
@@ -340,6 +344,8 @@ def _arm_from_dict(i: int, data: Any) -> Arm:
             ratio=data.get("ratio", 1),
             generator=data.get("generator"),
             lead=data.get("lead"),
+            expectation=data.get("expectation"),
+            implanted=data.get("implanted", True),
         )
     except ValidationError as exc:
         raise ValidationError(f"{where}.{exc.field}", exc.value, exc.allowed) from None

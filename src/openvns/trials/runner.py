@@ -146,13 +146,14 @@ def trial_courses(
     for a, name in enumerate(names):
         end = treat if a == ol_index else blind
         course = _course(design, name, name, arms == a, 0, end, recruitment[a])
-        courses.append(replace(course, expectation=design.arms[a].expectation))
+        arm = design.arms[a]
+        courses.append(replace(course, expectation=arm.expectation, implanted=arm.implanted))
     if ol and ol_index >= 0:
         for a, name in enumerate(names):
             if a != ol_index:
-                courses.append(
-                    _course(design, names[ol_index], name, arms == a, blind, treat, recruitment[a])
-                )
+                ext = _course(design, names[ol_index], name, arms == a, blind, treat,
+                              recruitment[a])  # fmt: skip
+                courses.append(replace(ext, implanted=design.arms[a].implanted))
     return courses
 
 

@@ -73,6 +73,7 @@ def design_of(spec: CohortSpec) -> TrialDesign:
                 kind=a.kind,
                 protocol=Protocol.parse(a.protocol),
                 expectation=a.expectation,
+                implanted=a.implanted,
             )
             for a in spec.arms
         ),

@@ -107,6 +107,7 @@ class ArmSpec(FrozenModel):
     kind: Literal["active", "sham", "low_dose"]
     protocol: str
     expectation: float | None = None
+    implanted: bool = True
 
 
 class CohortSpec(FrozenModel):
