@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.special import ndtr  # type: ignore[import-untyped]
+from scipy.special import ndtri  # type: ignore[import-untyped]
 
 from openvns.patients.cohort import Cohort
 from openvns.patients.conditions import DiaryParameters, load_diary_parameters
@@ -44,7 +44,6 @@ FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 
 _N_DRAWS = 5  # eps_eta, eps_s, u_flare, z_flare_size, u_missing
-_UNIFORM = [2, 4]  # drawn as normals, mapped to uniforms
 
 
 @dataclass(frozen=True)
@@ -87,9 +86,11 @@ class Diary:
 def _draws(cohort: Cohort, days: int, root_seed: int) -> tuple[FloatArray, FloatArray]:
     """Per-patient streams ``rng_for(root_seed, "diary", condition, index)``: two starting
     normals, then five standard normals per day, in day order, so a patient's first days are
-    the same whatever the number of days simulated; columns u_flare and u_missing are turned into
-    uniforms (``Φ(z)``). Returned per patient, ``(n, days, 5)`` in the column order of
-    ``_N_DRAWS`` (a day's values are gathered from it; the block is never transposed)."""
+    the same whatever the number of days simulated. Returned per patient, ``(n, days, 5)`` in the
+    column order of ``_N_DRAWS`` (a day's values are gathered from it; the block is never
+    transposed). The flare-onset and missing-entry columns stand for the uniforms ``Φ(z)``: an
+    event with probability ``p`` happens when ``Φ(z) < p``, i.e. ``z < Φ⁻¹(p)``, so they are
+    compared with thresholds instead of being transformed."""
     n = cohort.n
     block = np.empty((n, days, _N_DRAWS))
     start = np.empty((2, n))
@@ -97,7 +98,6 @@ def _draws(cohort: Cohort, days: int, root_seed: int) -> tuple[FloatArray, Float
         rng = rng_for(root_seed, "diary", cohort.condition.name, int(i))
         start[:, col] = rng.standard_normal(2)
         block[col] = rng.standard_normal((days, _N_DRAWS))
-    block[:, :, _UNIFORM] = ndtr(block[:, :, _UNIFORM])
     return block, start
 
 
@@ -164,23 +164,26 @@ def simulate_diary(
     s = c.sigma_s_NRS * start[0]
     eta = sigma_w * start[1]
     flare = np.zeros(n)
+    z_flare = ndtri(c.flare_rate_per_d)
     P = np.empty((days, n))
     F = np.empty((days, n))
     for d in range(days):
         s = rho_s * s + c.sigma_s_NRS * np.sqrt(1.0 - rho_s**2) * block[:, d, 1]
         eta = c.phi * eta + sigma_w * np.sqrt(1.0 - c.phi**2) * block[:, d, 0]
-        onset = block[:, d, 2] < c.flare_rate_per_d
+        onset = block[:, d, 2] < z_flare  # Φ(z) < flare_rate_per_d
         size = c.flare_size_NRS * np.exp(dp.flare_size_omega * block[:, d, 3])
         flare = decay * flare + np.where(onset, size, 0.0)
         latent = U[d] * (P0 + s + flare) / np.maximum(P0, 1e-9)
         P[d] = bounded_report(latent * (1.0 - E[d]), eta, slope)
         F[d] = flare
     nrs = np.clip(np.round(P), 0, 10).astype(np.int8)
-    if rate > 0:
+    # an entry is missing when Φ(z) < p_missing, i.e. z < Φ⁻¹(p_missing)
+    if rate <= 0:
+        observed = np.ones((days, n), dtype=bool)
+    elif odds_per == 1.0:  # MCAR: one threshold
+        observed = ndtri(rate) <= block[:, :, 4].T
+    else:
         excess = np.maximum(P - P0, 0.0)
         odds = rate / (1.0 - rate) * odds_per**excess
-        p_missing = odds / (1.0 + odds)
-    else:
-        p_missing = np.zeros((days, n))
-    observed = p_missing <= block[:, :, 4].T
+        observed = ndtri(odds / (1.0 + odds)) <= block[:, :, 4].T
     return Diary(nrs=nrs, observed=observed, P_true_NRS=P, flare_NRS=F, expectation=E)

@@ -142,6 +142,7 @@ class _Uniforms:
             rng_for(root_seed, "physiology", cohort.condition.name, int(i)) for i in cohort.indices
         ]
         self._block = np.empty((cohort.n, min(self.BLOCK_DAYS, max(days, 1)), N_UNIFORMS))
+        self._by_day = np.empty((self._block.shape[1], N_UNIFORMS, cohort.n))
         self._start = -self._block.shape[1]
 
     def day(self, t: int) -> FloatArray:
@@ -151,7 +152,8 @@ class _Uniforms:
             size = min(self._block.shape[1], self.days - t)
             for col, rng in enumerate(self._rngs):
                 self._block[col, :size] = rng.random((size, N_UNIFORMS))
-        return np.ascontiguousarray(self._block[:, t - self._start].T)
+            self._by_day[...] = self._block.transpose(1, 2, 0)  # one transpose per block
+        return self._by_day[t - self._start]
 
 
 def _detail_arrays(
