@@ -142,7 +142,7 @@ class _Uniforms:
             rng_for(root_seed, "physiology", cohort.condition.name, int(i)) for i in cohort.indices
         ]
         self._block = np.empty((cohort.n, min(self.BLOCK_DAYS, max(days, 1)), N_UNIFORMS))
-        self._by_day = np.empty((self._block.shape[1], N_UNIFORMS, cohort.n))
+        self._by_day: FloatArray = np.empty((self._block.shape[1], N_UNIFORMS, cohort.n))
         self._start = -self._block.shape[1]
 
     def day(self, t: int) -> FloatArray:
