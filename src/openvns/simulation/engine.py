@@ -153,7 +153,7 @@ class _Uniforms:
             for col, rng in enumerate(self._rngs):
                 self._block[col, :size] = rng.random((size, N_UNIFORMS))
             self._by_day[...] = self._block.transpose(1, 2, 0)  # one transpose per block
-        return self._by_day[t - self._start]
+        return np.asarray(self._by_day[t - self._start], dtype=np.float64)
 
 
 def _detail_arrays(
