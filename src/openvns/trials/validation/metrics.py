@@ -107,6 +107,71 @@ def _m_responders(
     return _share(k, n, f"missing = {missing.replace('_', '-')}")
 
 
+def _changes(c: CohortData, arm: str, start: int, end: int) -> FloatArray:
+    """Per eligible patient with enough entries, mean NRS of the window minus the baseline's."""
+    sel = c.arm_mask(arm) & c["eligible"]
+    ch = change_from_baseline(
+        np.asarray(c["nrs"][sel], dtype=np.float64), c["observed"][sel], slice(0, c.base),
+        slice(c.base + start, c.base + end),
+    )  # fmt: skip
+    return np.asarray(ch.change_NRS[np.isfinite(ch.change_NRS)], dtype=np.float64)
+
+
+def _mean_ci(x: FloatArray) -> tuple[float, tuple[float, float]]:
+    m = float(x.mean())
+    half = 1.96 * float(x.std(ddof=1)) / np.sqrt(max(x.size, 1))
+    return m, (m - half, m + half)
+
+
+@metric("mean_improvement")
+def _m_mean_improvement(ctx: MetricContext, *, arm: str, start_day: int, end_day: int) -> Measured:
+    """Mean NRS improvement (baseline minus window mean; > 0 better) of eligible completers."""
+    x = -_changes(ctx.data, arm, start_day, end_day)
+    m, ci = _mean_ci(x)
+    return Measured(m, ci, int(x.size), "baseline − window mean, completers")
+
+
+@metric("improvement_difference")
+def _m_improvement_difference(
+    ctx: MetricContext, *, arm_a: str, arm_b: str, start_day: int, end_day: int
+) -> Measured:
+    """Mean NRS improvement of ``arm_a`` minus ``arm_b`` (NRS; normal interval)."""
+    a = -_changes(ctx.data, arm_a, start_day, end_day)
+    b = -_changes(ctx.data, arm_b, start_day, end_day)
+    d = float(a.mean() - b.mean())
+    half = 1.96 * float(np.sqrt(a.var(ddof=1) / a.size + b.var(ddof=1) / b.size))
+    return Measured(d, (d - half, d + half), int(a.size + b.size),
+                    f"{arm_a} {a.mean():.2f} vs {arm_b} {b.mean():.2f} NRS")  # fmt: skip
+
+
+@metric("response_onset_week")
+def _m_response_onset_week(
+    ctx: MetricContext, *, arm: str, start_day: int, end_day: int, threshold_pct: float = 30.0
+) -> Measured:
+    """Median week in which the patients who are ≥ ``threshold_pct`` responders at the end
+    window first had a weekly mean that far below their baseline (week 1 = first treatment
+    week)."""
+    c = ctx.data
+    sel = c.arm_mask(arm) & c["eligible"]
+    nrs = np.asarray(c["nrs"][sel], dtype=np.float64)
+    seen = np.asarray(c["observed"][sel], dtype=bool)
+    final = change_from_baseline(nrs, seen, slice(0, c.base),
+                                 slice(c.base + start_day, c.base + end_day))  # fmt: skip
+    responder = final.change_pct <= -threshold_pct
+    weeks = (end_day + 6) // 7
+    first = np.full(int(responder.sum()), np.nan)
+    for w in range(weeks, 0, -1):  # the earliest week wins
+        ch = change_from_baseline(nrs[responder], seen[responder], slice(0, c.base),
+                                  slice(c.base + 7 * (w - 1), c.base + 7 * w))  # fmt: skip
+        first = np.where(ch.change_pct <= -threshold_pct, float(w), first)
+    first = first[np.isfinite(first)]
+    if first.size == 0:
+        return Measured(float("nan"), n=0, detail="no responders")
+    q = np.percentile(first, [25, 50, 75])
+    return Measured(float(q[1]), (float(q[0]), float(q[2])), int(first.size),
+                    "median and quartiles of the first responding week")  # fmt: skip
+
+
 @metric("responder_difference")
 def _m_responder_difference(
     ctx: MetricContext, *, arm_a: str, arm_b: str, threshold_pct: float, start_day: int,
