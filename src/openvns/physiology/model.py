@@ -360,9 +360,10 @@ RECORDED = (
 
 def draw_noise(days: int, n_patients: int, root_seed: int) -> list[DailyNoise]:
     """Daily draws, one stream per patient (``rng_for(root_seed, "physiology", i)``)."""
-    block = np.empty((days, N_UNIFORMS, n_patients))
+    per_patient = np.empty((n_patients, days, N_UNIFORMS))  # contiguous per patient
     for i in range(n_patients):
-        block[:, :, i] = rng_for(root_seed, "physiology", i).random((days, N_UNIFORMS))
+        per_patient[i] = rng_for(root_seed, "physiology", i).random((days, N_UNIFORMS))
+    block = np.ascontiguousarray(per_patient.transpose(1, 2, 0))  # one transpose: day-major
     return [DailyNoise.from_block(b) for b in block]
 
 
