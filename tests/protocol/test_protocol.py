@@ -27,6 +27,7 @@ def protocols(draw: st.DrawFn) -> Protocol:
         pulse_width_us=draw(selectable_values(P["pulse_width_us"])),
         on_time_s=draw(selectable_values(P["on_time_s"])),
         off_time_min=draw(selectable_values(P["off_time_min"])),
+        hours_per_day=draw(st.sampled_from([24.0, 12.0, 4.0, 0.5, 1.25])),
     )
     currents = st.floats(0.0, 3.5, allow_nan=False)
     if draw(st.booleans()):
@@ -73,6 +74,7 @@ def test_str_of_parse_of_canonical_text_is_identity(p: Protocol) -> None:
         "7 s on / 0.2 min off",
         "0.0 mA; 20 Hz; 250 us; 30 s on / 5 min off; baseline 28 days; blinded 84 days; "
         "open-label 281 days",
+        "2.0 mA; 25 Hz; 250 us; 30 s on / 0.5 min off; 4 h per day",
     ],
 )
 def test_canonical_examples_round_trip(text: str) -> None:
@@ -163,3 +165,15 @@ def test_unsafe_protocol_is_refused_with_the_checks_errors(text: str, field: str
     with pytest.raises(UnsafeSettingsError) as err:
         p.require_safe("102")
     assert err.value.report == report
+
+
+def test_hours_per_day_default_to_24_and_are_checked() -> None:
+    p = Protocol.parse("1.0 mA; 20 Hz; 250 us; 30 s on / 5 min off; 12 hours a day")
+    assert p.stimulation.hours_per_day == 12.0
+    assert str(p).endswith("; 12 h per day")
+    assert Protocol.parse(EXAMPLE).stimulation.hours_per_day == 24.0  # not written at 24
+    for bad in ("0 h per day", "25 h per day"):
+        with pytest.raises(ValidationError, match="hours_per_day"):
+            Protocol.parse(f"1.0 mA; 20 Hz; 250 us; 30 s on / 5 min off; {bad}")
+    with pytest.raises(ProtocolSyntaxError, match="hours"):
+        Protocol.parse("1.0 mA; 20 Hz; 250 us; 30 s on / 5 min off; 4 h per day; 6 h per day")

@@ -255,3 +255,17 @@ def test_the_first_days_do_not_depend_on_how_many_days_are_run() -> None:
     for key in ("nrs", "observed", "ae_reported", "ae_severity", "programmed_current_mA",
                 "reported_pain_NRS", "dropped_out", "present"):  # fmt: skip
         np.testing.assert_array_equal(short[key], long[key][:, :60], err_msg=key)
+
+
+def test_hours_per_day_scale_the_days_exposure_on_both_paths() -> None:
+    """Issue 11 item 5 (a first step): a protocol's hours of stimulation a day reach the
+    physiology; 12 h a day give half the daily noradrenaline of 24 h, per day and per minute."""
+    full = Simulation("fibromyalgia#0003", "1.0 mA; 20 Hz; 250 us; 30 s on / 5 min off").run(10)
+    half_text = "1.0 mA; 20 Hz; 250 us; 30 s on / 5 min off; 12 h per day"
+    half = Simulation("fibromyalgia#0003", half_text).run(10)
+    np.testing.assert_allclose(half["Nbar"][0, 1:], 0.5 * full["Nbar"][0, 1:])
+    np.testing.assert_array_equal(half["hours_per_day"][0, 1:], 12.0)
+    minutes = Simulation("fibromyalgia#0003", half_text).run(3, minutes=True)
+    on = minutes["minute_on_fraction"][0, 1]
+    assert on[: 12 * 60].mean() > 0
+    assert on[12 * 60 :].max() == 0.0

@@ -7,6 +7,8 @@ A :class:`Protocol` is a frozen value made of
   mA"``),
 * the other stimulation parameters (:class:`Stimulation`: ``"20 Hz; 250 us; 30 s on / 5 min
   off"``),
+* optional hours of stimulation a day (``"4 h per day"``; 24 when absent, the clause is then not
+  written),
 * optional phase lengths (``"baseline 28 days; blinded 84 days; open-label 280 days"``).
 
 The canonical text joins the clauses with ``"; "`` in that order; ``Protocol.parse(str(p)) ==
@@ -59,6 +61,7 @@ CLAUSE_FORMS: dict[str, str] = {
     "frequency": "'<f> Hz'",
     "pulse width": "'<w> us'",
     "duty cycle": "'<t> s on / <t> min off'",
+    "hours": "'<h> h per day' (0 < h ≤ 24; 24 when absent)",
     "phase": "'baseline <N> days', 'blinded <N> days' or 'open-label <N> days'",
 }
 
@@ -131,19 +134,26 @@ class Stimulation(FrozenModel):
     pulse_width_us: float
     on_time_s: float
     off_time_min: float
+    hours_per_day: float = 24.0
 
     @model_validator(mode="after")
     def _finite(self) -> Stimulation:
         for name in ("frequency_Hz", "pulse_width_us", "on_time_s", "off_time_min"):
             _nonneg(name, getattr(self, name))
+        h = self.hours_per_day
+        if not (math.isfinite(h) and 0.0 < h <= 24.0):
+            raise ValidationError("hours_per_day", h, "hours of stimulation a day, 0 < h ≤ 24")
         return self
 
     def clauses(self) -> list[str]:
-        return [
+        out = [
             f"{_fmt(self.frequency_Hz)} Hz",
             f"{_fmt(self.pulse_width_us)} us",
             f"{_fmt(self.on_time_s)} s on / {_fmt(self.off_time_min)} min off",
         ]
+        if self.hours_per_day != 24.0:
+            out.append(f"{_fmt(self.hours_per_day)} h per day")
+        return out
 
 
 class ConstantCurrent(FrozenModel):
@@ -232,6 +242,7 @@ _CONSTANT_RE = re.compile(rf"^{_QTY}$")
 _FREQ_RE = re.compile(rf"^({_NUM})\s*(Hz|kHz|hertz)$", re.I)
 _DUTY_RE = re.compile(rf"^{_QTY}\s+on\s*/\s*{_QTY}\s+off$", re.I)
 _PHASE_RE = re.compile(r"^(baseline|blinded|open-label)\s+(\d+)\s+days?$", re.I)
+_HOURS_RE = re.compile(rf"^({_NUM})\s*(?:h|hours?)\s+(?:per|a)\s+day$", re.I)
 
 
 class Protocol(FrozenModel):
@@ -295,6 +306,8 @@ class Protocol(FrozenModel):
                         "phase", clause, f"each phase once: {CLAUSE_FORMS['phase']}"
                     )
                 found[key] = int(m.group(2))
+            elif m := _HOURS_RE.match(clause):
+                put("hours", float(m.group(1)), clause)
             elif clause.lower().startswith("titrate"):
                 put("current", _parse_titration(clause), clause)
             elif m := _FREQ_RE.match(clause):
@@ -337,6 +350,7 @@ class Protocol(FrozenModel):
                 pulse_width_us=found["pulse width"],
                 on_time_s=on_s,
                 off_time_min=off_min,
+                hours_per_day=found.get("hours", 24.0),
             ),
             **{name: found[name] for _, name in _PHASES if name in found},
         )

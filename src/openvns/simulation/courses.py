@@ -141,6 +141,7 @@ class Controller:
         self.frequency_Hz = s.frequency_Hz
         self.pulse_width_us = s.pulse_width_us
         self.duty = course.duty_cycle
+        self.hours_per_day = s.hours_per_day
         self._any = bool(course.mask.any())
 
     def active(self, t: int) -> bool:

@@ -72,6 +72,7 @@ SETTINGS = (
     "on_time_s",
     "off_time_min",
     "duty_cycle",
+    "hours_per_day",
 )
 
 
@@ -232,10 +233,10 @@ def simulate_cohort(
             rec[key] = np.zeros((n, total, MINUTES_PER_DAY))
     schedules = [
         periodic_on_fraction(c.protocol.stimulation.on_time_s, c.protocol.stimulation.off_time_min,
-                             ramp_s=c.ramp_s)[0] if minutes else None
+                             c.protocol.stimulation.hours_per_day, ramp_s=c.ramp_s)[0]
+        if minutes else None
         for c in courses
     ]  # fmt: skip
-    hours = np.full(n, 24.0)
     implanted = np.ones(n, dtype=bool)  # post-operative side effects, unless a course says not
     for course in courses:
         if not course.implanted:
@@ -249,6 +250,7 @@ def simulate_cohort(
         cur = np.zeros(n)
         freq = np.zeros(n)
         duty = np.zeros(n)
+        hours = np.full(n, 24.0)  # a day without a course: nothing runs anyway
         r = np.zeros((n, len(GROUPS)))
         live = [k for k, c in enumerate(controllers) if c.active(t)]
         for k in live:
@@ -256,6 +258,7 @@ def simulate_cohort(
             cur[c.mask] = c.current(t)
             freq[c.mask] = c.frequency_Hz
             duty[c.mask] = c.duty
+            hours[c.mask] = c.hours_per_day
         programmed = cur
         cur = np.where(state.dropped_out, 0.0, cur)
         effective = cur / cohort.coupling  # the table is of the ideal cuff; θ scales thresholds
@@ -301,7 +304,7 @@ def simulate_cohort(
             switched_off = was_out & (dropout_day == d - 1)  # the first day the device is off
             _record_day(
                 rec, d, t, state, controllers, live, previous, programmed, cur, effective, r,
-                duty, was_out, switched_off, severity,
+                duty, hours, was_out, switched_off, severity,
             )  # fmt: skip
             if frac is not None:
                 f_on = np.where(on[:, None], frac, 0.0)
@@ -381,6 +384,7 @@ def _record_day(
     effective: FloatArray,
     r: FloatArray,
     duty: FloatArray,
+    hours: FloatArray,
     was_out: BoolArray,
     switched_off: BoolArray,
     severity: FloatArray,
@@ -395,6 +399,7 @@ def _record_day(
     rec["delivered_current_mA"][:, d] = delivered
     rec["effective_current_mA"][:, d] = effective
     rec["duty_cycle"][:, d] = duty
+    rec["hours_per_day"][:, d] = hours
     for k in live:
         c = controllers[k]
         s = c.course.protocol.stimulation
