@@ -28,27 +28,43 @@ from typing import Any
 
 import numpy as np
 
+from openvns.analysis.endpoints import change_from_baseline, responders
 from openvns.physiology.parameters import load_parameters
+from openvns.protocol import STANDARD_TITRATION, Protocol
 from openvns.simulation.parameters import ModelParameters
 from openvns.simulation.recruitment import default_recruitment
+from openvns.trials import Arm, TrialDesign
 from openvns.trials.runner import simulate_patients
-from openvns.trials.validation import _STANDARD, _design, _responders
 
 BASE, END = 28, 112
+SHAM = "0.0 mA; 20 Hz; 250 us; 30 s on / 5 min off"
+DESIGN = TrialDesign(
+    arms=(
+        Arm(name="active", kind="active", protocol=Protocol.parse(STANDARD_TITRATION)),
+        Arm(name="sham", kind="sham", protocol=Protocol.parse(SHAM)),
+    ),
+    baseline_days=BASE, blinded_days=END - BASE, open_label_days=0,
+)  # fmt: skip
+
+
+def _responders(nrs: np.ndarray, obs: np.ndarray, threshold: float) -> tuple[int, int]:
+    """Responders (count, denominator), baseline days vs days 84 … END (missing: non-responder)."""
+    ch = change_from_baseline(nrs, obs, slice(0, BASE), slice(84, END))
+    r = responders(ch.change_pct, threshold, missing="non_responder")
+    return r.count, r.n
 
 
 def measure(parameters: ModelParameters, arm: int, n: int, seed: int) -> dict[str, float]:
     """The numbers of the module docstring for ``n`` patients of arm ``arm`` (0 active, 1 sham)."""
-    design = _design(_STANDARD, BASE, END - BASE, 0)
     out = simulate_patients(
-        design, np.arange(n), np.full(n, arm, dtype=np.int64), root_seed=seed,
+        DESIGN, np.arange(n), np.full(n, arm, dtype=np.int64), root_seed=seed,
         recruitment=default_recruitment(), parameters=parameters,
     )  # fmt: skip
     elig = out["eligible"]
     nrs = out["nrs"][elig].astype(np.float64)
     obs = out["observed"][elig]
-    k30, n30 = _responders(nrs, obs, BASE, slice(84, END), 30.0)
-    k50, _ = _responders(nrs, obs, BASE, slice(84, END), 50.0)
+    k30, n30 = _responders(nrs, obs, 30.0)
+    k50, _ = _responders(nrs, obs, 50.0)
     x = np.where(obs, nrs, np.nan)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # patients with no entry in a window

@@ -18,15 +18,13 @@ from pydantic import ValidationError as PydanticValidationError
 
 from openvns.errors import ValidationError
 from openvns.parameters import Provenance, check_entry
+from openvns.parameters.constraints import FRACTION, NON_NEGATIVE, POSITIVE
 
 DATA_FILE = "conditions.yaml"
 #: The table of a condition that overrides physiology values visibly (``overrides:``).
 OVERRIDES = "overrides"
 _STATUSES = ("V", "D", "R", "A")
 
-_Pos = Field(gt=0)
-_NonNeg = Field(ge=0)
-_Frac = Field(ge=0, le=1)
 _NRS = Field(ge=0, le=10)
 
 
@@ -58,27 +56,27 @@ class Condition(_Validated):
     name: str
     label: str
     P0_NRS: float = _NRS
-    P0_sd_NRS: float = _NonNeg
+    P0_sd_NRS: float = NON_NEGATIVE
     P0_min_NRS: float = _NRS
     P0_max_NRS: float = _NRS
-    sigma_w_NRS: float = _NonNeg
-    omega_sigma_w: float = _NonNeg
+    sigma_w_NRS: float = NON_NEGATIVE
+    omega_sigma_w: float = NON_NEGATIVE
     phi: float = Field(ge=0, lt=1)
-    sigma_s_NRS: float = _NonNeg
-    tau_s_d: float = _Pos
+    sigma_s_NRS: float = NON_NEGATIVE
+    tau_s_d: float = POSITIVE
     placebo_fraction: float = Field(gt=-1, lt=1)
     placebo_fraction_max: float = Field(gt=0, le=1)
     placebo_fraction_min: float = Field(gt=-1, le=0)
-    omega_placebo: float = _NonNeg
-    t_half_placebo_d: float = _Pos
-    placebo_persistent_fraction: float = _Frac
-    placebo_waning_half_life_d: float = _Pos
+    omega_placebo: float = NON_NEGATIVE
+    t_half_placebo_d: float = POSITIVE
+    placebo_persistent_fraction: float = FRACTION
+    placebo_waning_half_life_d: float = POSITIVE
     corr_sigma_w_placebo: float = Field(ge=-1, le=1)
-    flare_rate_per_d: float = _Frac
-    flare_size_NRS: float = _NonNeg
-    flare_duration_d: float = _Pos
-    p_pro_nociceptive: float = _Frac
-    p_responder: float = _Frac
+    flare_rate_per_d: float = FRACTION
+    flare_size_NRS: float = NON_NEGATIVE
+    flare_duration_d: float = POSITIVE
+    p_pro_nociceptive: float = FRACTION
+    p_responder: float = FRACTION
     #: Physiology values this condition sets differently from the population set, each with its
     #: own source in the condition's ``overrides`` table (shown by ``openvns params show
     #: conditions/<name>``); applied by :meth:`openvns.simulation.ModelParameters.default`.
@@ -89,10 +87,10 @@ class DiaryParameters(_Validated):
     """How patients report pain: missing entries, flare spread, device placebo (PGIC and BPI are
     outcomes of their own, :mod:`openvns.patients.outcomes`)."""
 
-    flare_size_omega: float = _NonNeg
+    flare_size_omega: float = NON_NEGATIVE
     missing_rate: float = Field(ge=0, lt=1)
-    mnar_odds_per_NRS: float = _Pos
-    sham_device_placebo_multiplier: float = _NonNeg
+    mnar_odds_per_NRS: float = POSITIVE
+    sham_device_placebo_multiplier: float = NON_NEGATIVE
 
 
 @lru_cache(maxsize=4)

@@ -38,6 +38,7 @@ from scipy.signal import lfilter  # type: ignore[import-untyped]
 
 from openvns.errors import ValidationError
 from openvns.parameters import ParameterSet, Provenance, load_set, read_resource
+from openvns.parameters.constraints import NON_NEGATIVE, POSITIVE
 from openvns.patients.cohort import Cohort
 from openvns.random import rng_for
 
@@ -78,8 +79,6 @@ MCID_NAMES = {
 _N_PATIENT = 7  # style, bpi0, bpi_gain, fiqr0, fiqr_gain, sleep0, sleep_gain
 _N_DAILY = 4  # pgic rating noise, bpi AR, fiqr AR, sleep AR
 
-_Pos = Field(gt=0)
-_NonNeg = Field(ge=0)
 _Phi = Field(ge=0, lt=1)
 
 
@@ -88,9 +87,9 @@ class OutcomeParameters(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
-    recall_time_d: float = _Pos
-    baseline_floor_NRS: float = _Pos
-    perceived_weight: float = _NonNeg
+    recall_time_d: float = POSITIVE
+    baseline_floor_NRS: float = POSITIVE
+    perceived_weight: float = NON_NEGATIVE
     cut_very_much_improved_pct: float
     cut_much_improved_pct: float
     cut_minimally_improved_pct: float
@@ -98,48 +97,48 @@ class OutcomeParameters(BaseModel):
     cut_much_worse_pct: float
     cut_very_much_worse_pct: float
     style_mean_pct: float
-    style_sd_pct: float = _NonNeg
-    visit_sd_pct: float = _NonNeg
+    style_sd_pct: float = NON_NEGATIVE
+    visit_sd_pct: float = NON_NEGATIVE
     rank_correlation_low: float = Field(ge=-1, le=1)
     rank_correlation_high: float = Field(ge=-1, le=1)
     bpi_intercept_points: float
-    bpi_slope_per_NRS: float = _NonNeg
-    bpi_between_sd_points: float = _NonNeg
-    bpi_elasticity: float = _NonNeg
-    bpi_omega_elasticity: float = _NonNeg
-    bpi_lag_d: float = _Pos
-    bpi_day_sd_points: float = _NonNeg
+    bpi_slope_per_NRS: float = NON_NEGATIVE
+    bpi_between_sd_points: float = NON_NEGATIVE
+    bpi_elasticity: float = NON_NEGATIVE
+    bpi_omega_elasticity: float = NON_NEGATIVE
+    bpi_lag_d: float = POSITIVE
+    bpi_day_sd_points: float = NON_NEGATIVE
     bpi_day_phi: float = _Phi
     bpi_items: int = Field(ge=1)
-    fiqr_function_max: float = _Pos
-    fiqr_overall_max: float = _Pos
-    fiqr_symptoms_max: float = _Pos
-    fiqr_function_step: float = _Pos
-    fiqr_overall_step: float = _Pos
-    fiqr_symptoms_step: float = _Pos
+    fiqr_function_max: float = POSITIVE
+    fiqr_overall_max: float = POSITIVE
+    fiqr_symptoms_max: float = POSITIVE
+    fiqr_function_step: float = POSITIVE
+    fiqr_overall_step: float = POSITIVE
+    fiqr_symptoms_step: float = POSITIVE
     fiqr_baseline_fraction: float = Field(ge=0, le=1)
-    fiqr_fraction_per_NRS: float = _NonNeg
-    fiqr_between_sd_fraction: float = _NonNeg
-    fiqr_symptoms_elasticity: float = _NonNeg
-    fiqr_function_elasticity: float = _NonNeg
-    fiqr_omega_elasticity: float = _NonNeg
-    fiqr_symptoms_lag_d: float = _Pos
-    fiqr_function_lag_d: float = _Pos
-    fiqr_day_sd_fraction: float = _NonNeg
+    fiqr_fraction_per_NRS: float = NON_NEGATIVE
+    fiqr_between_sd_fraction: float = NON_NEGATIVE
+    fiqr_symptoms_elasticity: float = NON_NEGATIVE
+    fiqr_function_elasticity: float = NON_NEGATIVE
+    fiqr_omega_elasticity: float = NON_NEGATIVE
+    fiqr_symptoms_lag_d: float = POSITIVE
+    fiqr_function_lag_d: float = POSITIVE
+    fiqr_day_sd_fraction: float = NON_NEGATIVE
     fiqr_day_phi: float = _Phi
     sleep_intercept_NRS: float
-    sleep_slope_per_NRS: float = _NonNeg
-    sleep_between_sd_NRS: float = _NonNeg
-    sleep_elasticity: float = _NonNeg
-    sleep_omega_elasticity: float = _NonNeg
-    sleep_lag_d: float = _Pos
-    sleep_day_sd_NRS: float = _NonNeg
+    sleep_slope_per_NRS: float = NON_NEGATIVE
+    sleep_between_sd_NRS: float = NON_NEGATIVE
+    sleep_elasticity: float = NON_NEGATIVE
+    sleep_omega_elasticity: float = NON_NEGATIVE
+    sleep_lag_d: float = POSITIVE
+    sleep_day_sd_NRS: float = NON_NEGATIVE
     sleep_day_phi: float = _Phi
-    mcid_pain_pct: float = _Pos
+    mcid_pain_pct: float = POSITIVE
     mcid_pgic_category: int = Field(ge=1, le=7)
-    mcid_bpi_interference_points: float = _Pos
-    mcid_fiqr_pct: float = _Pos
-    mcid_sleep_NRS: float = _Pos
+    mcid_bpi_interference_points: float = POSITIVE
+    mcid_fiqr_pct: float = POSITIVE
+    mcid_sleep_NRS: float = POSITIVE
 
     @property
     def pgic_cuts_pct(self) -> tuple[float, ...]:

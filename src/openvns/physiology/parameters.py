@@ -15,13 +15,10 @@ from pydantic import ValidationError as PydanticValidationError
 
 from openvns.errors import ValidationError
 from openvns.parameters import ParameterSet, Provenance, load_set, parse_set, read_resource
+from openvns.parameters.constraints import FRACTION, NON_NEGATIVE, POSITIVE
 
 DATA_FILE = "vns_pain_model.yaml"
 _STATUSES = ("V", "D", "R", "A")
-
-_Pos = Field(gt=0)
-_NonNeg = Field(ge=0)
-_Frac = Field(ge=0, le=1)
 
 
 class PhysiologyParameters(BaseModel):
@@ -31,77 +28,77 @@ class PhysiologyParameters(BaseModel):
 
     version: str = "custom"
     # §5.1 drive
-    w_A_afferent: float = _NonNeg
-    w_Adelta_afferent: float = _NonNeg
-    w_C_afferent: float = _NonNeg
-    f_opt_Hz: float = _Pos
-    frequency_filter_exponent: float = _Pos
+    w_A_afferent: float = NON_NEGATIVE
+    w_Adelta_afferent: float = NON_NEGATIVE
+    w_C_afferent: float = NON_NEGATIVE
+    f_opt_Hz: float = POSITIVE
+    frequency_filter_exponent: float = POSITIVE
     # §5.2 brainstem
-    D50_N: float = _Pos
-    n_N: float = _Pos
-    NE_amplitude_at_full_drive_pct: float = _NonNeg
-    NE_clearance_tau_s: float = _Pos
-    tau_S_d: float = _Pos
-    S50_fraction_of_standard: float = _Pos
-    standard_on_time_s: float = _Pos
-    standard_off_time_min: float = _NonNeg
-    n_S: float = _Pos
-    tau_5HT_d: float = _Pos
+    D50_N: float = POSITIVE
+    n_N: float = POSITIVE
+    NE_amplitude_at_full_drive_pct: float = NON_NEGATIVE
+    NE_clearance_tau_s: float = POSITIVE
+    tau_S_d: float = POSITIVE
+    S50_fraction_of_standard: float = POSITIVE
+    standard_on_time_s: float = POSITIVE
+    standard_off_time_min: float = NON_NEGATIVE
+    n_S: float = POSITIVE
+    tau_5HT_d: float = POSITIVE
     # §5.3 modulation
-    a_N: float = _NonNeg
-    a_R: float = _NonNeg
-    I_max: float = _NonNeg
-    X50_I: float = _Pos
-    n_I: float = _Pos
-    F_max_over_I_max: float = _NonNeg
-    X50_F_over_X50_I: float = _Pos
-    n_F: float = _Pos
-    F_max_over_I_max_pro_nociceptive: float = _NonNeg
+    a_N: float = NON_NEGATIVE
+    a_R: float = NON_NEGATIVE
+    I_max: float = NON_NEGATIVE
+    X50_I: float = POSITIVE
+    n_I: float = POSITIVE
+    F_max_over_I_max: float = NON_NEGATIVE
+    X50_F_over_X50_I: float = POSITIVE
+    n_F: float = POSITIVE
+    F_max_over_I_max_pro_nociceptive: float = NON_NEGATIVE
     E_acute_max: float = Field(ge=0, lt=1)
     E_acute_max_ceiling: float = Field(gt=0, lt=1)
-    X50_I_phasic: float = _Pos
-    X50_F_phasic: float = _Pos
-    F_max_over_I_max_tonic: float = _NonNeg
-    tonic_persistence_h: float = _Pos
+    X50_I_phasic: float = POSITIVE
+    X50_F_phasic: float = POSITIVE
+    F_max_over_I_max_tonic: float = NON_NEGATIVE
+    tonic_persistence_h: float = POSITIVE
     # §5.4 plasticity
-    D50_up: float = _Pos
+    D50_up: float = POSITIVE
     D50_down_over_D50_up: float = Field(gt=1)
-    n_G: float = _Pos
+    n_G: float = POSITIVE
     descending_limb_input: Literal["drive", "small_fibre"] = "small_fibre"
-    c_down_small_fibre: float = _Pos
-    retraining_time_d: float = _Pos
-    exposure50_plasticity_over_standard: float = _Pos
-    tau_relapse_d: float = _Pos
-    alpha_non_responder: float = _Frac
+    c_down_small_fibre: float = POSITIVE
+    retraining_time_d: float = POSITIVE
+    exposure50_plasticity_over_standard: float = POSITIVE
+    tau_relapse_d: float = POSITIVE
+    alpha_non_responder: float = FRACTION
     # §5.4 pain (baseline, fluctuation, diary and placebo: the condition's)
-    circadian_amplitude: float = _Frac
+    circadian_amplitude: float = FRACTION
     # §5.5 heart rate during ON (side-effect channels: side_effect_parameters)
-    c_aff_HR_pct: float = _NonNeg
-    D50_tachy: float = _Pos
-    n_tachy: float = _Pos
-    c_eff_HR_pct: float = _NonNeg
-    r50_B: float = _Pos
-    n_B: float = _Pos
-    f_ganglion_Hz: float = _Pos
+    c_aff_HR_pct: float = NON_NEGATIVE
+    D50_tachy: float = POSITIVE
+    n_tachy: float = POSITIVE
+    c_eff_HR_pct: float = NON_NEGATIVE
+    r50_B: float = POSITIVE
+    n_B: float = POSITIVE
+    f_ganglion_Hz: float = POSITIVE
     # dropout
-    h0_per_d: float = _NonNeg
-    h0_late_per_d: float = _NonNeg
-    h0_decay_d: float = _Pos
-    b_AE_per_d: float = _NonNeg
-    b_ineffective_per_d: float = _NonNeg
-    ineffective_after_d: float = _NonNeg
-    improvement_threshold: float = _Frac
+    h0_per_d: float = NON_NEGATIVE
+    h0_late_per_d: float = NON_NEGATIVE
+    h0_decay_d: float = POSITIVE
+    b_AE_per_d: float = NON_NEGATIVE
+    b_ineffective_per_d: float = NON_NEGATIVE
+    ineffective_after_d: float = NON_NEGATIVE
+    improvement_threshold: float = FRACTION
     # §5.7 variability
-    omega_D50_N: float = _NonNeg
-    omega_E_acute_max: float = _NonNeg
-    alpha_beta_a: float = _Pos
-    alpha_beta_b: float = _Pos
-    omega_k_ret: float = _NonNeg
-    omega_tau_relapse: float = _NonNeg
-    omega_tau_hab: float = _NonNeg
-    coupling_median: float = _Pos
-    omega_coupling: float = _NonNeg
-    omega_tolerance: float = _NonNeg
+    omega_D50_N: float = NON_NEGATIVE
+    omega_E_acute_max: float = NON_NEGATIVE
+    alpha_beta_a: float = POSITIVE
+    alpha_beta_b: float = POSITIVE
+    omega_k_ret: float = NON_NEGATIVE
+    omega_tau_relapse: float = NON_NEGATIVE
+    omega_tau_hab: float = NON_NEGATIVE
+    coupling_median: float = POSITIVE
+    omega_coupling: float = NON_NEGATIVE
+    omega_tolerance: float = NON_NEGATIVE
 
     @classmethod
     def from_values(cls, values: dict[str, Any]) -> PhysiologyParameters:

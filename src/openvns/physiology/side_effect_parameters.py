@@ -19,6 +19,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from openvns.errors import ValidationError
 from openvns.parameters import load_set
+from openvns.parameters.constraints import FRACTION, NON_NEGATIVE, POSITIVE
 
 __all__ = [
     "DRIVERS",
@@ -46,10 +47,6 @@ SIDE_EFFECTS = (
 #: Fibre groups (``openvns.physiology.drive.GROUPS`` names) a channel's drive can weigh.
 DRIVERS = ("laryngeal_motor", "A_afferent", "Adelta_afferent", "cardiac_B")
 
-_Pos = Field(gt=0)
-_NonNeg = Field(ge=0)
-_Frac = Field(ge=0, le=1)
-
 
 class ChannelParameters(BaseModel):
     """One side effect: what drives it, how it starts, lasts, habituates and is tolerated."""
@@ -57,20 +54,20 @@ class ChannelParameters(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     label: str
-    w_laryngeal_motor: float = _NonNeg
-    w_A_afferent: float = _NonNeg
-    w_Adelta_afferent: float = _NonNeg
-    w_cardiac_B: float = _NonNeg
-    w_heart_rate_per_pct: float = _NonNeg
-    drive50: float = _Pos
-    onset_per_d: float = _NonNeg
+    w_laryngeal_motor: float = NON_NEGATIVE
+    w_A_afferent: float = NON_NEGATIVE
+    w_Adelta_afferent: float = NON_NEGATIVE
+    w_cardiac_B: float = NON_NEGATIVE
+    w_heart_rate_per_pct: float = NON_NEGATIVE
+    drive50: float = POSITIVE
+    onset_per_d: float = NON_NEGATIVE
     episode_d: float = Field(ge=1)
-    background_per_d: float = _NonNeg
-    surgical_per_d: float = _NonNeg
-    Tmax: float = _Frac
-    tau_hab_d: float = _Pos
-    omega_susceptibility: float = _NonNeg
-    intolerable: float = _Pos
+    background_per_d: float = NON_NEGATIVE
+    surgical_per_d: float = NON_NEGATIVE
+    Tmax: float = FRACTION
+    tau_hab_d: float = POSITIVE
+    omega_susceptibility: float = NON_NEGATIVE
+    intolerable: float = POSITIVE
 
 
 class CommonSideEffectParameters(BaseModel):
@@ -78,15 +75,15 @@ class CommonSideEffectParameters(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    n_drive: float = _Pos
-    f50_Hz: float = _Pos
+    n_drive: float = POSITIVE
+    f50_Hz: float = POSITIVE
     reference_duty: float = Field(gt=0, le=1)
-    surgical_decay_d: float = _Pos
-    omega_nocebo: float = _NonNeg
-    report_probability: float = _Frac
-    moderate_at: float = _Pos
-    severe_at: float = _Pos
-    background_intensity: float = _NonNeg
+    surgical_decay_d: float = POSITIVE
+    omega_nocebo: float = NON_NEGATIVE
+    report_probability: float = FRACTION
+    moderate_at: float = POSITIVE
+    severe_at: float = POSITIVE
+    background_intensity: float = NON_NEGATIVE
 
 
 class SideEffectParameters(BaseModel):

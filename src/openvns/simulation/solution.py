@@ -67,8 +67,7 @@ STATE_UNITS: dict[str, str] = {
 }
 #: Side effects as a decision reason names them ("voice alteration / hoarseness").
 _LABELS = tuple(
-    load_side_effect_parameters().channels[k].label[:1].lower()
-    + load_side_effect_parameters().channels[k].label[1:]
+    (label := load_side_effect_parameters().channels[k].label)[:1].lower() + label[1:]
     for k in SIDE_EFFECTS
 )
 #: Per-side-effect states and the column prefix of each.

@@ -10,9 +10,6 @@ judges it; :mod:`~openvns.trials.validation.report` renders Markdown, JSON and H
 """
 
 from openvns.trials.validation.cohorts import QUICK_SIZES, ValidationSizes
-from openvns.trials.validation.legacy import _STANDARD as _STANDARD
-from openvns.trials.validation.legacy import _design as _design
-from openvns.trials.validation.legacy import _responders as _responders
 from openvns.trials.validation.mechanism import heart_rate_pct
 from openvns.trials.validation.registry import Registry, Target, load_registry, parse_registry
 from openvns.trials.validation.report import html_page, json_document, markdown_table
