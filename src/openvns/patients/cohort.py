@@ -19,7 +19,7 @@ from openvns.errors import ValidationError
 from openvns.patients.conditions import Condition, load_condition
 from openvns.patients.placebo import expectation_fraction
 from openvns.physiology.parameters import PhysiologyParameters, load_parameters
-from openvns.physiology.side_effect_parameters import SIDE_EFFECTS
+from openvns.physiology.side_effect_parameters import N_LEGACY_CHANNELS, SIDE_EFFECTS
 from openvns.random import rng_for
 
 FloatArray = NDArray[np.float64]
@@ -156,7 +156,14 @@ def sample_patients(
         beta[row] = rng.beta(p.alpha_beta_a, p.alpha_beta_b)
         z_coupling[row] = rng.standard_normal()  # drawn after the traits: they keep their draws
         z_tolerance[row] = rng.standard_normal()  # drawn after them, for the same reason
-        z_side[row] = rng.standard_normal(len(SIDE_EFFECTS) + 1)  # and these last
+        # and these last: the first channels' and the nocebo trait's, then the channels added
+        # after them (so every earlier draw is kept)
+        first = rng.standard_normal(N_LEGACY_CHANNELS + 1)
+        z_side[row, :N_LEGACY_CHANNELS] = first[:N_LEGACY_CHANNELS]
+        z_side[row, -1] = first[-1]
+        z_side[row, N_LEGACY_CHANNELS:-1] = rng.standard_normal(
+            len(SIDE_EFFECTS) - N_LEGACY_CHANNELS
+        )
     z = z @ np.linalg.cholesky(correlation_matrix(cond)).T
     col = {name: z[:, j] for j, name in enumerate(LATENT)}
 

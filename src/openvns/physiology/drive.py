@@ -27,8 +27,16 @@ GROUPS = (
     "Adelta_afferent",
     "C_afferent",
     "C_efferent",
+    "cutaneous_Abeta",
+    "cutaneous_Adelta",
+    "muscle_motor",
 )
 MOT, CARDIAC_B, A_AFF, ADELTA_AFF, C_AFF = 0, 1, 2, 3, 4
+CUT_ABETA, CUT_ADELTA, MUSCLE = 6, 7, 8
+#: Groups outside the vagus that a skin electrode also excites (non-invasive devices): the skin's
+#: Aβ (touch, tingling) and Aδ (pricking pain) fibres under the electrode and the motor axons of
+#: the superficial muscle (twitch). A cuff's table has none of them: they are 0 there.
+SKIN_GROUPS = ("cutaneous_Abeta", "cutaneous_Adelta", "muscle_motor")
 
 
 def hill(x: FloatArray | float, c: FloatArray | float, n: float) -> FloatArray:

@@ -23,6 +23,7 @@ from openvns.parameters.constraints import FRACTION, NON_NEGATIVE, POSITIVE
 
 __all__ = [
     "DRIVERS",
+    "N_LEGACY_CHANNELS",
     "SIDE_EFFECTS",
     "ChannelParameters",
     "CommonSideEffectParameters",
@@ -43,9 +44,23 @@ SIDE_EFFECTS = (
     "paraesthesia",
     "nausea",
     "heart_rate",
+    "application_site",
+    "dizziness",
+    "muscle_twitch",
 )
+#: The channels before the non-invasive devices' (issue 11): each patient's standard normals of
+#: these (and the nocebo trait) are drawn first, so adding channels kept every earlier draw.
+N_LEGACY_CHANNELS = 11
 #: Fibre groups (``openvns.physiology.drive.GROUPS`` names) a channel's drive can weigh.
-DRIVERS = ("laryngeal_motor", "A_afferent", "Adelta_afferent", "cardiac_B")
+DRIVERS = (
+    "laryngeal_motor",
+    "A_afferent",
+    "Adelta_afferent",
+    "cardiac_B",
+    "cutaneous_Abeta",
+    "cutaneous_Adelta",
+    "muscle_motor",
+)
 
 
 class ChannelParameters(BaseModel):
@@ -59,7 +74,11 @@ class ChannelParameters(BaseModel):
     w_Adelta_afferent: float = NON_NEGATIVE
     w_cardiac_B: float = NON_NEGATIVE
     w_heart_rate_per_pct: float = NON_NEGATIVE
+    w_cutaneous_Abeta: float = NON_NEGATIVE
+    w_cutaneous_Adelta: float = NON_NEGATIVE
+    w_muscle_motor: float = NON_NEGATIVE
     drive50: float = POSITIVE
+    reference_duty: float = Field(gt=0, le=1)
     onset_per_d: float = NON_NEGATIVE
     episode_d: float = Field(ge=1)
     background_per_d: float = NON_NEGATIVE
@@ -77,7 +96,6 @@ class CommonSideEffectParameters(BaseModel):
 
     n_drive: float = POSITIVE
     f50_Hz: float = POSITIVE
-    reference_duty: float = Field(gt=0, le=1)
     surgical_decay_d: float = POSITIVE
     omega_nocebo: float = NON_NEGATIVE
     report_probability: float = FRACTION

@@ -24,7 +24,10 @@ from openvns.physiology.drive import (
     A_AFF,
     ADELTA_AFF,
     CARDIAC_B,
+    CUT_ABETA,
+    CUT_ADELTA,
     MOT,
+    MUSCLE,
     BoolArray,
     FloatArray,
     hill,
@@ -51,7 +54,8 @@ __all__ = [
 
 #: Severity codes of ``ae_severity``.
 NONE, MILD, MODERATE, SEVERE = 0, 1, 2, 3
-_DRIVER_COLUMNS = (MOT, A_AFF, ADELTA_AFF, CARDIAC_B)  # order of side_effect_parameters.DRIVERS
+# order of side_effect_parameters.DRIVERS
+_DRIVER_COLUMNS = (MOT, A_AFF, ADELTA_AFF, CARDIAC_B, CUT_ABETA, CUT_ADELTA, MUSCLE)
 
 
 @dataclass(frozen=True)
@@ -94,7 +98,8 @@ def side_effect_drive(
     HR_change_pct: FloatArray,
     se: SideEffectParameters,
 ) -> FloatArray:
-    """Each channel's drive on a day: ``H(D; drive50, n) · H(f; f50, 2) · min(1, exposure/ref)``.
+    """Each channel's drive on a day: ``H(D; drive50, n) · H(f; f50, 2) · min(1, exposure/ref)``
+    (``ref``: the channel's ``reference_duty``).
 
     ``D`` weighs the recruited fractions of :data:`~.side_effect_parameters.DRIVERS` and the
     absolute heart-rate change (%) by the channel's weights. ``exposure`` is the day's fraction
@@ -103,8 +108,9 @@ def side_effect_drive(
     c = se.common
     r = np.asarray(recruited_fraction, dtype=np.float64)[:, _DRIVER_COLUMNS]  # (n, drivers)
     D = se.weights @ r.T + se.column("w_heart_rate_per_pct") * np.abs(HR_change_pct)[None, :]
-    scale = hill(frequency_Hz, c.f50_Hz, 2.0) * np.minimum(1.0, exposure / c.reference_duty)
-    return np.asarray(hill(D, se.column("drive50"), c.n_drive) * scale[None, :], np.float64)
+    scale = np.minimum(1.0, exposure[None, :] / se.column("reference_duty"))
+    scale *= hill(frequency_Hz, c.f50_Hz, 2.0)[None, :]
+    return np.asarray(hill(D, se.column("drive50"), c.n_drive) * scale, np.float64)
 
 
 def update_side_effects(

@@ -20,7 +20,7 @@ import numpy.typing as npt
 from openvns.device import catalogue
 from openvns.errors import ValidationError
 from openvns.nerve.recruitment import RecruitmentTable, build_recruitment_table
-from openvns.physiology.drive import GROUPS
+from openvns.physiology.drive import GROUPS, SKIN_GROUPS
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -44,7 +44,7 @@ class TableRecruitment:
     """
 
     def __init__(self, table: RecruitmentTable) -> None:
-        missing = [g for g in GROUPS if g not in table.groups]
+        missing = [g for g in GROUPS if g not in table.groups and g not in SKIN_GROUPS]
         if missing:
             raise ValidationError("table.groups", list(table.groups), "all of " + ", ".join(GROUPS))
         self.table = table
@@ -65,6 +65,9 @@ class TableRecruitment:
             thr = self.table.thresholds_at(key)
             out = []
             for g in GROUPS:
+                if g not in self.table.groups:  # a skin group the electrode does not reach
+                    out.append((np.empty(0), np.zeros(1)))
+                    continue
                 idx = np.flatnonzero(self.table.group_index == self.table.groups.index(g))
                 order = np.argsort(thr[idx], kind="stable")
                 cum = np.concatenate(([0.0], np.cumsum(self.table.weight[idx][order])))
