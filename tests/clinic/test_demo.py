@@ -134,7 +134,8 @@ def test_demo_command(tmp_path: Path) -> None:
 def test_side_effect_names_and_severities_map_to_diary_kinds() -> None:
     assert side_effect_kind("throat_cough").value == "cough"  # the three-channel simulator
     for name in ("voice", "cough", "throat_pain", "dyspnoea", "laryngismus", "dysphagia",
-                 "neck_pain", "headache", "paraesthesia", "nausea", "heart_rate"):  # fmt: skip
+                 "neck_pain", "headache", "paraesthesia", "nausea", "heart_rate",
+                 "application_site", "dizziness", "muscle_twitch"):  # fmt: skip
         assert side_effect_kind(name).value == name
     with pytest.raises(ValueError, match="'tinnitus' has no diary kind"):
         side_effect_kind("tinnitus")
@@ -159,21 +160,25 @@ def test_demo_stores_the_simulated_severity(
         return sim
 
     monkeypatch.setattr(demo, "simulate_demo", graded)
+    n_patients = 2  # fibromyalgia#0001 of SEED reports more than one grade
     with transaction(db):
-        seed_demo(db, hasher=hasher, n_patients=1, seed=SEED, today=TODAY, password=PASSWORD)
-    sim = graded(1, SEED)
+        seed_demo(db, hasher=hasher, n_patients=n_patients, seed=SEED, today=TODAY,
+                  password=PASSWORD)  # fmt: skip
+    sim = graded(n_patients, SEED)
     start = TODAY - timedelta(days=BASELINE_DAYS + STIMULATION_DAYS - 1)
-    patient = db.scalar(select(Patient).where(Patient.mrn == mrn_for("fibromyalgia#0000")))
-    assert patient is not None
-    effects = db.scalars(
-        select(SideEffectReport).where(SideEffectReport.patient_id == patient.id)
-    ).all()
     names = {side_effect_kind(n).value: k for k, n in enumerate(SIDE_EFFECTS)}
-    stored = {(e.entry_date - start).days: e for e in effects}
-    assert stored
     severities = {"mild": 1, "moderate": 2, "severe": 3}
-    for e in effects:
-        d, k = (e.entry_date - start).days, names[e.kind]
-        assert sim["ae_reported"][0, d, k]
-        assert severities[e.severity] == max(int(sim["ae_severity"][0, d, k]), 1)
-    assert len({e.severity for e in effects}) > 1
+    graded_seen: set[str] = set()
+    for p in range(n_patients):
+        patient = db.scalar(select(Patient).where(Patient.mrn == mrn_for(f"fibromyalgia#{p:04d}")))
+        assert patient is not None
+        effects = db.scalars(
+            select(SideEffectReport).where(SideEffectReport.patient_id == patient.id)
+        ).all()
+        assert len(effects) == int(sim["ae_reported"][p][sim["observed"][p]].sum())
+        for e in effects:
+            d, k = (e.entry_date - start).days, names[e.kind]
+            assert sim["ae_reported"][p, d, k]
+            assert severities[e.severity] == max(int(sim["ae_severity"][p, d, k]), 1)
+        graded_seen |= {e.severity for e in effects}
+    assert len(graded_seen) > 1

@@ -239,11 +239,19 @@ def test_side_effect_kinds_cover_the_simulator() -> None:
     kinds = [side_effect_kind(name) for name in SIDE_EFFECTS]  # a ValueError for a missing one
     assert all(k in NAMED_KINDS for k in kinds)
     assert len(set(kinds)) == len(kinds)
-    eleven = ("voice", "cough", "throat_pain", "dyspnoea", "laryngismus", "dysphagia",
-              "neck_pain", "headache", "paraesthesia", "nausea", "heart_rate")  # fmt: skip
-    assert [k.value for k in NAMED_KINDS] == list(eleven)
-    assert [k.value for k in REPORTABLE_KINDS] == [*eleven, "other"]
+    fourteen = ("voice", "cough", "throat_pain", "dyspnoea", "laryngismus", "dysphagia",
+                "neck_pain", "headache", "paraesthesia", "nausea", "heart_rate",
+                "application_site", "dizziness", "muscle_twitch")  # fmt: skip
+    assert [k.value for k in NAMED_KINDS] == list(fourteen)
+    assert [k.value for k in REPORTABLE_KINDS] == [*fourteen, "other"]
     assert set(SIDE_EFFECT_LABELS) == set(SideEffectKind)
+    assert len(set(SIDE_EFFECT_LABELS.values())) == len(SIDE_EFFECT_LABELS)  # told apart in words
+
+
+def test_every_kind_fits_the_kind_column() -> None:
+    width = SideEffectReport.__table__.c.kind.type.length
+    assert max(len(k.value) for k in SideEffectKind) <= width
+    assert len(SideEffectKind.APPLICATION_SITE.value) == width  # the longest: exactly full
 
 
 def test_every_reportable_kind_is_accepted_with_its_label(
@@ -286,7 +294,7 @@ def test_unknown_and_legacy_kinds_are_refused_naming_kind_and_the_allowed_values
             assert error["loc"][-1] == "kind"
             assert error["ctx"]["allowed"] == allowed
             assert error["msg"].startswith("kind must be one of 'voice', 'cough'")
-            assert error["msg"].endswith("'heart_rate' or 'other'")
+            assert error["msg"].endswith("'muscle_twitch' or 'other'")
 
 
 def test_legacy_throat_cough_reports_are_read_back(

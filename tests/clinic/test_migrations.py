@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -182,5 +183,116 @@ def test_side_effect_kinds_up_and_down_keep_every_report(
         upgrade(url)
         with engine.connect() as conn:
             assert len(_reports(conn)) == 6  # a later upgrade does not split them again
+    finally:
+        engine.dispose()
+
+
+def _add_patient(conn: Connection) -> None:
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    conn.execute(
+        text(
+            "INSERT INTO patients (id, mrn, full_name, date_of_birth, sex, created_at,"
+            " updated_at, version) VALUES (1, 'MIG-1', 'M', :dob, 'female', :at, :at, 1)"
+        ),
+        {"dob": date(1970, 1, 1),
+         "at": at.replace(tzinfo=None) if conn.dialect.name == "sqlite" else at},
+    )  # fmt: skip
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _audit(conn: Connection) -> list[tuple[str, int, int | None, Any, Any]]:
+    """The side-effect reports' audit entries: action, id, actor, before and after (decoded)."""
+    rows = conn.execute(
+        text("SELECT action, entity_id, actor_id, before, after FROM audit_log"
+             " WHERE entity = 'side_effect_report' ORDER BY id")
+    ).all()  # fmt: skip
+    return [(a, e, actor, _json(b), _json(af)) for a, e, actor, b, af in rows]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_noninvasive_side_effect_kinds_up_and_down_keep_every_report(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """0005 allows application_site, dizziness and muscle_twitch; its downgrade turns them into
+    ``other`` with the kind in words, merging rows that share a patient and date as ``other``
+    (into the existing ``other`` row, else the oldest), and audits each change."""
+    url = _fresh_url(backend, tmp_path, request)
+    upgrade(url, "0004")
+    engine = create_engine_for(url)
+    long_text = "x" * 195
+    try:
+        with engine.begin() as conn:
+            _add_patient(conn)
+            _add_reports(conn, [
+                (1, "2026-01-01", "other", "mild", "rash"),
+                (2, "2026-01-01", "voice", "mild", None),
+                (3, "2026-01-02", "headache", "moderate", None),
+                (4, "2026-01-04", "other", "mild", long_text),
+            ])  # fmt: skip
+            before = _reports(conn)
+        with engine.connect() as conn, pytest.raises(IntegrityError):
+            _add_reports(conn, [(20, "2026-01-09", "dizziness", "mild", None)])
+        upgrade(url, "0005")
+        assert current_revision(url) == "0005"
+        with engine.begin() as conn:
+            assert _reports(conn) == before  # the upgrade changes no row
+            _add_reports(conn, [
+                (5, "2026-01-01", "dizziness", "severe", None),
+                (6, "2026-01-02", "application_site", "mild", None),
+                (7, "2026-01-03", "muscle_twitch", "moderate", None),
+                (8, "2026-01-03", "dizziness", "mild", None),
+                (9, "2026-01-03", "application_site", "mild", None),
+                (10, "2026-01-04", "dizziness", "moderate", None),
+            ])  # fmt: skip
+        with engine.connect() as conn, pytest.raises(IntegrityError):
+            _add_reports(conn, [(21, "2026-01-09", "tinnitus", "mild", None)])
+
+        downgrade(url, "0004")
+        assert current_revision(url) == "0004"
+        twitch = "muscle twitch at the stimulation site (lip pulling, neck muscle)"
+        site = "application-site tingling, pain or redness"
+        with engine.begin() as conn:
+            reports = _reports(conn)
+            audit = _audit(conn)
+        cut = f"{long_text} (mild); dizziness (moderate)"[:199] + "…"
+        assert len(cut) == 200
+        assert reports == {
+            1: ("2026-01-01", "other", "severe", "rash (mild); dizziness (severe)"),
+            2: ("2026-01-01", "voice", "mild", None),
+            3: ("2026-01-02", "headache", "moderate", None),
+            4: ("2026-01-04", "other", "moderate", cut),
+            6: ("2026-01-02", "other", "mild", site),
+            7: ("2026-01-03", "other", "moderate",
+                f"{twitch} (moderate); dizziness (mild); {site} (mild)"),
+        }  # fmt: skip
+        assert {(a, e) for a, e, *_ in audit} == {
+            ("migrate", 1), ("migrate", 4), ("migrate", 6), ("migrate", 7),
+            ("migrate_merge", 5), ("migrate_merge", 8), ("migrate_merge", 9),
+            ("migrate_merge", 10),
+        }  # fmt: skip
+        assert len(audit) == 8
+        assert all(actor is None for _, _, actor, _, _ in audit)
+        merged = {e: (b, a) for act, e, _, b, a in audit if act == "migrate_merge"}
+        assert {e: a["merged_into"] for e, (_, a) in merged.items()} == {5: 1, 8: 7, 9: 7, 10: 4}
+        assert (merged[5][0]["kind"], merged[5][0]["severity"]) == ("dizziness", "severe")
+        changed = {e: (b, a) for act, e, _, b, a in audit if act == "migrate"}
+        before_6, after_6 = changed[6]
+        assert (before_6["kind"], before_6["description"]) == ("application_site", None)
+        assert (after_6["kind"], after_6["description"]) == ("other", site)
+        with engine.connect() as conn, pytest.raises(IntegrityError):
+            _add_reports(conn, [(22, "2026-01-09", "muscle_twitch", "mild", None)])
+
+        downgrade(url, "0003")  # 0004's downgrade then folds headache into day 2's other row
+        with engine.connect() as conn:
+            assert _reports(conn)[6] == (
+                "2026-01-02", "other", "moderate", f"{site} (mild); headache (moderate)"
+            )  # fmt: skip
+        upgrade(url)
+        assert current_revision(url) == head_revision()
+        with engine.connect() as conn:
+            assert len(_reports(conn)) == 5  # a later upgrade does not split them again
     finally:
         engine.dispose()

@@ -215,11 +215,13 @@ def test_patient_enters_a_diary_day(
     assert r.status_code == 422
     assert 'id="e-bpi_mood"' in r.text
     full = {**day, "pain_nrs": "5", "pgic": "3", "se_voice": "mild", "se_headache": "severe",
-            "se_heart_rate": "moderate"}  # fmt: skip
+            "se_heart_rate": "moderate", "se_application_site": "mild"}  # fmt: skip
     r = client.post(f"/patients/{own.id}/diary", data=full, headers=HTML)
     assert r.status_code == 200
     assert "is saved" in r.text
-    assert "Palpitations or a change in heart rate" in r.text.split('id="recent-h"')[1]
+    recent = r.text.split('id="recent-h"')[1]
+    assert "Palpitations or a change in heart rate" in recent
+    assert "Skin tingling, pain or redness where the device is applied" in recent
     r = client.post(f"/patients/{own.id}/diary", data={**full, "pain_nrs": "4"}, headers=HTML)
     assert "is updated" in r.text
     assert "minimally improved" in r.text

@@ -34,8 +34,13 @@ BPI_INTERFERENCE_ITEMS = (
 
 
 class SideEffectKind(enum.StrEnum):
-    """Side effects a patient can report: the simulator's eleven channels, ``other``, and the
+    """Side effects a patient can report: the simulator's fourteen channels, ``other``, and the
     legacy ``throat_cough``.
+
+    The last three channels (migration 0005) come from the non-invasive devices (transcutaneous
+    cervical and auricular): ``application_site`` (tingling, pain or redness of the skin under
+    the electrode), ``dizziness`` and ``muscle_twitch`` (twitching of muscles at the stimulation
+    site, such as lip pulling or a neck muscle).
 
     ``throat_cough`` is the combined "throat pain or cough" item of the first diary (migration
     0003). Reports made with it are kept as they were (migration 0004: a combined report cannot be
@@ -54,6 +59,9 @@ class SideEffectKind(enum.StrEnum):
     PARAESTHESIA = "paraesthesia"
     NAUSEA = "nausea"  # nausea / dyspepsia
     HEART_RATE = "heart_rate"  # palpitations / heart-rate change
+    APPLICATION_SITE = "application_site"  # skin tingling, pain or redness under the electrode
+    DIZZINESS = "dizziness"
+    MUSCLE_TWITCH = "muscle_twitch"  # lip pulling, neck muscle twitch at the stimulation site
     OTHER = "other"
     THROAT_COUGH = "throat_cough"  # legacy: throat pain or cough, before migration 0004
 
@@ -80,6 +88,9 @@ SIDE_EFFECT_LABELS: dict[SideEffectKind, str] = {
     SideEffectKind.PARAESTHESIA: "Tingling or pins and needles",
     SideEffectKind.NAUSEA: "Nausea or indigestion",
     SideEffectKind.HEART_RATE: "Palpitations or a change in heart rate",
+    SideEffectKind.APPLICATION_SITE: "Skin tingling, pain or redness where the device is applied",
+    SideEffectKind.DIZZINESS: "Dizziness",
+    SideEffectKind.MUSCLE_TWITCH: "Muscle twitching or lip pulling where the device is applied",
     SideEffectKind.OTHER: "Something else",
     SideEffectKind.THROAT_COUGH: "Throat pain or cough (earlier combined item)",
 }

@@ -168,6 +168,9 @@ NamedKind = Literal[
     SideEffectKind.PARAESTHESIA,
     SideEffectKind.NAUSEA,
     SideEffectKind.HEART_RATE,
+    SideEffectKind.APPLICATION_SITE,
+    SideEffectKind.DIZZINESS,
+    SideEffectKind.MUSCLE_TWITCH,
 ]
 #: ``kind: label`` of every kind a report may have (the OpenAPI description of ``kind``).
 KIND_DESCRIPTION = "; ".join(f"{k.value}: {SIDE_EFFECT_LABELS[k]}" for k in REPORTABLE_KINDS)
@@ -177,7 +180,8 @@ _ALLOWED_TEXT = ", ".join(repr(v) for v in _ALLOWED[:-1]) + f" or {_ALLOWED[-1]!
 
 class NamedSideEffect(_Body):
     """A named side effect: voice change, cough, throat pain, dyspnoea, laryngismus, dysphagia,
-    neck pain, headache, paraesthesia, nausea or a heart-rate change."""
+    neck pain, headache, paraesthesia, nausea, a heart-rate change, application-site tingling, pain
+    or redness, dizziness or a muscle twitch at the stimulation site."""
 
     kind: NamedKind = Field(description=KIND_DESCRIPTION)
     severity: Severity
