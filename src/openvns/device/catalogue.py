@@ -29,8 +29,17 @@ from openvns.errors import UnknownModelError
 from openvns.parameters import Provenance, Status, require_provisional
 from openvns.parameters import unit_of as unit_of
 
-Feature = Literal["magnet", "autostim", "scheduled_programming", "day_night", "dose_limit"]
-DeviceKind = Literal["implanted", "noninvasive_cervical", "transcutaneous_auricular"]
+Feature = Literal[
+    "magnet", "autostim", "scheduled_programming", "day_night", "dose_limit", "exhalation_gating"
+]
+DeviceKind = Literal[
+    "implanted", "noninvasive_cervical", "transcutaneous_auricular", "percutaneous_auricular"
+]
+LeadKind = Literal["helical", "skin", "percutaneous"]
+#: Where an electrode sits: the cervical vagus (helical cuff), the skin of the neck over it
+#: (gammaCore), the cymba conchae, the tragus or the earlobe (auricular skin electrodes; the
+#: earlobe is the usual sham site) or the auricle at large (percutaneous needles).
+LeadSite = Literal["cervical_vagus", "neck", "cymba_conchae", "tragus", "earlobe", "auricle"]
 
 #: Relative tolerance used to decide whether a value lies on a step grid.
 GRID_RTOL = 1e-9
@@ -281,12 +290,21 @@ class HelicalGeometry(FrozenModel):
 
 
 class LeadModel(FrozenModel):
-    """A lead (helical cuff) or the built-in skin electrodes of a non-invasive device."""
+    """A lead (helical cuff), the skin electrodes of a non-invasive device or a needle array.
+
+    Attributes
+    ----------
+    kind
+        ``"helical"`` (cuff on the nerve), ``"skin"`` (transcutaneous) or ``"percutaneous"``.
+    site
+        Where the electrode sits (:data:`LeadSite`); ``None`` where the catalogue does not say.
+    """
 
     id: str
     name: str
     aliases: tuple[str, ...] = ()
-    kind: Literal["helical", "skin"]
+    kind: LeadKind
+    site: LeadSite | None = None
     inner_diameter_mm: Sourced | None
     geometry: HelicalGeometry | None
     contact_area_cm2_given: float | None = Field(default=None, alias="contact_area_cm2")

@@ -55,6 +55,39 @@ def sine_charge_per_phase_uC(peak_current_mA: float, carrier_frequency_Hz: float
     return peak_current_mA * 1e6 / (math.pi * carrier_frequency_Hz) * _UC_PER_MA_US
 
 
+def pulse_train_rms_current_mA(
+    current_mA: float, pulse_width_us: float, frequency_Hz: float, *, phases: int = 2
+) -> float:
+    """RMS current of a train of rectangular pulses while it runs, in mA.
+
+    Each pulse has ``phases`` phases of ``pulse_width_us`` at ``current_mA`` (2 for a symmetric
+    biphasic pulse), so ``I_rms = I sqrt(phases PW f)``; capped at ``I`` (phases filling the
+    whole period).
+
+    Examples
+    --------
+    >>> round(pulse_train_rms_current_mA(2.0, 250, 25), 4)   # 2 mA * sqrt(2 * 250e-6 * 25)
+    0.2236
+    """
+    fill = phases * pulse_width_us * 1e-6 * frequency_Hz
+    return current_mA * math.sqrt(min(max(fill, 0.0), 1.0))
+
+
+def sine_burst_rms_current_mA(
+    peak_current_mA: float, carrier_frequency_Hz: float, cycles: float, burst_frequency_Hz: float
+) -> float:
+    """RMS current of sine bursts (``cycles`` cycles of the carrier, ``burst_frequency_Hz``
+    bursts a second) while they run, in mA: ``I_peak / sqrt(2) * sqrt(burst fill)``.
+
+    Examples
+    --------
+    >>> round(sine_burst_rms_current_mA(20, 5000, 5, 25), 4)  # gammaCore: 2.5 % fill
+    2.2361
+    """
+    fill = cycles / carrier_frequency_Hz * burst_frequency_Hz
+    return peak_current_mA / math.sqrt(2.0) * math.sqrt(min(max(fill, 0.0), 1.0))
+
+
 def charge_density_uC_per_cm2(charge_uC: float, area_cm2: float) -> float:
     """Charge density per phase, in µC/cm²."""
     return charge_uC / area_cm2

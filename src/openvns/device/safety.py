@@ -6,7 +6,8 @@
   a mode the model does not have, a lead the generator does not take, Shannon k above the
   blocking limit, more doses per day than a dose-limited device allows;
 * **warnings** do not: OFF time not longer than ON time, duty cycle above the warning limit,
-  charge density or Shannon k above their warning limits.
+  charge density or Shannon k above their warning limits (electrodes on the nerve), r.m.s.
+  current density above its warning limit (skin electrodes of known area).
 
 Each issue names the field, the value and what is allowed. The report also carries the derived
 numbers (duty cycle with ramps, charge per phase, charge density, k, trains, pulses and charge
@@ -44,12 +45,16 @@ class SafetyLimits(FrozenModel):
         Charge density per phase above which a warning is given, in µC/cm² (default 30).
     duty_cycle_warn
         Duty cycle (with ramps, 0–1) above which a warning is given (default 0.5).
+    skin_current_density_warn_mA_per_cm2
+        R.m.s. current density under a skin electrode, while a train runs, above which a
+        warning is given, in mA/cm² (default 2, IEC 60601-2-10).
     """
 
     shannon_k_block: float = Field(allow_inf_nan=False)
     shannon_k_warn: float = Field(allow_inf_nan=False)
     charge_density_warn_uC_per_cm2: float = Field(gt=0, allow_inf_nan=False)
     duty_cycle_warn: float = Field(gt=0, le=1)
+    skin_current_density_warn_mA_per_cm2: float = Field(gt=0, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _ordered(self) -> SafetyLimits:
@@ -99,7 +104,12 @@ class Issue(BaseModel):
 
 
 class ChargeMetrics(BaseModel):
-    """Per-phase charge numbers of one mode (normal, magnet or AutoStim)."""
+    """Per-phase charge numbers of one mode (normal, magnet or AutoStim).
+
+    ``shannon_k`` and its current cap are for electrodes on neural tissue (helical leads);
+    ``rms_current_density_mA_per_cm2`` is for skin electrodes. Each is ``None`` where it does
+    not apply or the contact area is not known.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -109,6 +119,7 @@ class ChargeMetrics(BaseModel):
     charge_density_uC_per_cm2: float | None
     shannon_k: float | None
     max_current_at_k_block_mA: float | None
+    rms_current_density_mA_per_cm2: float | None = None
 
 
 class DoseMetrics(BaseModel):
@@ -218,10 +229,61 @@ def _range_issues(gen: GeneratorModel, flat: dict[str, float]) -> list[Issue]:
     return issues
 
 
+def _rms_current_mA(
+    current_mA: float, pulse_width_us: float, frequency_Hz: float, gen: GeneratorModel
+) -> float:
+    """R.m.s. current while a train runs: sine bursts, or symmetric biphasic pulses."""
+    if gen.burst is not None:
+        carrier = float(gen.burst.carrier_frequency_Hz.value)
+        cycles = float(gen.burst.pulses_per_burst.value)
+        return dose.sine_burst_rms_current_mA(current_mA, carrier, cycles, frequency_Hz)
+    return dose.pulse_train_rms_current_mA(current_mA, pulse_width_us, frequency_Hz)
+
+
+def _skin_charge(
+    field: str,
+    current_mA: float,
+    pulse_width_us: float,
+    frequency_Hz: float,
+    q: float,
+    area: float,
+    gen: GeneratorModel,
+    lead: LeadModel,
+    limits: SafetyLimits,
+    issues: list[Issue],
+) -> ChargeMetrics:
+    """Charge and r.m.s. current density under a skin electrode of known area."""
+    density = _rms_current_mA(current_mA, pulse_width_us, frequency_Hz, gen) / area
+    limit = limits.skin_current_density_warn_mA_per_cm2
+    if density > limit:
+        where = f"at {_fmt(pulse_width_us)} µs, {_fmt(frequency_Hz)} Hz on {lead.id}"
+        issues.append(
+            Issue(
+                severity="warning",
+                code="skin_current_density_warn",
+                field=field,
+                value=current_mA,
+                allowed=f"r.m.s. current density ≤ {_fmt(limit)} mA/cm² under the electrode",
+                message=f"{field} = {_fmt(current_mA)} mA gives {density:.2f} mA/cm² r.m.s. "
+                f"{where} ({_fmt(area)} cm²), above the warning limit {_fmt(limit)} mA/cm²",
+            )
+        )
+    return ChargeMetrics(
+        output_current_mA=current_mA,
+        pulse_width_us=pulse_width_us,
+        charge_per_phase_uC=q,
+        charge_density_uC_per_cm2=dose.charge_density_uC_per_cm2(q, area),
+        shannon_k=None,
+        max_current_at_k_block_mA=None,
+        rms_current_density_mA_per_cm2=density,
+    )
+
+
 def _charge(
     field_prefix: str,
     current_mA: float,
     pulse_width_us: float,
+    frequency_Hz: float,
     gen: GeneratorModel,
     lead: LeadModel | None,
     limits: SafetyLimits,
@@ -233,6 +295,11 @@ def _charge(
     else:
         q = dose.charge_per_phase_uC(current_mA, pulse_width_us)
     area = lead.contact_area_cm2 if lead is not None else None
+    if area is not None and lead is not None and lead.kind == "skin":
+        field = f"{field_prefix}output_current_mA"
+        return _skin_charge(
+            field, current_mA, pulse_width_us, frequency_Hz, q, area, gen, lead, limits, issues
+        )
     if area is None:
         return ChargeMetrics(
             output_current_mA=current_mA,
@@ -382,19 +449,20 @@ def check(
 
     issues += _range_issues(gen, settings.flat())
 
+    f = settings.frequency_Hz
     normal = _charge(
-        "", settings.output_current_mA, settings.pulse_width_us, gen, lead_model, limits, issues
+        "", settings.output_current_mA, settings.pulse_width_us, f, gen, lead_model, limits, issues
     )
     magnet = autostim = None
     if settings.magnet is not None and gen.has("magnet"):
         m = settings.magnet
         magnet = _charge(
-            "magnet_", m.output_current_mA, m.pulse_width_us, gen, lead_model, limits, issues
+            "magnet_", m.output_current_mA, m.pulse_width_us, f, gen, lead_model, limits, issues
         )
     if settings.autostim is not None and gen.has("autostim"):
         a = settings.autostim
         autostim = _charge(
-            "autostim_", a.output_current_mA, a.pulse_width_us, gen, lead_model, limits, issues
+            "autostim_", a.output_current_mA, a.pulse_width_us, f, gen, lead_model, limits, issues
         )
 
     metrics = _dose_metrics(settings, gen, normal.charge_per_phase_uC)
@@ -458,6 +526,11 @@ def check(
             )
         )
     if lead_model is not None and lead_model.contact_area_cm2 is None:
+        what = (
+            "charge density and Shannon k"
+            if lead_model.kind == "helical"
+            else "charge density and r.m.s. current density"
+        )
         issues.append(
             Issue(
                 severity="note",
@@ -465,9 +538,7 @@ def check(
                 field="lead",
                 value=lead_model.id,
                 allowed="a lead with a known contact area",
-                message=f"contact area of {lead_model.id} is not known: "
-                "charge density and Shannon k "
-                "are not computed",
+                message=f"contact area of {lead_model.id} is not known: {what} are not computed",
             )
         )
 
