@@ -4,12 +4,15 @@ All intervals are two-sided at ``confidence`` (0.95 by default).
 
 * :func:`mean_ci` — sample mean with a Student-t interval (NaN entries ignored).
 * :func:`welch_difference` — difference of two means, Welch–Satterthwaite t interval and p-value.
+* :func:`student_difference` — difference of two means, pooled-variance (Student) t interval.
+* :func:`mann_whitney_difference` — Mann–Whitney U test with the Hodges–Lehmann shift and its
+  distribution-free interval (Bauer 1972, normal approximation).
 * :func:`wilson_ci` — a proportion with the Wilson score interval (vectorised over counts).
 * :func:`newcombe_difference` — difference of two proportions with Newcombe's hybrid score
   interval (Newcombe 1998, *Stat Med* 17:873, method 10).
-* :func:`proportion_test` — two-sided test of two proportions: Fisher's exact test when any
-  expected cell count of the 2×2 table is below 5, otherwise Pearson's chi-square without
-  continuity correction.
+* :func:`proportion_test` — two-sided test of two proportions: by default Fisher's exact test
+  when any expected cell count of the 2×2 table is below 5, otherwise Pearson's chi-square
+  without continuity correction; either test can be asked for.
 * :func:`kaplan_meier` — Kaplan–Meier survival estimate with Greenwood standard errors and a
   plain (``"linear"``, clipped to 0–1) or ``"log-log"`` interval.
 * :func:`logrank_test` — two-sample log-rank (Mantel–Cox) chi-square test.
@@ -27,6 +30,7 @@ from scipy import stats  # type: ignore[import-untyped]
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
+ProportionMethod = Literal["auto", "fisher", "chi-square"]
 
 __all__ = [
     "Comparison",
@@ -36,9 +40,11 @@ __all__ = [
     "ProportionTest",
     "kaplan_meier",
     "logrank_test",
+    "mann_whitney_difference",
     "mean_ci",
     "newcombe_difference",
     "proportion_test",
+    "student_difference",
     "welch_difference",
     "wilson_ci",
 ]
@@ -162,6 +168,82 @@ def welch_difference(a: npt.ArrayLike, b: npt.ArrayLike, *, confidence: float = 
     return Comparison(d, d - t * se, d + t * se, p, "welch t")
 
 
+def _two_samples(a: npt.ArrayLike, b: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
+    xa = np.asarray(a, dtype=np.float64).ravel()
+    xb = np.asarray(b, dtype=np.float64).ravel()
+    return xa[~np.isnan(xa)], xb[~np.isnan(xb)]
+
+
+def student_difference(
+    a: npt.ArrayLike, b: npt.ArrayLike, *, confidence: float = 0.95
+) -> Comparison:
+    """Difference of means ``mean(a) − mean(b)`` with the pooled-variance (Student) t interval.
+
+    Parameters
+    ----------
+    a, b
+        One-dimensional samples; NaN entries are dropped.
+    confidence
+        Two-sided confidence level.
+
+    Returns
+    -------
+    Comparison
+        ``d ± t_{n_a+n_b−2} · s_p √(1/n_a + 1/n_b)`` with the pooled variance ``s_p²``; NaN
+        when there are fewer than 3 values in all or the pooled variance is 0.
+    """
+    _z(confidence)
+    xa, xb = _two_samples(a, b)
+    na, nb = xa.size, xb.size
+    d = float(xa.mean() - xb.mean()) if na and nb else float("nan")
+    df = na + nb - 2
+    if na < 1 or nb < 1 or df < 1:
+        return Comparison(d, float("nan"), float("nan"), float("nan"), "student t")
+    ss = float(((xa - xa.mean()) ** 2).sum() + ((xb - xb.mean()) ** 2).sum())
+    if ss == 0.0:
+        return Comparison(d, d, d, float("nan"), "student t")
+    se = float(np.sqrt(ss / df * (1.0 / na + 1.0 / nb)))
+    t = float(stats.t.ppf(0.5 + confidence / 2.0, df))
+    p = float(2.0 * stats.t.sf(abs(d) / se, df))
+    return Comparison(d, d - t * se, d + t * se, p, "student t")
+
+
+def mann_whitney_difference(
+    a: npt.ArrayLike, b: npt.ArrayLike, *, confidence: float = 0.95
+) -> Comparison:
+    """Location shift ``a − b``: Hodges–Lehmann estimate, its interval and the Mann–Whitney p.
+
+    The estimate is the median of the ``n_a · n_b`` pairwise differences ``a_i − b_j``; the
+    interval runs from the ``(k+1)``-th to the ``(n_a n_b − k)``-th ordered difference with
+    ``k = ⌊n_a n_b/2 − z √(n_a n_b (n_a + n_b + 1)/12)⌋`` (Bauer 1972, *JASA* 67:687, the normal
+    approximation to the null distribution of U, without a tie correction). The two-sided
+    p-value is scipy's Mann–Whitney U test (exact for small samples without ties, otherwise
+    the tie-corrected normal approximation with continuity correction).
+
+    Parameters
+    ----------
+    a, b
+        One-dimensional samples; NaN entries are dropped.
+    confidence
+        Two-sided confidence level.
+    """
+    z = _z(confidence)
+    xa, xb = _two_samples(a, b)
+    na, nb = xa.size, xb.size
+    if na == 0 or nb == 0:
+        nan = float("nan")
+        return Comparison(nan, nan, nan, nan, "mann-whitney")
+    diffs = np.sort((xa[:, None] - xb[None, :]).ravel())
+    m = diffs.size
+    k = int(np.floor(m / 2.0 - z * np.sqrt(na * nb * (na + nb + 1) / 12.0)))
+    if k < 0:
+        lower, upper = float("-inf"), float("inf")
+    else:
+        lower, upper = float(diffs[k]), float(diffs[m - 1 - k])
+    p = float(stats.mannwhitneyu(xa, xb, alternative="two-sided").pvalue)
+    return Comparison(float(np.median(diffs)), lower, upper, p, "mann-whitney")
+
+
 def wilson_ci(successes: npt.ArrayLike, n: npt.ArrayLike, *, confidence: float = 0.95) -> Interval:
     """Proportion ``successes / n`` with the Wilson score interval (vectorised).
 
@@ -217,20 +299,25 @@ class ProportionTest:
     statistic: float
 
 
-def proportion_test(x1: int, n1: int, x2: int, n2: int) -> ProportionTest:
+def proportion_test(
+    x1: int, n1: int, x2: int, n2: int, *, method: ProportionMethod = "auto"
+) -> ProportionTest:
     """Two-sided test of ``x1/n1 == x2/n2``.
 
-    Fisher's exact test when any expected count of the 2×2 table is below 5 (Cochran's rule),
-    otherwise Pearson's chi-square without continuity correction. A table with an empty row or
-    column gives p = 1.
+    ``method="auto"``: Fisher's exact test when any expected count of the 2×2 table is below 5
+    (Cochran's rule), otherwise Pearson's chi-square without continuity correction;
+    ``"fisher"`` or ``"chi-square"`` always use that test. A table with an empty row or column
+    gives p = 1.
     """
     if not (0 <= x1 <= n1 and 0 <= x2 <= n2):
         raise ValueError("counts must satisfy 0 ≤ x ≤ n")
+    if method not in ("auto", "fisher", "chi-square"):
+        raise ValueError(f"method {method!r} must be 'auto', 'fisher' or 'chi-square'")
     table = np.array([[x1, n1 - x1], [x2, n2 - x2]], dtype=np.int64)
     if np.any(table.sum(axis=0) == 0) or np.any(table.sum(axis=1) == 0):
         return ProportionTest(1.0, "none (degenerate table)", float("nan"))
     expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / table.sum()
-    if np.any(expected < 5.0):
+    if method == "fisher" or (method == "auto" and np.any(expected < 5.0)):
         res = stats.fisher_exact(table)
         return ProportionTest(float(res.pvalue), "fisher exact", float(res.statistic))
     chi2, p, _, _ = stats.chi2_contingency(table, correction=False)
@@ -238,7 +325,13 @@ def proportion_test(x1: int, n1: int, x2: int, n2: int) -> ProportionTest:
 
 
 def newcombe_difference(
-    x1: int, n1: int, x2: int, n2: int, *, confidence: float = 0.95
+    x1: int,
+    n1: int,
+    x2: int,
+    n2: int,
+    *,
+    confidence: float = 0.95,
+    method: ProportionMethod = "auto",
 ) -> Comparison:
     """Difference of proportions ``x1/n1 − x2/n2`` with Newcombe's hybrid score interval.
 
@@ -246,7 +339,7 @@ def newcombe_difference(
 
         L = d − √((p1 − l1)² + (u2 − p2)²),   U = d + √((u1 − p1)² + (p2 − l2)²)
 
-    The p-value is from :func:`proportion_test`.
+    The p-value is from :func:`proportion_test` with ``method``.
     """
     if n1 <= 0 or n2 <= 0:
         raise ValueError("both groups need at least one patient")
@@ -256,7 +349,7 @@ def newcombe_difference(
     d = p1 - p2
     lower = d - float(np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2))
     upper = d + float(np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2))
-    test = proportion_test(x1, n1, x2, n2)
+    test = proportion_test(x1, n1, x2, n2, method=method)
     return Comparison(d, lower, upper, test.p_value, test.method)
 
 
