@@ -7,6 +7,13 @@ without the clinic importing the trials.
 * :mod:`openvns.analysis.endpoints` — IMMPACT endpoints from ``(patients, days)`` diaries.
 * :mod:`openvns.analysis.statistics` — intervals and tests (t, Wilson, Newcombe, Kaplan–Meier).
 * :mod:`openvns.analysis.plotting` — arm colours, Agg figures and PNG bytes (matplotlib lazily).
+* :mod:`openvns.analysis.headache` — headache prevention: attacks per week, monthly migraine or
+  headache days, responders, between-arm comparisons (non-invasive VNS trials, issue 11).
+* :mod:`openvns.analysis.acute` — acute treatment of attacks: ACT1 response at 15 min, pain-free
+  and pain relief at 30/60/120 min, first attack or per-patient proportions of attacks.
+* :mod:`openvns.analysis.count_regression` — negative-binomial rate ratios by maximum likelihood.
+* :mod:`openvns.analysis.crossover` — AB/BA crossover trials (Hills–Armitage).
+* :mod:`openvns.analysis.headache_parameters` — the headache endpoints' sourced definitions.
 """
 
 from openvns.analysis.endpoints import (
