@@ -31,7 +31,7 @@ per-patient proportions (a patient-level analysis, no GEE).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -72,13 +72,13 @@ class TreatedAttackArrays(Protocol):
     """The fields of the shared ``TreatedAttacks`` these endpoints read."""
 
     @property
-    def day(self) -> npt.NDArray[np.int64]: ...
+    def day(self) -> npt.NDArray[Any]: ...
 
     @property
-    def pain(self) -> npt.NDArray[np.int8]: ...
+    def pain(self) -> npt.NDArray[Any]: ...
 
     @property
-    def rescue_min(self) -> npt.NDArray[np.float64]: ...
+    def rescue_min(self) -> npt.NDArray[Any]: ...
 
     @property
     def scale_max(self) -> int: ...

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -73,16 +73,16 @@ class DiaryArrays(Protocol):
     """The fields of the shared ``AttackDiary`` these endpoints read, ``(patients, days)``."""
 
     @property
-    def attacks(self) -> npt.NDArray[np.int8]: ...
+    def attacks(self) -> npt.NDArray[Any]: ...
 
     @property
-    def headache_day(self) -> npt.NDArray[np.bool_]: ...
+    def headache_day(self) -> npt.NDArray[Any]: ...
 
     @property
-    def migraine_day(self) -> npt.NDArray[np.bool_]: ...
+    def migraine_day(self) -> npt.NDArray[Any]: ...
 
     @property
-    def observed(self) -> npt.NDArray[np.bool_]: ...
+    def observed(self) -> npt.NDArray[Any]: ...
 
 
 def _fraction(min_observed_fraction: float | None) -> float:
