@@ -150,3 +150,18 @@ def test_bad_input_names_the_field() -> None:
         rate_ratio([1, 2], [7, 7], [1, 2], [7, 7], covariate_a=[0.0, 1.0])
     with pytest.raises(ValidationError, match="name"):
         rate_ratio([1, 2, 4], [7, 7, 7], [1, 2, 3], [7, 7, 7]).fit.rate_ratio("dose")
+
+
+def test_an_arm_without_events_has_no_ratio() -> None:
+    with pytest.raises(ValidationError, match="no event in one arm"):
+        rate_ratio([0, 0, 0], [7, 7, 7], [1, 2, 3], [7, 7, 7])
+
+
+def test_extreme_counts_fit_without_numerical_warnings() -> None:
+    # warnings are errors in the test configuration: overflowing trial steps must stay quiet
+    ya = np.array([0, 0, 0, 0, 1, 0, 0, 250])
+    yb = np.array([3, 0, 9, 1, 0, 40, 2, 0])
+    res = rate_ratio(ya, np.full(8, 28.0), yb, np.full(8, 28.0))
+    assert res.fit.converged
+    assert res.rate_ratio.estimate == pytest.approx(ya.mean() / yb.mean(), rel=1e-6)
+    assert res.fit.alpha > 1.0  # far more variable than Poisson

@@ -188,6 +188,20 @@ def test_order_invariance_and_arm_swap(seed: int) -> None:
     )
 
 
+def test_no_rate_ratio_when_an_arm_has_no_event() -> None:
+    none = np.zeros((4, 28), dtype=int)
+    some = np.ones((4, 28), dtype=int)
+    some[:, 14:] = 0
+    some[0, 20] = 2
+    obs = np.ones((4, 28), dtype=bool)
+    a = frequency_change(some, obs, slice(0, 14), slice(14, 28), per_days=7)
+    b = frequency_change(np.where(np.arange(28) < 14, 1, none), obs, slice(0, 14),
+                         slice(14, 28), per_days=7)  # fmt: skip
+    res = compare_prevention(a, b)
+    assert res.rate_ratio is None
+    assert res.responders[100.0].estimate == pytest.approx(0.75 - 1.0)
+
+
 def test_bad_input_names_the_field() -> None:
     obs = np.ones((2, 10), dtype=bool)
     with pytest.raises(ValidationError, match="per_days"):

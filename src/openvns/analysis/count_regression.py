@@ -132,13 +132,16 @@ class _Likelihood:
         self.const = float(-special.gammaln(y + 1.0).sum())
 
     def value(self, beta: FloatArray, alpha: float) -> float:
-        mu = np.exp(self.offset + self.X @ beta)
-        if alpha > 0.0:
-            tail = (1.0 / alpha + self.y) * np.log1p(alpha * mu)
-            gamma_part = float(self.n_gt @ np.log1p(self.k * alpha))
-        else:
-            tail, gamma_part = mu, 0.0
-        return gamma_part + self.const + float((self.y * np.log(mu) - tail).sum())
+        """``ℓ(β, α)``; ``-inf`` or NaN where a trial step overflows (the step is halved)."""
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            mu = np.exp(self.offset + self.X @ beta)
+            if alpha > 0.0:
+                tail = (1.0 / alpha + self.y) * np.log1p(alpha * mu)
+                gamma_part = float(self.n_gt @ np.log1p(self.k * alpha))
+            else:
+                tail, gamma_part = mu, 0.0
+            log_mu = np.where(self.y > 0, self.y * np.log(mu), 0.0)
+            return gamma_part + self.const + float((log_mu - tail).sum())
 
     def fit_beta(self, alpha: float, beta0: FloatArray) -> tuple[FloatArray, float, bool]:
         """Newton's method for ``β`` at fixed ``α`` (concave), with step halving."""
@@ -304,6 +307,12 @@ def rate_ratio(
     (ya, ta, ca), (yb, tb, cb) = parts
     if ya.size == 0 or yb.size == 0:
         raise ValidationError("counts", "an arm without analysable patients", "both arms ≥ 1")
+    if ya.sum() == 0 or yb.sum() == 0:
+        raise ValidationError(
+            "counts",
+            "no event in one arm",
+            "at least one event in each arm (otherwise the rate ratio has no finite estimate)",
+        )
     y = np.concatenate([ya, yb])
     offset = np.log(np.concatenate([ta, tb]))
     arm = np.concatenate([np.ones(ya.size), np.zeros(yb.size)])

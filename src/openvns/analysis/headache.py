@@ -26,6 +26,7 @@ open-label add-on design against standard of care (PREVA) uses the same comparis
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -46,6 +47,8 @@ from openvns.analysis.statistics import (
     welch_difference,
 )
 from openvns.errors import ValidationError
+
+log = logging.getLogger(__name__)
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -337,7 +340,8 @@ class PreventionComparison:
     responders
         ``{threshold_pct: Newcombe difference of responder shares}``.
     rate_ratio
-        Negative-binomial rate ratio a / b of the endpoint window (None when not asked for).
+        Negative-binomial rate ratio a / b of the endpoint window (None when not asked for, or
+        when an arm has no event in the window: the ratio then has no finite estimate).
     """
 
     change: Comparison
@@ -406,13 +410,16 @@ def compare_prevention(
 
         ya, ta, ca = parts(a)
         yb, tb, cb = parts(b)
-        rr = rate_ratio(
-            ya, ta, yb, tb,
-            covariate_a=ca if baseline_covariate else None,
-            covariate_b=cb if baseline_covariate else None,
-            covariate_name="log_baseline_rate",
-            confidence=confidence,
-        )  # fmt: skip
+        if np.nansum(ya) > 0 and np.nansum(yb) > 0:
+            rr = rate_ratio(
+                ya, ta, yb, tb,
+                covariate_a=ca if baseline_covariate else None,
+                covariate_b=cb if baseline_covariate else None,
+                covariate_name="log_baseline_rate",
+                confidence=confidence,
+            )  # fmt: skip
+        else:
+            log.warning("no event in an arm's endpoint window: no negative-binomial rate ratio")
     return PreventionComparison(
         change=compare_changes(a.change, b.change, test=test, confidence=confidence),
         responders=shares,
