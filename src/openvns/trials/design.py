@@ -19,10 +19,10 @@ from openvns.base import FrozenModel
 from openvns.device import catalogue, safety
 from openvns.errors import ValidationError
 from openvns.protocol.text import STANDARD_TITRATION, Protocol, unwrap
-from openvns.simulation.courses import check_implanted
+from openvns.simulation.courses import check_modelled
 
-ArmKind = Literal["active", "sham", "low_dose"]
-ARM_KINDS: tuple[str, ...] = ("active", "sham", "low_dose")
+ArmKind = Literal["active", "sham", "low_dose", "standard_of_care"]
+ARM_KINDS: tuple[str, ...] = ("active", "sham", "low_dose", "standard_of_care")
 
 
 class Arm(FrozenModel):
@@ -35,6 +35,10 @@ class Arm(FrozenModel):
     1 for a pill-like placebo, 0 for an untreated control); another arm's open-label extension
     on this protocol is a device's. ``implanted`` (default true) says whether the arm's patients
     had an operation (post-operative side effects); false for a pill or untreated control arm.
+
+    A ``standard_of_care`` arm (an open-label add-on trial's control, as PREVA's) gets no
+    device: its protocol is at 0 mA, its patients expect nothing of it (``expectation`` 0 unless
+    given) and had no operation.
     """
 
     name: str
@@ -46,6 +50,16 @@ class Arm(FrozenModel):
     expectation: float | None = None
     implanted: bool = True
 
+    @model_validator(mode="before")
+    @classmethod
+    def _standard_of_care_defaults(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("kind") == "standard_of_care":
+            data = dict(data)
+            if data.get("expectation") is None:
+                data["expectation"] = 0.0
+            data.setdefault("implanted", False)
+        return data
+
     @model_validator(mode="after")
     def _valid(self) -> Arm:
         if not self.name.strip():
@@ -55,9 +69,15 @@ class Arm(FrozenModel):
         if self.expectation is not None and not self.expectation >= 0:
             raise ValidationError("expectation", self.expectation, "a multiplier ≥ 0 (or none)")
         top = self.protocol.max_current_mA
-        if self.kind == "sham" and top != 0:
-            raise ValidationError("protocol", str(self.protocol), "a sham protocol at 0.0 mA")
-        if self.kind != "sham" and top <= 0:
+        if self.kind in ("sham", "standard_of_care") and top != 0:
+            raise ValidationError(
+                "protocol",
+                str(self.protocol),
+                f"a {self.kind.replace('_', ' ')} protocol at 0.0 mA",
+            )
+        if self.kind == "standard_of_care" and self.implanted:
+            raise ValidationError("implanted", True, "false for a standard-of-care arm (no device)")
+        if self.kind not in ("sham", "standard_of_care") and top <= 0:
             raise ValidationError(
                 "protocol", str(self.protocol), f"a {self.kind} protocol above 0 mA"
             )
@@ -113,6 +133,38 @@ class InclusionCriteria(FrozenModel):
         return ok
 
 
+class Crossover(FrozenModel):
+    """A two-period AB/BA crossover: each patient receives both arms' protocols, one per period,
+    with a washout between them.
+
+    The design's two arms are the treatments; a patient allocated to arm 0 gets arm 0's protocol
+    in period 1 and arm 1's in period 2 (sequence AB), one allocated to arm 1 the reverse (BA).
+    The blinded phase is the two periods and the washout (``2 · period_days + washout_days``);
+    nothing is delivered during the washout.
+    """
+
+    period_days: int
+    washout_days: int = 0
+
+    @model_validator(mode="after")
+    def _valid(self) -> Crossover:
+        if self.period_days < 1:
+            raise ValidationError("period_days", self.period_days, "a whole number ≥ 1")
+        if self.washout_days < 0:
+            raise ValidationError("washout_days", self.washout_days, "a whole number ≥ 0")
+        return self
+
+    @property
+    def total_days(self) -> int:
+        """Both periods and the washout, in days."""
+        return 2 * self.period_days + self.washout_days
+
+    def periods(self) -> tuple[tuple[int, int], tuple[int, int]]:
+        """Treatment days ``[start, end)`` of period 1 and period 2."""
+        p, w = self.period_days, self.washout_days
+        return (0, p), (p + w, 2 * p + w)
+
+
 _DEFAULT_ACTIVE = STANDARD_TITRATION
 _DEFAULT_SHAM = "0.0 mA; 20 Hz; 250 us; 30 s on / 5 min off"
 
@@ -124,8 +176,8 @@ class TrialDesign(FrozenModel):
     ----------
     generator, lead
         Catalogue generator (id) and lead (``None``: the generator's default) of the arms that
-        name none; every protocol is checked against its arm's. Only implanted generators are
-        simulated (non-invasive devices have no recruitment model yet).
+        name none; every protocol is checked against its arm's. Only devices whose lead has a
+        recruitment model are simulated (:func:`openvns.simulation.courses.check_modelled`).
     arms
         One arm (an open-label study) or more, with unique names; allocation follows their
         ``ratio``.
@@ -143,6 +195,7 @@ class TrialDesign(FrozenModel):
     open_label_days: int = 281
     open_label_arm: str | None = None
     inclusion: InclusionCriteria = InclusionCriteria()
+    crossover: Crossover | None = None
 
     @model_validator(mode="after")
     def _valid(self) -> TrialDesign:
@@ -178,7 +231,7 @@ class TrialDesign(FrozenModel):
                     )
             gen = self.generator_for(arm.name)
             try:
-                check_implanted(gen)
+                check_modelled(gen, self.lead_for(arm.name))
                 catalogue.lead(self.lead_for(arm.name))
             except ValidationError as exc:
                 where = f"arms[{i}].{exc.field}" if arm.generator or arm.lead else exc.field
@@ -193,6 +246,23 @@ class TrialDesign(FrozenModel):
                 )
                 if not crossover.ok:
                     raise safety.UnsafeSettingsError(crossover)
+        if self.crossover is not None:
+            if len(self.arms) != 2:
+                raise ValidationError(
+                    "arms", len(self.arms), "exactly two arms (the treatments) in a crossover"
+                )
+            if self.blinded_days != self.crossover.total_days:
+                raise ValidationError(
+                    "blinded_days",
+                    self.blinded_days,
+                    f"{self.crossover.total_days} (2 periods of {self.crossover.period_days} days "
+                    f"and a washout of {self.crossover.washout_days}) in this crossover",
+                )
+            kinds = {a.kind for a in self.arms}
+            if "standard_of_care" in kinds:
+                raise ValidationError(
+                    "arms", sorted(kinds), "treatments with a device in a crossover"
+                )
         if self.open_label_days and self.open_label_arm is None:
             raise ValidationError(
                 "open_label_arm", None, "an arm name when open_label_days > 0: " + ", ".join(names)
@@ -272,6 +342,8 @@ class TrialDesign(FrozenModel):
             out["lead"] = self.lead
         if self.open_label_arm is not None:
             out["open_label_arm"] = self.open_label_arm
+        if self.crossover is not None:
+            out["crossover"] = self.crossover.model_dump()
         return out
 
     @classmethod
@@ -291,7 +363,22 @@ class TrialDesign(FrozenModel):
                 "arms", raw_arms, "a list of tables with name, kind, protocol, ratio"
             )
         arms = [_arm_from_dict(i, a) for i, a in enumerate(raw_arms)]
-        fields = {k: v for k, v in data.items() if k not in ("arms", "inclusion")}
+        fields = {k: v for k, v in data.items() if k not in ("arms", "inclusion", "crossover")}
+        crossover = data.get("crossover")
+        if crossover is not None:
+            if not isinstance(crossover, dict):
+                raise ValidationError(
+                    "crossover", crossover, "a table with period_days and washout_days"
+                )
+            for key in crossover:
+                if key not in Crossover.model_fields:
+                    raise ValidationError(
+                        f"crossover.{key}", crossover[key], "one of period_days, washout_days"
+                    )
+            try:
+                fields["crossover"] = Crossover.model_validate(crossover)
+            except PydanticValidationError as exc:
+                raise unwrap(exc, "crossover.") from None
         inclusion = data.get("inclusion", {})
         if not isinstance(inclusion, dict):
             raise ValidationError(
@@ -336,6 +423,7 @@ def _arm_from_dict(i: int, data: Any) -> Arm:
         protocol = Protocol.parse(text)
     except ValidationError as exc:
         raise ValidationError(f"{where}.protocol", text, f"{exc.field}: {exc.allowed}") from None
+    soc = kind == "standard_of_care"
     try:
         return Arm(
             name=data.get("name", ""),
@@ -344,8 +432,8 @@ def _arm_from_dict(i: int, data: Any) -> Arm:
             ratio=data.get("ratio", 1),
             generator=data.get("generator"),
             lead=data.get("lead"),
-            expectation=data.get("expectation"),
-            implanted=data.get("implanted", True),
+            expectation=data.get("expectation", 0.0 if soc else None),
+            implanted=data.get("implanted", not soc),
         )
     except ValidationError as exc:
         raise ValidationError(f"{where}.{exc.field}", exc.value, exc.allowed) from None
@@ -353,4 +441,4 @@ def _arm_from_dict(i: int, data: Any) -> Arm:
         raise unwrap(exc, f"{where}.") from None
 
 
-__all__ = ["ARM_KINDS", "Arm", "ArmKind", "InclusionCriteria", "TrialDesign"]
+__all__ = ["ARM_KINDS", "Arm", "ArmKind", "Crossover", "InclusionCriteria", "TrialDesign"]

@@ -143,6 +143,8 @@ def trial_courses(
     names = [a.name for a in design.arms]
     ol_index = names.index(design.open_label_arm) if design.open_label_arm else -1
     courses: list[Course] = []
+    if design.crossover is not None:
+        return _crossover_courses(design, arms, recruitment)
     for a, name in enumerate(names):
         end = treat if a == ol_index else blind
         course = _course(design, name, name, arms == a, 0, end, recruitment[a])
@@ -154,6 +156,30 @@ def trial_courses(
                 ext = _course(design, names[ol_index], name, arms == a, blind, treat,
                               recruitment[a])  # fmt: skip
                 courses.append(replace(ext, implanted=design.arms[a].implanted))
+    return courses
+
+
+def _crossover_courses(
+    design: TrialDesign, arms: IntArray, recruitment: Sequence[Recruitment]
+) -> list[Course]:
+    """AB/BA: sequence ``a`` (the patients of arm ``a``) gets arm ``a``'s protocol through arm
+    ``a``'s device in period 1, the other arm's through its device in period 2, nothing in the
+    washout; then the open-label arm's protocol through the second period's device."""
+    assert design.crossover is not None
+    (s1, e1), (s2, e2) = design.crossover.periods()
+    names = [a.name for a in design.arms]
+    treat = design.blinded_days + design.open_label_days
+    courses: list[Course] = []
+    for a, _name in enumerate(names):
+        b = 1 - a
+        mask = arms == a
+        for arm, (start, end) in ((a, (s1, e1)), (b, (s2, e2))):
+            c = _course(design, names[arm], names[arm], mask, start, end, recruitment[arm])
+            spec = design.arms[arm]
+            courses.append(replace(c, expectation=spec.expectation, implanted=spec.implanted))
+        if design.open_label_days and design.open_label_arm is not None:
+            ext = _course(design, design.open_label_arm, names[b], mask, e2, treat, recruitment[b])
+            courses.append(replace(ext, implanted=design.arms[b].implanted))
     return courses
 
 
