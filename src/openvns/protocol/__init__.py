@@ -5,20 +5,26 @@ A :class:`Protocol` (typed steps with a text form that round-trips) says what is
 per patient per day.
 """
 
+from openvns.protocol.plans import (
+    CurrentPlan,
+    RelativeCurrent,
+    SensationMatchedSham,
+    StopRule,
+    dosing_defaults,
+)
+from openvns.protocol.stimulation import AcuteUse, Doses, Pattern, Stimulation
+from openvns.protocol.syntax import ProtocolSyntaxError
 from openvns.protocol.text import (
     CLAUSE_FORMS,
     STANDARD_TITRATION,
     ConstantCurrent,
-    CurrentPlan,
     Protocol,
-    ProtocolSyntaxError,
-    Stimulation,
-    StopRule,
     Titration,
 )
 from openvns.protocol.titration import (
     DeviceScheduled,
     FixedSchedule,
+    RelativeToThreshold,
     TitrationPolicy,
     ToleranceState,
     ToTolerance,
@@ -32,12 +38,18 @@ from openvns.protocol.titration import (
 __all__ = [
     "CLAUSE_FORMS",
     "STANDARD_TITRATION",
+    "AcuteUse",
     "ConstantCurrent",
     "CurrentPlan",
     "DeviceScheduled",
+    "Doses",
     "FixedSchedule",
+    "Pattern",
     "Protocol",
     "ProtocolSyntaxError",
+    "RelativeCurrent",
+    "RelativeToThreshold",
+    "SensationMatchedSham",
     "Stimulation",
     "StopRule",
     "Titration",
@@ -45,6 +57,7 @@ __all__ = [
     "ToTolerance",
     "ToleranceState",
     "available_policies",
+    "dosing_defaults",
     "get_policy",
     "policy_for",
     "register_policy",

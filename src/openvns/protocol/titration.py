@@ -14,6 +14,10 @@ A policy is a plug-in (:class:`TitrationPolicy`) registered under a name
 ``"device"``
     :class:`DeviceScheduled`: the fixed schedule, as the step list that
     :meth:`openvns.device.generator.PulseGenerator.schedule_titration` accepts.
+``"relative"``
+    :class:`RelativeToThreshold`: each patient's current from their sensory threshold (a
+    :class:`~openvns.protocol.plans.RelativeCurrent` or the 0 mA of a
+    :class:`~openvns.protocol.plans.SensationMatchedSham`), held every day.
 
 Arrays are ``(n_patients, n_days)``; day 0 is the first day of stimulation.
 """
@@ -31,6 +35,7 @@ import numpy.typing as npt
 from openvns.device.programs import titration_steps
 from openvns.device.settings import StimulationSettings
 from openvns.errors import ValidationError
+from openvns.protocol.plans import RelativeCurrent, SensationMatchedSham
 from openvns.protocol.text import ConstantCurrent, Protocol, Titration
 
 FloatArray = npt.NDArray[np.float64]
@@ -49,12 +54,27 @@ def _patients(n_patients: int) -> int:
     return n_patients
 
 
+def _needs_thresholds(protocol: Protocol) -> ValidationError:
+    return ValidationError(
+        "threshold_mA",
+        None,
+        "each patient's sensory threshold in mA, shape (n,): the protocol's current "
+        f"'{protocol.current}' is relative to it (policy 'relative')",
+    )
+
+
 def scheduled_currents_mA(protocol: Protocol, n_days: int) -> FloatArray:
-    """Current on each day of the fixed schedule (shape ``(n_days,)``)."""
+    """Current on each day of the fixed schedule (shape ``(n_days,)``).
+
+    A plan relative to the sensory threshold has no schedule common to all patients and is
+    refused (use :class:`RelativeToThreshold`).
+    """
     n = _days(n_days)
     c = protocol.current
     if isinstance(c, ConstantCurrent):
         return np.full(n, c.current_mA)
+    if not isinstance(c, Titration):
+        raise _needs_thresholds(protocol)
     steps = np.array(protocol.step_currents_mA())
     k = np.minimum(np.arange(n) // c.interval_days, steps.size - 1)
     out: FloatArray = steps[k]
@@ -74,11 +94,15 @@ class TitrationPolicy(ABC):
         n_patients: int,
         n_days: int,
         side_effects: npt.ArrayLike | None = None,
+        *,
+        threshold_mA: npt.ArrayLike | None = None,
     ) -> FloatArray:
         """Current in mA, shape ``(n_patients, n_days)``.
 
         ``side_effects`` (same shape; bool, or severity compared with the policy's threshold) is
         the daily side-effect report; policies that do not react to it ignore it.
+        ``threshold_mA`` (shape ``(n_patients,)``) is each patient's sensory threshold, needed
+        by plans relative to it and ignored by the others.
         """
 
 
@@ -111,9 +135,13 @@ def get_policy(name: str) -> type[TitrationPolicy]:
 
 
 def policy_for(protocol: Protocol) -> TitrationPolicy:
-    """Default-constructed policy of the protocol's stop rule (``fixed`` for a constant current)."""
+    """Default-constructed policy of the protocol's current plan: the titration's stop rule,
+    ``fixed`` for a constant current, ``relative`` for a plan relative to the sensory
+    threshold."""
     c = protocol.current
-    return get_policy("fixed" if isinstance(c, ConstantCurrent) else c.rule)()
+    if isinstance(c, Titration):
+        return get_policy(c.rule)()
+    return get_policy("fixed" if isinstance(c, ConstantCurrent) else "relative")()
 
 
 @register_policy
@@ -128,6 +156,8 @@ class FixedSchedule(TitrationPolicy):
         n_patients: int,
         n_days: int,
         side_effects: npt.ArrayLike | None = None,
+        *,
+        threshold_mA: npt.ArrayLike | None = None,
     ) -> FloatArray:
         row = scheduled_currents_mA(protocol, n_days)
         return np.broadcast_to(row, (_patients(n_patients), row.size)).copy()
@@ -171,6 +201,10 @@ class ToTolerance(TitrationPolicy):
             return Titration(
                 start_mA=c.current_mA, step_mA=1.0, interval_days=1, max_mA=c.current_mA
             )
+        if not isinstance(c, Titration):
+            raise ValidationError(
+                "protocol.current", str(c), "a constant or titrated current for 'tolerance'"
+            )
         return c
 
     def start(self, protocol: Protocol, n_patients: int) -> ToleranceState:
@@ -211,6 +245,8 @@ class ToTolerance(TitrationPolicy):
         n_patients: int,
         n_days: int,
         side_effects: npt.ArrayLike | None = None,
+        *,
+        threshold_mA: npt.ArrayLike | None = None,
     ) -> FloatArray:
         n, d = _patients(n_patients), _days(n_days)
         reports = (
@@ -246,10 +282,68 @@ class DeviceScheduled(FixedSchedule):
         :func:`openvns.device.programs.titration_steps` of the protocol, less the first step.
         """
         c = protocol.current
-        if isinstance(c, ConstantCurrent):
+        if not isinstance(c, Titration):
             return []
         target = protocol.settings_at(c.max_mA)
         return titration_steps(target, c.start_mA, c.step_mA, c.interval_days, start)[1:]
+
+
+@register_policy
+class RelativeToThreshold(TitrationPolicy):
+    """Each patient's current from their sensory threshold, the same every day.
+
+    Parameters
+    ----------
+    step_mA
+        The device's current step: currents are rounded down to it (``None``: exact).
+    """
+
+    name: ClassVar[str] = "relative"
+
+    def __init__(self, step_mA: float | None = None) -> None:
+        if step_mA is not None and (
+            isinstance(step_mA, bool) or not np.isfinite(step_mA) or step_mA <= 0
+        ):
+            raise ValidationError("step_mA", step_mA, "a finite current step > 0 mA, or None")
+        self.step_mA = step_mA
+
+    def patient_currents_mA(self, protocol: Protocol, threshold_mA: npt.ArrayLike) -> FloatArray:
+        """Each patient's maintained current, shape ``(n,)``, from thresholds ``(n,)`` in mA.
+
+        A :class:`~openvns.protocol.plans.RelativeCurrent` gives ``min(k × threshold, max)``; a
+        :class:`~openvns.protocol.plans.SensationMatchedSham` 0 mA (its ramp to the threshold is
+        :meth:`~openvns.protocol.plans.SensationMatchedSham.ramp_peak_mA`); a constant current
+        the same for everyone.
+        """
+        c = protocol.current
+        if isinstance(c, RelativeCurrent):
+            return c.currents_mA(threshold_mA, step_mA=self.step_mA)
+        if isinstance(c, SensationMatchedSham):
+            return c.currents_mA(threshold_mA)
+        if isinstance(c, ConstantCurrent):
+            return np.full(np.shape(threshold_mA), c.current_mA)
+        raise ValidationError(
+            "protocol.current", str(c), "a current relative to the sensory threshold or constant"
+        )
+
+    def currents(
+        self,
+        protocol: Protocol,
+        n_patients: int,
+        n_days: int,
+        side_effects: npt.ArrayLike | None = None,
+        *,
+        threshold_mA: npt.ArrayLike | None = None,
+    ) -> FloatArray:
+        n, d = _patients(n_patients), _days(n_days)
+        if threshold_mA is None:
+            raise _needs_thresholds(protocol)
+        per_patient = self.patient_currents_mA(protocol, threshold_mA)
+        if per_patient.shape != (n,):
+            raise ValidationError(
+                "threshold_mA", per_patient.shape, f"one threshold per patient, shape {(n,)}"
+            )
+        return np.repeat(per_patient[:, None], d, axis=1)
 
 
 PolicyFactory = Callable[[], TitrationPolicy]
@@ -258,6 +352,7 @@ __all__ = [
     "DeviceScheduled",
     "FixedSchedule",
     "PolicyFactory",
+    "RelativeToThreshold",
     "TitrationPolicy",
     "ToTolerance",
     "ToleranceState",
