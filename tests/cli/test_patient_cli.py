@@ -71,7 +71,7 @@ def test_bad_input_exits_2_naming_it(tmp_path: Path) -> None:
     code, out = invoke("simulate", "nobody", "--out", str(tmp_path))
     assert code == 2
     assert "condition#index" in out
-    code, out = invoke("simulate", "fibromyalgia#0001", "--generator", "gammacore-sapphire-cv",
+    code, out = invoke("simulate", "fibromyalgia#0001", "--generator", "ib-stim",
                        "--out", str(tmp_path))  # fmt: skip
     assert code == 2
-    assert "implanted" in out
+    assert "recruitment model" in out

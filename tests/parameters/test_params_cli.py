@@ -18,8 +18,8 @@ def test_list_shows_every_set_with_version_and_count() -> None:
     rows = {r["name"]: r for r in json.loads(result.output)}
     assert list(rows) == list(available())
     assert rows["physiology"]["version"] == load_set("physiology").version
-    assert rows["safety"]["parameters"] == 4
-    assert rows["safety"]["provisional"] == 3
+    assert rows["safety"]["parameters"] == 5
+    assert rows["safety"]["provisional"] == 4
     table = runner.invoke(app, ["params", "list"], env={"COLUMNS": "120"})
     assert table.exit_code == 0, table.output
     assert "conditions/fibromyalgia" in table.output
@@ -61,7 +61,12 @@ def test_provisional_only_leaves_out_confirmed_values() -> None:
     assert result.exit_code == 0, result.output
     names = [p["name"] for p in json.loads(result.output)["parameters"]]
     assert "shannon_k_block" not in names
-    assert names == ["shannon_k_warn", "charge_density_warn_uC_per_cm2", "duty_cycle_warn"]
+    assert names == [
+        "shannon_k_warn",
+        "charge_density_warn_uC_per_cm2",
+        "duty_cycle_warn",
+        "skin_current_density_warn_mA_per_cm2",
+    ]
 
 
 def test_show_a_nested_set_with_a_match() -> None:

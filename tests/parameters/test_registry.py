@@ -152,6 +152,7 @@ def test_rows_for_display() -> None:
         "shannon_k_warn",
         "charge_density_warn_uC_per_cm2",
         "duty_cycle_warn",
+        "skin_current_density_warn_mA_per_cm2",
     }
 
 

@@ -143,7 +143,7 @@ def test_bad_input_is_refused_naming_the_field() -> None:
     with pytest.raises(ValidationError, match="patient"):
         Simulation("fibromyalgia-42", TITRATE)
     with pytest.raises(ValidationError, match="generator"):
-        Simulation("fibromyalgia#0001", TITRATE, generator="gammacore-sapphire-cv")
+        Simulation("fibromyalgia#0001", TITRATE, generator="ib-stim")  # no recruitment model
     with pytest.raises(ValidationError, match="protocol"):
         Simulation("fibromyalgia#0001", "2 mA; 20 Hz; 250 us")
     with pytest.raises(ValidationError, match=r"parameters\.condition"):

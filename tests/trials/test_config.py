@@ -73,7 +73,7 @@ def test_partial_config_keeps_defaults_and_applies_overrides() -> None:
         ({"output": {"report": "yes"}}, "output.report"),
         ({"recruitment": {"lead": "2mm"}}, "recruitment"),
         ({"trial": {"lead": "no-such-lead"}}, "trial.lead"),
-        ({"trial": {"generator": "gammacore-sapphire-cv"}}, "trial.generator"),
+        ({"trial": {"generator": "ib-stim"}}, "trial.generator"),  # no recruitment model
         ({"trial": {"blinded_days": -3}}, "trial.blinded_days"),
         (
             {"trial": {"arms": [{"name": "a", "kind": "placebo", "protocol": "0.0 mA"}]}},

@@ -17,10 +17,16 @@ import numpy as np
 import numpy.typing as npt
 
 from openvns.device import catalogue
-from openvns.device.dose import duty_cycle
 from openvns.errors import ValidationError
+from openvns.protocol.plans import SensationMatchedSham
 from openvns.protocol.text import Protocol
-from openvns.protocol.titration import TitrationPolicy, ToleranceState, ToTolerance, policy_for
+from openvns.protocol.titration import (
+    RelativeToThreshold,
+    TitrationPolicy,
+    ToleranceState,
+    ToTolerance,
+    policy_for,
+)
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -44,6 +50,7 @@ __all__ = [
     "BACK_OFF",
     "DECISIONS",
     "DEVICE_OFF",
+    "MODELLED_SITES",
     "NONE",
     "REACHED_MAX",
     "START",
@@ -52,25 +59,59 @@ __all__ = [
     "Course",
     "Recruitment",
     "check_implanted",
+    "check_modelled",
 ]
+
+#: Electrode sites with a field and recruitment model: the helical cuff on the cervical vagus,
+#: the gammaCore contacts on the neck and the auricular skin electrodes (cymba conchae, tragus,
+#: earlobe). Percutaneous needles (IB-Stim) have none.
+MODELLED_SITES: frozenset[str] = frozenset(
+    {"cervical_vagus", "neck", "cymba_conchae", "tragus", "earlobe"}
+)
+
+
+def _modelled(lead: catalogue.LeadModel) -> bool:
+    if lead.kind == "helical":
+        return True
+    return lead.kind == "skin" and lead.site in MODELLED_SITES
+
+
+def check_modelled(generator: str, lead: str | None = None) -> catalogue.GeneratorModel:
+    """The catalogue generator, refused unless its lead has a recruitment model.
+
+    Parameters
+    ----------
+    generator
+        Catalogue id or name of the generator or non-invasive device.
+    lead
+        The lead or electrode used (id or alias); ``None`` takes the generator's default lead.
+
+    Raises
+    ------
+    ValidationError
+        An unknown generator or lead (field ``generator``/``lead``), or a lead without a field
+        and recruitment model: only helical cuffs and the skin electrodes at the sites of
+        :data:`MODELLED_SITES` have one (field ``lead`` when a lead was named, else
+        ``generator``).
+    """
+    cat = catalogue.default_catalogue()
+    gen = cat.generator(generator)
+    chosen = cat.lead(lead) if lead is not None else cat.default_lead(gen)
+    if not _modelled(chosen):
+        sites = ", ".join(sorted(MODELLED_SITES))
+        raise ValidationError(
+            "lead" if lead is not None else "generator",
+            lead if lead is not None else generator,
+            f"a device whose lead has a recruitment model (a helical cuff, or a skin electrode "
+            f"at {sites}); {gen.id} with {chosen.id} ({chosen.kind} at "
+            f"{chosen.site or 'an unknown site'}) has none",
+        )
+    return gen
 
 
 def check_implanted(generator: str) -> catalogue.GeneratorModel:
-    """The catalogue generator, refused unless it is an implanted cervical stimulator.
-
-    The recruitment tables model the helical cuff on the cervical vagus; a non-invasive
-    cervical or auricular device would be run through the cuff's table and recruit fibres it
-    cannot reach, so it is refused until those devices get their own field and recruitment.
-    """
-    gen = catalogue.generator(generator)
-    if gen.kind != "implanted":
-        raise ValidationError(
-            "generator",
-            generator,
-            "an implanted generator (the helical-cuff recruitment tables model the cuff only; "
-            f"{gen.id} is {gen.kind.replace('_', ' ')}, which has no recruitment model yet)",
-        )
-    return gen
+    """Former name of :func:`check_modelled` (default lead), kept for its remaining callers."""
+    return check_modelled(generator)
 
 
 @dataclass(frozen=True)
@@ -99,6 +140,12 @@ class Course:
     implanted
         Whether the course's patients had an operation (post-operative side effects); false for
         a pill or an untreated control.
+    threshold_mA
+        ``(n,)`` each patient's sensory threshold at the course's electrode, in mA, for a
+        protocol dosed relative to it (``"1.5 x sensory threshold, max 10.0 mA"``, the
+        sensation-matched sham); ``None`` otherwise. Only the entries of ``mask`` are read.
+    current_step_mA
+        The device's current step: relative currents are rounded down to it (``None``: exact).
     """
 
     protocol: Protocol
@@ -109,17 +156,43 @@ class Course:
     ramp_s: float = 0.0
     expectation: float | None = None
     implanted: bool = True
+    threshold_mA: FloatArray | None = None
+    current_step_mA: float | None = None
 
     def __post_init__(self) -> None:
         if self.expectation is not None and not (
             np.isfinite(self.expectation) and self.expectation >= 0
         ):
             raise ValidationError("expectation", self.expectation, "a finite multiplier ≥ 0")
+        if self.threshold_mA is None:
+            if self.protocol.relative_to_threshold:
+                raise ValidationError(
+                    "threshold_mA",
+                    None,
+                    "each patient's sensory threshold in mA, shape (n,), for the protocol "
+                    f"'{self.protocol.current}'",
+                )
+            return
+        thr = np.asarray(self.threshold_mA, dtype=np.float64)
+        if thr.shape != np.shape(self.mask):
+            raise ValidationError(
+                "threshold_mA", thr.shape, f"one threshold per patient, shape {np.shape(self.mask)}"
+            )
+        if not np.all(np.isfinite(thr[self.mask])) or np.any(thr[self.mask] < 0):
+            raise ValidationError(
+                "threshold_mA", "non-finite or negative", "finite sensory thresholds ≥ 0 mA"
+            )
 
     @property
     def duty_cycle(self) -> float:
-        s = self.protocol.stimulation
-        return duty_cycle(s.on_time_s, s.off_time_min, self.ramp_s)
+        """Fraction of the exposure with a train, ramps included (see
+        :meth:`~openvns.protocol.stimulation.Stimulation.duty_cycle`)."""
+        return self.protocol.stimulation.duty_cycle(self.ramp_s)
+
+    @property
+    def exposure_hours_per_day(self) -> float:
+        """Hours a day the course's schedule runs (doses: doses × length)."""
+        return self.protocol.stimulation.exposure_hours_per_day
 
 
 class Controller:
@@ -128,20 +201,36 @@ class Controller:
     def __init__(self, course: Course) -> None:
         self.course = course
         self.mask = course.mask
-        self.policy: TitrationPolicy = policy_for(course.protocol)
+        protocol = course.protocol
+        self.policy: TitrationPolicy = (
+            RelativeToThreshold(step_mA=course.current_step_mA)
+            if protocol.relative_to_threshold
+            else policy_for(protocol)
+        )
         n = int(course.mask.sum())
+        thr = None if course.threshold_mA is None else np.asarray(course.threshold_mA)[self.mask]
         self.state: ToleranceState | None = None
         self.plan: FloatArray | None = None
         if isinstance(self.policy, ToTolerance):
-            self.state = self.policy.start(course.protocol, n)
+            self.state = self.policy.start(protocol, n)
         else:
             days = max(course.end_day - course.start_day, 0)
-            self.plan = self.policy.currents(course.protocol, n, days)
-        s = course.protocol.stimulation
+            self.plan = self.policy.currents(protocol, n, days, threshold_mA=thr)
+        s = protocol.stimulation
         self.frequency_Hz = s.frequency_Hz
         self.pulse_width_us = s.pulse_width_us
+        #: fraction of the exposure with a train, and the exposure in hours a day
         self.duty = course.duty_cycle
-        self.hours_per_day = s.hours_per_day
+        self.hours_per_day = s.exposure_hours_per_day
+        #: stimulations (and their length, s) at each attack's onset; 0 without acute use
+        self.acute_stimulations_per_attack = s.acute_stimulations_per_attack
+        self.acute_dose_s = s.acute_dose_s
+        #: sensation-matched sham: each patient's ramp peak (their threshold, mA) and its length
+        self.sham_ramp_peak_mA: FloatArray | None = None
+        self.sham_ramp_s = 0.0
+        if isinstance(protocol.current, SensationMatchedSham) and thr is not None:
+            self.sham_ramp_peak_mA = protocol.current.ramp_peak_mA(thr)
+            self.sham_ramp_s = protocol.current.ramp_s
         self._any = bool(course.mask.any())
 
     def active(self, t: int) -> bool:

@@ -231,7 +231,7 @@ class TrialDesign(FrozenModel):
                     )
             gen = self.generator_for(arm.name)
             try:
-                check_modelled(gen, self.lead_for(arm.name))
+                check_modelled(gen, arm.lead or self.lead)
                 catalogue.lead(self.lead_for(arm.name))
             except ValidationError as exc:
                 where = f"arms[{i}].{exc.field}" if arm.generator or arm.lead else exc.field
