@@ -22,7 +22,7 @@ from openvns.physiology import initial_state, load_parameters
 
 
 def test_conditions_load_with_provenance() -> None:
-    assert set(condition_names()) == {"fibromyalgia", "neuropathic_pain", "crps"}
+    assert {"fibromyalgia", "neuropathic_pain", "crps"} <= set(condition_names())
     for name in condition_names():
         cond = load_condition(name)
         prov = provenance(name)

@@ -263,6 +263,12 @@ _SHIPPED: tuple[tuple[str, str, str, str, dict[str, Any]], ...] = (
     ("outcomes", "openvns.patients", "data/outcomes.yaml", _OUTCOMES_TEXT, {"sections": True}),
 )
 _CONDITIONS = ("openvns.patients", "data/conditions.yaml")
+#: Data files with one block per condition under ``conditions:``, registered as
+#: ``<prefix>/<condition>``: (prefix, package, resource, description of a block).
+_PER_CONDITION = (
+    ("headache", "openvns.patients", "data/headache.yaml", "Headache attack model: {}"),
+    ("worst_pain", "openvns.patients", "data/worst_pain.yaml", "Worst pain above usual pain: {}"),
+)
 
 
 def _builtins() -> None:
@@ -295,3 +301,18 @@ def _builtins() -> None:
             ),
             text,
         )
+    for prefix, package, resource, template in _PER_CONDITION:
+        blocks = _mapping(read_resource(package, resource), resource).get("conditions", {})
+        for condition in blocks:
+            name, text = f"{prefix}/{condition}", template.format(condition)
+            _REGISTRY[name] = _Entry(
+                _file_loader(
+                    name,
+                    package,
+                    resource,
+                    text,
+                    block=f"conditions.{condition}",
+                    statuses=_NO_NF,
+                ),
+                text,
+            )

@@ -1,6 +1,12 @@
-"""Virtual patients: conditions, named reproducible cohorts, the daily pain diary and the
-outcomes beyond pain (PGIC, BPI interference, FIQR, sleep)."""
+"""Virtual patients: conditions, named reproducible cohorts, the daily pain diary, the outcomes
+beyond pain (PGIC, BPI interference, FIQR, sleep), headache attacks and the daily worst pain."""
 
+from openvns.patients.attack_parameters import (
+    AttackParameters,
+    headache_conditions,
+    load_attack_parameters,
+)
+from openvns.patients.attacks import TIMES_MIN, AttackDiary, TreatedAttacks, simulate_attacks
 from openvns.patients.cohort import (
     DIARY_TRAITS,
     LATENT,
@@ -34,6 +40,9 @@ from openvns.patients.outcomes import (
 __all__ = [
     "DIARY_TRAITS",
     "LATENT",
+    "TIMES_MIN",
+    "AttackDiary",
+    "AttackParameters",
     "Cohort",
     "Condition",
     "Diary",
@@ -41,8 +50,11 @@ __all__ = [
     "Mcid",
     "OutcomeParameters",
     "Outcomes",
+    "TreatedAttacks",
     "condition_names",
     "conditions_version",
+    "headache_conditions",
+    "load_attack_parameters",
     "load_condition",
     "load_diary_parameters",
     "load_outcome_parameters",
@@ -53,6 +65,7 @@ __all__ = [
     "provenance",
     "sample_cohort",
     "sample_patients",
+    "simulate_attacks",
     "simulate_diary",
     "simulate_outcomes",
     "typical_traits",

@@ -1,9 +1,10 @@
 """Conditions as parameter sets: a frozen, validated view of ``data/conditions.yaml``.
 
-Each condition (fibromyalgia, neuropathic pain, CRPS) fixes the baseline pain distribution, the
-day-to-day variability and autocorrelation, placebo, flares and the responder mixture; the
-``diary`` section fixes missing entries, PGIC and BPI interference. Every number has a status and
-a source in the data file (reference §3, §5.4, §5.7).
+Each condition (fibromyalgia, neuropathic pain, CRPS; the headache conditions, whose attacks
+:mod:`openvns.patients.attacks` simulates; functional abdominal pain) fixes the baseline pain
+distribution, the day-to-day variability and autocorrelation, placebo, flares and the responder
+mixture; the ``diary`` section fixes missing entries, PGIC and BPI interference. Every number has a
+status and a source in the data file (reference §3, §5.4, §5.7).
 """
 
 from __future__ import annotations
@@ -113,7 +114,8 @@ def _entries(block: dict[str, Any], where: str) -> dict[str, tuple[Any, Provenan
 
 
 def condition_names(name: str = DATA_FILE) -> tuple[str, ...]:
-    """Names of the shipped conditions (``fibromyalgia``, ``neuropathic_pain``, ``crps``)."""
+    """Names of the shipped conditions (``fibromyalgia``, ``neuropathic_pain``, ``crps``, the
+    headache conditions, ``functional_abdominal_pain``)."""
     return tuple(_raw(name)["conditions"])
 
 
