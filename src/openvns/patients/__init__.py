@@ -36,6 +36,11 @@ from openvns.patients.outcomes import (
     mcid_table,
     simulate_outcomes,
 )
+from openvns.patients.worst_pain import (
+    WorstPainDiary,
+    load_worst_pain_parameters,
+    worst_pain,
+)
 
 __all__ = [
     "DIARY_TRAITS",
@@ -51,6 +56,7 @@ __all__ = [
     "OutcomeParameters",
     "Outcomes",
     "TreatedAttacks",
+    "WorstPainDiary",
     "condition_names",
     "conditions_version",
     "headache_conditions",
@@ -58,6 +64,7 @@ __all__ = [
     "load_condition",
     "load_diary_parameters",
     "load_outcome_parameters",
+    "load_worst_pain_parameters",
     "mcid",
     "mcid_table",
     "parse_patient_name",
@@ -69,4 +76,5 @@ __all__ = [
     "simulate_diary",
     "simulate_outcomes",
     "typical_traits",
+    "worst_pain",
 ]
