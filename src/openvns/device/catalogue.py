@@ -225,6 +225,9 @@ class GeneratorModel(FrozenModel):
     battery: BatterySpec | None = None
     burst: BurstSpec | None = None
     dose: DoseSpec | None = None
+    #: A sham device of a sham-controlled trial (it looks and feels like the active one and is
+    #: meant not to stimulate the nerve): a sham arm may run it above 0 mA.
+    sham: bool = False
 
     @field_validator("parameters", mode="before")
     @classmethod

@@ -150,3 +150,27 @@ def day_modulation(
     M_phasic = I_ph - F_ph
     M = M_tonic + exposure * M_phasic
     return DayModulation(M, E_acute_max * M, inhibition, facilitation, M_phasic, M_tonic)
+
+
+def dose_relief(
+    N_on: FloatArray,
+    R: FloatArray,
+    M_phasic: FloatArray,
+    E_acute_max: FloatArray,
+    params: PhysiologyParameters,
+) -> FloatArray:
+    """Fraction of pain a dose relieves right after it (an attack treated at its onset), ``[0, 1]``.
+
+    During and just after a dose its noradrenaline persists (the tonic term with coverage 1, at
+    ``X = a_N N_on + a_R R`` instead of the serotonergic ``a_R R`` alone) and the ON-locked term
+    acts in full (exposure 1), so the dose adds ``E_acute_max · (M(a_N N_on + a_R R) − M(a_R R)
+    + M_phasic)`` to the relief the day already has, clipped to ``[0, 1]``: the day's
+    modulation at the dose instead of averaged over the day, no new parameter. Without output
+    (a 0 mA sham) it is 0. Its decay over the hours after the dose (``tonic_persistence_h``) is
+    longer than an attack is rated.
+    """
+    p = params
+    F = p.F_max_over_I_max_tonic
+    M_dose = net_modulation(p.a_N * N_on + p.a_R * R, F, p) - net_modulation(p.a_R * R, F, p)
+    relief = E_acute_max * (M_dose + M_phasic)
+    return np.asarray(np.clip(relief, 0.0, 1.0), dtype=np.float64)

@@ -28,12 +28,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from openvns.errors import ValidationError
+from openvns.patients.attack_parameters import headache_conditions
+from openvns.patients.attacks import AttackDiary, TreatedAttacks, simulate_attacks
 from openvns.patients.cohort import Cohort
 from openvns.patients.diary import simulate_diary
 from openvns.patients.susceptibility import side_effect_traits
@@ -49,7 +52,9 @@ from openvns.physiology.model import (
     initial_state,
     step,
 )
+from openvns.physiology.modulation import dose_relief
 from openvns.physiology.side_effects import intolerance_severity
+from openvns.protocol.plans import SensationMatchedSham
 from openvns.random import rng_for
 from openvns.simulation.courses import DEVICE_OFF, NONE, Controller, Course
 from openvns.simulation.parameters import ModelParameters
@@ -60,7 +65,7 @@ IntArray = npt.NDArray[np.int64]
 
 log = logging.getLogger(__name__)
 
-__all__ = ["CohortTrajectory", "simulate_cohort"]
+__all__ = ["CohortTrajectory", "concat_attacks", "concat_treated", "simulate_cohort"]
 
 #: Per-patient-day settings recorded with ``detail=True`` (units in the names).
 SETTINGS = (
@@ -98,6 +103,12 @@ class CohortTrajectory:
         Day of dropout, −1 for completers.
     coupling, tolerance
         Each patient's nerve-interface threshold multiplier θ and side-effect tolerance.
+    attacks, treated
+        For a headache condition (:func:`~openvns.patients.attack_parameters.
+        headache_conditions`): the attack diary over all days (the physiology's modulation of
+        pain, ``P / P0``, scales each day's attack rate) and the attacks treated acutely (every
+        attack on a day a course with acute use runs, relieved by
+        :func:`~openvns.physiology.modulation.dose_relief`); ``None`` otherwise.
     detail
         With ``detail=True``: every other state by name (settings of :data:`SETTINGS`, the
         physiology's :data:`~openvns.physiology.model.RECORDED`, ``recruited_fraction``
@@ -116,6 +127,8 @@ class CohortTrajectory:
     coupling: FloatArray
     tolerance: FloatArray
     detail: dict[str, npt.NDArray[np.generic]] = field(default_factory=dict)
+    attacks: AttackDiary | None = None
+    treated: TreatedAttacks | None = None
 
     @staticmethod
     def concat(parts: Sequence[CohortTrajectory]) -> CohortTrajectory:
@@ -123,11 +136,17 @@ class CohortTrajectory:
         arrays = {
             f.name: np.concatenate([getattr(p, f.name) for p in parts])
             for f in fields(CohortTrajectory)
-            if f.name != "detail"
+            if f.name not in ("detail", "attacks", "treated")
         }
         keys = parts[0].detail.keys() if parts else ()
         detail = {k: np.concatenate([p.detail[k] for p in parts]) for k in keys}
-        return CohortTrajectory(**arrays, detail=detail)
+        headache = bool(parts) and parts[0].attacks is not None
+        return CohortTrajectory(
+            **arrays,
+            detail=detail,
+            attacks=concat_attacks([p.attacks for p in parts if p.attacks]) if headache else None,
+            treated=concat_treated([p.treated for p in parts if p.treated]) if headache else None,
+        )
 
 
 class _Uniforms:
@@ -214,6 +233,7 @@ def simulate_cohort(
     base, treat = baseline_days, treatment_days
     total = base + treat
     _check_courses(courses, n, treat)
+    courses = [_with_thresholds(c, cohort) for c in courses]
     controllers = [Controller(c) for c in courses]
     se = parameters.side_effects
     state: PhysiologyState = initial_state(
@@ -246,6 +266,10 @@ def simulate_cohort(
     # patients whose effective current changed (titration steps, dropout), the result is the same
     last_effective = [np.full(int(c.mask.sum()), np.nan) for c in courses]
     last_r = [np.zeros((int(c.mask.sum()), len(GROUPS))) for c in courses]
+    headache = cohort.condition.name in headache_conditions()
+    acute = [c.acute_stimulations_per_attack > 0 for c in controllers]
+    relief = np.zeros((n, total)) if headache and any(acute) else None
+    treated_day = np.zeros((n, total), dtype=bool) if relief is not None else None
     for t in range(treat):
         cur = np.zeros(n)
         freq = np.zeros(n)
@@ -295,6 +319,13 @@ def simulate_cohort(
         for k in live:
             controllers[k].report(t, severity)
         d = base + t
+        if relief is not None and treated_day is not None:
+            for k in live:
+                if acute[k]:
+                    m = controllers[k].mask & ~was_out  # a 0 mA sham is used too
+                    treated_day[m, d] = True
+            r_dose = dose_relief(state.N_on, state.R, state.M_phasic, state.E_acute_max, p)
+            relief[:, d] = np.where(treated_day[:, d], r_dose, 0.0)
         underlying[d] = state.P_true_NRS
         current[d] = cur
         ae[d] = state.ae_reported & ~was_out
@@ -329,6 +360,12 @@ def simulate_cohort(
     )  # fmt: skip
     day = np.arange(total)[None, :]
     gone = (dropout_day[:, None] >= 0) & (day > dropout_day[:, None])
+    attacks: AttackDiary | None = None
+    treated: TreatedAttacks | None = None
+    if headache:
+        attacks, treated = _attacks(
+            cohort, underlying, mult, relief, treated_day, gone, root_seed, total
+        )
     reported = np.ascontiguousarray(diary.P_true_NRS.T)
     if detail:
         rec["placebo_multiplier"] = np.ascontiguousarray(mult.T)
@@ -346,7 +383,85 @@ def simulate_cohort(
         coupling=cohort.coupling,
         tolerance=cohort.tolerance,
         detail=rec,
+        attacks=attacks,
+        treated=treated,
     )
+
+
+def concat_attacks(parts: Sequence[AttackDiary]) -> AttackDiary:
+    """The patients of several attack diaries (same days) in order."""
+    names = [f.name for f in fields(AttackDiary) if f.name != "scale_max"]
+    arrays = {k: np.concatenate([getattr(p, k) for p in parts]) for k in names}
+    return AttackDiary(**arrays, scale_max=parts[0].scale_max)
+
+
+def concat_treated(parts: Sequence[TreatedAttacks]) -> TreatedAttacks:
+    """The patients of several treated-attack records in order, slots padded to the most
+    any patient treated (empty slots: day −1, pain −1, rescue NaN)."""
+    k = max(p.day.shape[1] for p in parts)
+
+    def pad(x: npt.NDArray[Any], fill: float) -> npt.NDArray[Any]:
+        width = [(0, 0), (0, k - x.shape[1])] + [(0, 0)] * (x.ndim - 2)
+        return np.pad(x, width, constant_values=fill)
+
+    return TreatedAttacks(
+        day=np.concatenate([pad(p.day, -1) for p in parts]),
+        pain=np.concatenate([pad(p.pain, -1) for p in parts]),
+        rescue_min=np.concatenate([pad(p.rescue_min, np.nan) for p in parts]),
+        scale_max=parts[0].scale_max,
+    )
+
+
+def _with_thresholds(course: Course, cohort: Cohort) -> Course:
+    """The course with each patient's sensory threshold (mA) when its protocol is dosed relative
+    to it (taVNS) or is the sensation-matched sham: the electrode's threshold at the
+    protocol's pulse width (its recruitment's ``sensory_threshold_mA``) times the patient's
+    threshold multiplier θ (``Cohort.coupling``)."""
+    protocol = course.protocol
+    needs = protocol.relative_to_threshold or isinstance(protocol.current, SensationMatchedSham)
+    if not needs or course.threshold_mA is not None:
+        return course
+    of_lead = getattr(course.recruitment, "sensory_threshold_mA", None)
+    if of_lead is None:
+        raise ValidationError(
+            "recruitment",
+            repr(course.recruitment),
+            f"a recruitment with a sensory threshold (a skin electrode's table) for the protocol "
+            f"'{protocol.current}'",
+        )
+    threshold = float(of_lead(protocol.stimulation.pulse_width_us)) * cohort.coupling
+    return replace(course, threshold_mA=np.asarray(threshold, dtype=np.float64))
+
+
+def _attacks(
+    cohort: Cohort,
+    underlying: FloatArray,
+    mult: FloatArray,
+    relief: FloatArray | None,
+    treated_day: BoolArray | None,
+    gone: BoolArray,
+    root_seed: int,
+    total: int,
+) -> tuple[AttackDiary, TreatedAttacks]:
+    """The attack diary of a headache cohort: the day's attack rate scales with the
+    physiology's modulation of pain (``P / P0``: descending inhibition lowers the excitability
+    of the trigeminovascular system as it lowers pain), the expectation is the diary's, and
+    every attack on a day with acute use is treated, relieved by the dose's relief. After a
+    dropout no entry is observed."""
+    P0 = cohort.traits["P0_NRS"][:, None]
+    rate = np.ascontiguousarray(underlying.T) / np.where(P0 > 0, P0, 1.0)
+    first = None
+    if treated_day is not None:
+        any_day = treated_day.any(axis=1)
+        first = np.where(any_day, np.argmax(treated_day, axis=1), total).astype(np.int64)
+        # acute use runs only on the days of its courses: outside them no relief and no
+        # treatment (a later untreated day keeps relief 0; treatment is from the first day on)
+    attacks, treated = simulate_attacks(
+        cohort, total, root_seed, rate_multiplier=np.maximum(rate, 0.0),
+        expectation=np.ascontiguousarray(mult.T), acute_relief=relief, treat_from_day=first,
+    )  # fmt: skip
+    attacks = replace(attacks, observed=attacks.observed & ~gone)
+    return attacks, treated
 
 
 def _check_courses(courses: Sequence[Course], n: int, treatment_days: int) -> None:

@@ -60,6 +60,14 @@ class Arm(FrozenModel):
             data.setdefault("implanted", False)
         return data
 
+    def _sham_device(self) -> bool:
+        """Whether the arm's own device is a sham device or its electrode sits at a sham site
+        (the earlobe), so that its sham may run above 0 mA (PREMIUM's sham device; the
+        earlobe sham of auricular studies)."""
+        gen = catalogue.generator(self.generator) if self.generator else None
+        lead = catalogue.lead(self.lead) if self.lead else None
+        return bool((gen is not None and gen.sham) or (lead is not None and lead.site == "earlobe"))
+
     @model_validator(mode="after")
     def _valid(self) -> Arm:
         if not self.name.strip():
@@ -69,7 +77,7 @@ class Arm(FrozenModel):
         if self.expectation is not None and not self.expectation >= 0:
             raise ValidationError("expectation", self.expectation, "a multiplier ≥ 0 (or none)")
         top = self.protocol.max_current_mA
-        if self.kind in ("sham", "standard_of_care") and top != 0:
+        if self.kind == "standard_of_care" and top != 0:
             raise ValidationError(
                 "protocol",
                 str(self.protocol),
@@ -77,6 +85,12 @@ class Arm(FrozenModel):
             )
         if self.kind == "standard_of_care" and self.implanted:
             raise ValidationError("implanted", True, "false for a standard-of-care arm (no device)")
+        if self.kind == "sham" and top != 0 and not self._sham_device():
+            raise ValidationError(
+                "protocol",
+                str(self.protocol),
+                "a sham protocol at 0.0 mA (or a sham device, or the earlobe sham site, above it)",
+            )
         if self.kind not in ("sham", "standard_of_care") and top <= 0:
             raise ValidationError(
                 "protocol", str(self.protocol), f"a {self.kind} protocol above 0 mA"
@@ -93,11 +107,22 @@ class InclusionCriteria(FrozenModel):
         Mean baseline NRS must lie in ``[min, max]``.
     min_diary_fraction
         Fraction of baseline days with an entry (missing entries are NaN).
+    min_attacks_per_week, max_attacks_per_week, min_migraine_days, max_migraine_days,
+    min_headache_days, max_headache_days
+        Headache conditions (instead of the pain criteria): the baseline rate of attacks per
+        week, or of migraine or headache days per 28 days, over the observed baseline days, in
+        ``[min, max]`` where given (e.g. EVENT: ≥ 15 headache days).
     """
 
     min_mean_pain: float = 4.0
     max_mean_pain: float = 10.0
     min_diary_fraction: float = 0.5
+    min_attacks_per_week: float | None = None
+    max_attacks_per_week: float | None = None
+    min_migraine_days: float | None = None
+    max_migraine_days: float | None = None
+    min_headache_days: float | None = None
+    max_headache_days: float | None = None
 
     @model_validator(mode="after")
     def _valid(self) -> InclusionCriteria:
@@ -109,11 +134,41 @@ class InclusionCriteria(FrozenModel):
             raise ValidationError(
                 "max_mean_pain", self.max_mean_pain, f"≥ min_mean_pain ({self.min_mean_pain})"
             )
+        for lo, hi in (("min_attacks_per_week", "max_attacks_per_week"),
+                       ("min_migraine_days", "max_migraine_days"),
+                       ("min_headache_days", "max_headache_days")):  # fmt: skip
+            a, b = getattr(self, lo), getattr(self, hi)
+            for key, v in ((lo, a), (hi, b)):
+                if v is not None and (not math.isfinite(v) or v < 0):
+                    raise ValidationError(key, v, "a finite rate ≥ 0 (or none)")
+            if a is not None and b is not None and b < a:
+                raise ValidationError(hi, b, f"≥ {lo} ({a})")
         if not 0 <= self.min_diary_fraction <= 1:
             raise ValidationError(
                 "min_diary_fraction", self.min_diary_fraction, "a fraction in 0–1"
             )
         return self
+
+    def eligible_headache(self, attacks: Any, baseline_days: int) -> npt.NDArray[np.bool_]:
+        """Which patients of a headache condition qualify, from the attack diary's first
+        ``baseline_days`` (an ``AttackDiary``): the diary fraction and the attack criteria."""
+        obs = np.asarray(attacks.observed)[:, :baseline_days]
+        n_obs = obs.sum(axis=1)
+        days = np.maximum(n_obs, 1)
+        ok: npt.NDArray[np.bool_] = (n_obs > 0) & (n_obs / baseline_days >= self.min_diary_fraction)
+        rates = (
+            ("attacks_per_week", np.asarray(attacks.attacks)[:, :baseline_days], 7.0),
+            ("migraine_days", np.asarray(attacks.migraine_day)[:, :baseline_days], 28.0),
+            ("headache_days", np.asarray(attacks.headache_day)[:, :baseline_days], 28.0),
+        )
+        for name, events, per in rates:
+            rate = np.where(obs, events, 0).sum(axis=1) / days * per
+            lo, hi = getattr(self, f"min_{name}"), getattr(self, f"max_{name}")
+            if lo is not None:
+                ok &= rate >= lo
+            if hi is not None:
+                ok &= rate <= hi
+        return ok
 
     def eligible(self, baseline_pain: npt.ArrayLike) -> npt.NDArray[np.bool_]:
         """Which patients qualify, from baseline NRS ``(n_patients, n_days)``; NaN is missing."""
@@ -328,7 +383,7 @@ class TrialDesign(FrozenModel):
             "baseline_days": self.baseline_days,
             "blinded_days": self.blinded_days,
             "open_label_days": self.open_label_days,
-            "inclusion": self.inclusion.model_dump(),
+            "inclusion": self.inclusion.model_dump(exclude_none=True),
             "arms": [
                 {"name": a.name, "kind": a.kind, "protocol": str(a.protocol), "ratio": a.ratio}
                 | ({"generator": a.generator} if a.generator else {})

@@ -59,6 +59,7 @@ from openvns.analysis.endpoints import (
 )
 from openvns.device.catalogue import generator
 from openvns.errors import ValidationError
+from openvns.patients.attacks import AttackDiary, TreatedAttacks
 from openvns.patients.cohort import Cohort, patient_name, sample_patients
 from openvns.patients.conditions import Condition, load_condition
 from openvns.patients.outcomes import OutcomeParameters, load_outcome_parameters, simulate_outcomes
@@ -66,11 +67,12 @@ from openvns.physiology.model import SIDE_EFFECTS
 from openvns.physiology.parameters import PhysiologyParameters
 from openvns.random import RNG_SCHEME, rng_for
 from openvns.simulation.courses import Course, Recruitment
-from openvns.simulation.engine import simulate_cohort
+from openvns.simulation.engine import concat_attacks, concat_treated, simulate_cohort
 from openvns.simulation.parameters import ModelParameters
 from openvns.simulation.recruitment import default_recruitment
 from openvns.trials.design import TrialDesign
 from openvns.trials.executors import ChunkExecutor, get_executor, run_chunks
+from openvns.trials.headache import HeadacheSummary, headache_summary
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -123,6 +125,8 @@ class _ChunkResult:
     bpi_interference: FloatArray
     fiqr: FloatArray
     sleep: FloatArray
+    attacks: AttackDiary | None = None
+    treated: TreatedAttacks | None = None
 
 
 def visit_days(design: TrialDesign) -> tuple[int, ...]:
@@ -209,10 +213,13 @@ def _simulate_chunk(spec: _ChunkSpec) -> _ChunkResult:
         parameters=mp,
     )
     base = design.baseline_days
-    baseline = np.where(traj.observed[:, :base], traj.nrs[:, :base], np.nan)
-    eligible = (
-        design.inclusion.eligible(baseline) if base else np.ones(cohort.n, dtype=bool)
-    ).astype(bool)
+    if not base:
+        eligible = np.ones(cohort.n, dtype=bool)
+    elif traj.attacks is not None:
+        eligible = design.inclusion.eligible_headache(traj.attacks, base)
+    else:
+        baseline = np.where(traj.observed[:, :base], traj.nrs[:, :base], np.nan)
+        eligible = design.inclusion.eligible(baseline).astype(bool)
     visits = _visit_outcomes(spec, cohort, traj.reported_pain_NRS, traj.dropout_day)
     return _ChunkResult(
         nrs=traj.nrs,
@@ -224,6 +231,8 @@ def _simulate_chunk(spec: _ChunkSpec) -> _ChunkResult:
         eligible=eligible,
         coupling=traj.coupling,
         **visits,
+        attacks=traj.attacks,
+        treated=traj.treated,
     )
 
 
@@ -257,11 +266,16 @@ def _visit_outcomes(
 
 
 def _concat(results: list[_ChunkResult]) -> _ChunkResult:
+    headache = results[0].attacks is not None
+    arrays: dict[str, Any] = {
+        f: np.concatenate([getattr(r, f) for r in results])
+        for f in _ChunkResult.__dataclass_fields__
+        if f not in ("attacks", "treated")
+    }
     return _ChunkResult(
-        *(
-            np.concatenate([getattr(r, f) for r in results])
-            for f in _ChunkResult.__dataclass_fields__
-        )
+        **arrays,
+        attacks=concat_attacks([r.attacks for r in results if r.attacks]) if headache else None,
+        treated=concat_treated([r.treated for r in results if r.treated]) if headache else None,
     )
 
 
@@ -293,7 +307,8 @@ class TrialSummary:
     """Blinded-phase endpoints: per-arm summaries and each other arm against the first.
 
     ``time_to_response`` holds each arm's weeks to a ≥ 30 % response (censored at dropout and at
-    the end of the blinded phase); the comparisons carry its log-rank test. ``outcomes`` are
+    the end of the blinded phase); the comparisons carry its log-rank test. ``headache`` holds
+    the prevention and acute endpoints of a headache condition. ``outcomes`` are
     each arm's PGIC, BPI interference, FIQR and sleep from the baseline visit to the visit at
     the end of the blinded phase, ``outcome_comparisons`` each other arm against the first.
     """
@@ -303,6 +318,7 @@ class TrialSummary:
     time_to_response: dict[str, TimeToResponse] = field(default_factory=dict)
     outcomes: dict[str, OutcomeSummary] = field(default_factory=dict)
     outcome_comparisons: dict[str, OutcomeComparison] = field(default_factory=dict)
+    headache: HeadacheSummary | None = None
 
 
 @dataclass(frozen=True)
@@ -335,6 +351,9 @@ class TrialResult:
         Labels of the arm indices and of the last axis of ``ae_reported``.
     root_seed, version, rng_scheme, config_hash, config
         Provenance: the hash is the SHA-256 of ``config``.
+    attacks, treated
+        Headache conditions: the attack diary ``(patients, days)`` and the acutely treated
+        attacks (:mod:`openvns.trials.headache` reads their endpoints); ``None`` otherwise.
     """
 
     design: TrialDesign
@@ -360,6 +379,8 @@ class TrialResult:
     rng_scheme: str
     config_hash: str
     config: dict[str, Any] = field(repr=False)
+    attacks: AttackDiary | None = field(default=None, repr=False)
+    treated: TreatedAttacks | None = field(default=None, repr=False)
 
     @property
     def n_patients(self) -> int:
@@ -462,6 +483,7 @@ class TrialResult:
             outcome_comparisons={
                 a: compare_outcomes(outcomes[ref], outcomes[a]) for a in self.arm_names if a != ref
             },
+            headache=headache_summary(self) if self.attacks is not None else None,
         )
 
 
@@ -643,4 +665,6 @@ def run_trial(
         rng_scheme=RNG_SCHEME,
         config_hash=config_hash(config),
         config=config,
+        attacks=res.attacks,
+        treated=res.treated,
     )
