@@ -106,8 +106,17 @@ def _skin_driven(name: str) -> bool:
     return skin_channel or field in ("w_cutaneous_Abeta", "w_cutaneous_Adelta", "w_muscle_motor")
 
 
+#: A home-use device (adherence scales what it delivers), through the skin recruitment.
+HOME_USE: dict[str, Any] = {
+    "protocol": "2.0 mA; 20 Hz; 250 us; 30 s on / 0.5 min off; 4 h per day; baseline 14 days",
+    "generator": "tavns-auricular",
+    "lead": "ear-cymba-conchae",
+}
+
+
 def _run(mp: ModelParameters, **kw: Any) -> dict[str, np.ndarray]:
-    sol = Simulation(PATIENTS, PROTOCOL, parameters=mp, seed=17, **kw).run(DAYS)
+    protocol = kw.pop("protocol", PROTOCOL)
+    sol = Simulation(PATIENTS, protocol, parameters=mp, seed=17, **kw).run(DAYS)
     return {k: np.asarray(sol[k]) for k in COMPARED}
 
 
@@ -184,6 +193,9 @@ def test_every_parameter_sweep_changes_the_run(
         ref = _run(mp, **kw)
     if _skin_driven(name):
         kw["recruitment"] = _with_skin
+        ref = _run(mp, **kw)
+    if name in ("adherence_mean", "adherence_concentration"):
+        kw.update(HOME_USE, recruitment=_with_skin)
         ref = _run(mp, **kw)
     if name in PRECONDITION:
         mp = mp.with_(**PRECONDITION[name])

@@ -85,13 +85,16 @@ class Condition(_Validated):
 
 
 class DiaryParameters(_Validated):
-    """How patients report pain: missing entries, flare spread, device placebo (PGIC and BPI are
-    outcomes of their own, :mod:`openvns.patients.outcomes`)."""
+    """How patients report pain and use a home device: missing entries, flare spread, device
+    placebo, adherence (PGIC and BPI are outcomes of their own,
+    :mod:`openvns.patients.outcomes`)."""
 
     flare_size_omega: float = NON_NEGATIVE
     missing_rate: float = Field(ge=0, lt=1)
     mnar_odds_per_NRS: float = POSITIVE
     sham_device_placebo_multiplier: float = NON_NEGATIVE
+    adherence_mean: float = Field(gt=0, le=1)
+    adherence_concentration: float = POSITIVE
 
 
 @lru_cache(maxsize=4)

@@ -139,7 +139,10 @@ class Course:
         untreated control). The diary follows a change smoothly (two first-order stages).
     implanted
         Whether the course's patients had an operation (post-operative side effects); false for
-        a pill or an untreated control.
+        a pill, an untreated control or a non-invasive device.
+    home_use
+        A device the patient applies at home (non-invasive): the daily exposure is scaled by
+        each patient's adherence (:func:`openvns.patients.adherence.adherence`).
     threshold_mA
         ``(n,)`` each patient's sensory threshold at the course's electrode, in mA, for a
         protocol dosed relative to it (``"1.5 x sensory threshold, max 10.0 mA"``, the
@@ -158,6 +161,7 @@ class Course:
     implanted: bool = True
     threshold_mA: FloatArray | None = None
     current_step_mA: float | None = None
+    home_use: bool = False
 
     def __post_init__(self) -> None:
         if self.expectation is not None and not (

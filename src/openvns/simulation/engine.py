@@ -35,6 +35,7 @@ import numpy as np
 import numpy.typing as npt
 
 from openvns.errors import ValidationError
+from openvns.patients.adherence import adherence
 from openvns.patients.attack_parameters import headache_conditions
 from openvns.patients.attacks import AttackDiary, TreatedAttacks, simulate_attacks
 from openvns.patients.cohort import Cohort
@@ -103,6 +104,9 @@ class CohortTrajectory:
         Day of dropout, −1 for completers.
     coupling, tolerance
         Each patient's nerve-interface threshold multiplier θ and side-effect tolerance.
+    adherence
+        Each patient's fraction of a home-use device's doses taken (``None`` without a
+        home-use course).
     attacks, treated
         For a headache condition (:func:`~openvns.patients.attack_parameters.
         headache_conditions`): the attack diary over all days (the physiology's modulation of
@@ -129,6 +133,7 @@ class CohortTrajectory:
     detail: dict[str, npt.NDArray[np.generic]] = field(default_factory=dict)
     attacks: AttackDiary | None = None
     treated: TreatedAttacks | None = None
+    adherence: FloatArray | None = None
 
     @staticmethod
     def concat(parts: Sequence[CohortTrajectory]) -> CohortTrajectory:
@@ -136,7 +141,7 @@ class CohortTrajectory:
         arrays = {
             f.name: np.concatenate([getattr(p, f.name) for p in parts])
             for f in fields(CohortTrajectory)
-            if f.name not in ("detail", "attacks", "treated")
+            if f.name not in ("detail", "attacks", "treated", "adherence")
         }
         keys = parts[0].detail.keys() if parts else ()
         detail = {k: np.concatenate([p.detail[k] for p in parts]) for k in keys}
@@ -146,6 +151,11 @@ class CohortTrajectory:
             detail=detail,
             attacks=concat_attacks([p.attacks for p in parts if p.attacks]) if headache else None,
             treated=concat_treated([p.treated for p in parts if p.treated]) if headache else None,
+            adherence=(
+                np.concatenate([p.adherence for p in parts if p.adherence is not None])
+                if parts and parts[0].adherence is not None
+                else None
+            ),
         )
 
 
@@ -261,6 +271,10 @@ def simulate_cohort(
     for course in courses:
         if not course.implanted:
             implanted[course.mask] = False
+    # a home-use device delivers what the patient takes: each patient's adherence
+    taken = (
+        adherence(cohort, root_seed, parameters.diary) if any(c.home_use for c in courses) else None
+    )
     previous = [np.full(int(c.mask.sum()), np.nan) for c in courses]
     # each course's last effective currents and their recruitment: the table is read only for
     # patients whose effective current changed (titration steps, dropout), the result is the same
@@ -283,6 +297,8 @@ def simulate_cohort(
             freq[c.mask] = c.frequency_Hz
             duty[c.mask] = c.duty
             hours[c.mask] = c.hours_per_day
+            if c.course.home_use and taken is not None:
+                hours[c.mask] *= taken[c.mask]
         programmed = cur
         cur = np.where(state.dropped_out, 0.0, cur)
         effective = cur / cohort.coupling  # the table is of the ideal cuff; θ scales thresholds
@@ -385,6 +401,7 @@ def simulate_cohort(
         detail=rec,
         attacks=attacks,
         treated=treated,
+        adherence=taken,
     )
 
 

@@ -31,7 +31,7 @@ from openvns.patients.cohort import Cohort, parse_patient_name, patient_name, sa
 from openvns.patients.conditions import conditions_version
 from openvns.protocol.text import Protocol
 from openvns.random import DEFAULT_ROOT_SEED, RNG_SCHEME
-from openvns.simulation.courses import Course, Recruitment, check_implanted
+from openvns.simulation.courses import Course, Recruitment, check_modelled
 from openvns.simulation.engine import simulate_cohort
 from openvns.simulation.parameters import ModelParameters
 from openvns.simulation.recruitment import default_recruitment
@@ -138,7 +138,7 @@ class Simulation:
             raise ValidationError("seed", seed, "a whole number ≥ 0")
         self.protocol = Protocol.parse(protocol) if isinstance(protocol, str) else protocol
         self.open_label = Protocol.parse(open_label) if isinstance(open_label, str) else open_label
-        gen = check_implanted(generator)
+        gen = check_modelled(generator, lead)
         cat = catalogue.default_catalogue()
         self.generator = gen.id
         self.lead = cat.lead(lead).id if lead is not None else cat.default_lead(gen).id
@@ -164,15 +164,19 @@ class Simulation:
 
     def courses(self, treatment_days: int) -> list[Course]:
         """The protocol (and open label) as courses of the engine."""
-        ramp = catalogue.generator(self.generator).ramp_s
+        gen = catalogue.generator(self.generator)
         everyone = np.ones(self.cohort.n, dtype=bool)
+        implant = gen.kind == "implanted"
+        rec, ramp = self.recruitment, gen.ramp_s
+
+        def course(protocol: Protocol, start: int, end: int) -> Course:
+            return Course(protocol, everyone, start, end, rec, ramp, implanted=implant,
+                          home_use=not implant)  # fmt: skip
+
         if self.open_label is None:
-            return [Course(self.protocol, everyone, 0, treatment_days, self.recruitment, ramp)]
+            return [course(self.protocol, 0, treatment_days)]
         switch = self.protocol.blinded_days
-        return [
-            Course(self.protocol, everyone, 0, switch, self.recruitment, ramp),
-            Course(self.open_label, everyone, switch, treatment_days, self.recruitment, ramp),
-        ]
+        return [course(self.protocol, 0, switch), course(self.open_label, switch, treatment_days)]
 
     def run(self, days: int | None = None, *, minutes: bool = False) -> Solution:
         """Simulate ``days`` days (the protocol's baseline first, then treatment).

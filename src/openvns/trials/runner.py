@@ -153,13 +153,17 @@ def trial_courses(
         end = treat if a == ol_index else blind
         course = _course(design, name, name, arms == a, 0, end, recruitment[a])
         arm = design.arms[a]
-        courses.append(replace(course, expectation=arm.expectation, implanted=arm.implanted))
+        courses.append(
+            replace(
+                course, expectation=arm.expectation, implanted=arm.implanted and course.implanted
+            )
+        )
     if ol and ol_index >= 0:
         for a, name in enumerate(names):
             if a != ol_index:
                 ext = _course(design, names[ol_index], name, arms == a, blind, treat,
                               recruitment[a])  # fmt: skip
-                courses.append(replace(ext, implanted=design.arms[a].implanted))
+                courses.append(replace(ext, implanted=design.arms[a].implanted and ext.implanted))
     return courses
 
 
@@ -180,10 +184,12 @@ def _crossover_courses(
         for arm, (start, end) in ((a, (s1, e1)), (b, (s2, e2))):
             c = _course(design, names[arm], names[arm], mask, start, end, recruitment[arm])
             spec = design.arms[arm]
-            courses.append(replace(c, expectation=spec.expectation, implanted=spec.implanted))
+            courses.append(
+                replace(c, expectation=spec.expectation, implanted=spec.implanted and c.implanted)
+            )
         if design.open_label_days and design.open_label_arm is not None:
             ext = _course(design, design.open_label_arm, names[b], mask, e2, treat, recruitment[b])
-            courses.append(replace(ext, implanted=design.arms[b].implanted))
+            courses.append(replace(ext, implanted=design.arms[b].implanted and ext.implanted))
     return courses
 
 
@@ -198,7 +204,11 @@ def _course(
 ) -> Course:
     """``protocol_arm``'s protocol through ``device_arm``'s generator (ramps) and lead."""
     gen = generator(design.generator_for(device_arm))
-    return Course(design.protocol_for(protocol_arm), mask, start, end, rec, ramp_s=gen.ramp_s)
+    implant = gen.kind == "implanted"
+    return Course(
+        design.protocol_for(protocol_arm), mask, start, end, rec, ramp_s=gen.ramp_s,
+        implanted=implant, home_use=not implant,
+    )  # fmt: skip
 
 
 def _simulate_chunk(spec: _ChunkSpec) -> _ChunkResult:
