@@ -168,14 +168,7 @@ class Course:
             np.isfinite(self.expectation) and self.expectation >= 0
         ):
             raise ValidationError("expectation", self.expectation, "a finite multiplier ≥ 0")
-        if self.threshold_mA is None:
-            if self.protocol.relative_to_threshold:
-                raise ValidationError(
-                    "threshold_mA",
-                    None,
-                    "each patient's sensory threshold in mA, shape (n,), for the protocol "
-                    f"'{self.protocol.current}'",
-                )
+        if self.threshold_mA is None:  # the engine gives it from the electrode when needed
             return
         thr = np.asarray(self.threshold_mA, dtype=np.float64)
         if thr.shape != np.shape(self.mask):
