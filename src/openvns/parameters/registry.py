@@ -261,6 +261,20 @@ _SHIPPED: tuple[tuple[str, str, str, str, dict[str, Any]], ...] = (
         {"statuses": _NO_NF},
     ),
     ("outcomes", "openvns.patients", "data/outcomes.yaml", _OUTCOMES_TEXT, {"sections": True}),
+    (
+        "dosing",
+        "openvns.protocol",
+        "data/dosing.yaml",
+        "Non-invasive dosing: exhalation gating, sham ramp, continuous trains",
+        {},
+    ),
+    (
+        "headache_endpoints",
+        "openvns.analysis",
+        "data/headache_endpoints.yaml",
+        "Headache-trial endpoint definitions (months, responders, acute response)",
+        {"sections": True},
+    ),
 )
 _CONDITIONS = ("openvns.patients", "data/conditions.yaml")
 #: Data files with one block per condition under ``conditions:``, registered as
