@@ -127,6 +127,7 @@ class _ChunkResult:
     sleep: FloatArray
     attacks: AttackDiary | None = None
     treated: TreatedAttacks | None = None
+    adherence: FloatArray | None = None
 
 
 def visit_days(design: TrialDesign) -> tuple[int, ...]:
@@ -243,6 +244,7 @@ def _simulate_chunk(spec: _ChunkSpec) -> _ChunkResult:
         **visits,
         attacks=traj.attacks,
         treated=traj.treated,
+        adherence=traj.adherence,
     )
 
 
@@ -280,8 +282,12 @@ def _concat(results: list[_ChunkResult]) -> _ChunkResult:
     arrays: dict[str, Any] = {
         f: np.concatenate([getattr(r, f) for r in results])
         for f in _ChunkResult.__dataclass_fields__
-        if f not in ("attacks", "treated")
+        if f not in ("attacks", "treated", "adherence")
     }
+    if results[0].adherence is not None:
+        arrays["adherence"] = np.concatenate(
+            [r.adherence for r in results if r.adherence is not None]
+        )
     return _ChunkResult(
         **arrays,
         attacks=concat_attacks([r.attacks for r in results if r.attacks]) if headache else None,
@@ -364,6 +370,9 @@ class TrialResult:
     attacks, treated
         Headache conditions: the attack diary ``(patients, days)`` and the acutely treated
         attacks (:mod:`openvns.trials.headache` reads their endpoints); ``None`` otherwise.
+    adherence
+        ``(patients,)`` fraction of a home-use device's doses each patient takes (``None``
+        when no arm uses a home device).
     """
 
     design: TrialDesign
@@ -391,6 +400,7 @@ class TrialResult:
     config: dict[str, Any] = field(repr=False)
     attacks: AttackDiary | None = field(default=None, repr=False)
     treated: TreatedAttacks | None = field(default=None, repr=False)
+    adherence: FloatArray | None = field(default=None, repr=False)
 
     @property
     def n_patients(self) -> int:
@@ -677,4 +687,5 @@ def run_trial(
         config=config,
         attacks=res.attacks,
         treated=res.treated,
+        adherence=res.adherence,
     )
