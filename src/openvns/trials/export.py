@@ -24,6 +24,26 @@ then the next):
 ``eligible``
     The baseline diary meets the inclusion criteria (the analysis population).
 
+Headache conditions (a trial with an attack diary) add the diary's columns (:data:`ATTACK_COLUMNS`;
+as the attack diary, values are filled on every day, and an analysis counts only the days with
+``headache_observed``, as :mod:`openvns.analysis.headache` does):
+
+``attacks``
+    Attack onsets that day.
+``headache_day``, ``migraine_day``
+    Any headache that day; a migraine that day (cluster headache: an attack day).
+``peak_severity``
+    Worst severity of the attacks present that day on the condition's scale (0–3 migraine, 0–4
+    cluster headache), NaN without one.
+``attack_duration_min``
+    Mean untreated duration (minutes) of the attacks that started that day, NaN without one.
+``rescue``
+    Acute rescue medication taken that day.
+``headache_observed``
+    The attack-diary entry of that day exists.
+``treated_attacks``
+    Attacks treated with the device that day (acute use).
+
 In files, missing NRS values are nulls (``NaN`` in pandas, ``null`` in polars and Arrow);
 :func:`read_tidy` reads either format back into the arrays of :func:`tidy_columns`.
 
@@ -64,8 +84,20 @@ Columns = dict[str, npt.NDArray[Any]]
 #: File suffixes :func:`export_tidy` understands.
 SUFFIXES: tuple[str, ...] = (".csv", ".parquet")
 PHASES: tuple[str, ...] = ("baseline", "blinded", "open_label")
+#: Columns of :func:`tidy_columns` added for a headache condition, in order.
+ATTACK_COLUMNS: tuple[str, ...] = (
+    "attacks",
+    "headache_day",
+    "migraine_day",
+    "peak_severity",
+    "attack_duration_min",
+    "rescue",
+    "headache_observed",
+    "treated_attacks",
+)
 
 __all__ = [
+    "ATTACK_COLUMNS",
     "PHASES",
     "SUFFIXES",
     "atomic_write",
@@ -132,7 +164,31 @@ def tidy_columns(result: TrialResult) -> Columns:
         cols[f"ae_{name}"] = result.ae_reported[:, :, k].astype(np.bool_).ravel()
     cols["dropped_out"] = in_or_after.ravel()
     cols["eligible"] = np.repeat(result.eligible.astype(np.bool_), n_d)
+    cols.update(attack_columns(result))
     return cols
+
+
+def attack_columns(result: TrialResult) -> Columns:
+    """The attack diary's columns of :func:`tidy_columns` (:data:`ATTACK_COLUMNS`), one row per
+    patient-day; empty for a condition without an attack diary."""
+    a = result.attacks
+    if a is None:
+        return {}
+    severity = np.asarray(a.peak_severity, dtype=np.float64)
+    treated = np.zeros((result.n_patients, result.n_days), dtype=np.int64)
+    if result.treated is not None:
+        rows, slots = np.nonzero(result.treated.day >= 0)
+        np.add.at(treated, (rows, result.treated.day[rows, slots]), 1)
+    return {
+        "attacks": np.asarray(a.attacks, dtype=np.int64).ravel(),
+        "headache_day": np.asarray(a.headache_day, dtype=np.bool_).ravel(),
+        "migraine_day": np.asarray(a.migraine_day, dtype=np.bool_).ravel(),
+        "peak_severity": np.where(severity >= 0, severity, np.nan).ravel(),
+        "attack_duration_min": np.asarray(a.duration_min, dtype=np.float64).ravel(),
+        "rescue": np.asarray(a.rescue, dtype=np.bool_).ravel(),
+        "headache_observed": np.asarray(a.observed, dtype=np.bool_).ravel(),
+        "treated_attacks": treated.ravel(),
+    }
 
 
 def per_patient_columns(result: TrialResult) -> Columns:
@@ -152,6 +208,12 @@ def per_patient_columns(result: TrialResult) -> Columns:
     ``<name>_end_of_blinded``, ``<name>_end_of_open_label``, ``<name>_change`` (end of blinded
     minus baseline) and ``<name>_responder`` (improved by at least the outcome's MCID; missing
     counts as not improved).
+
+    Headache conditions add, for each measure of
+    :func:`openvns.trials.headache.headache_measures` (``attacks``; ``migraine_days`` and
+    ``headache_days``): ``<measure>_baseline`` and ``<measure>_endpoint`` (rates over the
+    prevention endpoint's windows, attacks per week or days per 28 days, NaN with too few
+    observed days), ``<measure>_change`` and ``<measure>_change_pct``.
     """
     d = result.design
     n = result.n_patients
@@ -196,6 +258,19 @@ def per_patient_columns(result: TrialResult) -> Columns:
         cols[f"{name}_end_of_open_label"] = result.visit(name, "open_label")
         cols[f"{name}_change"] = ch.change
         cols[f"{name}_responder"] = ch.responders.improved
+    if result.attacks is not None and d.baseline_days > 0:
+        from openvns.trials.headache import headache_measures, prevention_change
+
+        for m in headache_measures(result.condition):
+            out = {k: nan.copy() for k in ("baseline", "endpoint", "change", "change_pct")}
+            for a, arm in enumerate(result.arm_names):
+                sel = result.arm == a
+                fc = prevention_change(result, arm, measure=m, eligible_only=False)
+                out["baseline"][sel] = fc.baseline.rate
+                out["endpoint"][sel] = fc.endpoint.rate
+                out["change"][sel] = fc.change
+                out["change_pct"][sel] = fc.change_pct
+            cols.update({f"{m}_{k}": v for k, v in out.items()})
     return cols
 
 
@@ -284,7 +359,8 @@ def read_tidy(path: str | Path) -> Columns:
         import pyarrow.csv as pacsv
 
         text_columns = {k: pa.string() for k in ("patient", "arm", "phase")}
-        float_columns = {k: pa.float64() for k in ("nrs", "current_mA")}
+        floats = ("nrs", "current_mA", "peak_severity", "attack_duration_min")
+        float_columns = {k: pa.float64() for k in floats}
         options = pacsv.ConvertOptions(column_types={**text_columns, **float_columns})
         table = pacsv.read_csv(str(path), convert_options=options)
     elif suffix == ".parquet":

@@ -10,7 +10,10 @@ the returned figure as it is. matplotlib is imported inside the functions only.
 * :func:`waterfall_figure` — percent change from baseline per patient, coloured by arm.
 * :func:`side_effect_figure` — weekly side-effect prevalence among stimulated patients.
 * :func:`recruitment_figure` — fraction of each fibre group recruited at the final settings.
-* :func:`build_figures` — all of them by name.
+* :func:`headache_rate_figure` — headache conditions: attacks per week (cluster) or monthly
+  migraine and headache days (migraine) per arm over the trial, with 95 % bands.
+* :func:`crossover_figure` — crossover designs: each sequence's mean endpoint in each period.
+* :func:`build_figures` — all of them by name (the last two where they apply).
 
 Analyses use the eligible patients (the analysis population of
 :meth:`~openvns.trials.runner.TrialResult.summary`) unless stated otherwise.
@@ -19,6 +22,7 @@ Analyses use the eligible patients (the analysis population of
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -31,6 +35,7 @@ from openvns.analysis.endpoints import (
 )
 from openvns.analysis.plotting import agg_figure, arm_colour
 from openvns.analysis.statistics import mean_ci
+from openvns.errors import ValidationError
 from openvns.physiology.drive import GROUPS
 from openvns.trials.export import final_current_mA, last_day
 
@@ -46,7 +51,7 @@ log = logging.getLogger(__name__)
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
-#: Names of the figures of :func:`build_figures`, in report order.
+#: Names of the figures of :func:`build_figures` for every trial, in report order.
 FIGURE_NAMES: tuple[str, ...] = (
     "weekly_pain",
     "responders",
@@ -54,10 +59,17 @@ FIGURE_NAMES: tuple[str, ...] = (
     "side_effects",
     "recruitment",
 )
+#: Figures added before ``"recruitment"`` for a headache condition and for a crossover design.
+HEADACHE_FIGURE_NAMES: tuple[str, ...] = ("headache_rate",)
+CROSSOVER_FIGURE_NAMES: tuple[str, ...] = ("crossover",)
 
 __all__ = [
+    "CROSSOVER_FIGURE_NAMES",
     "FIGURE_NAMES",
+    "HEADACHE_FIGURE_NAMES",
     "build_figures",
+    "crossover_figure",
+    "headache_rate_figure",
     "recruitment_at_final_settings",
     "recruitment_figure",
     "responder_figure",
@@ -68,9 +80,16 @@ __all__ = [
 
 
 def _mark_phases(ax: Axes, result: TrialResult) -> None:
-    """Dashed lines at the start of the blinded and open-label phases (x in weeks)."""
+    """Dashed lines at the start of the blinded and open-label phases (x in weeks); for a
+    crossover, at the start of period 1, the washout (if any) and period 2."""
     d = result.design
     starts = [("blinded", d.baseline_days)]
+    if d.crossover is not None:
+        (_, e1), (s2, _) = d.crossover.periods()
+        starts = [("period 1", d.baseline_days)]
+        if s2 > e1:
+            starts.append(("washout", d.baseline_days + e1))
+        starts.append(("period 2", d.baseline_days + s2))
     if d.open_label_days:
         starts.append(("open label", d.baseline_days + d.blinded_days))
     for label, day in starts:
@@ -212,19 +231,39 @@ def side_effect_figure(result: TrialResult) -> Figure:
     return fig
 
 
+def _final_arms(result: TrialResult) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """``(protocol arm, device arm)`` indices per patient on the patient's last day: the arm
+    whose protocol is in force and the arm whose device (lead) delivers it.
+
+    A parallel trial: the patient's own arm, or in the extension the open-label arm's protocol
+    through the own arm's device. A crossover: the other arm from the washout on (its protocol
+    through its device), and in the extension the open-label arm's protocol through it.
+    """
+    d = result.design
+    own = result.arm.astype(np.intp)
+    protocol, device = own.copy(), own.copy()
+    last = last_day(result)
+    if d.crossover is not None:
+        (_, e1), _ = d.crossover.periods()
+        later = last >= d.baseline_days + e1
+        protocol[later] = 1 - own[later]
+        device[later] = 1 - own[later]
+    if d.open_label_arm is not None and d.open_label_days:
+        in_extension = last >= d.baseline_days + d.blinded_days
+        protocol[in_extension] = result.arm_names.index(d.open_label_arm)
+    return protocol, device
+
+
 def _final_pulse_width_us(result: TrialResult) -> FloatArray:
     """Pulse width (µs) of the protocol in force on each patient's last day in the study."""
     d = result.design
-    pw = {name: d.protocol_for(name).stimulation.pulse_width_us for name in result.arm_names}
-    out = np.array([pw[result.arm_names[int(a)]] for a in result.arm], dtype=np.float64)
-    if d.open_label_arm is not None and d.open_label_days:
-        in_extension = last_day(result) >= d.baseline_days + d.blinded_days
-        out[in_extension] = pw[d.open_label_arm]
-    return out
+    pw = [d.protocol_for(name).stimulation.pulse_width_us for name in result.arm_names]
+    protocol, _ = _final_arms(result)
+    return np.asarray(pw, dtype=np.float64)[protocol]
 
 
 def recruitment_at_final_settings(
-    result: TrialResult, recruitment: Recruitment
+    result: TrialResult, recruitment: Recruitment | Sequence[Recruitment]
 ) -> tuple[FloatArray, BoolArray]:
     """Fraction of every fibre group recruited at each patient's final settings.
 
@@ -233,26 +272,48 @@ def recruitment_at_final_settings(
     result
         A trial result.
     recruitment
-        The trial's ``recruitment(current_mA, pulse_width_us) -> (n, len(GROUPS))``.
+        The trial's ``recruitment(current_mA, pulse_width_us) -> (n, len(GROUPS))``, or one per
+        arm (each arm's lead's, :func:`openvns.trials.runner.arm_recruitment`): a patient is
+        read on the table of the arm whose device is in force on the last day.
 
     Returns
     -------
     fractions, stimulated
         ``(patients, len(GROUPS))`` fractions at ``final_current_mA / coupling`` and the pulse
         width of the protocol in force on the patient's last day (the open-label arm's in the
-        extension), and ``(patients,)`` whether that current is above 0 mA.
+        extension, the second period's in a crossover), and ``(patients,)`` whether that current
+        is above 0 mA.
     """
+    per_arm = (
+        tuple(recruitment)
+        if isinstance(recruitment, Sequence)
+        else tuple(recruitment for _ in result.arm_names)
+    )
+    if len(per_arm) != len(result.arm_names):
+        raise ValidationError(
+            "recruitment", f"{len(per_arm)} functions", f"one per arm ({len(result.arm_names)})"
+        )
     current = final_current_mA(result)
     pw = _final_pulse_width_us(result)
+    _, device = _final_arms(result)
     effective = current / result.coupling
     out = np.zeros((result.n_patients, len(GROUPS)))
-    for width in np.unique(pw):
-        sel = pw == width
-        out[sel] = np.asarray(recruitment(effective[sel], float(width)), dtype=np.float64)
+    # one call per distinct function and pulse width (arms sharing a table are read together)
+    distinct: list[Recruitment] = []
+    for rec in per_arm:
+        if not any(rec is f for f in distinct):
+            distinct.append(rec)
+    for rec in distinct:
+        uses = np.isin(device, [a for a, f in enumerate(per_arm) if f is rec])
+        for width in np.unique(pw[uses]):
+            sel = uses & (pw == width)
+            out[sel] = np.asarray(rec(effective[sel], float(width)), dtype=np.float64)
     return out, current > 0
 
 
-def recruitment_figure(result: TrialResult, recruitment: Recruitment) -> Figure:
+def recruitment_figure(
+    result: TrialResult, recruitment: Recruitment | Sequence[Recruitment]
+) -> Figure:
     """Distribution over stimulated patients of the fraction of each group recruited.
 
     One box per physiology group (:data:`~openvns.physiology.drive.GROUPS`) over the patients
@@ -284,15 +345,103 @@ def recruitment_figure(result: TrialResult, recruitment: Recruitment) -> Figure:
     return fig
 
 
-def build_figures(result: TrialResult, recruitment: Recruitment | None = None) -> dict[str, Figure]:
-    """All report figures by name (:data:`FIGURE_NAMES`, in that order).
+_MEASURE_LABELS = {
+    "attacks": "attacks per week",
+    "migraine_days": "migraine days per 28 days",
+    "headache_days": "headache days per 28 days",
+}
+
+
+def headache_rate_figure(result: TrialResult) -> Figure:
+    """The prevention measure per arm over the whole trial, with 95 % t bands.
+
+    One panel per measure of :func:`openvns.trials.headache.headache_measures`: attacks per
+    week in weekly windows (cluster headache); monthly migraine days and monthly headache days
+    in 28-day windows from the first baseline day (migraine). Each window's value of a patient
+    is the events on its observed days per observed day, scaled (missing with fewer than half of
+    the days observed); the arm's is the mean over its eligible patients with a value.
+    """
+    from openvns.trials.headache import headache_measures, prevention_course
+
+    measures = headache_measures(result.condition)
+    fig = agg_figure(7.5, 3.2 * len(measures) + 0.6)
+    axes = fig.subplots(len(measures), 1, sharex=True, squeeze=False)
+    for row, measure in enumerate(measures):
+        ax = axes[row][0]
+        for a, name in enumerate(result.arm_names):
+            sel = (result.arm == a) & result.eligible
+            if not sel.any():
+                continue
+            course = prevention_course(result, name, measure=measure)
+            x = (course.start_day + course.end_day) / 2.0 / DAYS_PER_WEEK
+            colour = arm_colour(a)
+            ax.plot(x, course.rate.estimate, marker="o", markersize=3, color=colour,
+                    label=f"{name} (n = {int(sel.sum())})")  # fmt: skip
+            ax.fill_between(x, course.rate.lower, course.rate.upper, color=colour, alpha=0.2,
+                            linewidth=0)  # fmt: skip
+        _mark_phases(ax, result)
+        ax.set_ylabel(_MEASURE_LABELS[measure])
+        ax.set_xlim(0, result.n_days / DAYS_PER_WEEK)
+        ax.set_ylim(bottom=0)
+        ax.legend(loc="best", fontsize=8)
+    axes[-1][0].set_xlabel("week from start of baseline")
+    fig.suptitle("Headache frequency per arm with 95 % confidence bands")
+    return fig
+
+
+def crossover_figure(result: TrialResult) -> Figure:
+    """Each sequence's mean endpoint in period 1 and period 2 (95 % t intervals), with every
+    analysed patient's two values as thin lines: the classic picture of an AB/BA crossover.
+
+    The endpoint is that of :func:`openvns.trials.crossover.crossover_periods` (mean pain, or
+    the headache measure), over its default window at the end of each period.
+    """
+    from openvns.trials.crossover import crossover_periods
+
+    p = crossover_periods(result)
+    cells = p.cell_means()
+    complete = ~np.isnan(p.period1) & ~np.isnan(p.period2)
+    fig = agg_figure(6.0, 4.2)
+    ax = fig.add_subplot()
+    for k, (label, in_seq) in enumerate(
+        zip(p.sequences, (p.sequence_ab, ~p.sequence_ab), strict=True)
+    ):
+        colour = arm_colour(k)
+        offset = -0.04 if k == 0 else 0.04
+        sel = complete & in_seq
+        for y1, y2 in zip(p.period1[sel], p.period2[sel], strict=True):
+            ax.plot([1 + offset, 2 + offset], [y1, y2], color=colour, alpha=0.25, linewidth=0.7)
+        est = [float(cells[(label, j)].estimate) for j in (1, 2)]
+        low = [float(cells[(label, j)].lower) for j in (1, 2)]
+        high = [float(cells[(label, j)].upper) for j in (1, 2)]
+        err = [
+            [e - lo if np.isfinite(lo) else 0.0 for e, lo in zip(est, low, strict=True)],
+            [hi - e if np.isfinite(hi) else 0.0 for e, hi in zip(est, high, strict=True)],
+        ]
+        ax.errorbar([1 + offset, 2 + offset], est, yerr=err, marker="o", color=colour,
+                    capsize=3, linewidth=2, label=f"{label} (n = {int(sel.sum())})")  # fmt: skip
+    ax.set_xticks([1, 2], ["period 1", "period 2"])
+    ax.set_xlim(0.6, 2.4)
+    ax.set_ylabel(p.unit)
+    ax.set_title("Crossover: each sequence's endpoint by period (95 % t intervals)")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def build_figures(
+    result: TrialResult, recruitment: Recruitment | Sequence[Recruitment] | None = None
+) -> dict[str, Figure]:
+    """All report figures by name: :data:`FIGURE_NAMES` in that order, with
+    :data:`HEADACHE_FIGURE_NAMES` (a headache condition) and :data:`CROSSOVER_FIGURE_NAMES` (a
+    crossover design) before ``"recruitment"``.
 
     Parameters
     ----------
     result
         A trial result with a baseline (the endpoints need one).
     recruitment
-        The trial's recruitment function; without it ``"recruitment"`` is left out.
+        The trial's recruitment function, or one per arm; without it ``"recruitment"`` is left
+        out.
 
     Returns
     -------
@@ -305,6 +454,10 @@ def build_figures(result: TrialResult, recruitment: Recruitment | None = None) -
         "waterfall": waterfall_figure(result),
         "side_effects": side_effect_figure(result),
     }
+    if result.attacks is not None:
+        figures["headache_rate"] = headache_rate_figure(result)
+    if result.design.crossover is not None:
+        figures["crossover"] = crossover_figure(result)
     if recruitment is not None:
         figures["recruitment"] = recruitment_figure(result, recruitment)
     log.debug("built figures %s", ", ".join(figures))

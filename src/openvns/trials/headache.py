@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
+import numpy.typing as npt
 
 from openvns.analysis.acute import (
     AttackOutcome,
@@ -33,7 +34,7 @@ from openvns.analysis.headache import (
     diary_frequency_change,
     summarise_prevention,
 )
-from openvns.analysis.statistics import Comparison, Interval
+from openvns.analysis.statistics import Comparison, Interval, mean_ci
 from openvns.errors import ValidationError
 from openvns.patients.attacks import TreatedAttacks
 
@@ -45,16 +46,28 @@ AcuteEndpoint = Literal["response", "pain_free", "pain_relief"]
 __all__ = [
     "AcuteArm",
     "HeadacheSummary",
+    "PreventionCourse",
     "acute_outcome",
     "default_measure",
+    "headache_measures",
     "headache_summary",
     "prevention_change",
+    "prevention_course",
 ]
 
 
 def default_measure(condition: str) -> Measure:
     """Attacks per week for cluster headache, monthly migraine days for migraine."""
     return "attacks" if "cluster" in condition else "migraine_days"
+
+
+def headache_measures(condition: str) -> tuple[Measure, ...]:
+    """The prevention measures reported for ``condition``, the primary first: attacks per week
+    for cluster headache; monthly migraine days, then monthly headache days (EVENT's and
+    Straube's endpoint) for migraine."""
+    if "cluster" in condition:
+        return ("attacks",)
+    return ("migraine_days", "headache_days")
 
 
 def _selected(result: TrialResult, arm: str, eligible_only: bool) -> np.ndarray:
@@ -182,3 +195,56 @@ def headache_summary(result: TrialResult, *, measure: Measure | None = None) -> 
         for a in arms[1:]
     }
     return HeadacheSummary(m, summary.prevention, comparisons, endpoint, acute, acute_cmp)
+
+
+@dataclass(frozen=True)
+class PreventionCourse:
+    """One arm's prevention measure in consecutive windows over the whole trial.
+
+    Attributes
+    ----------
+    measure
+        ``"attacks"`` (per week), ``"migraine_days"`` or ``"headache_days"`` (per 28 days).
+    start_day, end_day
+        ``(windows,)`` each window's first day and the day after its last (0-based from the
+        first baseline day; the last window may be shorter).
+    rate
+        Mean over the arm's patients with a rate in the window, with its t interval (arrays
+        ``(windows,)``).
+    """
+
+    measure: str
+    start_day: npt.NDArray[np.int64]
+    end_day: npt.NDArray[np.int64]
+    rate: Interval
+
+
+def prevention_course(
+    result: TrialResult,
+    arm: str,
+    *,
+    measure: Measure | None = None,
+    window_days: int | None = None,
+    eligible_only: bool = True,
+) -> PreventionCourse:
+    """``arm``'s ``measure`` in consecutive windows of ``window_days`` from the first baseline
+    day (default 7 days for attacks per week, 28 for monthly days), as in the prevention
+    endpoints: events on the observed days of each window divided by those days, a window with
+    fewer than half of its days observed missing for that patient."""
+    if result.attacks is None:
+        raise ValidationError("condition", result.condition, "a headache condition")
+    m = default_measure(result.condition) if measure is None else measure
+    w = (7 if m == "attacks" else 28) if window_days is None else window_days
+    if isinstance(w, bool) or not isinstance(w, int) or w < 1:
+        raise ValidationError("window_days", w, "a whole number of days ≥ 1")
+    sel = _selected(result, arm, eligible_only)
+    a = result.attacks
+    diary = type(a)(**{k: getattr(a, k)[sel] for k in _DIARY_FIELDS}, scale_max=a.scale_max)
+    starts = np.arange(0, result.n_days, w, dtype=np.int64)
+    ends = np.minimum(starts + w, result.n_days)
+    rates = [
+        diary_frequency_change(diary, m, slice(s, e), slice(s, e)).endpoint.rate
+        for s, e in zip(starts.tolist(), ends.tolist(), strict=True)
+    ]
+    table = np.column_stack(rates) if rates else np.zeros((int(sel.sum()), 0))
+    return PreventionCourse(m, starts, ends, mean_ci(table, axis=0))

@@ -13,6 +13,10 @@ base64 PNG ``data:`` images, no scripts):
 * the comparisons of every other arm with the first (Welch difference of mean change, Newcombe
   differences of responder rates, the same for the outcomes beyond pain; p-values and the test
   used);
+* for a headache condition, the headache endpoints (prevention per arm and between arms with the
+  negative-binomial rate ratio, acute treatment of the first and of all treated attacks), and
+  for a crossover design the Hills–Armitage analysis of the per-period values
+  (:mod:`openvns.trials.report_headache`);
 * the figures of :mod:`openvns.trials.figures`;
 * the configuration that produced the result: configuration hash, root seed, package version,
   RNG scheme and the full configuration as JSON.
@@ -30,6 +34,7 @@ import html
 import json
 import logging
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,9 +42,13 @@ from typing import TYPE_CHECKING
 
 from openvns.analysis.endpoints import Improved, OutcomeSummary
 from openvns.analysis.plotting import figure_png
-from openvns.analysis.statistics import Comparison, Interval, wilson_ci
 from openvns.files import atomic_write
 from openvns.patients.outcomes import mcid, mcid_references
+from openvns.trials.report_cells import attr as _attr
+from openvns.trials.report_cells import comparison_row as _comparison_row
+from openvns.trials.report_cells import interval_cell as _interval_cell
+from openvns.trials.report_cells import proportion_cell as _proportion_cell
+from openvns.trials.report_headache import crossover_html, headache_html
 
 if TYPE_CHECKING:
     from openvns.simulation.courses import Recruitment
@@ -76,40 +85,14 @@ _CAPTIONS = {
     "(current above 0 mA) in that week, with 95 % Wilson bands.",
     "recruitment": "Fraction of each fibre group recruited at each stimulated patient's final "
     "current (divided by the patient's coupling θ) and the pulse width of the protocol in "
-    "force on the patient's last day.",
+    "force on the patient's last day, on the recruitment table of the electrode in use then.",
+    "headache_rate": "Headache frequency per arm over the trial (eligible patients, 95 % t "
+    "bands): attacks per week in weekly windows (cluster headache), or migraine days and "
+    "headache days per 28 days in 28-day windows (migraine), over each window's observed diary "
+    "days; dashed lines mark the phases.",
+    "crossover": "Each sequence's mean endpoint in period 1 and period 2 with 95 % t intervals "
+    "(the endpoint of the crossover analysis); thin lines are the patients.",
 }
-
-
-def _attr(value: float | int) -> str:
-    """Unrounded value for a ``data-*`` attribute (``nan`` where undefined)."""
-    return repr(float(value)) if isinstance(value, float) else str(value)
-
-
-def _fmt(value: float, digits: int = 2) -> str:
-    return "—" if not math.isfinite(value) else f"{value:.{digits}f}"
-
-
-def _interval_cell(estimate: float, lower: float, upper: float, *, extra: str = "") -> str:
-    text = _fmt(estimate)
-    if math.isfinite(lower) and math.isfinite(upper):
-        text += f" ({_fmt(lower)} to {_fmt(upper)})"
-    return (
-        f'<td data-estimate="{_attr(estimate)}" data-lower="{_attr(lower)}" '
-        f'data-upper="{_attr(upper)}"{extra}>{html.escape(text)}</td>'
-    )
-
-
-def _proportion_cell(field: str, count: int, n: int, interval: Interval | None = None) -> str:
-    ci = wilson_ci(count, n) if interval is None else interval
-    est, low, high = float(ci.estimate), float(ci.lower), float(ci.upper)
-    text = f"{count}/{n}"
-    if n:
-        text += f" = {100 * est:.0f} % ({100 * low:.0f}–{100 * high:.0f} %)"
-    return (
-        f'<td data-field="{field}" data-count="{count}" data-n="{n}" '
-        f'data-estimate="{_attr(est)}" data-lower="{_attr(low)}" data-upper="{_attr(high)}">'
-        f"{html.escape(text)}</td>"
-    )
 
 
 @dataclass(frozen=True)
@@ -246,23 +229,6 @@ def _outcomes_table(result: TrialResult, summary: TrialSummary) -> str:
     )
 
 
-def _comparison_row(label: str, endpoint: str, field: str, cmp: Comparison, unit: str) -> str:
-    scale = 100.0 if unit == "percentage points" else 1.0
-    p = cmp.p_value
-    p_text = "—" if not math.isfinite(p) else ("< 0.001" if p < 0.001 else f"{p:.3f}")
-    text = _fmt(scale * cmp.estimate)
-    if math.isfinite(cmp.lower) and math.isfinite(cmp.upper):
-        text += f" ({_fmt(scale * cmp.lower)} to {_fmt(scale * cmp.upper)})"
-    return (
-        f'<tr data-comparison="{html.escape(label)}" data-field="{field}">'
-        f"<td class='label'>{html.escape(label)}</td><td class='label'>{endpoint}</td>"
-        f'<td data-estimate="{_attr(cmp.estimate)}" data-lower="{_attr(cmp.lower)}" '
-        f'data-upper="{_attr(cmp.upper)}">{html.escape(text)} {unit}</td>'
-        f'<td data-p-value="{_attr(p)}">{p_text}</td>'
-        f"<td class='label'>{html.escape(cmp.method)}</td></tr>"
-    )
-
-
 def _comparison_table(result: TrialResult, summary: TrialSummary) -> str:
     ref = result.arm_names[0]
     head = (
@@ -321,7 +287,9 @@ def _logrank_row(label: str, summary: TrialSummary, ref: str, name: str) -> str:
     )
 
 
-def _figures_html(result: TrialResult, recruitment: Recruitment | None) -> str:
+def _figures_html(
+    result: TrialResult, recruitment: Recruitment | Sequence[Recruitment] | None
+) -> str:
     from openvns.trials.figures import build_figures
 
     parts = []
@@ -363,7 +331,10 @@ def _provenance_html(result: TrialResult) -> str:
 
 
 def render_report(
-    result: TrialResult, *, recruitment: Recruitment | None = None, title: str | None = None
+    result: TrialResult,
+    *,
+    recruitment: Recruitment | Sequence[Recruitment] | None = None,
+    title: str | None = None,
 ) -> str:
     """The HTML text of :func:`write_report` (see the module docstring for its content)."""
     d = result.design
@@ -396,6 +367,8 @@ def render_report(
         _outcomes_table(result, summary),
         "<h2>Comparisons</h2>",
         _comparison_table(result, summary),
+        headache_html(result),
+        crossover_html(result),
         "<h2>Figures</h2>",
         _figures_html(result, recruitment),
         "<h2>Configuration</h2>",
@@ -413,7 +386,7 @@ def write_report(
     result: TrialResult,
     path: str | Path,
     *,
-    recruitment: Recruitment | None = None,
+    recruitment: Recruitment | Sequence[Recruitment] | None = None,
     title: str | None = None,
 ) -> Path:
     """Write the self-contained HTML report of ``result`` to ``path`` atomically.
@@ -425,7 +398,8 @@ def write_report(
     path
         Target file (its directory must exist); replaced only once the report is complete.
     recruitment
-        The trial's ``recruitment(current_mA, pulse_width_us)``; without it the figure of
+        The trial's ``recruitment(current_mA, pulse_width_us)``, or one per arm (each arm's
+        lead's table, :func:`openvns.trials.runner.arm_recruitment`); without it the figure of
         recruitment at the final settings is replaced by a note.
     title
         Heading and ``<title>``; default ``"OpenVNS trial report — <condition>"``.
