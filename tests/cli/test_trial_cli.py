@@ -148,3 +148,49 @@ def test_init_writes_the_defaults_and_refuses_to_overwrite(tmp_path: Path) -> No
     assert "--force" in text
     code, _ = invoke("init", str(path), "--force")
     assert code == 0
+
+
+def _example(name: str) -> Path:
+    from tests.trials.test_examples import EXAMPLES, cached_recruitment
+
+    path = EXAMPLES / f"{name}.toml"
+    cfg = load_config(path)
+    for arm in cfg.design.arms:
+        lead = cfg.design.lead_for(arm.name)
+        if cached_recruitment(lead) is None:
+            pytest.skip(f"the recruitment table of {lead} is neither cached nor shipped")
+    return path
+
+
+def test_an_example_headache_trial_prints_its_headache_endpoints(tmp_path: Path) -> None:
+    from openvns.trials.report_headache import headache_document
+
+    path = _example("preva_chronic_cluster")
+    code, text = invoke("run", "--config", str(path), "--n-per-arm", "4", "--out",
+                        str(tmp_path))  # fmt: skip
+    assert code == 0, text
+    assert "headache prevention (primary): attacks per week" in text
+    assert "nvns − standard_of_care: change" in text
+    assert "acute treatment (response)" in text
+    doc = json.loads((tmp_path / "summary.json").read_text("utf-8"))
+    cfg = load_config(path)
+    direct = run_trial(cfg.design, n_per_arm=4, root_seed=cfg.run.root_seed,
+                       parameters=cfg.model_parameters())  # fmt: skip
+    assert doc["config_hash"] == direct.config_hash
+    assert doc["headache"] == json.loads(json.dumps(headache_document(direct)))
+    assert doc["crossover"] is None
+    assert "Headache endpoints" in (tmp_path / "report.html").read_text("utf-8")
+    days = read_tidy(tmp_path / "patient_days.parquet")
+    assert days["attacks"].sum() == direct.attacks.attacks.sum()  # type: ignore[union-attr]
+
+
+def test_a_crossover_example_prints_the_hills_armitage_analysis(tmp_path: Path) -> None:
+    path = _example("tavns_crossover_fibromyalgia")
+    code, text = invoke("run", "--config", str(path), "--n-per-arm", "4", "--out",
+                        str(tmp_path), "--no-report")  # fmt: skip
+    assert code == 0, text
+    assert "crossover (Hills–Armitage" in text
+    doc = json.loads((tmp_path / "summary.json").read_text("utf-8"))
+    assert doc["headache"] is None
+    assert doc["crossover"]["treatments"] == ["cymba_conchae", "earlobe_sham"]
+    assert "treatment" in doc["crossover"] or "error" in doc["crossover"]

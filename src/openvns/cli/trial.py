@@ -29,7 +29,9 @@ Every table is optional; what is left out takes the default shown here.
 [output] formats: csv and/or parquet (one row per patient-day).
 [trial] protocols: "titrate from 0.25 mA by 0.25 mA every 14 days to tolerance, max 2.0 mA;
   20 Hz; 250 us; 30 s on / 5 min off" or a constant "1.5 mA; 20 Hz; ..."; arm kinds: active,
-  sham, low_dose. [physiology] and [condition]: overrides of the shipped parameter sets (names
+  sham, low_dose, standard_of_care; [trial.crossover] period_days, washout_days for an AB/BA
+  crossover. Non-invasive devices, headache conditions and designs: examples/trials/*.toml.
+[physiology] and [condition]: overrides of the shipped parameter sets (names
   in openvns/physiology/data/vns_pain_model.yaml and openvns/patients/data/conditions.yaml)."""
 
 
@@ -108,12 +110,16 @@ def summary_document(result: Any) -> dict[str, Any]:
             "method": "log-rank",
         }
         comparisons[name] = entry
+    from openvns.trials.report_headache import crossover_document, headache_document
+
     return {
         "condition": result.condition,
         "patients": result.n_patients,
         "days": result.n_days,
         "arms": arms,
         "comparisons": comparisons,
+        "headache": headache_document(result),
+        "crossover": crossover_document(result),
         "root_seed": result.root_seed,
         "version": result.version,
         "rng_scheme": result.rng_scheme,
@@ -193,9 +199,127 @@ def _print_summary(result: Any, doc: dict[str, Any]) -> None:
             f"log-rank p = {p_text}",
             highlight=False,
         )
+    _print_headache(doc.get("headache"))
+    _print_crossover(doc.get("crossover"))
     console.print(
         f"root seed {result.root_seed} · openvns {result.version} · {result.rng_scheme} · "
         f"config {result.config_hash[:12]}",
+        highlight=False,
+    )
+
+
+def _ci(v: list[float | None], digits: int = 2, sign: bool = False) -> str:
+    """``est [lo, hi]`` of a ``[estimate, lower, upper]`` list (``—`` where undefined)."""
+    f = f"{{:+.{digits}f}}" if sign else f"{{:.{digits}f}}"
+    est, lo, hi = v
+    if est is None:
+        return "—"
+    text = f.format(est)
+    return text if lo is None or hi is None else f"{text} [{f.format(lo)}, {f.format(hi)}]"
+
+
+def _share(v: list[float | None]) -> str:
+    est, lo, hi = v
+    if est is None:
+        return "—"
+    if lo is None or hi is None:
+        return f"{100 * est:.0f}%"
+    sep = "–" if lo >= 0 else ", "
+    return f"{100 * est:.0f}% [{100 * lo:.0f}{sep}{100 * hi:.0f}]"
+
+
+def _p(p: float | None) -> str:
+    return "—" if p is None else f"{p:.3g}"
+
+
+def _print_headache(doc: dict[str, Any] | None) -> None:
+    """The headache endpoints of ``summary.json``'s ``headache`` entry: per measure a table of
+    the arms and a line per comparison; the acute endpoint per arm and its comparisons."""
+    if not doc:
+        return
+    for measure, m in doc["measures"].items():
+        primary = " (primary)" if measure == doc["primary"] else ""
+        console.print(
+            f"headache prevention{primary}: {m['unit']}, baseline vs the end of the blinded "
+            "phase (eligible patients)",
+            highlight=False,
+        )
+        table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+        for col in ("arm", "n", "baseline", "endpoint", "change [95% CI]", "≥30%", "≥50%",
+                    "100%"):  # fmt: skip
+            table.add_column(col, justify="left" if col == "arm" else "right", no_wrap=True)
+        for name, a in m["arms"].items():
+            r = a["responders"]
+            table.add_row(
+                name, str(a["patients"]), _ci(a["baseline_rate"]), _ci(a["endpoint_rate"]),
+                _ci(a["change"], sign=True), _share(r["30"]["share"]), _share(r["50"]["share"]),
+                _share(r["100"]["share"]),
+            )  # fmt: skip
+        console.print(table)
+        for c in m["comparisons"].values():
+            ch, r50, rr = c["change"], c["responders"]["50"], c["rate_ratio"]
+            rr_text = (
+                "rate ratio not estimable (no event in an arm)"
+                if rr is None
+                else f"NB rate ratio {_ci([rr['estimate'], *rr['ci']], 3)}, p = {_p(rr['p_value'])}"
+            )
+            est50 = "—" if r50["estimate"] is None else f"{100 * r50['estimate']:+.1f}"
+            console.print(
+                f"{c['difference']}: change {_ci([ch['estimate'], *ch['ci']], sign=True)}, "
+                f"p = {_p(ch['p_value'])}; ≥50 % responders {est50} points, "
+                f"p = {_p(r50['p_value'])}; {rr_text}",
+                highlight=False,
+            )
+    acute = doc.get("acute")
+    if not acute:
+        return
+    console.print(
+        f"acute treatment ({acute['endpoint']}): first treated attack and the mean per-patient "
+        "share of treated attacks that succeeded",
+        highlight=False,
+    )
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for col in ("arm", "patients", "first attack", "per patient", "attacks"):
+        table.add_column(col, justify="left" if col == "arm" else "right", no_wrap=True)
+    for name, a in acute["arms"].items():
+        table.add_row(name, str(a["patients"]), _share(a["first_attack"]),
+                      _share(a["per_patient"]), str(a["attacks"]))  # fmt: skip
+    console.print(table)
+    for c in acute["comparisons"].values():
+        f = c["first_attack"]
+        est = "—" if f["estimate"] is None else f"{100 * f['estimate']:+.1f}"
+        console.print(
+            f"{c['difference']}: first attack {est} points, p = {_p(f['p_value'])} ({f['method']})",
+            highlight=False,
+        )
+
+
+def _print_crossover(doc: dict[str, Any] | None) -> None:
+    """The Hills–Armitage analysis of ``summary.json``'s ``crossover`` entry."""
+    if not doc:
+        return
+    a, b = doc["treatments"]
+    w = doc["windows"][0]
+    console.print(
+        f"crossover (Hills–Armitage; the arms above are the sequences): {doc['unit']} over the "
+        f"last {w[1] - w[0]} days of each period; sequence means, period 1 / period 2:",
+        highlight=False,
+    )
+    for seq, means in doc["means"].items():
+        console.print(f"  {seq}: {_ci(means['1'])} / {_ci(means['2'])}", highlight=False)
+    if "error" in doc:
+        console.print(f"  not analysed: {doc['error']}", highlight=False)
+        return
+    for key, label in (("treatment", f"treatment {a} − {b}"), ("period", "period 1 − 2"),
+                       ("carryover", "carry-over"),
+                       ("first_period", f"period 1 only, {a} − {b}")):  # fmt: skip
+        c = doc[key]
+        console.print(
+            f"  {label}: {_ci([c['estimate'], *c['ci']], sign=True)}, p = {_p(c['p_value'])}",
+            highlight=False,
+        )
+    console.print(
+        f"  analysed {doc['n_ab']} + {doc['n_ba']} patients, {doc['n_excluded']} left out",
         highlight=False,
     )
 
@@ -247,7 +371,11 @@ def run(
     ] = None,
     condition: Annotated[
         str | None,
-        typer.Option("--condition", help="fibromyalgia, neuropathic_pain or crps."),
+        typer.Option(
+            "--condition",
+            help="fibromyalgia, neuropathic_pain, crps, episodic_migraine, chronic_migraine, "
+            "episodic_cluster, chronic_cluster or functional_abdominal_pain.",
+        ),
     ] = None,
     n_per_arm: Annotated[
         int | None, typer.Option("--n-per-arm", help="Patients per unit of allocation ratio.")
@@ -271,7 +399,9 @@ def run(
     ] = None,
 ) -> None:
     """Run a trial (default: fibromyalgia, implanted VNS to tolerance vs sham, 12-week blinded
-    phase and open label to 12 months), print its summary and write the report."""
+    phase and open label to 12 months), print its summary and write the report. A headache
+    condition adds its prevention and acute endpoints, a crossover its Hills–Armitage analysis;
+    examples/trials/*.toml holds non-invasive trials to start from."""
     from openvns.trials.export import export_tidy
     from openvns.trials.report import write_report
     from openvns.trials.runner import arm_recruitment, run_trial
@@ -337,9 +467,8 @@ def run(
     for fmt in cfg.output.formats:
         written.append(export_tidy(result, directory / f"patient_days.{fmt}"))
     if cfg.output.report:
-        rec = arm_recruitment(cfg.design)[
-            0
-        ]  # the report's recruitment figure: the first arm's lead
+        # the report's recruitment figure: each patient on the table of the lead in use
+        rec = arm_recruitment(cfg.design)
         written.append(write_report(result, directory / "report.html", recruitment=rec))
     for path in written:
         console.print(f"wrote {path}", highlight=False)
