@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from openvns.device.catalogue import generator
 from openvns.patients.attack_parameters import headache_conditions
 from openvns.protocol.plans import ConstantCurrent, RelativeCurrent
 from openvns.simulation.courses import Recruitment
@@ -141,5 +142,8 @@ def test_example_runs_and_delivers_its_protocols(path: Path) -> None:
                     arm.protocol.stimulation.pulse_width_us
                 )
                 expected = min(current.multiple * thr * float(result.coupling[i]), current.max_mA)
+                step = generator(d.generator_for(arm.name)).parameters["output_current_mA"].step
+                if step:  # the device delivers its own steps: rounded down to one
+                    expected = np.floor(expected / step + 1e-9) * step
             np.testing.assert_allclose(got, expected, rtol=1e-9, err_msg=f"{arm.name} #{i}")
         assert np.all(result.current_mA[i, :base] == 0)  # nothing at baseline

@@ -41,6 +41,7 @@ from openvns.patients.attacks import AttackDiary, TreatedAttacks, simulate_attac
 from openvns.patients.cohort import Cohort
 from openvns.patients.diary import simulate_diary
 from openvns.patients.susceptibility import side_effect_traits
+from openvns.patients.worst_pain import worst_pain, worst_pain_conditions
 from openvns.physiology.brainstem import MINUTES_PER_DAY, periodic_on_fraction, update_minutes
 from openvns.physiology.drive import GROUPS
 from openvns.physiology.model import (
@@ -107,6 +108,9 @@ class CohortTrajectory:
     adherence
         Each patient's fraction of a home-use device's doses taken (``None`` without a
         home-use course).
+    worst_nrs
+        The daily worst pain (int8 0–10, observed where ``observed``) of a condition with a
+        worst-pain item (functional abdominal pain), ``None`` otherwise.
     attacks, treated
         For a headache condition (:func:`~openvns.patients.attack_parameters.
         headache_conditions`): the attack diary over all days (the physiology's modulation of
@@ -134,6 +138,7 @@ class CohortTrajectory:
     attacks: AttackDiary | None = None
     treated: TreatedAttacks | None = None
     adherence: FloatArray | None = None
+    worst_nrs: npt.NDArray[np.int8] | None = None
 
     @staticmethod
     def concat(parts: Sequence[CohortTrajectory]) -> CohortTrajectory:
@@ -141,7 +146,7 @@ class CohortTrajectory:
         arrays = {
             f.name: np.concatenate([getattr(p, f.name) for p in parts])
             for f in fields(CohortTrajectory)
-            if f.name not in ("detail", "attacks", "treated", "adherence")
+            if f.name not in ("detail", "attacks", "treated", "adherence", "worst_nrs")
         }
         keys = parts[0].detail.keys() if parts else ()
         detail = {k: np.concatenate([p.detail[k] for p in parts]) for k in keys}
@@ -154,6 +159,11 @@ class CohortTrajectory:
             adherence=(
                 np.concatenate([p.adherence for p in parts if p.adherence is not None])
                 if parts and parts[0].adherence is not None
+                else None
+            ),
+            worst_nrs=(
+                np.concatenate([p.worst_nrs for p in parts if p.worst_nrs is not None])
+                if parts and parts[0].worst_nrs is not None
                 else None
             ),
         )
@@ -378,6 +388,9 @@ def simulate_cohort(
     gone = (dropout_day[:, None] >= 0) & (day > dropout_day[:, None])
     attacks: AttackDiary | None = None
     treated: TreatedAttacks | None = None
+    worst = None
+    if cohort.condition.name in worst_pain_conditions():
+        worst = np.ascontiguousarray(worst_pain(cohort, diary, root_seed).nrs.T)
     if headache:
         attacks, treated = _attacks(
             cohort, underlying, mult, relief, treated_day, gone, root_seed, total
@@ -402,6 +415,7 @@ def simulate_cohort(
         attacks=attacks,
         treated=treated,
         adherence=taken,
+        worst_nrs=worst,
     )
 
 

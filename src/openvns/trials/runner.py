@@ -128,6 +128,7 @@ class _ChunkResult:
     attacks: AttackDiary | None = None
     treated: TreatedAttacks | None = None
     adherence: FloatArray | None = None
+    worst_nrs: npt.NDArray[np.int8] | None = None
 
 
 def visit_days(design: TrialDesign) -> tuple[int, ...]:
@@ -206,9 +207,10 @@ def _course(
     """``protocol_arm``'s protocol through ``device_arm``'s generator (ramps) and lead."""
     gen = generator(design.generator_for(device_arm))
     implant = gen.kind == "implanted"
+    step = gen.parameters["output_current_mA"].step  # relative currents round down to it
     return Course(
         design.protocol_for(protocol_arm), mask, start, end, rec, ramp_s=gen.ramp_s,
-        implanted=implant, home_use=not implant,
+        implanted=implant, home_use=not implant, current_step_mA=step,
     )  # fmt: skip
 
 
@@ -245,6 +247,7 @@ def _simulate_chunk(spec: _ChunkSpec) -> _ChunkResult:
         attacks=traj.attacks,
         treated=traj.treated,
         adherence=traj.adherence,
+        worst_nrs=traj.worst_nrs,
     )
 
 
@@ -282,12 +285,11 @@ def _concat(results: list[_ChunkResult]) -> _ChunkResult:
     arrays: dict[str, Any] = {
         f: np.concatenate([getattr(r, f) for r in results])
         for f in _ChunkResult.__dataclass_fields__
-        if f not in ("attacks", "treated", "adherence")
+        if f not in ("attacks", "treated", "adherence", "worst_nrs")
     }
-    if results[0].adherence is not None:
-        arrays["adherence"] = np.concatenate(
-            [r.adherence for r in results if r.adherence is not None]
-        )
+    for f in ("adherence", "worst_nrs"):
+        if getattr(results[0], f) is not None:
+            arrays[f] = np.concatenate([getattr(r, f) for r in results])
     return _ChunkResult(
         **arrays,
         attacks=concat_attacks([r.attacks for r in results if r.attacks]) if headache else None,
@@ -373,6 +375,9 @@ class TrialResult:
     adherence
         ``(patients,)`` fraction of a home-use device's doses each patient takes (``None``
         when no arm uses a home device).
+    worst_nrs
+        ``(patients, days)`` daily worst pain (int8 0–10; entries count where ``observed``) of a
+        condition with a worst-pain item (functional abdominal pain); ``None`` otherwise.
     """
 
     design: TrialDesign
@@ -401,6 +406,7 @@ class TrialResult:
     attacks: AttackDiary | None = field(default=None, repr=False)
     treated: TreatedAttacks | None = field(default=None, repr=False)
     adherence: FloatArray | None = field(default=None, repr=False)
+    worst_nrs: npt.NDArray[np.int8] | None = field(default=None, repr=False)
 
     @property
     def n_patients(self) -> int:
@@ -447,16 +453,27 @@ class TrialResult:
             {k: self.visit(k, visit)[sel] for k in changes},
         )
 
-    def change(self, arm: str, *, eligible_only: bool = True) -> ChangeFromBaseline:
-        """Change from the baseline window to the last 4 weeks of the blinded phase."""
+    def change(
+        self, arm: str, *, eligible_only: bool = True, item: Literal["usual", "worst"] = "usual"
+    ) -> ChangeFromBaseline:
+        """Change from the baseline window to the last 4 weeks of the blinded phase, of the
+        usual pain or (``item="worst"``, functional abdominal pain) of the daily worst pain."""
         d = self.design
         sel = self.arm == self.arm_names.index(arm)
         if eligible_only:
             sel &= self.eligible
         end = d.baseline_days + d.blinded_days
         window = endpoint_window(end, d.baseline_days)
+        if item == "worst":
+            if self.worst_nrs is None:
+                raise ValidationError("item", item, f"'usual' ({self.condition} has no worst pain)")
+            diary = self.worst_nrs
+        elif item == "usual":
+            diary = self.nrs
+        else:
+            raise ValidationError("item", item, "'usual' or 'worst'")
         return change_from_baseline(
-            self.nrs[sel].astype(np.float64),
+            diary[sel].astype(np.float64),
             self.observed[sel],
             slice(0, d.baseline_days),
             window,
@@ -688,4 +705,5 @@ def run_trial(
         attacks=res.attacks,
         treated=res.treated,
         adherence=res.adherence,
+        worst_nrs=res.worst_nrs,
     )
