@@ -118,3 +118,31 @@ def test_standard_of_care_arm_has_no_device_and_no_expectation() -> None:
     assert d.arm("soc").expectation == 0.0
     assert not d.arm("soc").implanted
     assert TrialDesign.from_dict(d.to_dict()) == d
+
+
+def test_a_sham_device_arm_gets_the_active_device_in_the_open_label_extension() -> None:
+    """ACT1/PREMIUM/EVENT: after the blinded phase everyone uses an active device."""
+    d = TrialDesign.from_dict(
+        {
+            "generator": "gammacore-sapphire-cv",
+            "baseline_days": 7,
+            "blinded_days": 14,
+            "open_label_days": 7,
+            "open_label_arm": "active",
+            "arms": [
+                {"name": "active", "kind": "active",
+                 "protocol": "30.0 mA; 25 Hz; 1000 us; 2 x 120 s doses, 3 times a day"},
+                {"name": "sham", "kind": "sham", "generator": "gammacore-sham",
+                 "protocol": "20.0 mA; 0.1 Hz; 1000 us; 2 x 120 s doses, 3 times a day"},
+            ],
+        }
+    )  # fmt: skip
+    assert d.extension_device_arm("sham") == "active"
+    assert d.extension_device_arm("active") == "active"
+    out = simulate_patients(d, [0, 1, 2, 3], [0, 1, 0, 1], root_seed=2,
+                            recruitment=analytic_recruitment)  # fmt: skip
+    cur = out["current_mA"]
+    alive = out["dropout_day"] < 0
+    sham = np.array([False, True, False, True]) & alive
+    np.testing.assert_array_equal(cur[sham, 7:21], 20.0)  # the sham device, blinded
+    np.testing.assert_array_equal(cur[sham, 21:], 30.0)  # the active device, open label

@@ -237,7 +237,9 @@ class TrialDesign(FrozenModel):
         One arm (an open-label study) or more, with unique names; allocation follows their
         ``ratio``.
     baseline_days, blinded_days, open_label_days
-        Phase lengths. In the open-label extension every patient moves to ``open_label_arm``.
+        Phase lengths. In the open-label extension every patient moves to ``open_label_arm``'s
+        protocol, through their own arm's device unless that is a sham device
+        (:meth:`extension_device_arm`).
     inclusion
         Criteria on the baseline diary.
     """
@@ -295,9 +297,11 @@ class TrialDesign(FrozenModel):
             if not report.ok:
                 raise safety.UnsafeSettingsError(report)
             if self.open_label_arm is not None and self.open_label_days:
-                # the extension runs the open-label arm's protocol through this arm's device
+                # the extension runs the open-label arm's protocol through this arm's device (a
+                # sham device's patients get the open-label arm's device: extension_device_arm)
+                ext = self.extension_device_arm(arm.name)
                 crossover = self.arm(self.open_label_arm).protocol.check(
-                    gen, self.lead_for(arm.name)
+                    self.generator_for(ext), self.lead_for(ext)
                 )
                 if not crossover.ok:
                     raise safety.UnsafeSettingsError(crossover)
@@ -344,6 +348,14 @@ class TrialDesign(FrozenModel):
             if a.name == name:
                 return a
         raise ValidationError("arm", name, "one of " + ", ".join(a.name for a in self.arms))
+
+    def extension_device_arm(self, arm: str) -> str:
+        """The arm whose device ``arm``'s patients use in the open-label extension: their own,
+        unless it is a sham device (catalogue ``sham``), which is swapped for the open-label
+        arm's device (as in ACT1, PREMIUM and EVENT, where everyone got an active device)."""
+        if self.open_label_arm is None or not catalogue.generator(self.generator_for(arm)).sham:
+            return arm
+        return self.open_label_arm
 
     def generator_for(self, arm: str) -> str:
         """Catalogue id of the arm's generator (its own, else the design's)."""

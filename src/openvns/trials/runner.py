@@ -163,8 +163,9 @@ def trial_courses(
     if ol and ol_index >= 0:
         for a, name in enumerate(names):
             if a != ol_index:
-                ext = _course(design, names[ol_index], name, arms == a, blind, treat,
-                              recruitment[a])  # fmt: skip
+                dev = names.index(design.extension_device_arm(name))
+                ext = _course(design, names[ol_index], names[dev], arms == a, blind, treat,
+                              recruitment[dev])  # fmt: skip
                 courses.append(replace(ext, implanted=design.arms[a].implanted and ext.implanted))
     return courses
 
