@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -24,12 +24,29 @@ from numpy.typing import NDArray
 from openvns.device.waveforms import PulseShape
 from openvns.nerve import data_files
 from openvns.nerve.field import FieldModel
-from openvns.nerve.population import FibrePopulation
 from openvns.nerve.surrogate import fibre_features, fit_surrogate
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 Progress = Callable[[int, int], None]
+
+
+class FibreSample(Protocol):
+    """What the threshold functions read of a fibre sample: a
+    :class:`~openvns.nerve.population.FibrePopulation` or a transcutaneous
+    :class:`~openvns.nerve.transcutaneous.SitePopulation`."""
+
+    @property
+    def x_um(self) -> FloatArray: ...
+    @property
+    def y_um(self) -> FloatArray: ...
+    @property
+    def diameter_um(self) -> FloatArray: ...
+    @property
+    def model(self) -> NDArray[np.str_]: ...
+    @property
+    def z_offset_frac(self) -> FloatArray: ...
+    def __len__(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -42,7 +59,7 @@ class Bin:
 
 
 def diameter_bins(
-    pop: FibrePopulation, widths: dict[str, float], members: IntArray | None = None
+    pop: FibreSample, widths: dict[str, float], members: IntArray | None = None
 ) -> list[Bin]:
     """Group ``members`` (default: all fibres) by model and diameter bin of ``widths`` (µm)."""
     idx = np.arange(len(pop)) if members is None else np.asarray(members, dtype=np.int64)
@@ -68,7 +85,7 @@ def build_bin_fiber(builder: Callable[..., Any], model: str, diameter_um: float,
 
 
 def solver_thresholds(
-    pop: FibrePopulation,
+    pop: FibreSample,
     members: IntArray,
     pulse_widths_us: tuple[float, ...],
     waveform: Callable[[float], PulseShape],
@@ -143,8 +160,8 @@ def _population_spacing(
 
 
 def surrogate_thresholds(
-    design: FibrePopulation,
-    pop: FibrePopulation,
+    design: FibreSample,
+    pop: FibreSample,
     pulse_widths_us: tuple[float, ...],
     waveform: Callable[[float], PulseShape],
     threshold_fn: Callable[..., Any],

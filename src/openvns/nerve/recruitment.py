@@ -448,7 +448,11 @@ def build_recruitment_table(
     Parameters
     ----------
     lead
-        Helical lead id or alias (``"2mm"``, ``"3mm"``, ``"304-20"``).
+        Helical lead id or alias (``"2mm"``, ``"3mm"``, ``"304-20"``), or a skin electrode of a
+        non-invasive device (``"gammacore-contacts"``, ``"ear-cymba-conchae"``, ``"ear-tragus"``,
+        ``"ear-lobe"``), whose table :func:`openvns.nerve.transcutaneous_tables.
+        build_transcutaneous_table` builds (``params``, ``waveform`` and ``method`` are then
+        the device's own and must be left at their defaults).
     params, seed, n_per_group
         Population (default: the human left cervical vagus, seed and sample size of
         ``data/recruitment.yaml``).
@@ -471,6 +475,21 @@ def build_recruitment_table(
     design_per_group
         Design fibres per group, by fibre model (default from ``data/recruitment.yaml``).
     """
+    from openvns.nerve.transcutaneous import is_transcutaneous
+
+    if is_transcutaneous(lead):
+        from openvns.nerve.transcutaneous_tables import build_transcutaneous_table
+
+        own = params is None and waveform is default_waveform and method in (None, "surrogate")
+        if not own:
+            raise ValidationError(
+                "lead", lead, "a helical lead when params, waveform or method are given"
+            )
+        return build_transcutaneous_table(
+            lead, seed=seed, n_per_group=n_per_group, pulse_widths_us=pulse_widths_us,
+            threshold_fn=threshold_fn, fiber_builder=fiber_builder, cache_dir=cache_dir,
+            use_cache=use_cache, progress=progress, design_per_group=design_per_group,
+        )  # fmt: skip
     cfg = _cfg()
     p = params or PopulationParameters.default()
     seed = int(data_files.value(cfg["seed"])) if seed is None else seed

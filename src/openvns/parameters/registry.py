@@ -236,6 +236,13 @@ _SHIPPED: tuple[tuple[str, str, str, str, dict[str, Any]], ...] = (
         {},
     ),
     ("recruitment", _NERVE, "data/recruitment.yaml", "Recruitment table defaults", {}),
+    (
+        "transcutaneous",
+        _NERVE,
+        "data/transcutaneous.yaml",
+        "Non-invasive devices: tissue layers, skin electrodes, fibres, perception",
+        {},
+    ),
     *(
         (
             f"fibres/{model}",
