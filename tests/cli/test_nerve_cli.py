@@ -84,7 +84,7 @@ def test_threshold_bad_input(args: list[str], message: str) -> None:
 
 
 def test_recruit_bad_input(tmp_path: Path) -> None:
-    code, out = invoke("recruit", "--lead", "ear-clip", "--cache-dir", str(tmp_path))
+    code, out = invoke("recruit", "--lead", "ear-percutaneous", "--cache-dir", str(tmp_path))
     assert code == 2
     assert "helical" in out
     code, out = invoke("recruit", "--currents", "1,a", "--cache-dir", str(tmp_path))
@@ -127,3 +127,25 @@ def test_threshold_small_fibre_model_matches_pyfibers() -> None:
     )  # fmt: skip
     assert code == 0, out
     assert json.loads(out)["threshold_mA"] == pytest.approx(0.455355, rel=5e-3)
+
+
+def test_sensory_threshold_and_skin_recruitment(tmp_path: Path) -> None:
+    code, out = invoke("sensory", "--lead", "ear-clip", "--pulse-width", "250us", "--json",
+                       "--coupling", "2", "--cache-dir", str(tmp_path))  # fmt: skip
+    assert code == 0, out
+    data = json.loads(out)
+    assert data["lead"] == "ear-tragus"
+    base = json.loads(
+        invoke("sensory", "--lead", "ear-tragus", "--json", "--cache-dir", str(tmp_path))[1]
+    )
+    assert data["sensory_threshold_mA"] == pytest.approx(2 * base["sensory_threshold_mA"])
+    code, out = invoke("recruit", "--lead", "gammacore-contacts", "--pulse-width", "1000us",
+                       "--json", "--cache-dir", str(tmp_path))  # fmt: skip
+    assert code == 0, out
+    data = json.loads(out)
+    assert data["currents_mA"][-1] == 60.0
+    assert data["fraction"]["A_afferent"][-1] == 0.0
+    assert data["fraction"]["skin_Abeta"][-1] == 1.0
+    code, out = invoke("sensory", "--lead", "2mm", "--cache-dir", str(tmp_path))
+    assert code == 2
+    assert "lead" in out

@@ -194,3 +194,21 @@ def test_transcutaneous_options_are_checked() -> None:
     with pytest.raises(ValidationError, match="design_per_group"):
         build_transcutaneous_table("ear-lobe", design_per_group={"C": 0}, use_cache=False)
     assert math.isfinite(tc.lead_geometry("ear-lobe").fibre_length_um)
+
+
+def test_vagus_depth_distribution_and_override(tmp_path: Path) -> None:
+    depth = tc.vagus_depth_um(np.array([0.5, 0.8413447460685429]))
+    np.testing.assert_allclose(depth, [36_200.0, 36_200.0 + 9400.0], rtol=1e-9)
+    geom = tc.with_vagus_depth(tc.lead_geometry("gammacore-contacts"), 20_000.0)
+    pop = tc.sample_site_population(geom, 16, seed=0)
+    vagal = np.isin(pop.group, tc.VAGAL_GROUPS)
+    assert abs(np.mean(pop.y_um[vagal]) - 20_000.0) < 300.0
+    with pytest.raises(ValidationError, match="vagus_depth_um"):
+        tc.with_vagus_depth(tc.lead_geometry("gammacore-contacts"), 10_000.0)
+    with pytest.raises(ValidationError, match="lead"):
+        tc.with_vagus_depth(tc.lead_geometry("ear-lobe"), 20_000.0)
+    with pytest.raises(ValidationError, match="quantile"):
+        tc.vagus_depth_um(1.0)
+    shallow = _proxy_table("gammacore-contacts", tmp_path, vagus_depth_um=20_000.0)
+    assert shallow.key != _proxy_table("gammacore-contacts", tmp_path).key
+    assert shallow.metadata["inputs"]["geometry"]["vagus_depth_um"] == 20_000.0

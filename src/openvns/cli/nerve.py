@@ -1,4 +1,5 @@
-"""``openvns nerve``: fibre thresholds under a point source, recruitment under the helical cuff."""
+"""``openvns nerve``: fibre thresholds under a point source, recruitment under the helical cuff
+and the skin electrodes of the non-invasive devices, their sensory thresholds."""
 
 from __future__ import annotations
 
@@ -154,14 +155,29 @@ def threshold(
     console.print(table)
 
 
+#: Currents tabulated by default: the cuff's and, per skin lead, over the device's range.
+DEFAULT_CURRENTS = "0.25,0.5,0.75,1,1.25,1.5,2,2.5,3,3.5"
+SKIN_CURRENTS = {
+    "gammacore-contacts": "1,2,5,10,20,30,40,60",
+    "ear": "0.05,0.1,0.2,0.5,1,2,5,10",
+}
+LEAD_HELP = (
+    "Helical lead (2mm, 3mm) or skin electrode (gammacore-contacts, ear-cymba-conchae, "
+    "ear-tragus or ear-clip, ear-lobe)."
+)
+
+
 @app.command("recruit")
 @guarded
 def recruit(
-    lead: Annotated[str, typer.Option("--lead", "-l", help="Helical lead: 2mm or 3mm.")] = "2mm",
-    pulse_width: Annotated[str, typer.Option("--pulse-width", help="e.g. 250us.")] = "250us",
+    lead: Annotated[str, typer.Option("--lead", "-l", help=LEAD_HELP)] = "2mm",
+    pulse_width: Annotated[
+        str, typer.Option("--pulse-width", help="e.g. 250us (gammaCore: its 1000us burst).")
+    ] = "250us",
     currents: Annotated[
-        str, typer.Option("--currents", help="Comma-separated currents in mA to tabulate.")
-    ] = "0.25,0.5,0.75,1,1.25,1.5,2,2.5,3,3.5",
+        str | None,
+        typer.Option("--currents", help="Comma-separated currents in mA to tabulate."),
+    ] = None,
     n_per_group: Annotated[
         int | None, typer.Option("--n-per-group", help="Sampled fibres per group.")
     ] = None,
@@ -175,11 +191,18 @@ def recruit(
     ),
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Recruitment of each functional group of the human cervical vagus under a helical lead."""
+    """Recruitment of each group of fibres under a lead: the cervical vagus's functional groups
+    under a helical cuff; skin, muscle (and, on the neck, vagal) groups under a skin electrode."""
     from openvns.nerve.recruitment import build_recruitment_table
+    from openvns.nerve.transcutaneous import canonical_lead, is_transcutaneous
 
     pw_us = quantity(pulse_width, "us", "pulse_width_us")
     assert pw_us is not None
+    if currents is None:
+        currents = DEFAULT_CURRENTS
+        if is_transcutaneous(lead):
+            name = canonical_lead(lead)
+            currents = SKIN_CURRENTS.get(name, SKIN_CURRENTS["ear"])
     try:
         grid = np.array([float(c) for c in currents.split(",")], dtype=np.float64)
     except ValueError as exc:
@@ -208,7 +231,8 @@ def recruit(
         )
     curves = table.curves(grid, pw_us)
     if plot is not None:
-        _plot(table, pw_us, lead, plot)
+        top = float(grid.max()) if is_transcutaneous(lead) else PLOT_MAX_CURRENT_mA
+        _plot(table, pw_us, lead, plot, top)
     if as_json:
         payload = {
             "lead": lead,
@@ -228,7 +252,9 @@ def recruit(
     console.print(out)
 
 
-def _plot(table: Any, pw_us: float, lead: str, path: Path) -> None:
+def _plot(
+    table: Any, pw_us: float, lead: str, path: Path, top_mA: float = PLOT_MAX_CURRENT_mA
+) -> None:
     try:
         import matplotlib  # type: ignore[import-not-found, unused-ignore]
 
@@ -236,7 +262,8 @@ def _plot(table: Any, pw_us: float, lead: str, path: Path) -> None:
         import matplotlib.pyplot as plt  # type: ignore[import-not-found, unused-ignore]
     except ImportError:  # pragma: no cover - matplotlib is a dependency
         fail("--plot needs matplotlib (pip install matplotlib)")
-    fine = np.arange(0.0, PLOT_MAX_CURRENT_mA + PLOT_STEP_mA / 2, PLOT_STEP_mA)
+    step = PLOT_STEP_mA * max(1.0, top_mA / PLOT_MAX_CURRENT_mA)
+    fine = np.arange(0.0, top_mA + step / 2, step)
     fig, ax = plt.subplots(figsize=(6.0, 4.0))
     for g, f in table.curves(fine, pw_us).items():
         ax.step(fine, 100.0 * f, where="post", label=g)
@@ -248,3 +275,39 @@ def _plot(table: Any, pw_us: float, lead: str, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+@app.command("sensory")
+@guarded
+def sensory(
+    lead: Annotated[
+        str, typer.Option("--lead", "-l", help="Skin electrode (ear-tragus, gammacore-contacts …).")
+    ] = "ear-tragus",
+    pulse_width: Annotated[str, typer.Option("--pulse-width", help="e.g. 250us.")] = "250us",
+    coupling: Annotated[
+        float, typer.Option("--coupling", help="The patient's threshold multiplier θ.")
+    ] = 1.0,
+    cache_dir: Annotated[
+        Path | None, typer.Option("--cache-dir", help="Table cache (default ~/.cache/openvns).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Sensory (perception) threshold of a skin electrode: the current at which the first
+    cutaneous Aβ fibre under it fires, times the patient's θ."""
+    from openvns.nerve.transcutaneous import canonical_lead, sensory_threshold_mA
+    from openvns.nerve.transcutaneous_tables import build_transcutaneous_table
+
+    name = canonical_lead(lead)
+    pw_us = quantity(pulse_width, "us", "pulse_width_us")
+    assert pw_us is not None
+    table = build_transcutaneous_table(name, cache_dir=cache_dir)
+    thr = float(sensory_threshold_mA(name, pw_us, coupling, table=table))
+    out = {"lead": name, "pulse_width_us": pw_us, "coupling": coupling,
+           "sensory_threshold_mA": None if not np.isfinite(thr) else thr}  # fmt: skip
+    if as_json:
+        typer.echo(json.dumps(out))
+        return
+    table_out = Table(title="Sensory threshold", show_header=False)
+    for k, v in out.items():
+        table_out.add_row(k, "none below the solver's range" if v is None else str(v))
+    console.print(table_out)

@@ -31,7 +31,7 @@ vagal or not; ``muscle_motor`` is the share-weighted fraction of the neck's moto
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -265,6 +265,32 @@ def lead_geometry(lead: str) -> LeadGeometry:
         vagus_depth_um=vagus_depth,
         vagus_lateral_um=vagus_lateral,
     )
+
+
+def with_vagus_depth(geom: LeadGeometry, depth_um: float) -> LeadGeometry:
+    """``geom`` with the cervical vagus's centre at ``depth_um`` (µm below the skin)."""
+    if geom.vagus_depth_um is None:
+        raise ValidationError("lead", geom.lead, "a lead over the cervical vagus (the neck)")
+    r = PopulationParameters.default().nerve_diameter_um / 2.0
+    deepest_slab = max(s.depth_um[1] for s in geom.slabs)
+    ok = isinstance(depth_um, int | float) and math.isfinite(depth_um)
+    if not ok or depth_um - r <= deepest_slab:
+        allowed = f"a depth > {deepest_slab + r:g} µm (below the muscle slab)"
+        raise ValidationError("vagus_depth_um", depth_um, allowed)
+    return replace(geom, vagus_depth_um=float(depth_um))
+
+
+def vagus_depth_um(quantile: float | FloatArray) -> FloatArray:
+    """Depth (µm) of the cervical vagus at population quantile(s) ``quantile`` in (0, 1):
+    normal with the published mean and SD (Hammer 2018, ``data/transcutaneous.yaml``)."""
+    from scipy import special  # type: ignore[import-untyped]
+
+    q = np.asarray(quantile, dtype=np.float64)
+    if not np.all((q > 0) & (q < 1)):
+        raise ValidationError("quantile", quantile, "quantiles in (0, 1)")
+    v = _cfg()["vagus"]
+    mean, sd = float(_v(v["depth_um"])), float(_v(v["depth_sd_um"]))
+    return np.asarray(mean + sd * special.ndtri(q), dtype=np.float64)
 
 
 # -------------------------------------------------------------------------------- population

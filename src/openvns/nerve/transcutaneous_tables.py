@@ -62,6 +62,7 @@ from openvns.nerve.transcutaneous import (
     SitePopulation,
     lead_geometry,
     sample_site_population,
+    with_vagus_depth,
 )
 
 log = logging.getLogger(__name__)
@@ -261,6 +262,7 @@ def build_transcutaneous_table(
     use_cache: bool = True,
     progress: Progress | None = None,
     design_per_group: dict[str, int] | None = None,
+    vagus_depth_um: float | None = None,
 ) -> RecruitmentTable:
     """Build (or read from cache or the shipped tables) the recruitment table of a skin lead.
 
@@ -277,8 +279,14 @@ def build_transcutaneous_table(
         ``find_thresholds``-like and ``build_fiber``-like callables (defaults: the package's).
     cache_dir, use_cache, progress
         As :func:`openvns.nerve.recruitment.build_recruitment_table`.
+    vagus_depth_um
+        Depth of the cervical vagus's centre (µm; neck only), instead of the published mean
+        36.2 mm: tables at several depths describe patients whose vagus lies shallower or
+        deeper (Hammer 2018: SD 9.4 mm; :func:`openvns.nerve.transcutaneous.vagus_depth_um`).
     """
     geom = lead_geometry(lead)
+    if vagus_depth_um is not None:
+        geom = with_vagus_depth(geom, vagus_depth_um)
     cfg = data_files.load(DATA_FILE)["table"]
     seed = int(data_files.value(cfg["seed"])) if seed is None else seed
     n = int(data_files.value(cfg["n_per_group"])) if n_per_group is None else n_per_group
