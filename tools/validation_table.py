@@ -45,7 +45,7 @@ def main() -> int:
         rs = [t for t in results if t.calibration == cal]
         out.write(f"\n{sum(t.passed for t in rs)}/{len(rs)} {kind} targets pass.")
     out.write("\n")
-    return 1 if any(t.calibration and not t.passed for t in results) else 0
+    return 1 if any(t.blocking for t in results) else 0
 
 
 if __name__ == "__main__":

@@ -9,17 +9,30 @@ engine of :mod:`openvns.simulation`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
 
+import openvns
+from openvns.patients.attacks import AttackDiary, TreatedAttacks
+from openvns.patients.cohort import sample_patients
+from openvns.patients.diary import Diary
+from openvns.patients.worst_pain import WorstPainDiary, worst_pain
 from openvns.physiology.parameters import PhysiologyParameters
+from openvns.physiology.side_effects import SIDE_EFFECTS
 from openvns.protocol.text import Protocol
+from openvns.random import RNG_SCHEME
 from openvns.simulation.courses import Recruitment
+from openvns.simulation.engine import simulate_cohort
 from openvns.simulation.parameters import ModelParameters
-from openvns.trials.design import Arm, TrialDesign
-from openvns.trials.runner import simulate_patients
+from openvns.trials.design import Arm, InclusionCriteria, TrialDesign
+from openvns.trials.runner import (
+    TrialResult,
+    arm_recruitment,
+    simulate_patients,
+    trial_courses,
+)
 from openvns.trials.validation.registry import CohortSpec
 
 __all__ = ["QUICK_SIZES", "CohortData", "CohortRunner", "ValidationSizes", "design_of"]
@@ -41,6 +54,8 @@ class ValidationSizes:
         The Lange-like open-label cohort (11 months).
     arm
         Each arm of the E05 and DeGiorgio cohorts.
+    noninvasive
+        Each arm of the non-invasive trials (``data/noninvasive_targets.yaml``).
     """
 
     placebo: int = 40_000
@@ -48,6 +63,7 @@ class ValidationSizes:
     voice: int = 3_000
     lange: int = 6_000
     arm: int = 3_000
+    noninvasive: int = 4_000
 
     def with_(self, **changes: int) -> ValidationSizes:
         """A copy with named sizes changed (unknown names are refused)."""
@@ -61,19 +77,25 @@ class ValidationSizes:
 
 
 #: Sizes of ``openvns validate --quick``: seconds, wide simulated intervals.
-QUICK_SIZES = ValidationSizes(placebo=1_500, trial_per_arm=300, voice=200, lange=300, arm=200)
+QUICK_SIZES = ValidationSizes(
+    placebo=1_500, trial_per_arm=300, voice=200, lange=300, arm=200, noninvasive=200
+)
 
 
 def design_of(spec: CohortSpec) -> TrialDesign:
     """The trial design of a cohort specification."""
     return TrialDesign(
+        generator=spec.generator,
+        lead=spec.lead,
         arms=tuple(
             Arm(
                 name=a.name,
                 kind=a.kind,
                 protocol=Protocol.parse(a.protocol),
                 expectation=a.expectation,
-                implanted=a.implanted,
+                implanted=a.kind != "standard_of_care" if a.implanted is None else a.implanted,
+                generator=a.generator,
+                lead=a.lead,
             )
             for a in spec.arms
         ),
@@ -81,6 +103,7 @@ def design_of(spec: CohortSpec) -> TrialDesign:
         blinded_days=spec.blinded_days,
         open_label_days=spec.open_label_days,
         open_label_arm=spec.open_label_arm,
+        inclusion=InclusionCriteria(**spec.inclusion),
     )
 
 
@@ -97,10 +120,50 @@ class CohortData:
     spec: CohortSpec
     arm: npt.NDArray[np.int64]
     arrays: dict[str, npt.NDArray[Any]] = field(repr=False)
+    root_seed: int = 0
 
     @property
     def base(self) -> int:
         return self.spec.baseline_days
+
+    @property
+    def attacks(self) -> AttackDiary | None:
+        """The attack diary of a headache condition (``None`` otherwise)."""
+        return cast("AttackDiary | None", self.arrays.get("attacks"))
+
+    @property
+    def treated(self) -> TreatedAttacks | None:
+        """The acutely treated attacks of a headache condition (``None`` otherwise)."""
+        return cast("TreatedAttacks | None", self.arrays.get("treated"))
+
+    @property
+    def adherence(self) -> npt.NDArray[np.float64] | None:
+        """Each patient's fraction of a home-use device's doses taken (``None`` without one)."""
+        return cast("npt.NDArray[np.float64] | None", self.arrays.get("adherence"))
+
+    def trial(self) -> TrialResult:
+        """The cohort as a :class:`~openvns.trials.runner.TrialResult` (patients ``0 … n − 1``
+        arm by arm), for the endpoint functions of :mod:`openvns.trials.headache`."""
+        a = self.arrays
+        names = ("nrs", "observed", "current_mA", "ae_reported", "ae_severity", "dropout_day",
+                 "eligible", "coupling", "pgic", "bpi_interference", "fiqr", "sleep")  # fmt: skip
+        return TrialResult(
+            **{k: a[k] for k in names},
+            attacks=self.attacks,
+            treated=self.treated,
+            adherence=self.adherence,
+            design=design_of(self.spec),
+            patient_index=np.arange(self.arm.shape[0], dtype=np.int64),
+            arm=self.arm,
+            arm_names=tuple(x.name for x in self.spec.arms),
+            side_effects=tuple(SIDE_EFFECTS),
+            condition=self.spec.condition,
+            root_seed=self.root_seed,
+            version=openvns.__version__,
+            rng_scheme=RNG_SCHEME,
+            config_hash="",
+            config={"validation_cohort": self.spec.name},
+        )
 
     def arm_mask(self, name: str) -> npt.NDArray[np.bool_]:
         """Patients of the arm called ``name``."""
@@ -138,6 +201,7 @@ class CohortRunner:
         self.params = params
         self.recruitment = recruitment
         self._cache: dict[str, CohortData] = {}
+        self._worst: dict[str, WorstPainDiary] = {}
 
     def parameters(self, spec: CohortSpec) -> ModelParameters:
         mp = ModelParameters.default(spec.condition)
@@ -157,11 +221,41 @@ class CohortRunner:
                 design_of(spec), np.arange(arms.shape[0]), arms, root_seed=self.root_seed,
                 recruitment=self.recruitment, parameters=self.parameters(spec),
             )  # fmt: skip
-            self._cache[name] = CohortData(spec, arms, out)
+            self._cache[name] = CohortData(spec, arms, out, self.root_seed)
         return self._cache[name]
+
+    def worst_pain(self, name: str) -> WorstPainDiary:
+        """The daily worst pain ``(days, patients)`` of cohort ``name``'s patients
+        (:func:`openvns.patients.worst_pain.worst_pain` of their usual-pain diary before
+        rounding). The cohort is run again through the same engine call as the runner's
+        (:func:`~openvns.simulation.engine.simulate_cohort` with the trial's courses), which
+        also returns the unrounded reports; its patients and arms are those of ``self(name)``."""
+        if name not in self._worst:
+            spec = self.cohorts[name]
+            design = design_of(spec)
+            mp = self.parameters(spec)
+            n = self.size(spec)
+            arms = np.repeat(np.arange(len(spec.arms), dtype=np.int64), n)
+            cohort = sample_patients(mp.condition, np.arange(arms.shape[0]), self.root_seed,
+                                     mp.physiology)  # fmt: skip
+            traj = simulate_cohort(
+                cohort, trial_courses(design, arms, arm_recruitment(design, self.recruitment)),
+                baseline_days=design.baseline_days,
+                treatment_days=design.blinded_days + design.open_label_days,
+                root_seed=self.root_seed, parameters=mp,
+            )  # fmt: skip
+            diary = Diary(
+                nrs=np.ascontiguousarray(traj.nrs.T),
+                observed=np.ascontiguousarray(traj.observed.T),
+                P_true_NRS=np.ascontiguousarray(traj.reported_pain_NRS.T),
+                flare_NRS=np.zeros_like(traj.reported_pain_NRS.T),
+            )
+            self._worst[name] = worst_pain(cohort, diary, self.root_seed)
+        return self._worst[name]
 
     def cached(self, name: str) -> bool:
         return name in self._cache
 
     def clear(self) -> None:
         self._cache.clear()
+        self._worst.clear()

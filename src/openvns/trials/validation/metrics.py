@@ -438,9 +438,15 @@ def _register_mechanism() -> None:
     METRICS.update(mechanism.METRICS)
 
 
+def _register_noninvasive() -> None:
+    # the modules register their metrics with @metric when imported (they import this module)
+    from openvns.trials.validation import headache_metrics, noninvasive_metrics  # noqa: F401
+
+
 def run_metric(name: str, ctx: MetricContext, args: dict[str, Any]) -> Measured:
     """Evaluate metric ``name`` with ``args``."""
     return METRICS[name](ctx, **args)
 
 
 _register_mechanism()
+_register_noninvasive()

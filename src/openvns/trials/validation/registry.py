@@ -4,6 +4,10 @@ A target names a published value with its interval (and how the interval is deri
 that measures it in a simulated cohort, and whether the value was used for calibration. A
 registry refuses a target without a source or value, an unknown cohort or metric, a duplicate
 key, and a split that holds fewer than a third of the targets out of calibration.
+
+The shipped registry is one registry in two files: ``data/targets.yaml`` (implanted VNS, the
+placebo and the diary) and ``data/noninvasive_targets.yaml`` (the non-invasive devices of issue
+11); :func:`load_registry` merges them (a cohort or target key used in both is refused).
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ IntervalKind = Literal[
 #: Least share of targets held out of calibration (issue 10 item 5).
 MIN_HELD_OUT = 1.0 / 3.0
 DATA_FILE = "targets.yaml"
+#: The files of the shipped registry, merged in this order.
+DATA_FILES: tuple[str, ...] = (DATA_FILE, "noninvasive_targets.yaml")
 
 
 class IntervalSpec(FrozenModel):
@@ -101,13 +107,19 @@ class Reference(FrozenModel):
 
 
 class ArmSpec(FrozenModel):
-    """One arm of a validation cohort (a :class:`~openvns.trials.design.Arm` in text form)."""
+    """One arm of a validation cohort (a :class:`~openvns.trials.design.Arm` in text form).
+
+    ``generator`` and ``lead`` (catalogue ids) default to the cohort's; ``implanted`` to true
+    except for a ``standard_of_care`` arm (no device, no operation).
+    """
 
     name: str
-    kind: Literal["active", "sham", "low_dose"]
+    kind: Literal["active", "sham", "low_dose", "standard_of_care"]
     protocol: str
     expectation: float | None = None
-    implanted: bool = True
+    implanted: bool | None = None
+    generator: str | None = None
+    lead: str | None = None
 
 
 class CohortSpec(FrozenModel):
@@ -123,6 +135,9 @@ class CohortSpec(FrozenModel):
     parameters: dict[str, float] = Field(default_factory=dict)
     condition: str = "fibromyalgia"
     size: str
+    generator: str = "1000"
+    lead: str | None = None
+    inclusion: dict[str, float] = Field(default_factory=dict)
 
     @property
     def treatment_days(self) -> int:
@@ -130,7 +145,13 @@ class CohortSpec(FrozenModel):
 
 
 class Target(FrozenModel):
-    """One published fact: reference, metric and its arguments, cohort, calibration or held out."""
+    """One published fact: reference, metric and its arguments, cohort, calibration or held out.
+
+    ``unreached`` (calibration targets only) says why no declared calibration parameter of the
+    model can reach the target (e.g. the model has no parameter for it, or its structure points
+    the other way): the target is reported as failing with that reason, and ``openvns
+    validate`` does not exit 1 for it. A calibration target without it must pass.
+    """
 
     key: str = Field(pattern=r"^[a-z0-9_]+$")
     label: str = Field(min_length=1)
@@ -141,6 +162,16 @@ class Target(FrozenModel):
     cohort: str | None
     calibration: bool
     why: str = Field(min_length=1)
+    unreached: str | None = None
+
+    @model_validator(mode="after")
+    def _unreached_is_calibration(self) -> Target:
+        if self.unreached is not None and (not self.calibration or not self.unreached.strip()):
+            raise ValidationError(
+                f"{self.key}.unreached", self.unreached,
+                "a reason, on a calibration target only (held-out failures need none)",
+            )  # fmt: skip
+        return self
 
 
 class Registry(FrozenModel):
@@ -197,11 +228,35 @@ def parse_registry(data: dict[str, Any]) -> Registry:
     )
 
 
+def merge_registry_data(parts: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+    """One registry document from several ``(name, parsed YAML)`` parts: cohorts and targets
+    concatenated in order; a cohort name or target key in two parts is refused."""
+    cohorts: dict[str, Any] = {}
+    targets: list[Any] = []
+    keys: dict[str, str] = {}
+    version = 1
+    for name, data in parts:
+        version = max(version, int(data.get("version", 1)))
+        for cohort, spec in (data.get("cohorts") or {}).items():
+            if cohort in cohorts:
+                raise ValidationError(f"{name}: cohorts.{cohort}", cohort, "a name used once")
+            cohorts[cohort] = spec
+        for t in data.get("targets") or ():
+            key = str(t.get("key")) if isinstance(t, dict) else ""
+            if key in keys:
+                raise ValidationError(f"{name}: targets ({key})", keys[key], "a key used once")
+            keys[key] = name
+            targets.append(t)
+    return {"version": version, "cohorts": cohorts, "targets": targets}
+
+
 def load_registry(path: str | Path | None = None) -> Registry:
-    """The shipped registry, or the file at ``path``."""
+    """The shipped registry (every file of :data:`DATA_FILES`), or the file at ``path``."""
     if path is None:
-        text = resources.files("openvns.trials.validation").joinpath(f"data/{DATA_FILE}")
-        data = yaml.safe_load(text.read_text("utf-8"))
-    else:
-        data = yaml.safe_load(Path(path).read_text("utf-8"))
-    return parse_registry(data)
+        root = resources.files("openvns.trials.validation")
+        parts = [
+            (name, yaml.safe_load(root.joinpath(f"data/{name}").read_text("utf-8")))
+            for name in DATA_FILES
+        ]
+        return parse_registry(merge_registry_data(parts))
+    return parse_registry(yaml.safe_load(Path(path).read_text("utf-8")))

@@ -9,7 +9,7 @@ from typing import Any
 
 from openvns.trials.validation.run import TargetResult
 
-__all__ = ["html_page", "json_document", "markdown_table", "summary_counts"]
+__all__ = ["html_page", "json_document", "markdown_table", "result_text", "summary_counts"]
 
 
 def _num(x: float) -> str:
@@ -51,14 +51,24 @@ def simulated_text(t: TargetResult) -> str:
 
 
 def summary_counts(results: Sequence[TargetResult]) -> dict[str, dict[str, int]]:
-    """``{"calibration": {...}, "held out": {...}}`` counts of each status."""
+    """``{"calibration": {...}, "held out": {...}}`` counts of each status (calibration also
+    counts the failures declared unreached)."""
     out: dict[str, dict[str, int]] = {}
     for kind in ("calibration", "held out"):
         rs = [r for r in results if r.kind == kind]
         out[kind] = {"total": len(rs), "pass": sum(r.passed for r in rs)}
         for s in ("fail", "not simulated", "error"):
             out[kind][s] = sum(r.status == s for r in rs)
+        if kind == "calibration":
+            out[kind]["unreached"] = sum(not r.passed and r.unreached is not None for r in rs)
     return out
+
+
+def result_text(t: TargetResult) -> str:
+    """``pass``, or the status in capitals (``FAIL``), marked ``(unreached)`` where declared."""
+    if t.passed:
+        return "pass"
+    return f"**{t.status.upper()}**" + (" (unreached)" if t.unreached else "")
 
 
 def markdown_table(results: Sequence[TargetResult]) -> str:
@@ -68,7 +78,7 @@ def markdown_table(results: Sequence[TargetResult]) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for t in results:
-        ok = "pass" if t.passed else f"**{t.status.upper()}**"
+        ok = result_text(t)
         lines.append(
             f"| {t.target} (`{t.key}`) | {t.kind} | {t.source} | {reference_text(t)} | "
             f"{simulated_text(t)} | {t.n} | {ok} |"
@@ -95,6 +105,7 @@ def json_document(results: Sequence[TargetResult], meta: dict[str, Any]) -> dict
                 "simulated": _jsonable(t.simulated),
                 "simulated_ci": [_jsonable(v) for v in t.simulated_ci], "n": t.n,
                 "status": t.status, "passed": t.passed, "detail": t.detail,
+                "unreached": t.unreached,
             }
             for t in results
         ],
@@ -122,12 +133,15 @@ def html_page(results: Sequence[TargetResult], meta: dict[str, Any]) -> str:
         "<h1>OpenVNS validation</h1>",
         "<p>" + "; ".join(f"{e(str(k))}: {e(str(v))}" for k, v in meta.items()) + "</p>",
         "<p>Calibration targets: facts a parameter was fitted to or chosen from (a failure "
-        "makes <code>openvns validate</code> exit 1). Held-out targets: facts no parameter "
-        "was fitted to (their failures are shown, not fatal). See docs/validation.md.</p><ul>",
+        "makes <code>openvns validate</code> exit 1, unless the registry declares the target "
+        "unreached by any calibration parameter and says why). Held-out targets: facts no "
+        "parameter was fitted to (their failures are shown, not fatal). See "
+        "docs/validation.md.</p><ul>",
     ]  # fmt: skip
     for kind, c in counts.items():
+        unreached = f" ({c['unreached']} declared unreached)" if c.get("unreached") else ""
         head.append(
-            f"<li><b>{e(kind)}</b>: {c['pass']}/{c['total']} pass; {c['fail']} fail, "
+            f"<li><b>{e(kind)}</b>: {c['pass']}/{c['total']} pass; {c['fail']} fail{unreached}, "
             f"{c['not simulated']} not simulated, {c['error']} error</li>"
         )
     head.append("</ul>")
@@ -141,12 +155,16 @@ def html_page(results: Sequence[TargetResult], meta: dict[str, Any]) -> str:
                     "<th>Simulated (95 % CI)</th><th>n</th><th>Result</th></tr>")  # fmt: skip
         for t in rs:
             cls = t.status.replace(" ", "-")
+            why = e(t.why) + (
+                f"<br><b>Unreached:</b> {e(t.unreached)}" if t.unreached and not t.passed else ""
+            )
+            status = e(t.status) + (" (unreached)" if t.unreached and not t.passed else "")
             body.append(
                 f"<tr id='{e(t.key)}'><td>{e(t.target)}<br><code>{e(t.key)}</code> "
-                f"<span class='kind'>{e(t.kind)}</span><br><small>{e(t.why)}</small></td>"
+                f"<span class='kind'>{e(t.kind)}</span><br><small>{why}</small></td>"
                 f"<td>{e(t.source)}</td><td>{e(reference_text(t))}</td>"
                 f"<td>{e(simulated_text(t))}<br><small>{e(t.detail)}</small></td>"
-                f"<td>{t.n}</td><td class='{cls}'>{e(t.status)}</td></tr>"
+                f"<td>{t.n}</td><td class='{cls}'>{status}</td></tr>"
             )
         body.append("</table>")
     return "\n".join([*head, *body, "</body></html>"]) + "\n"

@@ -46,6 +46,9 @@ class TargetResult:
     status, detail, cohort, metric
         ``pass``, ``fail``, ``not simulated`` or ``error``; a note on the measurement (or the
         reason it is missing); the cohort and metric names.
+    unreached
+        For a calibration target the registry declares out of reach of every calibration
+        parameter: why (its failure is reported, not fatal); ``None`` otherwise.
     """
 
     key: str
@@ -66,10 +69,16 @@ class TargetResult:
     detail: str = ""
     cohort: str | None = None
     metric: str = ""
+    unreached: str | None = None
 
     @property
     def kind(self) -> str:
         return "calibration" if self.calibration else "held out"
+
+    @property
+    def blocking(self) -> bool:
+        """A calibration target that did not pass and is not declared unreached."""
+        return self.calibration and not self.passed and self.unreached is None
 
 
 def evaluate(target: Target, ctx: MetricContext) -> TargetResult:
@@ -96,7 +105,7 @@ def blank(target: Target) -> TargetResult:
     return TargetResult(
         target.key, target.label, target.source, ref.value, ref.bounds, ref.note, nan,
         (nan, nan), False, ref.unit, 0, ref.text, target.calibration, target.why, "error", "",
-        target.cohort, target.metric,
+        target.cohort, target.metric, target.unreached,
     )  # fmt: skip
 
 
