@@ -212,3 +212,17 @@ def test_vagus_depth_distribution_and_override(tmp_path: Path) -> None:
     shallow = _proxy_table("gammacore-contacts", tmp_path, vagus_depth_um=20_000.0)
     assert shallow.key != _proxy_table("gammacore-contacts", tmp_path).key
     assert shallow.metadata["inputs"]["geometry"]["vagus_depth_um"] == 20_000.0
+
+
+def test_docs_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import re
+
+    monkeypatch.setenv("OPENVNS_CACHE_DIR", str(tmp_path))
+    doc = Path(__file__).resolve().parents[2] / "docs" / "noninvasive-nerve.md"
+    (block,) = re.findall(r"^```python\n(.*?)^```", doc.read_text("utf-8"), re.M | re.S)
+    scope: dict[str, Any] = {}
+    exec(compile(block, "docs/noninvasive-nerve.md", "exec"), scope)
+    assert scope["table"].fraction("skin_Abeta", 0.1, 250.0) == pytest.approx(0.86, abs=0.01)
+    assert scope["physiology_map"]("ear-cymba-conchae")["A_afferent"]["skin_Abeta"] == (
+        pytest.approx(0.0086, abs=1e-4)
+    )

@@ -13,7 +13,11 @@ The public API, importable from here (``from openvns.nerve import build_fiber``)
 - population: :class:`PopulationParameters` (``PopulationParameters.default()`` is the human left
   cervical vagus), :func:`load_parameters`, :func:`sample_population`, :class:`FibrePopulation`;
 - recruitment: :func:`build_recruitment_table`, :class:`RecruitmentTable`,
-  :func:`coupling_factor`.
+  :func:`coupling_factor`;
+- skin electrodes of the non-invasive devices: :class:`LayeredMedium`, :class:`LayeredField`,
+  :class:`SurfaceContact`, :class:`SurfaceElectrode` (field on layered tissue),
+  :func:`lead_geometry`, :func:`sample_site_population`, :func:`physiology_map`,
+  :func:`sensory_threshold_mA`, :func:`build_transcutaneous_table` (docs/noninvasive-nerve.md).
 
 The names are imported on first use (PEP 562), so ``import openvns.nerve`` stays cheap: the
 fibre models compile numba kernels and the population pulls in scipy only when they are used.
@@ -28,6 +32,12 @@ if TYPE_CHECKING:
     from openvns.nerve.fibres import FIBER_MODELS, Fiber, build_fiber
     from openvns.nerve.field import AnalyticField, ExternalPotentials, Medium
     from openvns.nerve.geometry import Fascicle, HelicalCuff, Nerve, PointSource
+    from openvns.nerve.layered import (
+        LayeredField,
+        LayeredMedium,
+        SurfaceContact,
+        SurfaceElectrode,
+    )
     from openvns.nerve.population import (
         FibrePopulation,
         PopulationParameters,
@@ -45,6 +55,13 @@ if TYPE_CHECKING:
         find_thresholds,
         strength_duration,
     )
+    from openvns.nerve.transcutaneous import (
+        lead_geometry,
+        physiology_map,
+        sample_site_population,
+        sensory_threshold_mA,
+    )
+    from openvns.nerve.transcutaneous_tables import build_transcutaneous_table
 
 #: Public name -> the submodule that defines it.
 _WHERE: dict[str, str] = {
@@ -69,6 +86,15 @@ _WHERE: dict[str, str] = {
     "chronaxie": "threshold",
     "find_thresholds": "threshold",
     "strength_duration": "threshold",
+    "LayeredField": "layered",
+    "LayeredMedium": "layered",
+    "SurfaceContact": "layered",
+    "SurfaceElectrode": "layered",
+    "lead_geometry": "transcutaneous",
+    "physiology_map": "transcutaneous",
+    "sample_site_population": "transcutaneous",
+    "sensory_threshold_mA": "transcutaneous",
+    "build_transcutaneous_table": "transcutaneous_tables",
 }
 
 __all__ = [
@@ -79,19 +105,28 @@ __all__ = [
     "Fiber",
     "FibrePopulation",
     "HelicalCuff",
+    "LayeredField",
+    "LayeredMedium",
     "Medium",
     "Nerve",
     "PointSource",
     "PopulationParameters",
     "RecruitmentTable",
+    "SurfaceContact",
+    "SurfaceElectrode",
     "ThresholdResult",
     "build_fiber",
     "build_recruitment_table",
+    "build_transcutaneous_table",
     "chronaxie",
     "coupling_factor",
     "find_thresholds",
+    "lead_geometry",
     "load_parameters",
+    "physiology_map",
     "sample_population",
+    "sample_site_population",
+    "sensory_threshold_mA",
     "strength_duration",
 ]
 
