@@ -161,9 +161,10 @@ def test_unsafe_protocol_never_runs() -> None:
 
 def test_leads_of_one_geometry_share_a_table() -> None:
     assert table_lead("303-20") == table_lead("304-20") == "2mm"
+    assert table_lead("ear-clip") == table_lead("ear-tragus")  # an alias of a skin electrode
     assert table_lead("302-30") == "3mm"
     with pytest.raises(ValidationError, match="lead"):
-        table_lead("ear-clip")
+        table_lead("ear-percutaneous")  # needles: no model
     a = Simulation("fibromyalgia#0001", TITRATE, lead="303-20").run(60)
     b = Simulation("fibromyalgia#0001", TITRATE, lead="304-20").run(60)
     np.testing.assert_array_equal(a["recruited_fraction"], b["recruited_fraction"])
