@@ -160,3 +160,18 @@ def test_home_use_exposure_is_scaled_by_each_patients_adherence() -> None:
     )  # fmt: skip
     assert alone.adherence is not None
     np.testing.assert_array_equal(alone.adherence, home.adherence[:5])
+
+
+def test_acute_use_adds_its_stimulation_time_at_the_mean_attack_rate() -> None:
+    from openvns.patients.attack_parameters import derived_rates, load_attack_parameters
+
+    n = 10
+    everyone = np.ones(n, dtype=bool)
+    mp, cohort = _cohort("chronic_cluster", n)
+    tr = simulate_cohort(
+        cohort, [Course(Protocol.parse(ACUTE), everyone, 0, 5, analytic_recruitment)],
+        baseline_days=2, treatment_days=5, root_seed=1, parameters=mp, detail=True,
+    )  # fmt: skip
+    rate = derived_rates(load_attack_parameters("chronic_cluster")).mean_rate_per_d
+    np.testing.assert_allclose(tr.detail["hours_per_day"][:, 2:], 3 * 120 * rate / 3600)
+    np.testing.assert_array_equal(tr.detail["duty_cycle"][:, 2:], 1.0)

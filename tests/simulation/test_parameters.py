@@ -62,6 +62,9 @@ SPECIAL: dict[str, Any] = {
     # a skin channel saturates at any session: only a reference above the exposure shows
     "application_site.reference_duty": 0.5,
     "muscle_twitch.reference_duty": 0.5,
+    # a skin channel is felt at any pulse rate: only a half-drive rate near the stimulation's shows
+    "application_site.f50_Hz": 20.0,
+    "muscle_twitch.f50_Hz": 20.0,
 }
 
 

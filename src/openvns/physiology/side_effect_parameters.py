@@ -79,6 +79,7 @@ class ChannelParameters(BaseModel):
     w_muscle_motor: float = NON_NEGATIVE
     drive50: float = POSITIVE
     reference_duty: float = Field(gt=0, le=1)
+    f50_Hz: float = POSITIVE
     onset_per_d: float = NON_NEGATIVE
     episode_d: float = Field(ge=1)
     background_per_d: float = NON_NEGATIVE
@@ -95,7 +96,6 @@ class CommonSideEffectParameters(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     n_drive: float = POSITIVE
-    f50_Hz: float = POSITIVE
     surgical_decay_d: float = POSITIVE
     omega_nocebo: float = NON_NEGATIVE
     report_probability: float = FRACTION
@@ -126,7 +126,7 @@ class SideEffectParameters(BaseModel):
 
     # ------------------------------------------------------------------ flat, dotted names
     def flat(self) -> dict[str, Any]:
-        """Every value by its dotted name (``"cough.onset_per_d"``, ``"common.f50_Hz"``)."""
+        """Every value by its dotted name (``"cough.onset_per_d"``, ``"common.n_drive"``)."""
         out: dict[str, Any] = {f"common.{k}": v for k, v in self.common.model_dump().items()}
         for ch, cp in self.channels.items():
             out.update({f"{ch}.{k}": v for k, v in cp.model_dump().items() if k != "label"})

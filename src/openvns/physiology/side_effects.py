@@ -99,7 +99,7 @@ def side_effect_drive(
     se: SideEffectParameters,
 ) -> FloatArray:
     """Each channel's drive on a day: ``H(D; drive50, n) · H(f; f50, 2) · min(1, exposure/ref)``
-    (``ref``: the channel's ``reference_duty``).
+    (``f50`` and ``ref``: the channel's ``f50_Hz`` and ``reference_duty``).
 
     ``D`` weighs the recruited fractions of :data:`~.side_effect_parameters.DRIVERS` and the
     absolute heart-rate change (%) by the channel's weights. ``exposure`` is the day's fraction
@@ -109,7 +109,9 @@ def side_effect_drive(
     r = np.asarray(recruited_fraction, dtype=np.float64)[:, _DRIVER_COLUMNS]  # (n, drivers)
     D = se.weights @ r.T + se.column("w_heart_rate_per_pct") * np.abs(HR_change_pct)[None, :]
     scale = np.minimum(1.0, exposure[None, :] / se.column("reference_duty"))
-    scale *= hill(frequency_Hz, c.f50_Hz, 2.0)[None, :]
+    f = np.asarray(frequency_Hz, dtype=np.float64)[None, :]
+    f50 = se.column("f50_Hz")
+    scale *= f * f / (f * f + f50 * f50)  # H(f; f50, 2) per channel
     return np.asarray(hill(D, se.column("drive50"), c.n_drive) * scale, np.float64)
 
 

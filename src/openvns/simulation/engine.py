@@ -36,7 +36,11 @@ import numpy.typing as npt
 
 from openvns.errors import ValidationError
 from openvns.patients.adherence import adherence
-from openvns.patients.attack_parameters import headache_conditions
+from openvns.patients.attack_parameters import (
+    derived_rates,
+    headache_conditions,
+    load_attack_parameters,
+)
 from openvns.patients.attacks import AttackDiary, TreatedAttacks, simulate_attacks
 from openvns.patients.cohort import Cohort
 from openvns.patients.diary import simulate_diary
@@ -292,6 +296,18 @@ def simulate_cohort(
     last_r = [np.zeros((int(c.mask.sum()), len(GROUPS))) for c in courses]
     headache = cohort.condition.name in headache_conditions()
     acute = [c.acute_stimulations_per_attack > 0 for c in controllers]
+    # acute use stimulates at each attack's onset: its daily exposure (side effects, the slow
+    # states) is the stimulation time per attack at the condition's mean attack rate (the day's
+    # own attacks are drawn after the physiology: the mean stands in for them)
+    attacks_per_d = (
+        derived_rates(load_attack_parameters(cohort.condition.name)).mean_rate_per_d
+        if headache
+        else 0.0
+    )
+    acute_h = [
+        c.acute_stimulations_per_attack * c.acute_dose_s * attacks_per_d / 3600.0
+        for c in controllers
+    ]
     relief = np.zeros((n, total)) if headache and any(acute) else None
     treated_day = np.zeros((n, total), dtype=bool) if relief is not None else None
     for t in range(treat):
@@ -305,8 +321,8 @@ def simulate_cohort(
             c = controllers[k]
             cur[c.mask] = c.current(t)
             freq[c.mask] = c.frequency_Hz
-            duty[c.mask] = c.duty
-            hours[c.mask] = c.hours_per_day
+            duty[c.mask] = c.duty or (1.0 if acute_h[k] > 0 else 0.0)  # acute use: trains
+            hours[c.mask] = c.hours_per_day + acute_h[k]
             if c.course.home_use and taken is not None:
                 hours[c.mask] *= taken[c.mask]
         programmed = cur
