@@ -175,3 +175,30 @@ def test_acute_use_adds_its_stimulation_time_at_the_mean_attack_rate() -> None:
     rate = derived_rates(load_attack_parameters("chronic_cluster")).mean_rate_per_d
     np.testing.assert_allclose(tr.detail["hours_per_day"][:, 2:], 3 * 120 * rate / 3600)
     np.testing.assert_array_equal(tr.detail["duty_cycle"][:, 2:], 1.0)
+
+
+def test_a_headache_patient_is_the_same_in_a_simulation_and_in_a_trial() -> None:
+    """One engine: a Simulation's attack diary (and treated attacks) equals the trial's
+    patient's, and the solution carries the diary as daily states."""
+    from openvns.simulation import Simulation
+    from openvns.trials import TrialDesign
+    from openvns.trials.runner import run_trial
+
+    protocol = "25.0 mA; 25 Hz; 1000 us; at attack onset: 3 x 120 s"
+    d = TrialDesign.from_dict({
+        "generator": "gammacore-sapphire-cv", "baseline_days": 14, "blinded_days": 30,
+        "open_label_days": 0, "open_label_arm": "nvns",
+        "arms": [{"name": "nvns", "kind": "active", "protocol": protocol}],
+    })  # fmt: skip
+    r = run_trial(d, n_per_arm=3, root_seed=5, condition="episodic_cluster",
+                  recruitment=analytic_recruitment)  # fmt: skip
+    sol = Simulation("episodic_cluster#0001", protocol + "; baseline 14 days", seed=5,
+                     generator="gammacore-sapphire-cv",
+                     recruitment=analytic_recruitment).run(44)  # fmt: skip
+    assert r.attacks is not None
+    assert r.treated is not None
+    np.testing.assert_array_equal(sol["attacks"][0], r.attacks.attacks[1])
+    np.testing.assert_array_equal(sol["rescue_medication"][0], r.attacks.rescue[1])
+    treated = np.bincount(r.treated.day[1][r.treated.day[1] >= 0], minlength=44)
+    np.testing.assert_array_equal(sol["attacks_treated"][0], treated)
+    assert "attacks_treated" in sol.to_frame().columns

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 import openvns
 from openvns.device import catalogue
@@ -32,7 +33,7 @@ from openvns.patients.conditions import conditions_version
 from openvns.protocol.text import Protocol
 from openvns.random import DEFAULT_ROOT_SEED, RNG_SCHEME
 from openvns.simulation.courses import Course, Recruitment, check_modelled
-from openvns.simulation.engine import simulate_cohort
+from openvns.simulation.engine import CohortTrajectory, simulate_cohort
 from openvns.simulation.parameters import ModelParameters
 from openvns.simulation.recruitment import default_recruitment
 from openvns.simulation.solution import Solution
@@ -214,6 +215,7 @@ class Simulation:
             ae_reported=traj.ae_reported,
             ae_severity=traj.ae_severity,
         )
+        states.update(_condition_states(traj))
         protocols = (str(p),) if self.open_label is None else (str(p), str(self.open_label))
         mp = self.parameters
         return Solution(
@@ -236,6 +238,7 @@ class Simulation:
                 "coupling": traj.coupling.tolist(),
                 "tolerance": traj.tolerance.tolist(),
                 "dropout_day": traj.dropout_day.tolist(),
+                **({} if traj.adherence is None else {"adherence": traj.adherence.tolist()}),
             },
         )
 
@@ -244,3 +247,30 @@ class Simulation:
             f"Simulation({', '.join(self.patients)}, {str(self.protocol)!r}, "
             f"generator={self.generator!r}, lead={self.lead!r}, seed={self.seed})"
         )
+
+
+def _condition_states(traj: CohortTrajectory) -> dict[str, npt.NDArray[Any]]:
+    """The per-day states of a condition's own diary: a headache condition's attack diary
+    (attacks, headache and migraine days, worst severity, mean duration, rescue medication,
+    whether the entry was made, attacks treated at onset) and the daily worst pain."""
+    out: dict[str, npt.NDArray[Any]] = {}
+    a = traj.attacks
+    if a is not None:
+        out.update(
+            attacks=a.attacks,
+            headache_day=a.headache_day,
+            migraine_day=a.migraine_day,
+            attack_peak_severity=a.peak_severity,
+            attack_duration_min=a.duration_min,
+            rescue_medication=a.rescue,
+            attack_diary_entered=a.observed,
+        )
+    t = traj.treated
+    if t is not None and a is not None:
+        treated = np.zeros(a.attacks.shape, dtype=np.int8)
+        rows, slots = np.nonzero(t.day >= 0)
+        np.add.at(treated, (rows, t.day[rows, slots]), 1)
+        out["attacks_treated"] = treated
+    if traj.worst_nrs is not None:
+        out["worst_pain_NRS"] = traj.worst_nrs
+    return out
