@@ -202,3 +202,26 @@ def test_a_headache_patient_is_the_same_in_a_simulation_and_in_a_trial() -> None
     treated = np.bincount(r.treated.day[1][r.treated.day[1] >= 0], minlength=44)
     np.testing.assert_array_equal(sol["attacks_treated"][0], treated)
     assert "attacks_treated" in sol.to_frame().columns
+
+
+def test_attacks_are_treated_only_on_days_with_acute_use() -> None:
+    """An acute course for the first 10 treatment days, prophylaxis only after it."""
+    n = 40
+    everyone = np.ones(n, dtype=bool)
+
+    def courses(m: int) -> list[Course]:
+        return [
+            Course(Protocol.parse(ACUTE), everyone, 0, 10, analytic_recruitment),
+            Course(Protocol.parse(PROPHYLAXIS), everyone, 10, 28, analytic_recruitment),
+        ]
+
+    tr = _run("chronic_cluster", courses, n)
+    assert tr.treated is not None
+    assert tr.attacks is not None
+    days = tr.treated.day[tr.treated.day >= 0]
+    assert days.size > 0
+    assert days.min() >= 14
+    assert days.max() < 24  # baseline 14 + the 10 acute days
+    in_window = tr.attacks.attacks[:, 14:24].sum(axis=1)
+    alive = tr.dropout_day < 0
+    np.testing.assert_array_equal((tr.treated.day >= 0).sum(axis=1)[alive], in_window[alive])

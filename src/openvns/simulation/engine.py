@@ -501,13 +501,24 @@ def _attacks(
     if treated_day is not None:
         any_day = treated_day.any(axis=1)
         first = np.where(any_day, np.argmax(treated_day, axis=1), total).astype(np.int64)
-        # acute use runs only on the days of its courses: outside them no relief and no
-        # treatment (a later untreated day keeps relief 0; treatment is from the first day on)
+        # the attack model treats every attack from a patient's first acute-use day; those of
+        # later days without acute use are emptied below
     attacks, treated = simulate_attacks(
         cohort, total, root_seed, rate_multiplier=np.maximum(rate, 0.0),
         expectation=np.ascontiguousarray(mult.T), acute_relief=relief, treat_from_day=first,
     )  # fmt: skip
     attacks = replace(attacks, observed=attacks.observed & ~gone)
+    if treated_day is not None and treated.day.size:
+        # treated are the attacks of days with acute use only (not after the course ends or
+        # after a dropout): the other slots are emptied
+        rows = np.arange(treated.day.shape[0])[:, None]
+        keep = (treated.day >= 0) & treated_day[rows, np.maximum(treated.day, 0)]
+        treated = replace(
+            treated,
+            day=np.where(keep, treated.day, -1),
+            pain=np.where(keep[..., None], treated.pain, -1).astype(treated.pain.dtype),
+            rescue_min=np.where(keep, treated.rescue_min, np.nan),
+        )
     return attacks, treated
 
 
