@@ -304,10 +304,18 @@ def test_relative_currents_never_exceed_the_multiple_or_the_cap(
     out = plan.currents_mA(thresholds, step_mA=step)
     assert out.shape == (len(thresholds),)
     for thr, i in zip(thresholds, out, strict=True):
-        assert 0.0 <= i <= min(multiple * thr, cap) + 1e-9
-        if step is not None:
+        target = min(multiple * thr, cap)
+        if step is None:
+            assert 0.0 <= i <= target + 1e-9
+            continue
+        # rounded down to the device's step, but never below one step (or the cap) when the
+        # prescription is above 0: a patient dosed relative to a threshold gets a current
+        lowest = min(step, cap)
+        assert 0.0 <= i <= max(target, lowest) + 1e-9
+        assert (i > 0) == (target > 0)
+        if i != lowest:
             assert math.isclose(i / step, round(i / step), abs_tol=1e-6)
-            assert min(multiple * thr, cap) - i < step + 1e-9
+        assert target - i < step + 1e-9
 
 
 def test_relative_current_refuses_bad_thresholds() -> None:

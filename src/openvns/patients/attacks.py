@@ -228,6 +228,7 @@ def simulate_attacks(
     expectation: npt.ArrayLike,
     acute_relief: npt.ArrayLike | None = None,
     treat_from_day: int | npt.ArrayLike | None = None,
+    treat_days: npt.ArrayLike | None = None,
     missing_rate: float | None = None,
     params: AttackParameters | None = None,
 ) -> tuple[AttackDiary, TreatedAttacks]:
@@ -254,6 +255,9 @@ def simulate_attacks(
     treat_from_day
         Every attack from this day on (one day, or one per patient) is treated acutely; None:
         no acute treatment (no treated attacks).
+    treat_days
+        ``(patients, days)`` booleans: the attacks of exactly these days are treated (instead
+        of ``treat_from_day``; e.g. a course with acute use that ends, or a dropout).
     missing_rate
         Fraction of diary days missing completely at random (default: the ``diary`` section's).
     params
@@ -279,6 +283,16 @@ def simulate_attacks(
     relief = np.zeros((n, days)) if acute_relief is None else _array(
         "acute_relief", acute_relief, n, days, hi=1.0)  # fmt: skip
     start = _treat_from(treat_from_day, n, days)
+    if treat_days is not None:
+        if treat_from_day is not None:
+            raise ValidationError("treat_days", "given", "either treat_days or treat_from_day")
+        mask = np.asarray(treat_days)
+        if mask.dtype != np.bool_ or mask.shape != (n, days):
+            raise ValidationError(
+                "treat_days", mask.shape, f"booleans of shape (patients = {n}, days = {days})"
+            )
+    else:
+        mask = np.arange(days)[None, :] >= start[:, None]
 
     e = cohort.traits["placebo_fraction"]
     E = expectation_course(
@@ -318,7 +332,9 @@ def simulate_attacks(
     rescue = np.zeros((n, total_d), dtype=bool)
     extra = np.zeros((n, total_d), dtype=bool)
     observed = np.ones((n, total_d), dtype=bool)
-    acute = _Acute(p, cohort, root_seed, relief, T_acute, start + burn, burn)
+    acute = _Acute(p, cohort, root_seed, relief, T_acute, burn)
+    treat_mask = np.zeros((n, total_d), dtype=bool)  # on the run's day axis (run-in included)
+    treat_mask[:, burn:] = mask
 
     for b0 in range(0, total_d, _BLOCK_D):
         b1 = min(total_d, b0 + _BLOCK_D)
@@ -358,7 +374,7 @@ def simulate_attacks(
         )
         rescuer = flat_blk[base + per_slot - 1] < z_rescue[who]
         day = b0 + d
-        treated = day >= acute.start[who]
+        treated = treat_mask[who, day]
 
         flat = (slice(None), slice(b0, b1))
         sums = np.asarray(np.bincount(cell, dur, n * nb), dtype=np.float64)
@@ -416,7 +432,6 @@ class _Acute:
         root_seed: int,
         relief: FloatArray,
         target: FloatArray,
-        start: IntArray,
         burn: int,
     ) -> None:
         self.p = p
@@ -424,7 +439,6 @@ class _Acute:
         self.root_seed = root_seed
         self.relief = relief
         self.target = target
-        self.start = start  # first treated day, on the run's day axis (run-in included)
         self.burn = burn
         self.gens: dict[int, np.random.Generator] = {}
         self.parts: list[tuple[IntArray, IntArray, Int8Array, FloatArray]] = []

@@ -95,6 +95,10 @@ class DailyInputs:
     implanted
         Optional ``(n_patients,)``: whether the patient had an operation (post-operative side
         effects decay from the first treatment day); default: everyone.
+    skin_electrode
+        Optional ``(n_patients,)``: whether the patient wears a skin electrode (non-invasive
+        device): the channels of the skin under it (:data:`~openvns.physiology.
+        side_effect_parameters.SKIN_ONLY`) occur only then; default: no restriction.
     minute_on_fraction
         Optional ``(n_patients, 1440)`` fraction of each minute that stimulates
         (:func:`openvns.physiology.brainstem.periodic_on_fraction` or
@@ -110,6 +114,7 @@ class DailyInputs:
     stimulation_on: BoolArray
     minute_on_fraction: FloatArray | None = None
     implanted: BoolArray | None = None
+    skin_electrode: BoolArray | None = None
 
 
 #: Uniform draws per patient and day: one per side effect (its transition and its report), dropout.
@@ -323,7 +328,7 @@ def step(
     se_day = update_side_effects(
         state.T, state.present, side_effect_drive(r, f, exposure, HR, se), state.day, implanted,
         state.hab_decay, state.susceptibility, state.nocebo,
-        state.tolerance, noise.u_ae, se,
+        state.tolerance, noise.u_ae, se, skin_electrode=inputs.skin_electrode,
     )  # fmt: skip
     # (7) the patient's underlying pain (fluctuation, placebo and diary noise: the diary's)
     day = state.day + 1.0

@@ -25,6 +25,7 @@ __all__ = [
     "DRIVERS",
     "N_LEGACY_CHANNELS",
     "SIDE_EFFECTS",
+    "SKIN_ONLY",
     "ChannelParameters",
     "CommonSideEffectParameters",
     "SideEffectParameters",
@@ -48,6 +49,9 @@ SIDE_EFFECTS = (
     "dizziness",
     "muscle_twitch",
 )
+#: Channels of the skin under a non-invasive electrode: they occur only where one is worn (an
+#: implant's patients have none).
+SKIN_ONLY = ("application_site", "muscle_twitch")
 #: The channels before the non-invasive devices' (issue 11): each patient's standard normals of
 #: these (and the nocebo trait) are drawn first, so adding channels kept every earlier draw.
 N_LEGACY_CHANNELS = 11
@@ -117,6 +121,13 @@ class SideEffectParameters(BaseModel):
         names = tuple(self.channels)
         if names != SIDE_EFFECTS:
             raise ValidationError("channels", list(names), "exactly " + ", ".join(SIDE_EFFECTS))
+        for ch in SKIN_ONLY:
+            if self.channels[ch].surgical_per_d != 0:
+                raise ValidationError(
+                    f"{ch}.surgical_per_d",
+                    self.channels[ch].surgical_per_d,
+                    "0 (a skin channel occurs only under a skin electrode: no operation)",
+                )
         if self.common.severe_at <= self.common.moderate_at:
             raise ValidationError(
                 "common.severe_at",
@@ -197,6 +208,11 @@ class SideEffectParameters(BaseModel):
         this: ``p_resolve + report_probability (1 − p_resolve)``."""
         p = self.resolve_probability
         return np.asarray(p + self.common.report_probability * (1.0 - p), dtype=np.float64)
+
+    @cached_property
+    def skin_only(self) -> NDArray[np.bool_]:
+        """``(channels, 1)`` whether a channel needs a skin electrode (:data:`SKIN_ONLY`)."""
+        return np.array([ch in SKIN_ONLY for ch in SIDE_EFFECTS])[:, None]
 
     @cached_property
     def weights(self) -> NDArray[np.float64]:

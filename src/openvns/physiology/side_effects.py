@@ -127,6 +127,8 @@ def update_side_effects(
     tolerance: FloatArray,
     u: FloatArray,
     se: SideEffectParameters,
+    *,
+    skin_electrode: BoolArray | None = None,
 ) -> SideEffectDay:
     """Advance every channel by one day.
 
@@ -155,6 +157,9 @@ def update_side_effects(
         rescaled draw (``u / p_onset`` or ``(u − p_resolve) / (1 − p_resolve)``) is again
         uniform and independent of it, and a present effect is reported when it is below
         ``report_probability`` — one draw per channel decides both.
+    skin_electrode
+        ``(n,)`` whether the patient wears a skin electrode: the skin's channels
+        (``SKIN_ONLY``) start only then (``None``: no restriction).
     """
     c = se.common
     # tolerance: the habituated fraction of the burden tends to Tmax on days with stimulation and
@@ -168,6 +173,8 @@ def update_side_effects(
     hazard += se.column("surgical_per_d") * post_op
     hazard *= susceptibility
     hazard += nocebo[None, :] * se.column("background_per_d")
+    if skin_electrode is not None:
+        hazard *= ~(se.skin_only & ~np.asarray(skin_electrode, dtype=bool)[None, :])
     p_onset = -np.expm1(-hazard)
     # one draw: an absent effect starts when u < p_onset and is then reported when u/p_onset < q;
     # a present one stays when u >= p_resolve and is reported when (u - p_resolve)/(1 - p_resolve)

@@ -175,12 +175,15 @@ class RelativeCurrent(FrozenModel):
             Each patient's sensory threshold at the electrode, in mA, shape ``(n,)``.
         step_mA
             The device's current step: currents are rounded down to it (never above the
-            prescribed multiple); ``None`` keeps them exact.
+            prescribed multiple), but never below one step (a patient dosed relative to a
+            threshold gets a current; the device cannot give less than one step);
+            ``None`` keeps them exact.
         """
         out = np.minimum(self.multiple * _thresholds(threshold_mA), self.max_mA)
         if step_mA is not None:
             positive("step_mA", step_mA)
-            out = np.round(np.floor(out / step_mA + 1e-9) * step_mA, 10)
+            floor = np.round(np.floor(out / step_mA + 1e-9) * step_mA, 10)
+            out = np.where(out > 0, np.maximum(floor, min(step_mA, self.max_mA)), 0.0)
         return np.asarray(out, dtype=np.float64)
 
     def __str__(self) -> str:

@@ -257,6 +257,12 @@ def simulate_cohort(
     base, treat = baseline_days, treatment_days
     total = base + treat
     _check_courses(courses, n, treat)
+    if minutes and any(c.home_use or c.protocol.stimulation.acute_stimulations_per_attack
+                       for c in courses):  # fmt: skip
+        raise ValidationError(
+            "minutes", True, "the daily path for a home-use or acute-use course (the minute "
+            "schedule has no adherence and no stimulation at attack onsets)",
+        )  # fmt: skip
     courses = [_with_thresholds(c, cohort) for c in courses]
     controllers = [Controller(c) for c in courses]
     se = parameters.side_effects
@@ -282,9 +288,12 @@ def simulate_cohort(
         for c in courses
     ]  # fmt: skip
     implanted = np.ones(n, dtype=bool)  # post-operative side effects, unless a course says not
+    skin = np.zeros(n, dtype=bool)  # wears a skin electrode: the skin's side effects can occur
     for course in courses:
         if not course.implanted:
             implanted[course.mask] = False
+        if course.home_use:
+            skin[course.mask] = True
     # a home-use device delivers what the patient takes: each patient's adherence
     taken = (
         adherence(cohort, root_seed, parameters.diary) if any(c.home_use for c in courses) else None
@@ -352,6 +361,7 @@ def simulate_cohort(
             stimulation_on=on,
             minute_on_fraction=frac,
             implanted=implanted,
+            skin_electrode=skin,
         )
         u = uniforms.day(t)
         was_out = state.dropped_out
@@ -497,28 +507,11 @@ def _attacks(
     dropout no entry is observed."""
     P0 = cohort.traits["P0_NRS"][:, None]
     rate = np.ascontiguousarray(underlying.T) / np.where(P0 > 0, P0, 1.0)
-    first = None
-    if treated_day is not None:
-        any_day = treated_day.any(axis=1)
-        first = np.where(any_day, np.argmax(treated_day, axis=1), total).astype(np.int64)
-        # the attack model treats every attack from a patient's first acute-use day; those of
-        # later days without acute use are emptied below
     attacks, treated = simulate_attacks(
         cohort, total, root_seed, rate_multiplier=np.maximum(rate, 0.0),
-        expectation=np.ascontiguousarray(mult.T), acute_relief=relief, treat_from_day=first,
+        expectation=np.ascontiguousarray(mult.T), acute_relief=relief, treat_days=treated_day,
     )  # fmt: skip
     attacks = replace(attacks, observed=attacks.observed & ~gone)
-    if treated_day is not None and treated.day.size:
-        # treated are the attacks of days with acute use only (not after the course ends or
-        # after a dropout): the other slots are emptied
-        rows = np.arange(treated.day.shape[0])[:, None]
-        keep = (treated.day >= 0) & treated_day[rows, np.maximum(treated.day, 0)]
-        treated = replace(
-            treated,
-            day=np.where(keep, treated.day, -1),
-            pain=np.where(keep[..., None], treated.pain, -1).astype(treated.pain.dtype),
-            rescue_min=np.where(keep, treated.rescue_min, np.nan),
-        )
     return attacks, treated
 
 

@@ -169,10 +169,11 @@ class Simulation:
         everyone = np.ones(self.cohort.n, dtype=bool)
         implant = gen.kind == "implanted"
         rec, ramp = self.recruitment, gen.ramp_s
+        step = gen.parameters["output_current_mA"].step  # as the trial: the device's steps
 
         def course(protocol: Protocol, start: int, end: int) -> Course:
             return Course(protocol, everyone, start, end, rec, ramp, implanted=implant,
-                          home_use=not implant)  # fmt: skip
+                          home_use=not implant, current_step_mA=step)  # fmt: skip
 
         if self.open_label is None:
             return [course(self.protocol, 0, treatment_days)]

@@ -83,6 +83,13 @@ class Arm(FrozenModel):
                 str(self.protocol),
                 f"a {self.kind.replace('_', ' ')} protocol at 0.0 mA",
             )
+        if (
+            self.kind == "standard_of_care"
+            and self.protocol.stimulation.acute_stimulations_per_attack
+        ):
+            raise ValidationError(
+                "protocol", str(self.protocol), "no acute use in a standard-of-care arm (no device)"
+            )
         if self.kind == "standard_of_care" and self.implanted:
             raise ValidationError("implanted", True, "false for a standard-of-care arm (no device)")
         if self.kind == "sham" and top != 0 and not self._sham_device():
@@ -96,6 +103,13 @@ class Arm(FrozenModel):
                 "protocol", str(self.protocol), f"a {self.kind} protocol above 0 mA"
             )
         return self
+
+
+#: Inclusion criteria on the attack diary (headache conditions only).
+HEADACHE_CRITERIA = (
+    "min_attacks_per_week", "max_attacks_per_week", "min_migraine_days", "max_migraine_days",
+    "min_headache_days", "max_headache_days",
+)  # fmt: skip
 
 
 class InclusionCriteria(FrozenModel):
@@ -351,11 +365,14 @@ class TrialDesign(FrozenModel):
 
     def extension_device_arm(self, arm: str) -> str:
         """The arm whose device ``arm``'s patients use in the open-label extension: their own,
-        unless it is a sham device (catalogue ``sham``), which is swapped for the open-label
-        arm's device (as in ACT1, PREMIUM and EVENT, where everyone got an active device)."""
-        if self.open_label_arm is None or not catalogue.generator(self.generator_for(arm)).sham:
+        unless it is a sham device (catalogue ``sham``) or sits at the sham site (the earlobe),
+        which is swapped for the open-label arm's device and electrode (as in ACT1, PREMIUM and
+        EVENT, where everyone got an active device)."""
+        if self.open_label_arm is None:
             return arm
-        return self.open_label_arm
+        sham_device = catalogue.generator(self.generator_for(arm)).sham
+        sham_site = catalogue.lead(self.lead_for(arm)).site == "earlobe"
+        return self.open_label_arm if sham_device or sham_site else arm
 
     def generator_for(self, arm: str) -> str:
         """Catalogue id of the arm's generator (its own, else the design's)."""
@@ -508,4 +525,12 @@ def _arm_from_dict(i: int, data: Any) -> Arm:
         raise unwrap(exc, f"{where}.") from None
 
 
-__all__ = ["ARM_KINDS", "Arm", "ArmKind", "Crossover", "InclusionCriteria", "TrialDesign"]
+__all__ = [
+    "ARM_KINDS",
+    "HEADACHE_CRITERIA",
+    "Arm",
+    "ArmKind",
+    "Crossover",
+    "InclusionCriteria",
+    "TrialDesign",
+]

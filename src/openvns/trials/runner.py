@@ -59,6 +59,7 @@ from openvns.analysis.endpoints import (
 )
 from openvns.device.catalogue import generator
 from openvns.errors import ValidationError
+from openvns.patients.attack_parameters import headache_conditions
 from openvns.patients.attacks import AttackDiary, TreatedAttacks
 from openvns.patients.cohort import Cohort, patient_name, sample_patients
 from openvns.patients.conditions import Condition, load_condition
@@ -70,7 +71,7 @@ from openvns.simulation.courses import Course, Recruitment
 from openvns.simulation.engine import concat_attacks, concat_treated, simulate_cohort
 from openvns.simulation.parameters import ModelParameters
 from openvns.simulation.recruitment import default_recruitment
-from openvns.trials.design import TrialDesign
+from openvns.trials.design import HEADACHE_CRITERIA, TrialDesign
 from openvns.trials.executors import ChunkExecutor, get_executor, run_chunks
 from openvns.trials.headache import HeadacheSummary, headache_summary
 
@@ -191,8 +192,10 @@ def _crossover_courses(
                 replace(c, expectation=spec.expectation, implanted=spec.implanted and c.implanted)
             )
         if design.open_label_days and design.open_label_arm is not None:
-            ext = _course(design, design.open_label_arm, names[b], mask, e2, treat, recruitment[b])
-            courses.append(replace(ext, implanted=design.arms[b].implanted and ext.implanted))
+            dev = names.index(design.extension_device_arm(names[b]))
+            ext = _course(design, design.open_label_arm, names[dev], mask, e2, treat,
+                          recruitment[dev])  # fmt: skip
+            courses.append(replace(ext, implanted=design.arms[dev].implanted and ext.implanted))
     return courses
 
 
@@ -217,6 +220,14 @@ def _course(
 
 def _simulate_chunk(spec: _ChunkSpec) -> _ChunkResult:
     design, mp = spec.design, spec.parameters
+    if mp.condition.name not in headache_conditions():
+        for key in HEADACHE_CRITERIA:
+            if getattr(design.inclusion, key) is not None:
+                raise ValidationError(
+                    f"inclusion.{key}", getattr(design.inclusion, key),
+                    f"no attack criterion for {mp.condition.name} (a headache condition's: "
+                    + ", ".join(headache_conditions()) + ")",
+                )  # fmt: skip
     cohort = sample_patients(mp.condition, spec.indices, spec.root_seed, mp.physiology)
     traj = simulate_cohort(
         cohort,
