@@ -225,3 +225,39 @@ def test_attacks_are_treated_only_on_days_with_acute_use() -> None:
     in_window = tr.attacks.attacks[:, 14:24].sum(axis=1)
     alive = tr.dropout_day < 0
     np.testing.assert_array_equal((tr.treated.day >= 0).sum(axis=1)[alive], in_window[alive])
+
+
+def test_the_minute_path_is_refused_for_home_use_and_acute_courses() -> None:
+    everyone = np.ones(3, dtype=bool)
+    mp, cohort = _cohort("chronic_cluster", 3)
+    for course in (
+        Course(Protocol.parse(ACUTE), everyone, 0, 5, analytic_recruitment),
+        Course(Protocol.parse(PROPHYLAXIS), everyone, 0, 5, analytic_recruitment, home_use=True),
+    ):
+        with pytest.raises(ValidationError) as err:
+            simulate_cohort(cohort, [course], baseline_days=2, treatment_days=5, root_seed=1,
+                            parameters=mp, minutes=True)  # fmt: skip
+        assert err.value.field == "minutes"
+
+
+def test_the_skins_side_effects_occur_only_under_a_skin_electrode() -> None:
+    """An implant's patients never report application-site effects, however prone to
+    background reports; patients with a skin electrode do."""
+    n = 400
+    everyone = np.ones(n, dtype=bool)
+    mp = ModelParameters.default("fibromyalgia")
+    mp = mp.with_(**{"application_site.background_per_d": 0.05})
+    cohort = sample_patients(mp.condition, np.arange(n), 1, mp.physiology)
+    protocol = Protocol.parse("1.0 mA; 20 Hz; 250 us; 30 s on / 5 min off")
+    from openvns.physiology.side_effect_parameters import SIDE_EFFECTS
+
+    j = SIDE_EFFECTS.index("application_site")
+    runs = {}
+    for home in (False, True):
+        tr = simulate_cohort(
+            cohort, [Course(protocol, everyone, 0, 30, analytic_recruitment, home_use=home)],
+            baseline_days=2, treatment_days=30, root_seed=1, parameters=mp,
+        )  # fmt: skip
+        runs[home] = int(tr.ae_reported[:, :, j].sum())
+    assert runs[False] == 0
+    assert runs[True] > 0

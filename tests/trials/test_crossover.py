@@ -146,3 +146,39 @@ def test_a_sham_device_arm_gets_the_active_device_in_the_open_label_extension() 
     sham = np.array([False, True, False, True]) & alive
     np.testing.assert_array_equal(cur[sham, 7:21], 20.0)  # the sham device, blinded
     np.testing.assert_array_equal(cur[sham, 21:], 30.0)  # the active device, open label
+
+
+def test_refusals_of_the_non_invasive_designs() -> None:
+    acute_soc = {"name": "soc", "kind": "standard_of_care",
+                 "protocol": "0.0 mA; 25 Hz; 1000 us; at attack onset: 3 x 120 s"}  # fmt: skip
+    data = crossover_design().to_dict() | {"crossover": None, "blinded_days": 14}
+    data["arms"] = [data["arms"][0], acute_soc]
+    data.pop("crossover")
+    with pytest.raises(ValidationError, match="acute use"):
+        TrialDesign.from_dict(data)
+    fm = TrialDesign.from_dict(
+        crossover_design().to_dict() | {"inclusion": {"min_attacks_per_week": 2.0}}
+    )
+    with pytest.raises(ValidationError) as err:
+        simulate_patients(fm, [0], [0], root_seed=1, recruitment=analytic_recruitment)
+    assert err.value.field == "inclusion.min_attacks_per_week"
+
+
+def test_an_earlobe_sham_arm_moves_to_the_active_electrode_in_the_extension() -> None:
+    d = TrialDesign.from_dict(
+        {
+            "generator": "tavns-auricular",
+            "baseline_days": 7,
+            "blinded_days": 14,
+            "open_label_days": 7,
+            "open_label_arm": "cymba",
+            "arms": [
+                {"name": "cymba", "kind": "active", "lead": "ear-cymba-conchae",
+                 "protocol": "2.0 mA; 25 Hz; 250 us; 30 s on / 0.5 min off; 1 h per day"},
+                {"name": "earlobe", "kind": "sham", "lead": "ear-lobe",
+                 "protocol": "1.0 mA; 25 Hz; 250 us; 30 s on / 0.5 min off; 1 h per day"},
+            ],
+        }
+    )  # fmt: skip
+    assert d.extension_device_arm("earlobe") == "cymba"
+    assert d.extension_device_arm("cymba") == "cymba"
