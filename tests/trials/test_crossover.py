@@ -182,3 +182,22 @@ def test_an_earlobe_sham_arm_moves_to_the_active_electrode_in_the_extension() ->
     )  # fmt: skip
     assert d.extension_device_arm("earlobe") == "cymba"
     assert d.extension_device_arm("cymba") == "cymba"
+
+
+def test_the_configuration_records_the_attack_model_and_dosing_constants() -> None:
+    protocol = "25.0 mA; 25 Hz; 1000 us; at attack onset: 3 x 120 s"
+    d = TrialDesign.from_dict({
+        "generator": "gammacore-sapphire-cv", "baseline_days": 7, "blinded_days": 7,
+        "open_label_days": 0, "open_label_arm": "nvns",
+        "arms": [{"name": "nvns", "kind": "active", "protocol": protocol}],
+    })  # fmt: skip
+    r = run_trial(d, n_per_arm=2, root_seed=1, condition="episodic_cluster",
+                  recruitment=analytic_recruitment)  # fmt: skip
+    assert r.config["attacks"]["condition"] == "episodic_cluster"
+    assert "exhalation_train_s" in r.config["dosing"]
+    implant = run_trial(crossover_design(arms=(
+        Arm(name="a", kind="active", protocol=Protocol.parse(CONSTANT)),
+        Arm(name="b", kind="sham", protocol=Protocol.parse(SHAM)),
+    )), n_per_arm=2, root_seed=1, recruitment=analytic_recruitment)  # fmt: skip
+    assert "attacks" not in implant.config
+    assert "dosing" not in implant.config

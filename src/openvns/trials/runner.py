@@ -59,13 +59,15 @@ from openvns.analysis.endpoints import (
 )
 from openvns.device.catalogue import generator
 from openvns.errors import ValidationError
-from openvns.patients.attack_parameters import headache_conditions
+from openvns.patients.attack_parameters import headache_conditions, load_attack_parameters
 from openvns.patients.attacks import AttackDiary, TreatedAttacks
 from openvns.patients.cohort import Cohort, patient_name, sample_patients
 from openvns.patients.conditions import Condition, load_condition
 from openvns.patients.outcomes import OutcomeParameters, load_outcome_parameters, simulate_outcomes
+from openvns.patients.worst_pain import load_worst_pain_parameters, worst_pain_conditions
 from openvns.physiology.model import SIDE_EFFECTS
 from openvns.physiology.parameters import PhysiologyParameters
+from openvns.protocol.plans import dosing_defaults
 from openvns.random import RNG_SCHEME, rng_for
 from openvns.simulation.courses import Course, Recruitment
 from openvns.simulation.engine import concat_attacks, concat_treated, simulate_cohort
@@ -536,6 +538,20 @@ class TrialResult:
         )
 
 
+def _condition_config(design: TrialDesign, condition: str) -> dict[str, Any]:
+    """The parameters beyond the model sets that shape a run, for its configuration hash: the
+    attack model of a headache condition, the worst-pain item, and the dosing constants when
+    an arm uses a non-invasive device (absent otherwise, so an implant trial's hash is kept)."""
+    out: dict[str, Any] = {}
+    if condition in headache_conditions():
+        out["attacks"] = load_attack_parameters(condition).model_dump(mode="json")
+    if condition in worst_pain_conditions():
+        out["worst_pain"] = load_worst_pain_parameters(condition).model_dump(mode="json")
+    if any(generator(design.generator_for(a.name)).kind != "implanted" for a in design.arms):
+        out["dosing"] = dosing_defaults()
+    return out
+
+
 def _parameters(
     condition: str | Condition,
     params: PhysiologyParameters | None,
@@ -689,6 +705,7 @@ def run_trial(
         "outcomes": op.model_dump(mode="json"),
         "recruitment": [recruitment_identity(r) for r in rec],
         "rng_scheme": RNG_SCHEME,
+        **_condition_config(design, mp.condition.name),
     }
     return TrialResult(
         design=design,
