@@ -210,9 +210,10 @@ class SideEffectParameters(BaseModel):
         return np.asarray(p + self.common.report_probability * (1.0 - p), dtype=np.float64)
 
     @cached_property
-    def skin_only(self) -> NDArray[np.bool_]:
-        """``(channels, 1)`` whether a channel needs a skin electrode (:data:`SKIN_ONLY`)."""
-        return np.array([ch in SKIN_ONLY for ch in SIDE_EFFECTS])[:, None]
+    def skin_rows(self) -> NDArray[np.intp]:
+        """Row indices (in :data:`SIDE_EFFECTS` order) of the channels that need a skin
+        electrode (:data:`SKIN_ONLY`)."""
+        return np.array([SIDE_EFFECTS.index(ch) for ch in SKIN_ONLY], dtype=np.intp)
 
     @cached_property
     def weights(self) -> NDArray[np.float64]:

@@ -173,8 +173,8 @@ def update_side_effects(
     hazard += se.column("surgical_per_d") * post_op
     hazard *= susceptibility
     hazard += nocebo[None, :] * se.column("background_per_d")
-    if skin_electrode is not None:
-        hazard *= ~(se.skin_only & ~np.asarray(skin_electrode, dtype=bool)[None, :])
+    if skin_electrode is not None:  # only the skin's rows: no (channels, n) temporaries a day
+        hazard[se.skin_rows] *= np.asarray(skin_electrode, dtype=bool)[None, :]
     p_onset = -np.expm1(-hazard)
     # one draw: an absent effect starts when u < p_onset and is then reported when u/p_onset < q;
     # a present one stays when u >= p_resolve and is reported when (u - p_resolve)/(1 - p_resolve)

@@ -160,17 +160,15 @@ class CohortTrajectory:
             detail=detail,
             attacks=concat_attacks([p.attacks for p in parts if p.attacks]) if headache else None,
             treated=concat_treated([p.treated for p in parts if p.treated]) if headache else None,
-            adherence=(
-                np.concatenate([p.adherence for p in parts if p.adherence is not None])
-                if parts and parts[0].adherence is not None
-                else None
-            ),
-            worst_nrs=(
-                np.concatenate([p.worst_nrs for p in parts if p.worst_nrs is not None])
-                if parts and parts[0].worst_nrs is not None
-                else None
-            ),
+            adherence=_concat_optional([p.adherence for p in parts]),
+            worst_nrs=_concat_optional([p.worst_nrs for p in parts]),
         )
+
+
+def _concat_optional(arrays: Sequence[npt.NDArray[Any] | None]) -> npt.NDArray[Any] | None:
+    """The arrays in order, or ``None`` when the parts have none (the same for every chunk)."""
+    present = [a for a in arrays if a is not None]
+    return np.concatenate(present) if present else None
 
 
 class _Uniforms:

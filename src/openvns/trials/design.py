@@ -25,6 +25,15 @@ ArmKind = Literal["active", "sham", "low_dose", "standard_of_care"]
 ARM_KINDS: tuple[str, ...] = ("active", "sham", "low_dose", "standard_of_care")
 
 
+def is_sham_device(generator: str | None, lead: str | None) -> bool:
+    """Whether a device is a sham: a sham device of a sham-controlled trial (catalogue
+    ``sham``) or an electrode at the sham site (the earlobe, which has no vagal fibres).
+    ``None`` stands for a device or lead not named (then not a sham by itself)."""
+    gen = catalogue.generator(generator) if generator else None
+    site = catalogue.lead(lead).site if lead else None
+    return bool((gen is not None and gen.sham) or site == "earlobe")
+
+
 class Arm(FrozenModel):
     """One arm: a name, its kind, its protocol, its allocation weight and its device.
 
@@ -61,12 +70,9 @@ class Arm(FrozenModel):
         return data
 
     def _sham_device(self) -> bool:
-        """Whether the arm's own device is a sham device or its electrode sits at a sham site
-        (the earlobe), so that its sham may run above 0 mA (PREMIUM's sham device; the
-        earlobe sham of auricular studies)."""
-        gen = catalogue.generator(self.generator) if self.generator else None
-        lead = catalogue.lead(self.lead) if self.lead else None
-        return bool((gen is not None and gen.sham) or (lead is not None and lead.site == "earlobe"))
+        """Whether the arm's own device is a sham (:func:`is_sham_device`), so that its sham may
+        run above 0 mA (PREMIUM's sham device; the earlobe sham of auricular studies)."""
+        return is_sham_device(self.generator, self.lead)
 
     @model_validator(mode="after")
     def _valid(self) -> Arm:
@@ -370,9 +376,8 @@ class TrialDesign(FrozenModel):
         EVENT, where everyone got an active device)."""
         if self.open_label_arm is None:
             return arm
-        sham_device = catalogue.generator(self.generator_for(arm)).sham
-        sham_site = catalogue.lead(self.lead_for(arm)).site == "earlobe"
-        return self.open_label_arm if sham_device or sham_site else arm
+        sham = is_sham_device(self.generator_for(arm), self.lead_for(arm))
+        return self.open_label_arm if sham else arm
 
     def generator_for(self, arm: str) -> str:
         """Catalogue id of the arm's generator (its own, else the design's)."""
