@@ -97,7 +97,11 @@ def test_durations_and_severities_within_ichd3_and_the_scale(name: str) -> None:
     dur = diary.duration_min[~np.isnan(diary.duration_min)]
     assert dur.size > 0
     lower, upper = (240.0, 4320.0) if p.kind == "migraine" else (15.0, 180.0)  # ICHD-3
-    assert lower <= dur.min()
+    if p.abortive_share > 0:  # abortive cluster attacks stop before ICHD-3's 15 min
+        assert p.abortive_lower_min is not None
+        assert p.abortive_lower_min <= dur.min() < lower
+    else:
+        assert lower <= dur.min()
     assert dur.max() <= upper
     np.testing.assert_array_equal(np.isnan(diary.duration_min), diary.attacks == 0)
     sev = diary.peak_severity
@@ -184,13 +188,18 @@ def test_treated_attacks_shapes_and_contents() -> None:
     assert none.pain.shape == (200, 0, len(TIMES_MIN))
 
 
-def test_untreated_natural_course_is_the_duration_distribution() -> None:
+@pytest.mark.parametrize("abortive", [None, 0.0, 0.3])
+def test_untreated_natural_course_is_the_duration_distribution(abortive: float | None) -> None:
     """No relief, no expectation, no rating noise, a step-like course: an attack is pain-free
-    at t exactly when it lasted ≤ t, so P(pain 0 at t) is the truncated log-normal CDF; no
-    cluster attack is over at 15 min (ICHD-3: ≥ 15 min)."""
+    at t exactly when it lasted ≤ t, so P(pain 0 at t) is the duration distribution's CDF: the
+    abortive share (all over before 15 min) plus the rest times the truncated log-normal CDF;
+    without abortive attacks no cluster attack is over at 15 min (ICHD-3: ≥ 15 min)."""
     p = load_attack_parameters("chronic_cluster").with_(
         rating_sd=0.0, decline_fraction=1e-9, rescue_probability=1e-9
     )
+    if abortive is not None:
+        p = p.with_(abortive_share=abortive)
+    s = p.abortive_share
     cohort = sample_cohort("chronic_cluster", 6000, root_seed=13)
     _, tr = simulate_attacks(cohort, 3, 2, params=p, treat_from_day=0, **NONE)
     pain = tr.pain[tr.day >= 0]
@@ -201,9 +210,65 @@ def test_untreated_natural_course_is_the_duration_distribution() -> None:
     for j, t in enumerate(TIMES_MIN[1:], start=1):
         zt = (np.log(t) - r.log_duration_median_min) / p.duration_omega
         cdf = np.clip((ndtr(zt) - ndtr(a)) / (ndtr(b) - ndtr(a)), 0.0, 1.0)
-        assert np.mean(pain[:, j] == 0) == pytest.approx(cdf, abs=0.01)
+        assert np.mean(pain[:, j] == 0) == pytest.approx(s + (1 - s) * cdf, abs=0.015)
         assert np.all((pain[:, j] == 0) | (pain[:, j] == pain[:, 0]))
-    assert np.mean(pain[:, 1] == 0) == 0.0
+    assert np.mean(pain[:, 1] == 0) == pytest.approx(s, abs=0.015)
+    if s == 0:
+        assert np.mean(pain[:, 1] == 0) == 0.0
+
+
+def test_abortive_attacks_keep_their_draw_and_are_cluster_only() -> None:
+    """The duration draws below the abortive share map onto [abortive_lower_min, 15 min], the
+    rest onto the truncated log-normal; an attack keeps its rank whatever the share; migraine
+    refuses abortive attacks, and a share without its lower duration is refused."""
+    from openvns.patients.attacks import _durations
+
+    p = load_attack_parameters("episodic_cluster")
+    r = derived_rates(p)
+    lo = ndtr((np.log(p.duration_lower_min) - r.log_duration_median_min) / p.duration_omega)
+    hi = ndtr((np.log(p.duration_upper_min) - r.log_duration_median_min) / p.duration_omega)
+    u = (np.arange(20_000) + 0.5) / 20_000
+    dur = _durations(p, r.log_duration_median_min, lo, hi, u)
+    assert np.mean(dur < p.duration_lower_min) == pytest.approx(p.abortive_share, abs=1e-4)
+    assert p.abortive_lower_min is not None
+    assert dur.min() >= p.abortive_lower_min
+    assert dur.max() <= p.duration_upper_min
+    assert np.all(np.diff(dur) >= 0)  # monotone in the draw: an attack keeps its rank
+    rest = dur[dur >= p.duration_lower_min]
+    assert rest.mean() == pytest.approx(p.duration_mean_min, rel=0.01)  # the sourced mean
+    with pytest.raises(ValidationError, match="abortive_share"):
+        load_attack_parameters("episodic_migraine").with_(abortive_share=0.1,
+                                                          abortive_lower_min=5.0)  # fmt: skip
+    with pytest.raises(ValidationError, match="abortive_lower_min"):
+        p.with_(abortive_lower_min=20.0)
+
+
+def test_expectation_acts_with_its_own_onset() -> None:
+    """The expectation relieves a treated attack with ``expectation_onset_min``: a slower onset
+    leaves more pain at 15 and 30 min and the same at 120 min (rating noise off); a larger
+    ``acute_expectation_multiplier`` relieves more."""
+    p = load_attack_parameters("episodic_migraine").with_(rating_sd=0.0,
+                                                          rescue_probability=1e-9)  # fmt: skip
+    cohort = sample_cohort("episodic_migraine", 3000, root_seed=5)
+
+    def mean_pain(q):  # type: ignore[no-untyped-def]
+        _, tr = simulate_attacks(cohort, 10, 3, params=q, rate_multiplier=1.0, expectation=1.75,
+                                 treat_from_day=0, missing_rate=0.0)  # fmt: skip
+        pain = tr.pain[tr.day >= 0].astype(float)
+        return pain[:, 1:].mean(axis=0)  # 15, 30, 60, 120 min
+
+    fast = mean_pain(p.with_(expectation_onset_min=5.0))
+    slow = mean_pain(p.with_(expectation_onset_min=60.0))
+    assert slow[0] > fast[0] + 0.1
+    assert slow[1] > fast[1] + 0.05
+    assert np.all(np.diff(slow) <= 1e-12)  # the expectation builds: pain never rises
+    more = mean_pain(
+        p.with_(
+            expectation_onset_min=5.0,
+            acute_expectation_multiplier=2 * p.acute_expectation_multiplier,
+        )
+    )
+    assert np.all(more < fast)
 
 
 def test_rescue_after_the_allowed_rating_ends_the_ratings() -> None:
@@ -244,7 +309,7 @@ def test_expectation_effect_is_monotone() -> None:
                                  treat_from_day=0, missing_rate=0.0)  # fmt: skip
         pain15.append(tr.pain[:, 0, 1][tr.pain[:, 0, 1] >= 0].mean())
     assert pain15 == sorted(pain15, reverse=True)
-    assert pain15[0] > pain15[-1] + 0.3
+    assert pain15[0] > pain15[-1] + 0.1  # at 15 min the expectation has a quarter of its effect
     relief = []
     for rel in (0.0, 0.3, 0.6):
         _, tr = simulate_attacks(cluster, 7, 3, rate_multiplier=1.0, expectation=0.0,

@@ -1,10 +1,12 @@
 """A fixed-seed run of the daily model is bit-identical to the stored fixture.
 
 The fixture was written by :func:`run_fixture` from the single-file model before it was split
-into drive / brainstem / modulation / plasticity / side_effects, and rewritten once when pain
-noise and placebo moved to the diary (issue 9: every deterministic state was unchanged, bit for
-bit; the pain, the AE reports and the dropout draws changed with the noise streams). Regenerate
-it only for an intended change of results (``python -m tests.physiology.test_regression``).
+into drive / brainstem / modulation / plasticity / side_effects, rewritten once when pain noise
+and placebo moved to the diary (issue 9: every deterministic state was unchanged, bit for bit;
+the pain, the AE reports and the dropout draws changed with the noise streams) and once when the
+dizziness background rate was calibrated to Redgrave 2018 (issue 11: only ``p_ae``, the AE
+probability, changed). Regenerate it only for an intended change of results
+(``python -m tests.physiology.test_regression``).
 """
 
 from __future__ import annotations

@@ -85,6 +85,14 @@ class AttackParameters(BaseModel):
     rescue_threshold: int = Field(ge=1)
     rescue_allowed_min: float = NON_NEGATIVE
     relief_onset_min: float = POSITIVE
+    #: Share of attacks that stop by themselves before ``duration_lower_min`` (cluster headache:
+    #: Russell 1981's abortive attacks); their durations span ``abortive_lower_min`` to it.
+    abortive_share: float = Field(default=0.0, ge=0, lt=1)
+    abortive_lower_min: float | None = Field(default=None, gt=0)
+    #: Multiplier of the arm's expectation multiplier within an acutely treated attack.
+    acute_expectation_multiplier: float = POSITIVE
+    #: Time constant (minutes) with which the expectation relieves a treated attack's pain.
+    expectation_onset_min: float = POSITIVE
     decline_fraction: float = Field(gt=0, le=1)
     rating_sd: float = NON_NEGATIVE
     bout_lower_d: float | None = Field(default=None, ge=0)
@@ -143,6 +151,18 @@ def _check(p: AttackParameters) -> None:
             p.headache_days_per_migraine_day,
             "1 for cluster headache (a headache day is an attack day)",
         )
+    if p.abortive_share > 0 and p.kind != "cluster":
+        raise ValidationError(
+            f"{where}.abortive_share", p.abortive_share,
+            "0 for migraine (abortive attacks only for cluster headache)",
+        )  # fmt: skip
+    if p.abortive_share > 0 and not (
+        p.abortive_lower_min is not None and p.abortive_lower_min < p.duration_lower_min
+    ):
+        raise ValidationError(
+            f"{where}.abortive_lower_min", p.abortive_lower_min,
+            f"a duration below duration_lower_min {p.duration_lower_min} when abortive_share > 0",
+        )  # fmt: skip
     given = [getattr(p, f) is not None for f in _BOUT_FIELDS]
     if any(given) and not all(given):
         missing = [f for f, g in zip(_BOUT_FIELDS, given, strict=True) if not g]

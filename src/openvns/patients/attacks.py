@@ -16,19 +16,22 @@ geometric extra lengths), ``rate_multiplier`` the engine's prevention effect and
 patient's expectation (:func:`openvns.patients.placebo.expectation_course` of the arm's multiplier,
 with the patient's own expectation trait). Each attack has a peak severity on the condition's scale
 (ordinal from a latent normal, part patient part attack), a duration (log-normal truncated to
-ICHD-3's range, part patient part attack), an onset time uniform over the day (a migraine covers
-every day from its onset to its end) and whether the patient takes acute (rescue) medication for
-it. Migraine conditions also have headache days without a migraine (Poisson at ``κ λ``).
+ICHD-3's range, part patient part attack; in cluster headache the lowest ``abortive_share`` of the
+draws are abortive attacks that stop by themselves within minutes, Russell 1981), an onset time
+uniform over the day (a migraine covers every day from its onset to its end) and whether the
+patient takes acute (rescue) medication for it. Migraine conditions also have headache days
+without a migraine (Poisson at ``κ λ``).
 
 An acutely treated attack (every attack from ``treat_from_day``) is rated at :data:`TIMES_MIN`
-after treatment at onset: its pain ``sev · g(t) · (1 − r · h(t)) · (1 − T · h(t)) + noise``,
+after treatment at onset: its pain ``sev · g(t) · (1 − r · h(t)) · (1 − T · h_E(t)) + noise``,
 rounded to the scale, where ``g`` is the untreated course (the peak, then a linear fall to 0 over
 the last ``decline_fraction`` of the attack's duration), ``r`` the engine's ``acute_relief`` that
-day, ``T`` the patient's expectation target for the day's multiplier
+day (the stimulation's, with ``h(t) = 1 − exp(−t / relief_onset_min)``), ``T`` the patient's
+expectation target for the day's multiplier times ``acute_expectation_multiplier``
 (:func:`~openvns.patients.placebo.expectation_target`: an acute expectation acts within the
-attack, it does not build over weeks) and ``h(t) = 1 − exp(−t / relief_onset_min)``. A rescuer
-whose pain is still ``≥ rescue_threshold`` at the first allowed rating takes rescue medication
-then; later ratings are missing.
+attack, it does not build over weeks) and ``h_E(t) = 1 − exp(−t / expectation_onset_min)``. A
+rescuer whose pain is still ``≥ rescue_threshold`` at the first allowed rating takes rescue
+medication then; later ratings are missing.
 
 Randomness: patient ``i`` draws from ``rng_for(root_seed, "attacks", condition, i)`` (constants,
 then a fixed block of normals per day and per attack slot, in day order, so an attack slot keeps
@@ -178,6 +181,24 @@ def _poisson_capped(u: FloatArray, lam: FloatArray, cap: int) -> Int8Array:
     return count
 
 
+def _durations(
+    p: AttackParameters, log_median: float, lo: float, hi: float, u: FloatArray
+) -> FloatArray:
+    """Untreated attack durations (minutes) from their draws ``u`` (uniform on ``(0, 1)``).
+
+    The lowest ``abortive_share`` of the draws are abortive attacks, spread evenly from
+    ``abortive_lower_min`` to ``duration_lower_min``; the others map onto the log-normal truncated
+    to ``[duration_lower_min, duration_upper_min]``. An attack keeps its draw whatever the share.
+    """
+    s = p.abortive_share
+    v = lo + (hi - lo) * np.clip((u - s) / (1.0 - s), 0.0, 1.0)
+    dur = np.exp(log_median + p.duration_omega * ndtri(v))
+    if s > 0 and p.abortive_lower_min is not None:
+        short = p.abortive_lower_min + (p.duration_lower_min - p.abortive_lower_min) * u / s
+        dur = np.where(u < s, short, dur)
+    return np.asarray(dur, dtype=np.float64)
+
+
 def _patients(cohort: Cohort, root_seed: int) -> tuple[list[np.random.Generator], FloatArray]:
     gens = [rng_for(root_seed, "attacks", cohort.condition.name, int(i)) for i in cohort.indices]
     const = np.empty((cohort.n, _N_CONST))
@@ -301,7 +322,8 @@ def simulate_attacks(
         minimum=c.placebo_fraction_min,
     ).T  # fmt: skip
     drive = drive * (1.0 - E)
-    T_acute = expectation_target(e[:, None], m, c.placebo_fraction_max, c.placebo_fraction_min)
+    T_acute = expectation_target(e[:, None], p.acute_expectation_multiplier * m,
+                                 c.placebo_fraction_max, c.placebo_fraction_min)  # fmt: skip
 
     gens, const = _patients(cohort, root_seed)
     cv = p.between_patient_cv
@@ -368,10 +390,8 @@ def simulate_attacks(
         latent = a_sev * const[who, 2] + b_sev * flat_blk[base]
         for cut in cuts:
             sev += latent > cut
-        zd = a_dur * const[who, 3] + b_dur * flat_blk[base + 1]
-        dur = np.exp(
-            r.log_duration_median_min + p.duration_omega * ndtri(lo + (hi - lo) * ndtr(zd))
-        )
+        dur = _durations(p, r.log_duration_median_min, lo, hi,
+                         ndtr(a_dur * const[who, 3] + b_dur * flat_blk[base + 1]))  # fmt: skip
         rescuer = flat_blk[base + per_slot - 1] < z_rescue[who]
         day = b0 + d
         treated = treat_mask[who, day]
@@ -443,6 +463,7 @@ class _Acute:
         self.gens: dict[int, np.random.Generator] = {}
         self.parts: list[tuple[IntArray, IntArray, Int8Array, FloatArray]] = []
         self.h = -np.expm1(-_TIMES[1:] / p.relief_onset_min)
+        self.h_expect = -np.expm1(-_TIMES[1:] / p.expectation_onset_min)
         self.allowed = p.rescue_allowed_min <= _TIMES
 
     def _noise(self, who: IntArray) -> FloatArray:
@@ -475,7 +496,7 @@ class _Acute:
         g = np.clip((D - t) / (p.decline_fraction * D), 0.0, 1.0)
         relief = self.relief[who, day - self.burn][:, None]
         target = self.target[who, day - self.burn][:, None]
-        latent = sev[:, None] * g * (1.0 - relief * self.h) * (1.0 - target * self.h)
+        latent = sev[:, None] * g * (1.0 - relief * self.h) * (1.0 - target * self.h_expect)
         rated = np.rint(latent + p.rating_sd * self._noise(who))
         pain = np.empty((who.size, _TIMES.size), dtype=np.int8)
         pain[:, 0] = sev

@@ -60,6 +60,9 @@ class PhysiologyParameters(BaseModel):
     X50_F_phasic: float = POSITIVE
     F_max_over_I_max_tonic: float = NON_NEGATIVE
     tonic_persistence_h: float = POSITIVE
+    # segmental modulation of head pain (openvns.physiology.segmental)
+    segmental_relief_max: float = Field(ge=0, lt=1)
+    segmental_f50_Hz: float = POSITIVE
     # §5.4 plasticity
     D50_up: float = POSITIVE
     D50_down_over_D50_up: float = Field(gt=1)

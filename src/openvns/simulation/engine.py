@@ -47,7 +47,7 @@ from openvns.patients.diary import simulate_diary
 from openvns.patients.susceptibility import side_effect_traits
 from openvns.patients.worst_pain import worst_pain, worst_pain_conditions
 from openvns.physiology.brainstem import MINUTES_PER_DAY, periodic_on_fraction, update_minutes
-from openvns.physiology.drive import GROUPS
+from openvns.physiology.drive import CUT_ABETA, GROUPS
 from openvns.physiology.model import (
     N_UNIFORMS,
     RECORDED,
@@ -59,6 +59,7 @@ from openvns.physiology.model import (
     step,
 )
 from openvns.physiology.modulation import dose_relief
+from openvns.physiology.segmental import combined_relief, segmental_relief
 from openvns.physiology.side_effects import intolerance_severity
 from openvns.protocol.plans import SensationMatchedSham
 from openvns.random import rng_for
@@ -374,7 +375,10 @@ def simulate_cohort(
                 if acute[k]:
                     m = controllers[k].mask & ~was_out  # a 0 mA sham is used too
                     treated_day[m, d] = True
-            r_dose = dose_relief(state.N_on, state.R, state.M_phasic, state.E_acute_max, p)
+            r_dose = combined_relief(
+                dose_relief(state.N_on, state.R, state.M_phasic, state.E_acute_max, p),
+                segmental_relief(r[:, CUT_ABETA], freq, p),
+            )
             relief[:, d] = np.where(treated_day[:, d], r_dose, 0.0)
         underlying[d] = state.P_true_NRS
         current[d] = cur
