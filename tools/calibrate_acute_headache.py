@@ -8,7 +8,8 @@ Two declared calibration parameters, each with its own anchor:
    pain (the device's ``sham_device_placebo_multiplier`` is multiplied by it). The sham arms are
    the stimulation-free response; of them only PRESTO's pain-free at 120 min depends on it (ACT1's
    15-min sham response is mostly the abortive attacks, which the expectation barely reaches by
-   15 min), so it is the root of ``PRESTO sham(k) = published`` (bisection on ``log k``).
+   15 min), so it is the root of ``PRESTO sham(k) = published`` (bisection on ``log k``, with
+   the segmental relief off: the sham's 0.1 Hz gets a twentieth of it, 0.4 points at 0.55).
 2. ``segmental_relief_max`` (``physiology/data/vns_pain_model.yaml``): the largest fraction of a
    treated attack's head pain the skin's Aβ afferents relieve (:mod:`openvns.physiology.segmental`),
    chosen on a grid with that ``k`` to minimise, over the nVNS arms of ACT1 (all, episodic,
@@ -87,7 +88,8 @@ def line(r: Any) -> str:
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 4000
     seed = int(sys.argv[2]) if len(sys.argv) > 2 else 20261125
-    # 1. the expectation multiplier from the sham anchor (independent of the segmental relief)
+    # 1. the expectation multiplier from the sham anchor, the segmental relief off (the sham's
+    #    0.1 Hz gets a twentieth of it: at 0.55 it adds 0.4 points to PRESTO's sham)
     lo, hi = np.log(EXPECTATION_BRACKET[0]), np.log(EXPECTATION_BRACKET[1])
     for _ in range(8):
         mid = 0.5 * (lo + hi)

@@ -64,13 +64,14 @@ def main() -> int:
         point = 100 * (ae[:, window, k] & alive).sum() / alive.sum()
         rep = ae[in_study[:, 104], window, k]
         who = rep.any(axis=1)
-        persist = 100 * float(np.median(rep[who].mean(axis=1))) if who.any() else float("nan")
+        # no reporter (a skin channel under an implant): no share of days to show
+        persist = f"{100 * float(np.median(rep[who].mean(axis=1))):.0f} %" if who.any() else "–"
         arms = []
         for arm in ("sham", "active"):
             m = (trial.arm == trial.arm_names.index(arm)) & trial.eligible
             arms.append(100 * trial.ae_reported[m][:, blinded, k].any(axis=1).mean())
         w(f"| {se.channels[name].label} | {visit[0]:.1f} % | {visit[1]:.1f} % | {visit[2]:.1f} % "
-          f"| {point:.1f} % | {persist:.0f} % | {arms[0]:.1f} % | {arms[1]:.1f} % |\n")  # fmt: skip
+          f"| {point:.1f} % | {persist} | {arms[0]:.1f} % | {arms[1]:.1f} % |\n")  # fmt: skip
     cur = out["current_mA"][:, :365].max(axis=1)
     still = " / ".join(f"{100 * in_study[:, t].mean():.0f} %" for t in (365, 1095, 1825))
     w(f"\nHighest current in the first year (standard titration): median {np.median(cur):.2f} mA "

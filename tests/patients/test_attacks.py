@@ -245,8 +245,8 @@ def test_abortive_attacks_keep_their_draw_and_are_cluster_only() -> None:
 
 def test_expectation_acts_with_its_own_onset() -> None:
     """The expectation relieves a treated attack with ``expectation_onset_min``: a slower onset
-    leaves more pain at 15 and 30 min and the same at 120 min (rating noise off); a larger
-    ``acute_expectation_multiplier`` relieves more."""
+    leaves more pain at 15 and 30 min, and pain never rises within an attack (rating noise off);
+    a larger ``acute_expectation_multiplier`` relieves more."""
     p = load_attack_parameters("episodic_migraine").with_(rating_sd=0.0,
                                                           rescue_probability=1e-9)  # fmt: skip
     cohort = sample_cohort("episodic_migraine", 3000, root_seed=5)

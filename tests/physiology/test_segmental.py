@@ -72,3 +72,36 @@ def test_engine_relieves_treated_head_pain_at_the_stimulation_rate() -> None:
     sham, sham_off = _pain_15("0.1", "gammacore-sham", mp), _pain_15("0.1", "gammacore-sham", off)
     assert active < active_off - 0.2
     assert abs(sham - sham_off) < (active_off - active) / 4
+
+
+def test_no_segmental_relief_outside_treated_head_pain() -> None:
+    """Bit for bit the same run whatever the segmental relief: fibromyalgia under a skin
+    electrode (no head pain in its segment), and cluster headache treated with a 0 mA sham at
+    25 Hz (no Aβ fibre fires)."""
+
+    def states(
+        patients: list[str], protocol: str, mp: ModelParameters, **kw: str
+    ) -> dict[str, np.ndarray]:
+        sol = Simulation(patients, protocol, parameters=mp, seed=9, **kw).run(60)
+        return {k: np.asarray(sol[k]) for k in sol.names()}
+
+    fm = [f"fibromyalgia#{i:04d}" for i in range(30)]
+    skin = dict(generator="tavns-auricular", lead="ear-cymba-conchae")
+    protocol = "2.0 mA; 25 Hz; 250 us; 30 s on / 0.5 min off; 4 h per day"
+    mp = ModelParameters.default("fibromyalgia")
+    a = states(fm, protocol, mp, **skin)
+    b = states(fm, protocol, mp.with_(segmental_relief_max=0.9), **skin)
+    assert all(np.array_equal(a[k], b[k], equal_nan=True) for k in a)
+    head = ModelParameters.default("episodic_cluster")
+    zero = "0.0 mA; 25 Hz; 1000 us; at attack onset: 3 x 120 s"
+    cluster = [f"episodic_cluster#{i:04d}" for i in range(30)]
+    gc = dict(generator="gammacore-sapphire-cv", lead="gammacore-contacts")
+    sim = Simulation(cluster, zero, parameters=head, seed=9, **gc)
+    pains = []
+    for mp_ in (head, head.with_(segmental_relief_max=0.9)):
+        traj = simulate_cohort(sim.cohort, sim.courses(60), baseline_days=0, treatment_days=60,
+                               root_seed=9, parameters=mp_)  # fmt: skip
+        assert traj.treated is not None
+        pains.append(traj.treated.pain)
+    assert pains[0].size > 0
+    np.testing.assert_array_equal(pains[0], pains[1])

@@ -143,10 +143,19 @@ def test_calibration_values_are_status_d_with_their_target() -> None:
     assert model["segmental"]["segmental_relief_max"]["status"] == "D"
     assert "P23" in model["segmental"]["segmental_relief_max"]["source"]
     assert "calibrate_acute_headache" in model["sources"]["P23"]
-    for key in ("act1_response_ech_active", "presto_painfree_120_active",
-                "presto_painfree_120_sham"):  # fmt: skip
+    for key in ("act1_response_active", "act1_response_ech_active", "act1_response_cch_active",
+                "presto_painfree_120_active"):  # fmt: skip
         assert by[key].unreached is None
         assert "segmental_relief_max" in by[key].why
+    assert by["presto_painfree_120_sham"].unreached is None
+    assert "acute_expectation_multiplier" in by["presto_painfree_120_sham"].why
+    headache = yaml.safe_load(
+        (DATA.parents[2] / "patients" / "data" / "headache.yaml").read_text("utf-8")
+    )
+    assert "presto_painfree_120_sham" in headache["sources"]["H11"]
+    for name, values in headache["conditions"].items():
+        assert values["acute_expectation_multiplier"]["status"] == "D", name
+        assert "H11" in values["acute_expectation_multiplier"]["source"], name
     assert by["redgrave_local_skin"].unreached is None
     conditions = yaml.safe_load(
         (DATA.parents[2] / "patients" / "data" / "conditions.yaml").read_text("utf-8")

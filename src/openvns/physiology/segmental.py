@@ -10,11 +10,14 @@ model gives a treated attack of a headache condition an extra relief fraction::
     R_seg = segmental_relief_max · r_Aβ · f / (f + segmental_f50_Hz)
 
 with ``r_Aβ`` the recruited fraction of the cutaneous Aβ group under the electrode (0 for a cuff)
-and ``f`` the pulse (or burst) rate. It acts during and right after a dose, on head pain only: the
-engine applies it to acutely treated headache attacks, combined with the vagal
+and ``f`` the pulse (or burst) rate. It acts on head pain only: the engine applies it to
+acutely treated headache attacks, combined with the vagal
 :func:`~openvns.physiology.modulation.dose_relief` as ``1 − (1 − r_vagal)(1 − R_seg)``. Daily
 pain outside the head's segments (fibromyalgia, abdominal pain) is not affected, nor is the rate
-of attacks. Parameters: ``data/vns_pain_model.yaml`` (section ``segmental``).
+of attacks. Within the attack it rises with the condition's ``relief_onset_min`` and then holds
+through the two hours of ratings (an assumption, as for the dose's vagal relief, whose tonic
+part persists for hours: TENS analgesia is reported to outlast the stimulation; no decay within
+the attack is modelled). Parameters: ``data/vns_pain_model.yaml`` (section ``segmental``).
 """
 
 from __future__ import annotations
