@@ -62,6 +62,15 @@ class Settings:
     argon2_parameters
         Password-hashing parameters; ``None`` uses argon2-cffi's defaults (RFC 9106 low-memory).
         Tests lower them with :data:`argon2.profiles.CHEAPEST`.
+    max_body_bytes
+        Largest request body accepted; a larger one is refused with 413 before it is parsed.
+    login_max_failures
+        Failed sign-ins for one e-mail within ``login_failure_window`` after which that account
+        is locked for ``login_lockout`` (answered 429 with ``Retry-After``).
+    login_failure_window, login_lockout
+        Window counting failed sign-ins, and how long a locked account stays locked.
+    login_attempts_per_minute
+        Sign-in attempts one client address may make per minute (429 beyond).
     """
 
     database_url: str
@@ -72,6 +81,11 @@ class Settings:
     session_ttl: timedelta = timedelta(hours=8)
     token_ttl: timedelta = timedelta(hours=12)
     argon2_parameters: argon2.Parameters | None = None
+    max_body_bytes: int = 1_000_000
+    login_max_failures: int = 10
+    login_failure_window: timedelta = timedelta(minutes=15)
+    login_lockout: timedelta = timedelta(minutes=15)
+    login_attempts_per_minute: int = 30
 
 
 def default_database_url() -> str:
