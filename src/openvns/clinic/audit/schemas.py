@@ -9,7 +9,12 @@ from pydantic import BaseModel, ConfigDict
 
 
 class AuditEntryRead(BaseModel):
-    """One audit-log entry."""
+    """One audit-log entry as the reader may see it.
+
+    ``before`` and ``after`` are ``None`` with ``content_withheld`` true when the reader's role
+    may not read that kind of record (clinical records for admins, user accounts for the care
+    team); who, when, the action, the entity and its id are always shown.
+    """
 
     model_config = ConfigDict(from_attributes=True)
 
@@ -21,3 +26,4 @@ class AuditEntryRead(BaseModel):
     entity_id: int
     before: dict[str, Any] | None
     after: dict[str, Any] | None
+    content_withheld: bool = False

@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from openvns.clinic.db.base import Base, utcnow
@@ -19,6 +19,9 @@ from openvns.clinic.db.base import Base, utcnow
 SERIAL_MAX = 32
 MODEL_MAX = 32
 REASON_MAX = 500
+#: The partial unique index of active implants (one per patient) and its condition.
+ACTIVE_INDEX = "uq_implants_active_patient_id"
+ACTIVE_WHERE = "status = 'active'"
 
 
 class ImplantStatus(enum.StrEnum):
@@ -38,6 +41,15 @@ class Implant(Base):
             f"status IN ({', '.join(repr(s.value) for s in ImplantStatus)})", name="status"
         ),
         Index("ix_implants_patient_id", "patient_id"),
+        # At most one implant in the patient: a partial unique index, so two registrations
+        # that pass the service's check at the same time cannot both commit.
+        Index(
+            ACTIVE_INDEX,
+            "patient_id",
+            unique=True,
+            sqlite_where=text(ACTIVE_WHERE),
+            postgresql_where=text(ACTIVE_WHERE),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -23,7 +24,7 @@ from openvns.clinic.auth.models import Role, User
 from openvns.clinic.db.base import utcnow
 from openvns.clinic.errors import ConflictError, NotFoundError, PermissionDeniedError
 from openvns.clinic.implants import device
-from openvns.clinic.implants.models import Implant, ImplantStatus
+from openvns.clinic.implants.models import ACTIVE_INDEX, Implant, ImplantStatus
 from openvns.clinic.patients import service as patients
 from openvns.clinic.patients.models import Patient
 from openvns.device.catalogue import GeneratorModel, LeadModel, default_catalogue
@@ -146,9 +147,7 @@ def _new_implant(
         Implant.patient_id == patient_id, Implant.status == ImplantStatus.ACTIVE.value
     )
     if session.scalar(active) is not None:
-        raise ConflictError(
-            f"patient {patient_id} already has an active implant; explant or replace it first"
-        )
+        raise ConflictError(_already_active(patient_id))
     generator = PulseGenerator(
         gen_model, lead, serial=serial, implanted_at=device.to_device(implanted_at)
     )
@@ -166,8 +165,28 @@ def _new_implant(
     )
     device.store(implant, generator)
     session.add(implant)
-    session.flush()
+    _flush_new(session, patient_id, serial)
     return implant, generator
+
+
+def _already_active(patient_id: int) -> str:
+    return f"patient {patient_id} already has an active implant; explant or replace it first"
+
+
+def _flush_new(session: Session, patient_id: int, serial: str) -> None:
+    """Flush a new implant; a registration that a concurrent one beat to the database's unique
+    rules (one active implant per patient, one row per serial) becomes a conflict."""
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        message = str(exc.orig)
+        if ACTIVE_INDEX in message or "implants.patient_id" in message:
+            raise ConflictError(_already_active(patient_id)) from exc
+        if "generator_serial" in message:
+            raise ConflictError(
+                f"a generator with serial {serial!r} is already registered"
+            ) from exc
+        raise
 
 
 def register_implant(
@@ -208,15 +227,17 @@ def get_implant(session: Session, viewer: User, implant_id: int) -> Implant:
         if implant is not None:
             own = session.scalar(
                 select(Patient.id).where(
-                    Patient.id == implant.patient_id, Patient.user_id == viewer.id
+                    Patient.id == implant.patient_id,
+                    Patient.user_id == viewer.id,
+                    Patient.deleted_at.is_(None),
                 )
             )
         if own is None or implant is None:
             raise NotFoundError(ENTITY, implant_id)
         return implant
     require_care_team(viewer, "read implants")
-    if implant is None:
-        raise NotFoundError(ENTITY, implant_id)
+    if implant is None or patients.is_deleted(session, implant.patient_id):
+        raise NotFoundError(ENTITY, implant_id)  # a deleted patient's implants too
     return implant
 
 

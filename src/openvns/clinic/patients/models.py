@@ -26,7 +26,12 @@ class Sex(enum.StrEnum):
 
 
 class Patient(Base):
-    """A patient record. ``version`` increases on every update (optimistic locking)."""
+    """A patient record. ``version`` increases on every update (optimistic locking).
+
+    Deleting a record is a soft delete: ``deleted_at`` and ``deleted_by_id`` are set and the row,
+    its diary, evaluations, implants and outcomes stay in the database; the services then treat
+    the record as not found.
+    """
 
     __tablename__ = "patients"
     __table_args__ = (
@@ -50,5 +55,9 @@ class Patient(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(default=1)
+    deleted_at: Mapped[datetime | None]
+    #: The user who deleted the record (no foreign key: see migration 0006; users are never
+    #: deleted, and the deletion's audit entry names the actor too).
+    deleted_by_id: Mapped[int | None]
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012

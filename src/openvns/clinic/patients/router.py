@@ -74,9 +74,11 @@ def update_patient(
 @router.delete(
     "/{patient_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=error_responses(401, 403, 404),
+    responses=error_responses(401, 403, 404, 409),
 )
 def delete_patient(patient_id: PathId, user: ClinicianUser, session: SessionDep) -> Response:
-    """Delete a record (clinician only); the audit log keeps what it held."""
+    """Delete a record (clinician only): a soft delete. Nothing is erased; the record, its
+    diary, evaluations, implants and outcomes then answer 404, and the audit log keeps the
+    record before and after. A patient with an active implant is not deleted (409)."""
     service.delete_patient(session, user, patient_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

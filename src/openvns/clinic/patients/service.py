@@ -3,6 +3,11 @@
 Who may see what is decided here, not in the router, so pages and the API agree: clinicians and
 nurses see every record; a patient sees only the record linked to their own account, and any
 other id is reported as not found (so its existence is not leaked).
+
+Deleting a record is a soft delete (:func:`delete_patient`): the row keeps everything and gets
+``deleted_at`` and ``deleted_by_id``; from then on it is "not found" for every role, in lists and
+searches too, and so are its diary, evaluations, implants and outcomes (their services read the
+patient through :func:`get_patient`). The audit log keeps the record before and after.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from openvns.clinic.audit import service as audit
 from openvns.clinic.auth.models import Role, User
 from openvns.clinic.db.base import utcnow
 from openvns.clinic.errors import ConflictError, NotFoundError, PermissionDeniedError
+from openvns.clinic.implants.models import Implant, ImplantStatus
 from openvns.clinic.patients.models import Patient
 from openvns.errors import ValidationError
 
@@ -34,17 +40,19 @@ def _check_values(session: Session, values: dict[str, Any], patient_id: int | No
         raise ValidationError("date_of_birth", dob.isoformat(), "a date not in the future")
     mrn = values.get("mrn")
     if mrn is not None:
-        other = session.scalar(select(Patient.id).where(Patient.mrn == mrn))
-        if other is not None and other != patient_id:
-            raise ConflictError(f"a patient with MRN {mrn!r} exists")
+        other = session.scalar(select(Patient).where(Patient.mrn == mrn))
+        if other is not None and other.id != patient_id:
+            deleted = " (a deleted record, kept in the clinic's record)" if other.deleted_at else ""
+            raise ConflictError(f"a patient with MRN {mrn!r} exists{deleted}")
     user_id = values.get("user_id")
     if user_id is not None:
         user = session.get(User, user_id)
         if user is None or user.role != Role.PATIENT.value:
             raise ValidationError("user_id", user_id, "the id of a user with role 'patient'")
-        other = session.scalar(select(Patient.id).where(Patient.user_id == user_id))
-        if other is not None and other != patient_id:
-            raise ConflictError(f"user {user_id} is already linked to another patient")
+        other = session.scalar(select(Patient).where(Patient.user_id == user_id))
+        if other is not None and other.id != patient_id:
+            deleted = " (a deleted record)" if other.deleted_at else ""
+            raise ConflictError(f"user {user_id} is already linked to another patient{deleted}")
 
 
 def _plain(values: dict[str, Any]) -> dict[str, Any]:
@@ -69,11 +77,13 @@ def get_patient(session: Session, viewer: User, patient_id: int) -> Patient:
     Raises
     ------
     NotFoundError
-        No such record, or ``viewer`` is a patient and it is not their own.
+        No such record, a deleted one, or ``viewer`` is a patient and it is not their own.
     PermissionDeniedError
         ``viewer``'s role may not read patient records.
     """
     patient = session.get(Patient, patient_id)
+    if patient is not None and patient.deleted_at is not None:
+        patient = None  # a deleted record is not found, for every role
     if viewer.role == Role.PATIENT.value:
         if patient is None or patient.user_id != viewer.id:
             raise NotFoundError(ENTITY, patient_id)
@@ -85,9 +95,18 @@ def get_patient(session: Session, viewer: User, patient_id: int) -> Patient:
     return patient
 
 
+def is_deleted(session: Session, patient_id: int) -> bool:
+    """Whether the record ``patient_id`` was deleted: what hangs off it (an implant, an
+    evaluation read by its own id) is then not found either."""
+    deleted = select(Patient.deleted_at).where(Patient.id == patient_id)
+    return session.scalar(deleted) is not None
+
+
 def own_patient(session: Session, user: User) -> Patient:
     """The record linked to the patient ``user`` (:class:`NotFoundError` when none is)."""
-    patient = session.scalar(select(Patient).where(Patient.user_id == user.id))
+    patient = session.scalar(
+        select(Patient).where(Patient.user_id == user.id, Patient.deleted_at.is_(None))
+    )
     if patient is None:
         raise NotFoundError(ENTITY, "me")
     return patient
@@ -96,8 +115,9 @@ def own_patient(session: Session, user: User) -> Patient:
 def list_patients(
     session: Session, *, search: str | None = None, limit: int = 50, offset: int = 0
 ) -> tuple[list[Patient], int]:
-    """Records ordered by id (``search``: part of the name or MRN), and how many match."""
-    query = select(Patient)
+    """Records ordered by id (``search``: part of the name or MRN), and how many match; deleted
+    records are left out."""
+    query = select(Patient).where(Patient.deleted_at.is_(None))
     if search:
         like = f"%{search.lower()}%"
         query = query.where(
@@ -143,9 +163,26 @@ def _flush_versioned(session: Session, patient_id: int) -> None:
 
 
 def delete_patient(session: Session, actor: User, patient_id: int) -> None:
-    """Delete a record (audited: the entry keeps what was deleted)."""
+    """Soft-delete a record: nothing is erased (audited with the record before and after).
+
+    Raises
+    ------
+    ConflictError
+        The patient has an active implant (explant or replace it first: a device in a person
+        must stay on record), or the record changed meanwhile.
+    """
     patient = get_patient(session, actor, patient_id)
+    active = select(Implant.id).where(
+        Implant.patient_id == patient.id, Implant.status == ImplantStatus.ACTIVE.value
+    )
+    implant_id = session.scalar(active)
+    if implant_id is not None:
+        raise ConflictError(
+            f"patient {patient_id} has an active implant ({implant_id}); record its explant first"
+        )
     before = audit.snapshot(patient)
-    session.delete(patient)
+    patient.deleted_at = utcnow()
+    patient.deleted_by_id = actor.id
     _flush_versioned(session, patient_id)
-    audit.record(session, actor, "delete", ENTITY, patient_id, before, None)
+    audit.record(session, actor, "delete", ENTITY, patient_id, before, audit.snapshot(patient))
+    log.info("user %d deleted patient %d (soft delete)", actor.id, patient_id)
