@@ -17,6 +17,54 @@ MAX_PAGE = 500
 #: SQLite's driver cannot even send those beyond 64 bits (a server error), so the API refuses them.
 MAX_ID = 2**31 - 1
 
+#: The ``type`` of the 422 that refuses a boolean where a number is expected.
+BOOLEAN_ERROR = "number_not_boolean"
+
+
+def _refuse_boolean(value: Any, info: ValidationInfo) -> Any:
+    if not isinstance(value, bool):
+        return value
+    field = info.field_name or "the number"
+    raise PydanticCustomError(
+        BOOLEAN_ERROR,
+        "{field} is {value}, a boolean, which is not allowed; allowed: {allowed}",
+        {"field": field, "value": "true" if value else "false", "allowed": "a number"},
+    )
+
+
+@dataclass(frozen=True)
+class NotBoolean:
+    """Marks a number as one a boolean may not stand for.
+
+    pydantic reads JSON ``true`` as 1 and ``false`` as 0 for an ``int`` or ``float`` field
+    (``"output_current_mA": true`` was programmed as 1 mA). ``Annotated[float, NotBoolean()]``
+    refuses a boolean with a 422 (type ``number_not_boolean``) whose ``loc`` names the field and
+    whose ``input`` is the value. Numeric text (``"1.5"``) stays accepted: the pages' forms post
+    every number as text and are validated by the same schemas.
+
+    Put it last in the ``Annotated``, after the bounds: ``Annotated[float, Field(ge=0),
+    NotBoolean()]`` (or use :data:`Number` / :data:`WholeNumber`).
+    """
+
+    def __get_pydantic_core_schema__(
+        self, source: type[Any], handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        return core_schema.with_info_before_validator_function(_refuse_boolean, handler(source))
+
+
+#: A number a client sends: an integer or a finite float, never a boolean (nor ``NaN`` or
+#: ``Infinity``, which Python's JSON reader accepts).
+Number = Annotated[float, Field(allow_inf_nan=False), NotBoolean()]
+#: A whole number a client sends, never a boolean.
+WholeNumber = Annotated[int, NotBoolean()]
+#: The version of a record the client read (optimistic locking): 1 to :data:`MAX_ID`.
+Version = Annotated[
+    int,
+    Field(ge=1, le=MAX_ID, description="The version read; a stale version gives 409."),
+    NotBoolean(),
+]
+
+
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page size.")]
 Offset = Annotated[int, Query(ge=0, le=MAX_ID, description="Rows to skip.")]
 #: A record id in a path (``/patients/{patient_id}``): 1 to :data:`MAX_ID`.
@@ -24,7 +72,7 @@ PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 #: A record id in a query string.
 QueryId = Annotated[int, Query(ge=1, le=MAX_ID)]
 #: A record id in a request body.
-BodyId = Annotated[int, Field(ge=1, le=MAX_ID)]
+BodyId = Annotated[int, Field(ge=1, le=MAX_ID), NotBoolean()]
 
 
 #: The characters no text input may hold: the control characters (C0, DEL and C1) except tab,
@@ -105,6 +153,34 @@ class PlainText:
 #: Every free-text input of the clinic (bodies, query strings, forms): a ``str`` without control
 #: characters other than tab, line feed and carriage return.
 Text = Annotated[str, PlainText()]
+
+
+#: The escape character of the clinic's ``LIKE`` patterns (``column.like(p, escape=...)``).
+LIKE_ESCAPE = "\\"
+
+
+def escape_like(text: str) -> str:
+    r"""``text`` for a ``LIKE`` pattern in which it matches only itself.
+
+    ``%`` and ``_`` are wildcards of ``LIKE`` (a search for ``%`` matched every patient): each,
+    and the escape character itself, is preceded by :data:`LIKE_ESCAPE`; use the pattern with
+    ``escape=LIKE_ESCAPE``.
+
+    >>> print(escape_like("50%_off"))
+    50\%\_off
+    """
+    for character in (LIKE_ESCAPE, "%", "_"):
+        text = text.replace(character, LIKE_ESCAPE + character)
+    return text
+
+
+def in_id_range(value: int) -> bool:
+    """Whether ``value`` can be a record id (1 to :data:`MAX_ID`).
+
+    The services look up no record outside the range (the database driver cannot send an id
+    beyond 64 bits): an id the API's :data:`PathId` would refuse is simply not found.
+    """
+    return 1 <= value <= MAX_ID
 
 
 T = TypeVar("T")

@@ -35,9 +35,11 @@ from openvns.clinic.diaries.models import (
     Severity,
     SideEffectKind,
 )
-from openvns.clinic.schemas import PlainText
+from openvns.clinic.schemas import NotBoolean, PlainText
 
-Nrs = Annotated[int, Field(ge=0, le=NRS_MAX, description="0 (none) … 10 (worst imaginable).")]
+Nrs = Annotated[
+    int, Field(ge=0, le=NRS_MAX, description="0 (none) … 10 (worst imaginable)."), NotBoolean()
+]
 PGICScore = Annotated[
     int,
     Field(
@@ -46,6 +48,7 @@ PGICScore = Annotated[
         description="1 very much improved, 2 much improved, 3 minimally improved, 4 no change, "
         "5 minimally worse, 6 much worse, 7 very much worse.",
     ),
+    NotBoolean(),
 ]
 EntryDate = Annotated[
     date, Field(description="The patient's calendar date of the entry; not in the future.")

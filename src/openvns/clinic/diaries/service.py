@@ -32,6 +32,7 @@ from openvns.clinic.diaries.models import (
 from openvns.clinic.errors import ConflictError, NotFoundError, PermissionDeniedError
 from openvns.clinic.patients import service as patients
 from openvns.clinic.patients.models import Patient
+from openvns.clinic.schemas import MAX_ID
 from openvns.errors import ValidationError
 
 log = logging.getLogger(__name__)
@@ -198,7 +199,8 @@ def list_entries(
     if date_to is not None:
         query = query.where(model.entry_date <= date_to)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    ordered = query.order_by(model.entry_date, model.id).limit(limit).offset(offset)
+    window = min(offset, MAX_ID)  # past every row; the driver cannot send beyond 64 bits
+    ordered = query.order_by(model.entry_date, model.id).limit(limit).offset(window)
     return list(session.scalars(ordered).all()), total
 
 

@@ -18,11 +18,11 @@ from openvns.clinic.evaluation.models import (
     Treatment,
 )
 from openvns.clinic.evaluation.rules import Outcome, RuleKind
-from openvns.clinic.schemas import PlainText
+from openvns.clinic.schemas import NotBoolean, PlainText, Version
 
-PainMonths = Annotated[int, Field(ge=0, le=PAIN_DURATION_MAX_MONTHS)]
-Nrs = Annotated[float, Field(ge=0, le=NRS_MAX, allow_inf_nan=False)]
-HeadacheDays = Annotated[int, Field(ge=0, le=HEADACHE_DAYS_MAX)]
+PainMonths = Annotated[int, Field(ge=0, le=PAIN_DURATION_MAX_MONTHS), NotBoolean()]
+Nrs = Annotated[float, Field(ge=0, le=NRS_MAX, allow_inf_nan=False), NotBoolean()]
+HeadacheDays = Annotated[int, Field(ge=0, le=HEADACHE_DAYS_MAX), NotBoolean()]
 Treatments = Annotated[
     list[Treatment],
     Field(max_length=len(Treatment), json_schema_extra={"uniqueItems": True}),
@@ -110,7 +110,7 @@ class EvaluationUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    version: int = Field(ge=1, description="The version read; a stale version gives 409.")
+    version: Version
     diagnosis: Diagnosis | SkipJsonSchema[None] = None
     diagnosis_detail: Detail | None = None
     pain_duration_months: PainMonths | SkipJsonSchema[None] = None

@@ -23,6 +23,7 @@ from openvns.clinic.errors import ConflictError, NotFoundError, PermissionDenied
 from openvns.clinic.evaluation.models import Evaluation
 from openvns.clinic.evaluation.rules import Assessment, EvaluationFacts, assess
 from openvns.clinic.patients import service as patients
+from openvns.clinic.schemas import MAX_ID, in_id_range
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ def create_evaluation(
 def get_evaluation(session: Session, viewer: User, evaluation_id: int) -> Evaluation:
     """The evaluation ``evaluation_id`` (care team only; :class:`NotFoundError` if none)."""
     _require_care_team(viewer)
-    evaluation = session.get(Evaluation, evaluation_id)
+    evaluation = session.get(Evaluation, evaluation_id) if in_id_range(evaluation_id) else None
     if evaluation is None:
         raise NotFoundError(ENTITY, evaluation_id)
     return evaluation
@@ -73,7 +74,8 @@ def list_evaluations(
     patients.get_patient(session, viewer, patient_id)
     query = select(Evaluation).where(Evaluation.patient_id == patient_id)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(query.order_by(Evaluation.id).limit(limit).offset(offset)).all()
+    window = query.order_by(Evaluation.id).limit(limit).offset(min(offset, MAX_ID))
+    rows = session.scalars(window).all()
     return list(rows), total
 
 

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from openvns.clinic.implants.models import REASON_MAX, SERIAL_MAX, ImplantStatus
-from openvns.clinic.schemas import PlainText
+from openvns.clinic.schemas import Number, PlainText, Version
 from openvns.device.catalogue import default_catalogue
 from openvns.device.settings import StimulationSettings
 
@@ -60,9 +60,9 @@ class MagnetSettingsBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    output_current_mA: float = _number("magnet_output_current_mA", "Magnet output, mA.")
-    pulse_width_us: float = _number("magnet_pulse_width_us", "Magnet pulse width, µs.")
-    on_time_s: float = _number("magnet_on_time_s", "Magnet ON time, s.")
+    output_current_mA: Number = _number("magnet_output_current_mA", "Magnet output, mA.")
+    pulse_width_us: Number = _number("magnet_pulse_width_us", "Magnet pulse width, µs.")
+    on_time_s: Number = _number("magnet_on_time_s", "Magnet ON time, s.")
 
 
 class AutoStimSettingsBody(BaseModel):
@@ -70,11 +70,11 @@ class AutoStimSettingsBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    threshold_pct: float = _number("autostim_threshold_pct", "Heart-rate rise, %.")
-    output_current_mA: float = _number("autostim_output_current_mA", "AutoStim output, mA.")
-    pulse_width_us: float = _number("autostim_pulse_width_us", "AutoStim pulse width, µs.")
-    on_time_s: float = _number("autostim_on_time_s", "AutoStim ON time, s.")
-    heartbeat_sensitivity: float = Field(
+    threshold_pct: Number = _number("autostim_threshold_pct", "Heart-rate rise, %.")
+    output_current_mA: Number = _number("autostim_output_current_mA", "AutoStim output, mA.")
+    pulse_width_us: Number = _number("autostim_pulse_width_us", "AutoStim pulse width, µs.")
+    on_time_s: Number = _number("autostim_on_time_s", "AutoStim ON time, s.")
+    heartbeat_sensitivity: Number = Field(
         default=3, ge=_bounds("heartbeat_sensitivity")[0], le=_bounds("heartbeat_sensitivity")[1]
     )
 
@@ -84,11 +84,11 @@ class StimulationSettingsBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    output_current_mA: float = _number("output_current_mA", "Output current, mA.")
-    frequency_Hz: float = _number("frequency_Hz", "Signal frequency, Hz.")
-    pulse_width_us: float = _number("pulse_width_us", "Pulse width, µs.")
-    on_time_s: float = _number("on_time_s", "Signal ON time, s.")
-    off_time_min: float = _number("off_time_min", "Signal OFF time, min.")
+    output_current_mA: Number = _number("output_current_mA", "Output current, mA.")
+    frequency_Hz: Number = _number("frequency_Hz", "Signal frequency, Hz.")
+    pulse_width_us: Number = _number("pulse_width_us", "Pulse width, µs.")
+    on_time_s: Number = _number("on_time_s", "Signal ON time, s.")
+    off_time_min: Number = _number("off_time_min", "Signal OFF time, min.")
     magnet: MagnetSettingsBody | None = None
     autostim: AutoStimSettingsBody | None = None
 
@@ -124,7 +124,7 @@ class ImplantExplant(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    version: int = Field(ge=1, description="The version read; a stale version gives 409.")
+    version: Version
     reason: Reason
     explanted_at: AwareDatetime | None = None
 
@@ -134,7 +134,7 @@ class ImplantReplace(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    version: int = Field(ge=1, description="The version read; a stale version gives 409.")
+    version: Version
     reason: Reason
     generator_model: GeneratorModelId
     generator_serial: Serial

@@ -27,6 +27,7 @@ from openvns.clinic.implants import device
 from openvns.clinic.implants.models import ACTIVE_INDEX, Implant, ImplantStatus
 from openvns.clinic.patients import service as patients
 from openvns.clinic.patients.models import Patient
+from openvns.clinic.schemas import MAX_ID, in_id_range
 from openvns.device.catalogue import GeneratorModel, LeadModel, default_catalogue
 from openvns.device.generator import PulseGenerator
 from openvns.errors import UnknownModelError, ValidationError
@@ -221,7 +222,7 @@ def register_implant(
 
 def get_implant(session: Session, viewer: User, implant_id: int) -> Implant:
     """The implant as ``viewer`` may see it (a patient: only their own; others 404)."""
-    implant = session.get(Implant, implant_id)
+    implant = session.get(Implant, implant_id) if in_id_range(implant_id) else None
     if viewer.role == Role.PATIENT.value:
         own = None
         if implant is not None:
@@ -248,7 +249,7 @@ def list_implants(
     patients.get_patient(session, viewer, patient_id)
     query = select(Implant).where(Implant.patient_id == patient_id)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(query.order_by(Implant.id).limit(limit).offset(offset)).all()
+    rows = session.scalars(query.order_by(Implant.id).limit(limit).offset(min(offset, MAX_ID)))
     return list(rows), total
 
 

@@ -8,11 +8,12 @@ baseline's last day, weeks ≤ 0 lie in or before the baseline.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from openvns.clinic.diaries.models import Severity, SideEffectKind
+from openvns.clinic.schemas import NotBoolean
 
 #: Longest clinician-set baseline window, days.
 MAX_BASELINE_DAYS = 366
@@ -27,9 +28,11 @@ class BaselineWindowSet(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     start_date: date = Field(description="First day of the baseline.")
-    length_days: int = Field(
-        ge=1, le=MAX_BASELINE_DAYS, description="Days in the window (the last is included)."
-    )
+    length_days: Annotated[
+        int,
+        Field(ge=1, le=MAX_BASELINE_DAYS, description="Days in the window (the last is included)."),
+        NotBoolean(),
+    ]
 
 
 class Baseline(BaseModel):

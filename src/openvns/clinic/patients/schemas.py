@@ -15,7 +15,7 @@ from openvns.clinic.patients.models import (
     PAIN_DURATION_MAX_MONTHS,
     Sex,
 )
-from openvns.clinic.schemas import BodyId, PlainText
+from openvns.clinic.schemas import BodyId, NotBoolean, PlainText, Version
 
 #: Medical record number: letters, digits and hyphens.
 MRN_PATTERN = r"^[A-Za-z0-9-]+$"
@@ -25,7 +25,7 @@ FullName = Annotated[str, Field(min_length=1, max_length=NAME_MAX), PlainText()]
 Diagnosis = Annotated[str, Field(max_length=DIAGNOSIS_MAX), PlainText()]
 #: A search of the patient list: part of a name or an MRN.
 Search = Annotated[str, Field(max_length=200), PlainText()]
-PainMonths = Annotated[int, Field(ge=0, le=PAIN_DURATION_MAX_MONTHS)]
+PainMonths = Annotated[int, Field(ge=0, le=PAIN_DURATION_MAX_MONTHS), NotBoolean()]
 UserId = BodyId
 
 
@@ -54,7 +54,7 @@ class PatientUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    version: int = Field(ge=1, description="The version read; a stale version gives 409.")
+    version: Version
     mrn: Mrn | SkipJsonSchema[None] = None
     full_name: FullName | SkipJsonSchema[None] = None
     date_of_birth: date | SkipJsonSchema[None] = None

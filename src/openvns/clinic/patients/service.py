@@ -26,6 +26,7 @@ from openvns.clinic.db.base import utcnow
 from openvns.clinic.errors import ConflictError, NotFoundError, PermissionDeniedError
 from openvns.clinic.implants.models import Implant, ImplantStatus
 from openvns.clinic.patients.models import Patient
+from openvns.clinic.schemas import LIKE_ESCAPE, MAX_ID, escape_like, in_id_range
 from openvns.errors import ValidationError
 
 log = logging.getLogger(__name__)
@@ -81,7 +82,7 @@ def get_patient(session: Session, viewer: User, patient_id: int) -> Patient:
     PermissionDeniedError
         ``viewer``'s role may not read patient records.
     """
-    patient = session.get(Patient, patient_id)
+    patient = session.get(Patient, patient_id) if in_id_range(patient_id) else None
     if patient is not None and patient.deleted_at is not None:
         patient = None  # a deleted record is not found, for every role
     if viewer.role == Role.PATIENT.value:
@@ -119,11 +120,13 @@ def list_patients(
     records are left out."""
     query = select(Patient).where(Patient.deleted_at.is_(None))
     if search:
-        like = f"%{search.lower()}%"
+        like = f"%{escape_like(search.lower())}%"  # '%' and '_' match themselves
         query = query.where(
-            func.lower(Patient.full_name).like(like) | func.lower(Patient.mrn).like(like)
+            func.lower(Patient.full_name).like(like, escape=LIKE_ESCAPE)
+            | func.lower(Patient.mrn).like(like, escape=LIKE_ESCAPE)
         )
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    offset = min(offset, MAX_ID)  # past every row; the driver cannot send beyond 64 bits
     rows = session.scalars(query.order_by(Patient.id).limit(limit).offset(offset)).all()
     return list(rows), total
 

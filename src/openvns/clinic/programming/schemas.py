@@ -14,9 +14,15 @@ from openvns.clinic.programming.models import (
     ProposalStatus,
     SessionStatus,
 )
-from openvns.clinic.schemas import BodyId, PlainText
+from openvns.clinic.schemas import MAX_ID, BodyId, NotBoolean, PlainText
 
 Id = BodyId
+#: The implant version the clinician saw (from the interrogation).
+ImplantVersion = Annotated[
+    int,
+    Field(ge=1, le=MAX_ID, description="From the interrogation; stale gives 409."),
+    NotBoolean(),
+]
 
 
 class SessionRead(BaseModel):
@@ -126,7 +132,7 @@ class ProgramConfirm(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     proposal_id: Id
-    implant_version: int = Field(ge=1, description="From the interrogation; stale gives 409.")
+    implant_version: ImplantVersion
     settings: StimulationSettingsBody | None = Field(
         default=None, description="If given, must equal the proposal's settings exactly."
     )
@@ -158,7 +164,7 @@ class TitrationPlanCreate(BaseModel):
         ),
         PlainText(),
     ]
-    implant_version: int = Field(ge=1, description="From the interrogation; stale gives 409.")
+    implant_version: ImplantVersion
     start_at: AwareDatetime | None = Field(
         default=None, description="First step (not in the past); default: now."
     )

@@ -34,6 +34,7 @@ from openvns.clinic.errors import ConflictError, NotFoundError
 from openvns.clinic.implants import device
 from openvns.clinic.implants import service as implants
 from openvns.clinic.implants.models import Implant
+from openvns.clinic.programming.limits import check_plan
 from openvns.clinic.programming.models import (
     PlanStatus,
     ProgrammingSession,
@@ -42,6 +43,7 @@ from openvns.clinic.programming.models import (
     SessionStatus,
     TitrationPlan,
 )
+from openvns.clinic.schemas import in_id_range
 from openvns.device import safety
 from openvns.device.diagnostics import DiagnosticsResult
 from openvns.device.generator import PulseGenerator
@@ -74,7 +76,7 @@ def get_session(
 ) -> tuple[ProgrammingSession, Implant]:
     """A session and its implant (care team; with ``open_only``, 409 once closed)."""
     implants.require_care_team(actor, "use programming sessions")
-    row = session.get(ProgrammingSession, session_id)
+    row = session.get(ProgrammingSession, session_id) if in_id_range(session_id) else None
     if row is None:
         raise NotFoundError("programming session", session_id)
     if open_only and row.status != SessionStatus.OPEN.value:
@@ -156,7 +158,7 @@ def propose(
 def get_proposal(session: Session, actor: User, session_id: int, proposal_id: int) -> Proposal:
     """A proposal of a session."""
     get_session(session, actor, session_id)
-    proposal = session.get(Proposal, proposal_id)
+    proposal = session.get(Proposal, proposal_id) if in_id_range(proposal_id) else None
     if proposal is None or proposal.session_id != session_id:
         raise NotFoundError("proposal", proposal_id)
     return proposal
@@ -252,8 +254,10 @@ def create_plan(
     Raises
     ------
     ValidationError
-        Protocol text that cannot be read, a start in the past, or a generator without
-        Scheduled Programming (only Model 1000).
+        Protocol text that cannot be read, a start in the past or more than a year ahead, a
+        plan beyond the bounds of :mod:`openvns.clinic.programming.limits` (at most 500 steps,
+        one at least every 365 days, five years in all), or a generator without Scheduled
+        Programming (only Model 1000).
     UnsafeSettingsError
         A step blocked by the safety check.
     ConflictError
@@ -267,11 +271,12 @@ def create_plan(
         protocol = Protocol.parse(protocol_text)
     except ValidationError as exc:  # name the request's field; keep the parser's explanation
         raise ValidationError("protocol", protocol_text, f"{exc.field}: {exc.allowed}") from exc
-    generator = device.load(implant, now)
-    protocol.require_safe(generator.model, generator.lead, limits=generator.limits)
     start = start_at or now
     if start < now:
         raise ValidationError("start_at", start.isoformat(), f"not before now ({now.isoformat()})")
+    check_plan(protocol, protocol_text, start, now)  # before any step is listed
+    generator = device.load(implant, now)
+    protocol.require_safe(generator.model, generator.lead, limits=generator.limits)
     policy = DeviceScheduled()
     first = (device.to_device(start), policy.initial_settings(protocol))
     later = [(device.to_device(t), s) for t, s in policy.steps(protocol, start)]
