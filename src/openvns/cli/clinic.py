@@ -1,4 +1,8 @@
-"""``openvns clinic``: serve the clinic, migrate its database, create users.
+"""``openvns clinic``: serve the clinic, migrate its database, manage users.
+
+``create-user`` applies the password policy (at least 12 characters, not all white space, not
+one repeated character, not a common password); ``deactivate-user``, ``reactivate-user`` and
+``revoke-tokens`` do what the admin API does, audited with no actor (the system).
 
 The clinic's dependencies (FastAPI, SQLAlchemy, Alembic, argon2, uvicorn) come with the
 ``clinic`` extra and are imported inside the commands, so the rest of the CLI works without it.
@@ -117,6 +121,8 @@ def create_user(
         {"email": email, "full_name": name, "role": role, "password": password}
     )
     _migrate(settings.database_url)
+    hasher = make_password_hasher(settings.argon2_parameters)
+    password_hash = hasher.hash(body.password)  # before the write transaction, not inside it
     engine = create_engine_for(settings.database_url)
     try:
         with make_session_factory(engine)() as session, transaction(session):
@@ -126,12 +132,64 @@ def create_user(
                 full_name=body.full_name,
                 role=body.role,
                 password=body.password,
-                hasher=make_password_hasher(settings.argon2_parameters),
+                hasher=hasher,
+                password_hash=password_hash,
             )
             user_id, user_email, user_role = user.id, user.email, user.role
     finally:
         engine.dispose()
     console.print(f"created user {user_id} {user_email} ({user_role})")
+
+
+UserEmail = Annotated[str, typer.Argument(help="The user's sign-in e-mail.", show_default=False)]
+
+
+def _account_command(database_url: str | None, email: str, action: str) -> str:
+    """Run ``action`` (deactivate, reactivate, revoke) on the user with ``email``; a summary."""
+    settings = _settings(database_url)
+
+    from openvns.clinic.auth import service
+    from openvns.clinic.db.session import create_engine_for, make_session_factory, transaction
+
+    _migrate(settings.database_url)
+    engine = create_engine_for(settings.database_url)
+    try:
+        with make_session_factory(engine)() as session, transaction(session):
+            user = service.find_user_by_email(session, email)
+            if user is None:
+                fail(f"email = {email!r}: no user has this e-mail")
+            if action == "revoke":
+                revoked = service.revoke_user_tokens(session, user)
+                return f"revoked {revoked} sessions and tokens of user {user.id} {user.email}"
+            service.set_active(session, user, action == "reactivate")
+            return f"{action}d user {user.id} {user.email}"
+    finally:
+        engine.dispose()
+
+
+@app.command("deactivate-user")
+@guarded
+def deactivate_user(email: UserEmail, database_url: DatabaseUrl = None) -> None:
+    """Deactivate a user: they cannot sign in, and all their sessions and tokens are revoked.
+
+    A lockout after failed sign-ins lives in the server's memory: it ends by itself, when an
+    admin reactivates the user through the API, or when the server restarts.
+    """
+    console.print(_account_command(database_url, email, "deactivate"))
+
+
+@app.command("reactivate-user")
+@guarded
+def reactivate_user(email: UserEmail, database_url: DatabaseUrl = None) -> None:
+    """Let a deactivated user sign in again (their old tokens stay revoked)."""
+    console.print(_account_command(database_url, email, "reactivate"))
+
+
+@app.command("revoke-tokens")
+@guarded
+def revoke_tokens(email: UserEmail, database_url: DatabaseUrl = None) -> None:
+    """Revoke every page session and API token of a user (they stay active)."""
+    console.print(_account_command(database_url, email, "revoke"))
 
 
 @app.command()

@@ -9,6 +9,7 @@ itself).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Annotated
 
@@ -19,6 +20,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from openvns.clinic.auth import service
 from openvns.clinic.auth.models import Role, TokenKind, User
 from openvns.clinic.auth.security import csrf_token_valid
+from openvns.clinic.auth.throttle import LoginThrottle
 from openvns.clinic.config import Settings
 from openvns.clinic.db.session import SessionDep
 from openvns.clinic.errors import AuthenticationError, CSRFError, PermissionDeniedError
@@ -44,8 +46,26 @@ def get_hasher(request: Request) -> argon2.PasswordHasher:
     return hasher
 
 
+_throttle_lock = threading.Lock()
+
+
+def get_login_throttle(request: Request) -> LoginThrottle:
+    """The app's sign-in throttle (lockout and per-address limit), made from its settings on
+    first use and kept in ``app.state.login_throttle`` for the life of the process."""
+    state = request.app.state
+    throttle: LoginThrottle | None = getattr(state, "login_throttle", None)
+    if throttle is None:
+        with _throttle_lock:
+            throttle = getattr(state, "login_throttle", None)
+            if throttle is None:
+                throttle = LoginThrottle.from_settings(state.settings)
+                state.login_throttle = throttle
+    return throttle
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 HasherDep = Annotated[argon2.PasswordHasher, Depends(get_hasher)]
+ThrottleDep = Annotated[LoginThrottle, Depends(get_login_throttle)]
 BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 

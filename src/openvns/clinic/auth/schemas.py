@@ -8,6 +8,9 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from openvns.clinic.auth.models import EMAIL_MAX, NAME_MAX, Role
+from openvns.clinic.auth.passwords import PASSWORD_MAX as PASSWORD_MAX
+from openvns.clinic.auth.passwords import PASSWORD_MIN as PASSWORD_MIN
+from openvns.clinic.auth.passwords import policy_validator
 from openvns.clinic.schemas import PlainText
 
 #: A character of an e-mail address: not ``@``, a control character or white space. Spelled
@@ -16,9 +19,6 @@ from openvns.clinic.schemas import PlainText
 _EMAIL_CHAR = r"[^@\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
 #: A deliberately simple e-mail shape (one ``@``, a dot in the domain, no spaces).
 EMAIL_PATTERN = rf"^{_EMAIL_CHAR}+@{_EMAIL_CHAR}+\.{_EMAIL_CHAR}+$"
-PASSWORD_MIN = 12
-PASSWORD_MAX = 1024
-
 Email = Annotated[
     str,
     Field(max_length=EMAIL_MAX, pattern=EMAIL_PATTERN, examples=["a.clinician@example.org"]),
@@ -28,6 +28,14 @@ FullName = Annotated[str, Field(min_length=1, max_length=NAME_MAX), PlainText()]
 #: What a sign-in accepts (any text: a wrong e-mail address is simply not found).
 SignInEmail = Annotated[str, Field(min_length=1, max_length=EMAIL_MAX), PlainText()]
 SignInPassword = Annotated[str, Field(min_length=1, max_length=PASSWORD_MAX), PlainText()]
+#: A new password: the length in the schema, the rest of the policy
+#: (:mod:`openvns.clinic.auth.passwords`) after it, each broken rule a 422 naming the field.
+NewPassword = Annotated[
+    str,
+    Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX),
+    PlainText(),
+    AfterValidator(policy_validator),
+]
 
 
 class UserCreate(BaseModel):
@@ -38,7 +46,7 @@ class UserCreate(BaseModel):
     email: Email
     full_name: FullName
     role: Role
-    password: Annotated[str, Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX), PlainText()]
+    password: NewPassword
 
 
 class UserRead(BaseModel):
@@ -52,6 +60,21 @@ class UserRead(BaseModel):
     role: Role
     active: bool
     created_at: datetime
+
+
+class PasswordChange(BaseModel):
+    """The signed-in user's current password and the new one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: SignInPassword
+    new_password: NewPassword
+
+
+class TokensRevoked(BaseModel):
+    """How many sessions and bearer tokens were revoked."""
+
+    revoked: int
 
 
 class TokenRequest(BaseModel):

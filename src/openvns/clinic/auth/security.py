@@ -1,6 +1,8 @@
 """Password hashing (argon2), random tokens stored as hashes, and CSRF tokens.
 
 * Passwords: argon2id via argon2-cffi, with its default parameters unless settings lower them.
+  A sign-in for an unknown e-mail verifies against a dummy hash made once per set of
+  parameters (:func:`dummy_hash`), so it costs exactly what a wrong password costs: one verify.
 * Session and bearer tokens: 32 random bytes (URL-safe text) given to the client once; the
   database keeps only their SHA-256, so a copy of the database cannot be used to sign in.
 * CSRF, signed in: the token is an HMAC of the session token under the secret key. It is
@@ -14,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
 
 import argon2
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -25,10 +28,40 @@ LOGIN_CSRF_MAX_AGE_S = 3600
 
 
 def make_password_hasher(parameters: argon2.Parameters | None = None) -> argon2.PasswordHasher:
-    """An argon2id hasher: argon2-cffi's defaults, or ``parameters`` when given."""
+    """An argon2id hasher: argon2-cffi's defaults, or ``parameters`` when given. Its dummy hash
+    is made now, so that no sign-in ever pays for it."""
     if parameters is None:
-        return argon2.PasswordHasher()
-    return argon2.PasswordHasher.from_parameters(parameters)
+        hasher = argon2.PasswordHasher()
+    else:
+        hasher = argon2.PasswordHasher.from_parameters(parameters)
+    dummy_hash(hasher)
+    return hasher
+
+
+_DUMMY_PASSWORD = "not the password of any account"
+_dummy_hashes: dict[tuple[object, ...], str] = {}
+_dummy_lock = threading.Lock()
+
+
+def dummy_hash(hasher: argon2.PasswordHasher) -> str:
+    """A hash made with ``hasher``'s parameters, to verify against when the e-mail is unknown.
+
+    Made once per set of parameters (under a lock, so concurrent first sign-ins make it once)
+    and cached for the life of the process.
+    """
+    key = (
+        hasher.time_cost,
+        hasher.memory_cost,
+        hasher.parallelism,
+        hasher.hash_len,
+        hasher.salt_len,
+        hasher.type,
+    )
+    with _dummy_lock:
+        cached = _dummy_hashes.get(key)
+        if cached is None:
+            cached = _dummy_hashes[key] = hasher.hash(_DUMMY_PASSWORD)
+    return cached
 
 
 def new_token() -> str:

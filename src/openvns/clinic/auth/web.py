@@ -8,7 +8,8 @@ JSON, so scripts and tests can sign in the same way.
 * ``POST /auth/login`` (form: ``email``, ``password``, ``csrf_token``): checks the double-submit
   token, signs in, sets the session cookie (HttpOnly, SameSite=Lax) and redirects (303). A
   browser whose sign-in fails gets the page again with a generic message (401, or 403 for a
-  missing or stale CSRF token) and a fresh token.
+  missing or stale CSRF token, or 429 with ``Retry-After`` when throttled) and a fresh token.
+  The password is verified without the write lock (:mod:`openvns.clinic.auth.signin`).
 * ``GET /auth/session``: the signed-in user and the session's CSRF token.
 * ``POST /auth/logout`` (form ``csrf_token`` or ``X-CSRF-Token``): revokes the session.
 """
@@ -21,7 +22,7 @@ from fastapi import APIRouter, Form, Request, Response, status
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from openvns.clinic.auth import service
-from openvns.clinic.auth.dependencies import CurrentUser, HasherDep, SettingsDep
+from openvns.clinic.auth.dependencies import CurrentUser, HasherDep, SettingsDep, ThrottleDep
 from openvns.clinic.auth.models import TokenKind
 from openvns.clinic.auth.schemas import LoginForm, SessionInfo, UserRead
 from openvns.clinic.auth.security import (
@@ -30,8 +31,10 @@ from openvns.clinic.auth.security import (
     login_csrf_valid,
     new_login_csrf,
 )
+from openvns.clinic.auth.signin import client_address, sign_in, throttled_response
+from openvns.clinic.auth.throttle import LoginThrottledError
 from openvns.clinic.config import Settings
-from openvns.clinic.db.session import SessionDep
+from openvns.clinic.db.session import SessionDep, reads_first
 from openvns.clinic.errors import AuthenticationError, CSRFError
 from openvns.clinic.ui.templating import flash, render, wants_html
 
@@ -63,6 +66,7 @@ def _login_page(
     error: str = "",
     email: str = "",
     status_code: int = 200,
+    headers: dict[str, str] | None = None,
 ) -> Response:
     """The sign-in page (or JSON for non-browsers) with a fresh login CSRF token."""
     token = new_login_csrf(settings.secret_key)
@@ -72,6 +76,7 @@ def _login_page(
         response = render(request, "login.html", context, status_code=status_code)
     else:
         response = JSONResponse({"csrf_token": token}, status_code=status_code)
+    response.headers.update(headers or {})
     _set_cookie(response, settings, settings.login_csrf_cookie, token, LOGIN_CSRF_MAX_AGE_S)
     return response
 
@@ -83,12 +88,14 @@ def login_form(request: Request, settings: SettingsDep) -> Response:
 
 
 @router.post("/login")
+@reads_first
 def login(
     request: Request,
     form: Annotated[LoginForm, Form()],
     session: SessionDep,
     settings: SettingsDep,
     hasher: HasherDep,
+    throttle: ThrottleDep,
 ) -> Response:
     """Sign in from the page form; the old session cookie, if any, is revoked."""
     cookie = request.cookies.get(settings.login_csrf_cookie)
@@ -98,16 +105,31 @@ def login(
             return _login_page(request, settings, error=error, email=form.email, status_code=403)
         raise CSRFError("missing or wrong CSRF token")
     try:
-        user = service.authenticate(session, form.email, form.password, hasher)
+        raw, _ = sign_in(
+            session,
+            throttle,
+            client_address(request),
+            email=form.email,
+            password=form.password,
+            hasher=hasher,
+            kind=TokenKind.SESSION,
+            ttl=settings.session_ttl,
+            revoke=request.cookies.get(settings.session_cookie),
+        )
+    except LoginThrottledError as exc:
+        if not wants_html(request):
+            return throttled_response(exc)
+        minutes = max(1, round(exc.retry_after_s / 60))
+        error = f"Too many sign-in attempts. Please try again in {minutes} min."
+        retry = {"Retry-After": str(exc.retry_after_s)}
+        return _login_page(
+            request, settings, error=error, email=form.email, status_code=429, headers=retry
+        )
     except AuthenticationError:
         if not wants_html(request):
             raise
         error = "The e-mail or the password is not right."
         return _login_page(request, settings, error=error, email=form.email, status_code=401)
-    old = request.cookies.get(settings.session_cookie)
-    if old:
-        service.revoke_token(session, old)
-    raw, _ = service.issue_token(session, user, TokenKind.SESSION, settings.session_ttl)
     response = RedirectResponse(AFTER_LOGIN, status_code=status.HTTP_303_SEE_OTHER)
     max_age = int(settings.session_ttl.total_seconds())
     _set_cookie(response, settings, settings.session_cookie, raw, max_age)

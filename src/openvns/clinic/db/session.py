@@ -6,15 +6,23 @@ returns, so an acknowledged change survives a kill or a power cut). A request th
 (any method but GET, HEAD and OPTIONS) begins with ``BEGIN IMMEDIATE``: it waits its turn for
 the write lock (``busy_timeout``) up front, where a deferred transaction that read first and then
 wanted to write while another request wrote would fail at once with "database is locked".
+
+A route that does slow work before it writes (sign-in hashes a password for a quarter of a
+second) is marked :func:`reads_first`: its request session starts as a plain read transaction,
+and the route writes inside :func:`write_transaction`, which holds the write lock only for the
+block. A new SQLite file is created with mode 0600 (its ``-wal`` and ``-shm`` files take the
+database file's mode), so other users of the machine cannot read patient data.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -90,13 +98,39 @@ def _pg8000_integrity_error(context: ExceptionContext) -> BaseException | None:
     return None
 
 
+#: Mode of a new SQLite database file: owner read and write only (SQLite gives its ``-wal``,
+#: ``-shm`` and journal files the database file's mode).
+SQLITE_FILE_MODE = 0o600
+
+
+def _create_private_file(path: Path) -> None:
+    """Create an empty SQLite file at ``path`` with mode 0600 (an empty file is an empty
+    database); warn when an existing one can be read by other users."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, SQLITE_FILE_MODE)
+    except FileExistsError:
+        mode = path.stat().st_mode & 0o777
+        if mode & 0o077:
+            log.warning(
+                "database file %s has mode %o: other users of this machine may read it; "
+                "chmod 600 it (and its -wal and -shm files)",
+                path,
+                mode,
+            )
+        return
+    os.close(fd)
+    log.info("created database file %s with mode %o", path, SQLITE_FILE_MODE)
+
+
 def create_engine_for(database_url: str, **kwargs: Any) -> Engine:
     """Create an engine for ``database_url`` with the clinic's connection settings.
 
     Parameters
     ----------
     database_url
-        SQLAlchemy URL. For a SQLite file the parent directory is created.
+        SQLAlchemy URL. For a SQLite file the parent directory is created, and a new file is
+        created with mode 0600.
     **kwargs
         Passed to :func:`sqlalchemy.create_engine`.
     """
@@ -104,7 +138,7 @@ def create_engine_for(database_url: str, **kwargs: Any) -> Engine:
     if url.get_backend_name() == "sqlite":
         path = sqlite_path(database_url)
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            _create_private_file(path)
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_on_connect)
         writers = _SQLiteWriters()
@@ -134,15 +168,51 @@ def transaction(session: Session) -> Iterator[Session]:
         raise
 
 
+@contextmanager
+def write_transaction(session: Session) -> Iterator[Session]:
+    """Run the block in its own write transaction, committed at its end.
+
+    The session's current (read) transaction is ended first; on SQLite the new one begins with
+    ``BEGIN IMMEDIATE`` (after this process's write turn), so the write lock is held only for
+    the block. Objects loaded before stay usable (sessions keep loaded values after commit);
+    re-read what must not have changed meanwhile. Do the slow work (password hashing) before
+    the block, never inside it.
+    """
+    session.commit()
+    if isinstance(session.get_bind(), Engine):
+        session.connection(execution_options={WRITE_TRANSACTION: True})
+    with transaction(session):
+        yield session
+
+
+_READS_FIRST = "__openvns_reads_first__"
+_Endpoint = TypeVar("_Endpoint", bound=Callable[..., Any])
+
+
+def reads_first(endpoint: _Endpoint) -> _Endpoint:
+    """Mark a route whose request session (:data:`SessionDep`) starts without the write lock,
+    whatever its method: the route reads, does its slow work, and writes only inside
+    :func:`write_transaction`. Sign-in uses it, so password hashing never holds the lock."""
+    setattr(endpoint, _READS_FIRST, True)
+    return endpoint
+
+
+def _route_reads_first(request: Request) -> bool:
+    endpoint = request.scope.get("endpoint")
+    return bool(getattr(endpoint, _READS_FIRST, False))
+
+
 def get_session(request: Request) -> Iterator[Session]:
     """FastAPI dependency: one session and one transaction per request.
 
     Use it with ``Depends(get_session, scope="function")`` (see :data:`SessionDep`) so that the
     commit happens before the response is sent: a failed commit is a 500, never a lost 2xx.
+    A request that may write takes the write lock at once, unless its route is marked
+    :func:`reads_first`.
     """
     factory: sessionmaker[Session] = request.app.state.session_factory
     with factory() as session, transaction(session):
-        if request.method not in _READ_METHODS:
+        if request.method not in _READ_METHODS and not _route_reads_first(request):
             session.connection(execution_options={WRITE_TRANSACTION: True})
         yield session
 
