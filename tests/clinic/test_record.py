@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,7 @@ import argon2
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,7 +23,7 @@ from openvns.clinic.audit import service as audit_service
 from openvns.clinic.auth import service as auth_service
 from openvns.clinic.auth.models import Role, TokenKind, User
 from openvns.clinic.config import Settings
-from openvns.clinic.db.migrations import upgrade
+from openvns.clinic.db.migrations import current_revision, downgrade, upgrade
 from openvns.clinic.db.session import create_engine_for, make_session_factory, transaction
 from openvns.clinic.implants.models import Implant, ImplantStatus
 from openvns.clinic.patients import service as patient_service
@@ -353,8 +353,6 @@ def test_a_deleted_patients_mrn_is_not_reused_silently(
 
 
 def _implant_row(patient_id: int, serial: str) -> Implant:
-    from datetime import UTC, datetime
-
     now = datetime(2026, 1, 1, tzinfo=UTC)
     return Implant(
         patient_id=patient_id, generator_model="1000", generator_serial=serial,
@@ -453,9 +451,9 @@ def test_concurrent_registrations_leave_one_active_implant(
         results = _register_at_once(app, headers, patient_id, threads)
         statuses = sorted(s for s, _ in results)
         assert statuses == [201] + [409] * (threads - 1), results
-        for status, text in results:
+        for status, answer in results:
             if status == 409:
-                assert "active implant" in text, text
+                assert "active implant" in answer, answer
         app.state.engine.dispose()  # the clients' lifespans ended; close what they returned
         engine = create_engine_for(settings.database_url)
         try:
@@ -468,3 +466,84 @@ def test_concurrent_registrations_leave_one_active_implant(
             assert active == 1
         finally:
             engine.dispose()
+
+
+# --- migration 0006 ------------------------------------------------------------------------------
+
+
+def _insert_implants(conn: Connection, ids: list[int]) -> None:
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    stamp = at.replace(tzinfo=None) if conn.dialect.name == "sqlite" else at
+    for id_ in ids:
+        conn.execute(
+            text(
+                "INSERT INTO implants (id, patient_id, generator_model, generator_serial,"
+                " lead_model, implanted_at, status, state_json, device_time, created_at,"
+                " updated_at, version) VALUES (:id, 1, '1000', :serial, '304-20', :at, 'active',"
+                " '{}', :at, :at, :at, 1)"
+            ),
+            {"id": id_, "serial": f"SN-MIG-{id_}", "at": stamp},
+        )
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_migration_0006_ends_duplicate_active_implants_and_keeps_every_row(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """A race before 0006 left three active implants: the first registered stays active, the
+    others are recorded as explanted (audited by the system); diaries survive the new columns;
+    the downgrade is refused while a patient is soft-deleted."""
+    url = _fresh_url(backend, tmp_path, request)
+    upgrade(url, "0005")
+    engine = create_engine_for(url)
+    try:
+        with engine.begin() as conn:
+            at = datetime(2026, 1, 1, tzinfo=UTC)
+            conn.execute(
+                text(
+                    "INSERT INTO patients (id, mrn, full_name, date_of_birth, sex, created_at,"
+                    " updated_at, version) VALUES (1, 'MIG-1', 'M', :dob, 'female', :at, :at, 1)"
+                ),
+                {"dob": date(1970, 1, 1),
+                 "at": at.replace(tzinfo=None) if backend == "sqlite" else at},
+            )  # fmt: skip
+            conn.execute(
+                text(
+                    "INSERT INTO pain_entries (patient_id, entry_date, pain_nrs, created_at,"
+                    " updated_at) VALUES (1, :day, 7, :at, :at)"
+                ),
+                {"day": date(2026, 1, 1),
+                 "at": at.replace(tzinfo=None) if backend == "sqlite" else at},
+            )  # fmt: skip
+            _insert_implants(conn, [3, 5, 9])
+        upgrade(url, "0006")
+        with engine.begin() as conn:
+            rows = conn.execute(
+                text("SELECT id, status, end_reason, version FROM implants ORDER BY id")
+            ).all()
+            audit = conn.execute(
+                text(
+                    "SELECT action, entity_id, actor_id FROM audit_log WHERE entity = 'implant'"
+                    " ORDER BY id"
+                )
+            ).all()
+            assert conn.execute(text("SELECT count(*) FROM pain_entries")).scalar() == 1
+        assert [(r[0], r[1], r[3]) for r in rows] == [
+            (3, "active", 1), (5, "explanted", 2), (9, "explanted", 2)
+        ]  # fmt: skip
+        assert "implant 3" in rows[1][2]
+        assert [tuple(a) for a in audit] == [("migrate", 5, None), ("migrate", 9, None)]
+        with engine.connect() as conn, pytest.raises(IntegrityError):
+            conn.execute(text("UPDATE implants SET status = 'active' WHERE id = 5"))
+
+        downgrade(url, "0005")  # no patient deleted yet: allowed
+        upgrade(url, "0006")
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE patients SET deleted_at = created_at WHERE id = 1"))
+        with pytest.raises(RuntimeError, match="deleted patient"):
+            downgrade(url, "0005")
+        assert current_revision(url) == "0006"
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM pain_entries")).scalar() == 1
+    finally:
+        engine.dispose()
