@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from dataclasses import replace
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -40,12 +41,17 @@ DatabaseUrl = Annotated[
 ]
 
 
-def _settings(database_url: str | None) -> Settings:
+#: Environment variable that turns on Secure cookies for ``clinic serve`` (1/true/yes/on).
+SECURE_COOKIES_ENV = "OPENVNS_SECURE_COOKIES"
+
+
+def _settings(database_url: str | None, *, cookie_secure: bool = False) -> Settings:
     try:
         from openvns.clinic.config import load_settings
     except ImportError as exc:  # pragma: no cover - depends on the installed extras
         fail(f"the clinic needs the 'clinic' extra: pip install 'openvns[clinic]' ({exc})")
-    return load_settings(database_url=database_url)
+    settings = load_settings(database_url=database_url)
+    return replace(settings, cookie_secure=cookie_secure)
 
 
 def _migrate(database_url: str, revision: str = "head") -> str | None:
@@ -67,9 +73,20 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
     database_url: DatabaseUrl = None,
+    secure_cookies: Annotated[
+        bool,
+        typer.Option(
+            "--secure-cookies/--no-secure-cookies",
+            envvar=SECURE_COOKIES_ENV,
+            help="Mark the session, sign-in and flash cookies Secure (sent over HTTPS only); "
+            "turn on when the clinic is served behind TLS.",
+        ),
+    ] = False,
 ) -> None:
     """Create or migrate the database, then serve the clinic (API under /api/v1)."""
-    settings = _settings(database_url)
+    settings = _settings(database_url, cookie_secure=secure_cookies)
+    if not secure_cookies and host not in ("127.0.0.1", "localhost", "::1"):
+        log.warning("serving on %s without --secure-cookies: cookies go over plain HTTP", host)
     revision = _migrate(settings.database_url)
     console.print(f"database {_safe_url(settings.database_url)} at revision {revision}")
 

@@ -2,9 +2,13 @@
 
 ``create_app(settings)`` builds the engine and session factory for ``settings.database_url``
 (it does not migrate: ``openvns clinic serve`` and ``openvns clinic migrate`` do), mounts the
-JSON API under ``/api/v1`` (schema at ``/api/v1/openapi.json``, docs at ``/api/v1/docs``), the
-page sign-in routes under ``/auth``, the pages (:mod:`openvns.clinic.ui`) and ``/healthz``,
-and maps the clinic's errors to HTTP.
+JSON API under ``/api/v1`` (schema at ``/api/v1/openapi.json``, Swagger UI from the app's own
+files at ``/api/v1/docs``), the page sign-in routes under ``/auth``, the pages
+(:mod:`openvns.clinic.ui`) and ``/healthz``, and maps the clinic's errors to HTTP.
+
+Around everything, the server's own 500 page included, sit the security headers
+(:mod:`openvns.clinic.headers`) and the request-body limit (:mod:`openvns.clinic.limits`: 413
+before anything parses an oversize body).
 """
 
 from __future__ import annotations
@@ -21,8 +25,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
+from starlette.types import ASGIApp
 
 from openvns import __version__
+from openvns.clinic.apidocs import mount_api_docs
 from openvns.clinic.audit.router import router as audit_router
 from openvns.clinic.auth.router import router as auth_router
 from openvns.clinic.auth.security import make_password_hasher
@@ -37,7 +43,10 @@ from openvns.clinic.errors import (
     PermissionDeniedError,
 )
 from openvns.clinic.evaluation.router import router as evaluation_router
+from openvns.clinic.headers import SecurityHeadersMiddleware, content_security_policy
 from openvns.clinic.implants.router import router as implants_router
+from openvns.clinic.limits import BodyLimitMiddleware
+from openvns.clinic.outcomes import report as outcome_report
 from openvns.clinic.outcomes.router import router as outcomes_router
 from openvns.clinic.patients.router import router as patients_router
 from openvns.clinic.programming.router import router as programming_router
@@ -123,6 +132,19 @@ def _install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(PermissionDeniedError, forbidden)
 
 
+class ClinicApp(FastAPI):
+    """FastAPI with the transport guards outside everything, Starlette's 500 page included:
+    the security headers, then the request-body limit."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        settings: Settings = self.state.settings
+        inner = BodyLimitMiddleware(super().build_middleware_stack(), settings.max_body_bytes)
+        # The printable report is one self-contained file with its own stylesheet: the CSP
+        # allows exactly that <style> by its hash (test_transport checks the report).
+        csp = content_security_policy(inline_styles=[outcome_report._CSS])
+        return SecurityHeadersMiddleware(inner, csp=csp)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the clinic app.
 
@@ -140,11 +162,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         engine.dispose()
 
-    app = FastAPI(
+    app = ClinicApp(
         title="OpenVNS clinic",
         version=__version__,
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        docs_url=None,  # served by mount_api_docs from the app's own files
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -174,5 +196,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     _install_error_handlers(app)
     complete_openapi(app)
+    mount_api_docs(app, docs_url=f"{API_PREFIX}/docs", openapi_url=f"{API_PREFIX}/openapi.json")
     mount_ui(app)  # pages, /static and HTML error pages for browsers
     return app

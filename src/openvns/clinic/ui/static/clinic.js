@@ -1,4 +1,5 @@
-// OpenVNS clinic: show htmx failures that have no page of their own (403, 404, 500, no network).
+// OpenVNS clinic: show htmx failures that have no page of their own (403, 404, 500, no network);
+// print buttons. Everything here is in this file because the CSP allows no inline script.
 (function () {
   "use strict";
   function say(message) {
@@ -19,5 +20,10 @@
   });
   document.addEventListener("htmx:sendError", function () {
     say("The clinic server cannot be reached. Check the connection and try again.");
+  });
+  // Buttons marked data-print print the page (no inline onclick: the CSP forbids it).
+  document.addEventListener("click", function (event) {
+    var target = event.target instanceof Element ? event.target.closest("[data-print]") : null;
+    if (target) { window.print(); }
   });
 })();
