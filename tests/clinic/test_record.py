@@ -425,9 +425,10 @@ def _register_at_once(
     def attempt(n: int) -> None:
         body = {"generator_model": "1000", "generator_serial": f"SN-R{patient_id}-{n}",
                 "lead_model": "304-20"}  # fmt: skip
-        with TestClient(app, raise_server_exceptions=False) as client:
-            barrier.wait()
-            r = client.post(f"{API}/patients/{patient_id}/implants", json=body, headers=headers)
+        # No ``with``: the app's lifespan would dispose of its engine when one client is done.
+        client = TestClient(app, raise_server_exceptions=False)
+        barrier.wait()
+        r = client.post(f"{API}/patients/{patient_id}/implants", json=body, headers=headers)
         with lock:
             results.append((r.status_code, r.text))
 
@@ -447,6 +448,15 @@ def test_concurrent_registrations_leave_one_active_implant(
     settings, headers, patient_ids = race_app
     app = create_app(settings)
     threads = 8
+    try:
+        _rounds(app, settings, headers, patient_ids, threads)
+    finally:
+        app.state.engine.dispose()
+
+
+def _rounds(
+    app: FastAPI, settings: Settings, headers: dict[str, str], patient_ids: list[int], threads: int
+) -> None:
     for patient_id in patient_ids:
         results = _register_at_once(app, headers, patient_id, threads)
         statuses = sorted(s for s, _ in results)
@@ -454,7 +464,6 @@ def test_concurrent_registrations_leave_one_active_implant(
         for status, answer in results:
             if status == 409:
                 assert "active implant" in answer, answer
-        app.state.engine.dispose()  # the clients' lifespans ended; close what they returned
         engine = create_engine_for(settings.database_url)
         try:
             with make_session_factory(engine)() as session:
