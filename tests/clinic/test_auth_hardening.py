@@ -28,7 +28,12 @@ from openvns.clinic.auth import service
 from openvns.clinic.auth.models import AuthToken, Role
 from openvns.clinic.config import Settings
 from openvns.clinic.db.migrations import upgrade
-from openvns.clinic.db.session import create_engine_for, make_session_factory, transaction
+from openvns.clinic.db.session import (
+    WRITE_TRANSACTION,
+    create_engine_for,
+    make_session_factory,
+    transaction,
+)
 from openvns.clinic.errors import AuthenticationError
 from tests.clinic.conftest import PASSWORD, SECRET, HeadersFactory, UserFactory
 
@@ -135,17 +140,30 @@ def test_password_is_verified_without_the_write_lock(file_clinic: FileClinic, ro
     assert free == [True, True]
 
 
-def test_login_verifies_while_another_connection_writes(file_clinic: FileClinic) -> None:
-    """A login whose password check waits for no writer: the check runs while another connection
-    holds the write lock (and releases it), and the token is stored afterwards."""
-    holder = sqlite3.connect(file_clinic.path, isolation_level=None, check_same_thread=False)
-    holder.execute("BEGIN IMMEDIATE")
+@pytest.mark.parametrize("holder", ["another connection", "this process's write turn"])
+def test_login_verifies_while_another_writer_holds_the_lock(
+    file_clinic: FileClinic, holder: str
+) -> None:
+    """A login's password check waits for no writer: it runs while another writer holds the write
+    lock (and releases it), and the token is stored afterwards."""
+    release_writer: Any
+    if holder == "another connection":
+        conn = sqlite3.connect(file_clinic.path, isolation_level=None, check_same_thread=False)
+        conn.execute("BEGIN IMMEDIATE")
+
+        def release_writer() -> None:
+            conn.execute("COMMIT")
+            conn.close()
+    else:
+        session = make_session_factory(file_clinic.app.state.engine)()
+        session.connection(execution_options={WRITE_TRANSACTION: True})
+        release_writer = session.close
     released = threading.Event()
 
     def release() -> None:
         if not released.is_set():
-            holder.execute("COMMIT")
             released.set()
+            release_writer()
 
     hasher = RecordingHasher(on_verify=release)
     file_clinic.app.state.password_hasher = hasher
@@ -154,7 +172,6 @@ def test_login_verifies_while_another_connection_writes(file_clinic: FileClinic)
         r = file_clinic.client.post(f"{API}/auth/token", json=body)
     finally:
         release()
-        holder.close()
     assert hasher.calls == ["verify"]
     assert r.status_code == 200, r.text
 
