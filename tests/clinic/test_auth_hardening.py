@@ -353,6 +353,25 @@ def test_throttle_forgets_old_entries(clock: Clock) -> None:
     assert throttle.tracked() == 0
 
 
+def test_throttle_sweeps_as_it_grows(clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
+    from openvns.clinic.auth import throttle as module
+
+    monkeypatch.setattr(module, "_SWEEP_ABOVE", 10)
+    throttle = module.LoginThrottle(
+        max_failures=3,
+        failure_window=timedelta(minutes=1),
+        lockout=timedelta(minutes=1),
+        attempts_per_minute=10,
+        clock=clock,
+    )
+    for i in range(11):
+        throttle.admit(f"10.0.0.{i}", "u@example.org")
+    assert throttle.tracked() == 11
+    clock.now += 61
+    throttle.admit("10.0.1.1", "u@example.org")
+    assert throttle.tracked() == 1
+
+
 # --- 4. password policy -------------------------------------------------------------------------
 
 WEAK = [

@@ -36,7 +36,8 @@ from openvns.clinic.errors import ClinicError
 
 #: The window of the per-address limit, in seconds.
 ADDRESS_WINDOW_S = 60.0
-#: Tracked keys beyond which every admitted attempt first sweeps expired entries.
+#: Tracked keys beyond which an admitted attempt first sweeps expired entries (the bound then
+#: doubles past what is still live, so sweeps stay rare when many entries are live).
 _SWEEP_ABOVE = 10_000
 
 
@@ -83,6 +84,7 @@ class LoginThrottle:
         self._failures: dict[str, deque[float]] = {}
         self._locked_until: dict[str, float] = {}
         self._attempts: dict[str, deque[float]] = {}
+        self._sweep_above = _SWEEP_ABOVE
 
     @classmethod
     def from_settings(
@@ -112,8 +114,9 @@ class LoginThrottle:
         now = self._clock()
         key = self._key(email)
         with self._lock:
-            if len(self._attempts) + len(self._failures) + len(self._locked_until) > _SWEEP_ABOVE:
+            if self._tracked() > self._sweep_above:
                 self._sweep(now)
+                self._sweep_above = max(_SWEEP_ABOVE, 2 * self._tracked())
             locked_until = self._locked_until.get(key)
             if locked_until is not None:
                 if now < locked_until:
@@ -163,7 +166,10 @@ class LoginThrottle:
     def tracked(self) -> int:
         """How many addresses and e-mails are tracked (failures, locks, attempts)."""
         with self._lock:
-            return len(self._attempts) + len(self._failures) + len(self._locked_until)
+            return self._tracked()
+
+    def _tracked(self) -> int:
+        return len(self._attempts) + len(self._failures) + len(self._locked_until)
 
     def _sweep(self, now: float) -> None:
         for table, window in (
