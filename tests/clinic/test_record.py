@@ -310,11 +310,6 @@ def test_a_deleted_patients_implants_answer_404(client: TestClient, team: Team) 
     assert r.status_code == 404, r.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="evaluation.service.get_evaluation must answer 404 for a deleted patient "
-    "(patients.service.is_deleted); that file belongs to another change",
-)
 def test_a_deleted_patients_evaluation_answers_404(client: TestClient, team: Team) -> None:  # noqa: F811
     _, evaluation_id = _deleted_with_implant_and_evaluation(client, team)
     r = client.get(f"{API}/evaluations/{evaluation_id}", headers=team.as_clinician)

@@ -61,8 +61,8 @@ def get_evaluation(session: Session, viewer: User, evaluation_id: int) -> Evalua
     """The evaluation ``evaluation_id`` (care team only; :class:`NotFoundError` if none)."""
     _require_care_team(viewer)
     evaluation = session.get(Evaluation, evaluation_id) if in_id_range(evaluation_id) else None
-    if evaluation is None:
-        raise NotFoundError(ENTITY, evaluation_id)
+    if evaluation is None or patients.is_deleted(session, evaluation.patient_id):
+        raise NotFoundError(ENTITY, evaluation_id)  # a deleted patient's record is gone for all
     return evaluation
 
 
