@@ -33,6 +33,7 @@ from openvns.clinic.db.session import (
     create_engine_for,
     make_session_factory,
     transaction,
+    write_transaction,
 )
 from openvns.clinic.errors import AuthenticationError
 from tests.clinic.conftest import PASSWORD, SECRET, HeadersFactory, UserFactory
@@ -174,6 +175,27 @@ def test_login_verifies_while_another_writer_holds_the_lock(
         release()
     assert hasher.calls == ["verify"]
     assert r.status_code == 200, r.text
+
+
+def test_write_transaction_holds_the_lock_only_for_its_block(tmp_path: Path) -> None:
+    path = tmp_path / "w.sqlite3"
+    engine = create_engine_for(f"sqlite:///{path}")
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("CREATE TABLE t (x INTEGER)"))
+        with make_session_factory(engine)() as s:
+            s.execute(text("SELECT count(*) FROM t"))
+            assert _write_lock_free(path)
+            with write_transaction(s):
+                assert not _write_lock_free(path)
+                s.execute(text("INSERT INTO t VALUES (1)"))
+            assert _write_lock_free(path)
+            assert s.scalar(text("SELECT count(*) FROM t")) == 1
+            s.add(AuditEntry(action="x", entity="y", entity_id=1))
+            with pytest.raises(RuntimeError, match="inside it"), write_transaction(s):
+                pass
+    finally:
+        engine.dispose()
 
 
 # --- 2. the same hasher work for an unknown e-mail as for a wrong password ----------------------

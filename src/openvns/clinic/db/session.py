@@ -177,7 +177,14 @@ def write_transaction(session: Session) -> Iterator[Session]:
     the block. Objects loaded before stay usable (sessions keep loaded values after commit);
     re-read what must not have changed meanwhile. Do the slow work (password hashing) before
     the block, never inside it.
+
+    Raises
+    ------
+    RuntimeError
+        The session holds changes made before the block (they belong inside it).
     """
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("changes made before write_transaction(); make them inside it")
     session.commit()
     if isinstance(session.get_bind(), Engine):
         session.connection(execution_options={WRITE_TRANSACTION: True})
