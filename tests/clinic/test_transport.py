@@ -51,6 +51,14 @@ def _client(app: FastAPI, db: Session) -> TestClient:
 
 
 @pytest.fixture
+def own_client(settings: Settings, db: Session) -> Iterator[TestClient]:
+    """A client of an app of its own (its sign-in throttle fresh, whatever ran before)."""
+    app = create_app(settings)
+    yield _client(app, db)
+    app.state.engine.dispose()
+
+
+@pytest.fixture
 def small(settings: Settings, db: Session) -> Iterator[TestClient]:
     """A client of an app whose body limit is :data:`LIMIT` bytes."""
     app = create_app(replace(settings, max_body_bytes=LIMIT))
@@ -329,22 +337,22 @@ def test_security_headers_on_an_unhandled_500(settings: Settings) -> None:
 
 
 def test_programming_confirmation_cannot_be_framed(
-    client: TestClient, make_user: UserFactory, make_patient: PatientFactory
+    own_client: TestClient, make_user: UserFactory, make_patient: PatientFactory
 ) -> None:
     """The session page and the one-button confirmation (the checked proposal) both forbid
     framing, so another site cannot overlay the button (clickjacking)."""
     patient = make_patient("Fay Frame")
-    csrf = _login(client, make_user(Role.CLINICIAN))
+    csrf = _login(own_client, make_user(Role.CLINICIAN))
     reg = {"csrf_token": csrf, "generator_model": "1000", "lead_model": "304-20"}
     reg["generator_serial"] = "SN-FRAME"
-    r = client.post(f"/patients/{patient.id}/implants", data=reg, headers=HTML)
+    r = own_client.post(f"/patients/{patient.id}/implants", data=reg, headers=HTML)
     start = re.search(r'action="(/implants/\d+/sessions)"', r.text)
     assert start, r.text
-    page = client.post(start.group(1), data={"csrf_token": csrf}, headers=HTML)
+    page = own_client.post(start.group(1), data={"csrf_token": csrf}, headers=HTML)
     assert page.status_code == 200
     version = _hidden(page.text, "implant_version")
     session_url = str(page.url).removeprefix("http://testserver")
-    proposal = client.post(
+    proposal = own_client.post(
         f"{session_url}/proposals",
         data={**SAFE, "csrf_token": csrf, "implant_version": version},
         headers=HTMX,
