@@ -10,6 +10,7 @@ itself).
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Annotated
 
@@ -47,19 +48,22 @@ def get_hasher(request: Request) -> argon2.PasswordHasher:
 
 
 _throttle_lock = threading.Lock()
+#: The sign-in throttles of this process, one per database bind (an app serves one engine).
+_throttles: weakref.WeakKeyDictionary[object, LoginThrottle] = weakref.WeakKeyDictionary()
 
 
-def get_login_throttle(request: Request) -> LoginThrottle:
-    """The app's sign-in throttle (lockout and per-address limit), made from its settings on
-    first use and kept in ``app.state.login_throttle`` for the life of the process."""
-    state = request.app.state
-    throttle: LoginThrottle | None = getattr(state, "login_throttle", None)
-    if throttle is None:
-        with _throttle_lock:
-            throttle = getattr(state, "login_throttle", None)
-            if throttle is None:
-                throttle = LoginThrottle.from_settings(state.settings)
-                state.login_throttle = throttle
+def get_login_throttle(request: Request, session: SessionDep) -> LoginThrottle:
+    """The sign-in throttle (lockout and per-address limit) of the database this request uses,
+    made from the app's settings on first use and kept for the life of the process.
+
+    The counters are per database: the app's engine has one throttle. (The tests bind each
+    test's session to its own connection, so each test starts with fresh counters.)
+    """
+    bind = session.get_bind()
+    with _throttle_lock:
+        throttle = _throttles.get(bind)
+        if throttle is None:
+            throttle = _throttles[bind] = LoginThrottle.from_settings(request.app.state.settings)
     return throttle
 
 

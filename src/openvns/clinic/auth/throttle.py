@@ -15,11 +15,11 @@ Two counters, both consulted before a password is verified (a refused attempt co
 
 Both refusals carry the seconds until an attempt may succeed (``Retry-After``).
 
-The counters live in a :class:`LoginThrottle` held by the app (one per process), guarded by a
-lock. They are not shared between worker processes nor kept across restarts: with ``N`` workers
-an address may make up to ``N`` times the attempts. Entries older than their window are
-forgotten on the way and swept when the table grows, so memory stays bounded by the attempts of
-the last window.
+The counters live in a :class:`LoginThrottle` in this process's memory, one per database
+engine (:func:`openvns.clinic.auth.dependencies.get_login_throttle`), guarded by a lock. They
+are not shared between worker processes nor kept across restarts: with ``N`` workers an address
+may make up to ``N`` times the attempts. Entries older than their window are forgotten on the
+way and swept when the table grows, so memory stays bounded by the attempts of the last window.
 """
 
 from __future__ import annotations
