@@ -70,7 +70,9 @@ class Settings:
     login_failure_window, login_lockout
         Window counting failed sign-ins, and how long a locked account stays locked.
     login_attempts_per_minute
-        Sign-in attempts one client address may make per minute (429 beyond).
+        Failed sign-in attempts one client address may make per minute (429 beyond; a
+        successful sign-in gives its attempt back, so staff behind one address are not
+        blocked by their own sign-ins).
     """
 
     database_url: str
