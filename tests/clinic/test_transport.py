@@ -116,6 +116,24 @@ def test_page_form_over_the_limit_is_refused_with_413(small: TestClient) -> None
     assert r.status_code == 413
 
 
+def test_a_body_within_the_limit_cannot_fan_out_into_a_huge_422(own_client: TestClient) -> None:
+    """Within the limit, a JSON object with thousands of unknown keys got one echoed error per
+    key (a 1 MB body: 89 000 errors, a 9 MB answer, a second of encoding on the event loop):
+    the 422 lists the first errors and says how many more there were."""
+    from openvns.clinic.app import MAX_VALIDATION_ERRORS
+
+    body = {"email": "a@example.org", "password": "x" * 12}
+    body |= {f"k{i}": 0 for i in range(2000)}
+    r = own_client.post("/api/v1/auth/token", json=body)
+    assert r.status_code == 422
+    detail = r.json()["detail"]
+    assert len(detail) == MAX_VALIDATION_ERRORS + 1
+    assert detail[-1]["type"] == "too_many_errors"
+    assert f"{2000 - MAX_VALIDATION_ERRORS} more" in detail[-1]["msg"]
+    few = own_client.post("/api/v1/auth/token", json={"email": "a@example.org", "k": 1})
+    assert all(item["type"] != "too_many_errors" for item in few.json()["detail"])
+
+
 def test_a_get_without_body_is_untouched(small: TestClient) -> None:
     assert small.get("/healthz").status_code == 200
 

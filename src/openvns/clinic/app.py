@@ -58,6 +58,9 @@ from openvns.errors import ValidationError
 log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v1"
+#: Most errors a 422 of FastAPI's request validation lists; one more item says how many more
+#: there were (a body with thousands of unknown keys would otherwise echo every one of them).
+MAX_VALIDATION_ERRORS = 50
 
 
 def _value(value: Any) -> Any:
@@ -90,9 +93,16 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _EchoJSONResponse({"detail": [item]}, status_code=422)  # schemas.ErrorDetail
 
     async def request_validation(_: Request, exc: Exception) -> JSONResponse:
-        # FastAPI's own answer, which echoes each refused input (``input``).
+        # FastAPI's own answer, which echoes each refused input (``input``): the first
+        # MAX_VALIDATION_ERRORS of them, and how many more there were.
         assert isinstance(exc, RequestValidationError)
-        return _EchoJSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=422)
+        errors = list(exc.errors())
+        items = jsonable_encoder(errors[:MAX_VALIDATION_ERRORS])
+        if len(errors) > MAX_VALIDATION_ERRORS:
+            more = len(errors) - MAX_VALIDATION_ERRORS
+            msg = f"{more} more errors not shown (at most {MAX_VALIDATION_ERRORS} are listed)"
+            items.append({"loc": ["body"], "msg": msg, "type": "too_many_errors"})
+        return _EchoJSONResponse({"detail": items}, status_code=422)
 
     async def unsafe(_: Request, exc: Exception) -> JSONResponse:
         # Settings the device safety check blocks: every blocking error, then the warnings.
