@@ -45,6 +45,7 @@ from openvns.clinic.errors import (
 from openvns.clinic.evaluation.router import router as evaluation_router
 from openvns.clinic.headers import SecurityHeadersMiddleware, content_security_policy
 from openvns.clinic.implants.router import router as implants_router
+from openvns.clinic.json_safety import json_safe
 from openvns.clinic.limits import BodyLimitMiddleware
 from openvns.clinic.outcomes import report as outcome_report
 from openvns.clinic.outcomes.router import router as outcomes_router
@@ -72,9 +73,12 @@ def _value(value: Any) -> Any:
 
 class _EchoJSONResponse(JSONResponse):
     """JSON of an answer that echoes the request's input (a 422): a lone surrogate, which JSON
-    may spell (``"\\ud800"``) but UTF-8 cannot encode, is sent escaped instead of failing."""
+    may spell (``"\\ud800"``) but UTF-8 cannot encode, is sent escaped instead of failing, and a
+    non-finite number (``NaN``, ``Infinity``, which strict JSON cannot carry) is echoed as its
+    spelling (:func:`~openvns.clinic.json_safety.json_safe`)."""
 
     def render(self, content: Any) -> bytes:
+        content = json_safe(content)
         try:
             return super().render(content)
         except UnicodeEncodeError:
