@@ -4,6 +4,7 @@ private SQLite file."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import stat
 import threading
@@ -139,6 +140,33 @@ def test_password_is_verified_without_the_write_lock(file_clinic: FileClinic, ro
             r = _page_login(c, email, password)
             assert r.status_code == (303 if ok else 401), r.text
     assert free == [True, True]
+
+
+def test_admin_page_hashes_a_new_password_without_the_write_lock(file_clinic: FileClinic) -> None:
+    """The admin page's user creation hashes the new password before its write transaction (as
+    ``POST /api/v1/users`` does): the write lock is free while argon2 runs, and the user exists."""
+    app, c = file_clinic.app, file_clinic.client
+    with make_session_factory(app.state.engine)() as s, transaction(s):
+        service.create_user(s, email="admin@example.org", full_name="A", role=Role.ADMIN,
+                            password=PASSWORD, hasher=app.state.password_hasher)  # fmt: skip
+    assert _page_login(c, "admin@example.org", PASSWORD).status_code == 303
+    free: list[bool] = []
+
+    class Hasher(RecordingHasher):
+        def hash(self, password: str | bytes, *, salt: bytes | None = None) -> str:
+            free.append(_write_lock_free(file_clinic.path))
+            return super().hash(password, salt=salt)
+
+    app.state.password_hasher = Hasher()
+    page = c.get("/", headers={"Accept": "text/html"})
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert match, page.text
+    data = {"full_name": "New Nurse", "email": "new.nurse@example.org", "role": "nurse",
+            "password": "a long enough password", "csrf_token": match.group(1)}  # fmt: skip
+    r = c.post("/admin/users", data=data, headers={"Accept": "text/html"})
+    assert r.status_code == 200, r.text
+    assert "User new.nurse@example.org (nurse) created." in r.text
+    assert free == [True]
 
 
 @pytest.mark.parametrize("holder", ["another connection", "this process's write turn"])

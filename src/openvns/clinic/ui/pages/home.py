@@ -16,7 +16,7 @@ from openvns.clinic.auth import service as auth_service
 from openvns.clinic.auth.dependencies import AdminUser, CurrentUser, HasherDep
 from openvns.clinic.auth.models import Role, User
 from openvns.clinic.auth.schemas import UserCreate
-from openvns.clinic.db.session import SessionDep
+from openvns.clinic.db.session import SessionDep, reads_first, write_transaction
 from openvns.clinic.errors import NotFoundError
 from openvns.clinic.patients import service as patients
 from openvns.clinic.ui.forms import FORM, FieldErrors, PostedForm, attempt, validate
@@ -69,19 +69,24 @@ def _admin_page(
 
 
 @router.post("/admin/users")
+@reads_first
 def create_user(
     request: Request, admin: AdminUser, session: SessionDep, hasher: HasherDep, form: PostedForm
 ) -> Response:
-    """Create a user (admin only, as ``POST /api/v1/users``); the password is never shown."""
+    """Create a user (admin only, as ``POST /api/v1/users``); the password is never shown. The
+    password is hashed before the write transaction, so the write lock is not held while it is."""
     body, errors = validate(UserCreate, {k: form.get(k, "") for k in USER_FIELDS})
     if body is not None:
-        created, errors = attempt(
-            session,
-            lambda: auth_service.create_user(
-                session, email=body.email, full_name=body.full_name, role=body.role,
-                password=body.password, hasher=hasher, actor=admin,
-            ),
-        )  # fmt: skip
+        password_hash = hasher.hash(body.password)
+        with write_transaction(session):
+            created, errors = attempt(
+                session,
+                lambda: auth_service.create_user(
+                    session, email=body.email, full_name=body.full_name, role=body.role,
+                    password=body.password, hasher=hasher, actor=admin,
+                    password_hash=password_hash,
+                ),
+            )  # fmt: skip
         if created is not None:
             response = redirect(request, "/")
             flash(request, response, f"User {created.email} ({created.role}) created.", "success")
