@@ -1,6 +1,7 @@
 """The start page: what each role starts from.
 
-Clinicians and nurses get the patient search and the newest records; a patient goes straight
+Clinicians and nurses get the worklist (what needs attention, most urgent first:
+:mod:`openvns.clinic.worklist`), the patient search and the newest records; a patient goes straight
 to their own record; an admin sees the users and creates them (as ``POST /api/v1/users``).
 """
 
@@ -18,9 +19,12 @@ from openvns.clinic.auth.models import Role, User
 from openvns.clinic.auth.schemas import UserCreate
 from openvns.clinic.db.session import SessionDep, reads_first, write_transaction
 from openvns.clinic.errors import NotFoundError
+from openvns.clinic.implants.clock import NowDep
 from openvns.clinic.patients import service as patients
 from openvns.clinic.ui.forms import FORM, FieldErrors, PostedForm, attempt, validate
 from openvns.clinic.ui.templating import flash, is_htmx, redirect, render
+from openvns.clinic.worklist import service as worklist
+from openvns.clinic.worklist.service import WorkKind
 
 log = logging.getLogger(__name__)
 
@@ -29,10 +33,19 @@ router = APIRouter(include_in_schema=False)
 #: How many of the newest records the care team's start page lists.
 RECENT = 8
 USER_FIELDS = ("email", "full_name", "role", "password")
+#: The badge of each kind of worklist row (clinic.css: ``.badge.err``, ``.badge.warn``).
+WORKLIST_TONE: dict[WorkKind, str] = {
+    WorkKind.SIDE_EFFECT: "err",
+    WorkKind.IMPEDANCE: "err",
+    WorkKind.BATTERY_EOS: "err",
+    WorkKind.BATTERY_NEOS: "warn",
+    WorkKind.BATTERY_IFI: "warn",
+    WorkKind.STALE_DIARY: "",
+}
 
 
 @router.get("/")
-def home(request: Request, user: CurrentUser, session: SessionDep) -> Response:
+def home(request: Request, user: CurrentUser, session: SessionDep, now: NowDep) -> Response:
     """The start page of ``user``'s role (a patient: their own record)."""
     context: dict[str, object] = {}
     if user.role == Role.PATIENT.value:
@@ -48,6 +61,8 @@ def home(request: Request, user: CurrentUser, session: SessionDep) -> Response:
         newest, _ = patients.list_patients(session, limit=RECENT, offset=max(0, total - RECENT))
         context["patient_total"] = total
         context["recent"] = list(reversed(newest))
+        context["worklist"] = worklist.worklist(session, user, now)
+        context["worklist_tone"] = WORKLIST_TONE
     return render(request, "home.html", context, user=user)
 
 
