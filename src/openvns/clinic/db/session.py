@@ -12,23 +12,41 @@ second) is marked :func:`reads_first`: its request session starts as a plain rea
 and the route writes inside :func:`write_transaction`, which holds the write lock only for the
 block. A new SQLite file is created with mode 0600 (its ``-wal`` and ``-shm`` files take the
 database file's mode), so other users of the machine cannot read patient data.
+
+**No request waits for what only a waiting request can free.** The server runs each sync route
+and dependency on a shared pool of worker threads (anyio's, 40 by default). If every worker
+thread were held by requests waiting for a database connection or for the write turn, the
+request holding the turn could not get a thread to run its route and give the turn back: the
+server would stall until the waits timed out (and answer 500). So :func:`get_session` admits at
+most :func:`session_limit` requests at a time, per engine and event loop, *before* any thread
+is taken (the others wait on the event loop, not in a thread): fewer than the worker threads and
+no more than the engine's pooled connections (:data:`POOL_SIZE`). An admitted request always
+finds a connection, and at most ``limit - 1`` worker threads can wait for the write turn, so the
+holder always finds a thread. The session's begin, commit, rollback and close run on threads of
+the admitted requests' own (never the shared pool's).
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterator
+import weakref
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
+import anyio
+import anyio.to_thread
 from fastapi import Depends, Request
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from openvns.clinic.config import sqlite_path
 
@@ -123,6 +141,19 @@ def _create_private_file(path: Path) -> None:
     log.info("created database file %s with mode %o", path, SQLITE_FILE_MODE)
 
 
+#: Pooled connections of an engine (file SQLite, PostgreSQL): as many requests hold a session at
+#: once (:func:`session_limit`), each with one connection.
+POOL_SIZE = 20
+#: Connections beyond :data:`POOL_SIZE` for users outside the request sessions (``/healthz``).
+POOL_OVERFLOW = 10
+
+
+def _pool_defaults(kwargs: dict[str, Any]) -> None:
+    if "poolclass" not in kwargs:
+        kwargs.setdefault("pool_size", POOL_SIZE)
+        kwargs.setdefault("max_overflow", POOL_OVERFLOW)
+
+
 def create_engine_for(database_url: str, **kwargs: Any) -> Engine:
     """Create an engine for ``database_url`` with the clinic's connection settings.
 
@@ -132,13 +163,15 @@ def create_engine_for(database_url: str, **kwargs: Any) -> Engine:
         SQLAlchemy URL. For a SQLite file the parent directory is created, and a new file is
         created with mode 0600.
     **kwargs
-        Passed to :func:`sqlalchemy.create_engine`.
+        Passed to :func:`sqlalchemy.create_engine`; the pool of a SQLite file or a server
+        holds :data:`POOL_SIZE` connections (and :data:`POOL_OVERFLOW` more) unless given.
     """
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         path = sqlite_path(database_url)
         if path is not None:
             _create_private_file(path)
+            _pool_defaults(kwargs)
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_on_connect)
         writers = _SQLiteWriters()
@@ -146,6 +179,7 @@ def create_engine_for(database_url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "checkin", writers.on_checkin)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    _pool_defaults(kwargs)
     engine = create_engine(url, **kwargs)
     if url.get_driver_name() == "pg8000":
         event.listen(engine, "handle_error", _pg8000_integrity_error)
@@ -209,19 +243,74 @@ def _route_reads_first(request: Request) -> bool:
     return bool(getattr(endpoint, _READS_FIRST, False))
 
 
-def get_session(request: Request) -> Iterator[Session]:
+class _SessionGate:
+    """Admission of request sessions on one event loop: ``limit`` at a time (FIFO), and
+    ``limit`` threads of their own for the session's begin, commit, rollback and close."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.admission = asyncio.Semaphore(limit)
+        self.threads = anyio.CapacityLimiter(limit)
+
+    async def run(self, function: Callable[[], Any]) -> Any:
+        """Run ``function`` on one of the admitted sessions' threads."""
+        return await anyio.to_thread.run_sync(function, limiter=self.threads)
+
+
+_gates_lock = threading.Lock()
+#: Per engine, per running event loop (a test client runs its own loop): the session gate.
+_gates: weakref.WeakKeyDictionary[
+    Engine, weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _SessionGate]
+] = weakref.WeakKeyDictionary()
+
+
+def session_limit(engine: Engine, worker_threads: int) -> int:
+    """How many requests may hold a session of ``engine`` at once: no more than its pooled
+    connections (an admitted request never waits for one) and fewer than ``worker_threads``
+    (the requests waiting for the write turn never hold every worker thread)."""
+    pool = engine.pool
+    connections = pool.size() if isinstance(pool, QueuePool) else worker_threads
+    return max(1, min(connections, worker_threads - 1))
+
+
+def _gate(engine: Engine) -> _SessionGate:
+    loop = asyncio.get_running_loop()
+    with _gates_lock:
+        per_loop = _gates.setdefault(engine, weakref.WeakKeyDictionary())
+        gate = per_loop.get(loop)
+        if gate is None:
+            threads = int(anyio.to_thread.current_default_thread_limiter().total_tokens)
+            gate = per_loop[loop] = _SessionGate(session_limit(engine, threads))
+        return gate
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """FastAPI dependency: one session and one transaction per request.
 
     Use it with ``Depends(get_session, scope="function")`` (see :data:`SessionDep`) so that the
     commit happens before the response is sent: a failed commit is a 500, never a lost 2xx.
     A request that may write takes the write lock at once, unless its route is marked
-    :func:`reads_first`.
+    :func:`reads_first`. The request first waits (on the event loop, holding no thread) until
+    it is one of the :func:`session_limit` requests admitted to the engine.
     """
     factory: sessionmaker[Session] = request.app.state.session_factory
-    with factory() as session, transaction(session):
-        if request.method not in _READ_METHODS and not _route_reads_first(request):
-            session.connection(execution_options={WRITE_TRANSACTION: True})
-        yield session
+    engine = factory.kw.get("bind")
+    gate = _gate(engine) if isinstance(engine, Engine) else _SessionGate(1)
+    async with gate.admission:
+        session = factory()
+        try:
+            if request.method not in _READ_METHODS and not _route_reads_first(request):
+                options = {WRITE_TRANSACTION: True}
+                await gate.run(functools.partial(session.connection, execution_options=options))
+            yield session
+            await gate.run(session.commit)
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await gate.run(session.rollback)
+            raise
+        finally:
+            with anyio.CancelScope(shield=True):
+                await gate.run(session.close)
 
 
 #: Annotated dependency for routers: the request's session, committed before the response.

@@ -5,6 +5,10 @@ one exists for the date, and for side effects the kind), ``GET`` lists them by d
 ``date_from``/``date_to`` (inclusive) and pagination, and ``PUT …/{entry_date}`` corrects the
 entry of that date (for side effects, of the body's ``kind``). Patients write and read their own
 diary only (other ids: 404); clinicians and nurses read any diary (writes: 403).
+
+Writes are :func:`~openvns.clinic.db.session.reads_first`: the request reads (sign-in, access,
+duplicate) without the write lock and takes it only around the insert or update
+(:func:`~openvns.clinic.diaries.service.add_entry`, :func:`~.service.amend_entry`).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from fastapi import APIRouter, Query, status
 from pydantic import TypeAdapter
 
 from openvns.clinic.auth.dependencies import CurrentUser, PatientRoleUser
-from openvns.clinic.db.session import SessionDep
+from openvns.clinic.db.session import SessionDep, reads_first
 from openvns.clinic.diaries import service
 from openvns.clinic.diaries.models import BPIEntry, PainEntry, PGICEntry, SideEffectReport
 from openvns.clinic.diaries.schemas import (
@@ -47,13 +51,14 @@ _side_effect_values: TypeAdapter[SideEffectValues] = TypeAdapter(SideEffectValue
 
 
 # -- pain -------------------------------------------------------------------------------------
+@reads_first
 @router.post("/pain", response_model=PainRead, status_code=status.HTTP_201_CREATED,
              responses=_WRITE)  # fmt: skip
 def add_pain(
     patient_id: PathId, body: PainCreate, user: PatientRoleUser, session: SessionDep
 ) -> PainRead:
     """Add the day's pain (NRS 0–10); one entry per date."""
-    entry = service.create_entry(session, user, patient_id, PainEntry, body.model_dump())
+    entry = service.add_entry(session, user, patient_id, PainEntry, body.model_dump())
     return PainRead.model_validate(entry)
 
 
@@ -76,6 +81,7 @@ def list_pain(
     return Page[PainRead](items=items, total=total, limit=limit, offset=offset)
 
 
+@reads_first
 @router.put("/pain/{entry_date}", response_model=PainRead, responses=_CORRECT)
 def correct_pain(
     patient_id: PathId,
@@ -85,20 +91,19 @@ def correct_pain(
     session: SessionDep,
 ) -> PainRead:
     """Correct the pain entry of ``entry_date`` (audited with the value before and after)."""
-    entry = service.correct_entry(
-        session, user, patient_id, PainEntry, entry_date, body.model_dump()
-    )
+    entry = service.amend_entry(session, user, patient_id, PainEntry, entry_date, body.model_dump())
     return PainRead.model_validate(entry)
 
 
 # -- PGIC -------------------------------------------------------------------------------------
+@reads_first
 @router.post("/pgic", response_model=PGICRead, status_code=status.HTTP_201_CREATED,
              responses=_WRITE)  # fmt: skip
 def add_pgic(
     patient_id: PathId, body: PGICCreate, user: PatientRoleUser, session: SessionDep
 ) -> PGICRead:
     """Add a PGIC rating (1–7); one per date."""
-    entry = service.create_entry(session, user, patient_id, PGICEntry, body.model_dump())
+    entry = service.add_entry(session, user, patient_id, PGICEntry, body.model_dump())
     return PGICRead.model_validate(entry)
 
 
@@ -121,6 +126,7 @@ def list_pgic(
     return Page[PGICRead](items=items, total=total, limit=limit, offset=offset)
 
 
+@reads_first
 @router.put("/pgic/{entry_date}", response_model=PGICRead, responses=_CORRECT)
 def correct_pgic(
     patient_id: PathId,
@@ -130,20 +136,19 @@ def correct_pgic(
     session: SessionDep,
 ) -> PGICRead:
     """Correct the PGIC entry of ``entry_date``."""
-    entry = service.correct_entry(
-        session, user, patient_id, PGICEntry, entry_date, body.model_dump()
-    )
+    entry = service.amend_entry(session, user, patient_id, PGICEntry, entry_date, body.model_dump())
     return PGICRead.model_validate(entry)
 
 
 # -- BPI --------------------------------------------------------------------------------------
+@reads_first
 @router.post("/bpi", response_model=BPIRead, status_code=status.HTTP_201_CREATED,
              responses=_WRITE)  # fmt: skip
 def add_bpi(
     patient_id: PathId, body: BPICreate, user: PatientRoleUser, session: SessionDep
 ) -> BPIRead:
     """Add a BPI short form (all eleven items 0–10); one per date."""
-    entry = service.create_entry(session, user, patient_id, BPIEntry, body.model_dump())
+    entry = service.add_entry(session, user, patient_id, BPIEntry, body.model_dump())
     return BPIRead.model_validate(entry)
 
 
@@ -166,6 +171,7 @@ def list_bpi(
     return Page[BPIRead](items=items, total=total, limit=limit, offset=offset)
 
 
+@reads_first
 @router.put("/bpi/{entry_date}", response_model=BPIRead, responses=_CORRECT)
 def correct_bpi(
     patient_id: PathId,
@@ -175,13 +181,12 @@ def correct_bpi(
     session: SessionDep,
 ) -> BPIRead:
     """Correct the BPI entry of ``entry_date``."""
-    entry = service.correct_entry(
-        session, user, patient_id, BPIEntry, entry_date, body.model_dump()
-    )
+    entry = service.amend_entry(session, user, patient_id, BPIEntry, entry_date, body.model_dump())
     return BPIRead.model_validate(entry)
 
 
 # -- side effects -----------------------------------------------------------------------------
+@reads_first
 @router.post("/side-effects", response_model=SideEffectRead,
              status_code=status.HTTP_201_CREATED, responses=_WRITE)  # fmt: skip
 def add_side_effect(
@@ -189,7 +194,7 @@ def add_side_effect(
 ) -> SideEffectRead:
     """Report a side effect; one report per date and kind (``other`` needs a description)."""
     values = body.model_dump()
-    entry = service.create_entry(session, user, patient_id, SideEffectReport, values)
+    entry = service.add_entry(session, user, patient_id, SideEffectReport, values)
     return SideEffectRead.model_validate(entry)
 
 
@@ -212,6 +217,7 @@ def list_side_effects(
     return Page[SideEffectRead](items=items, total=total, limit=limit, offset=offset)
 
 
+@reads_first
 @router.put("/side-effects/{entry_date}", response_model=SideEffectRead, responses=_CORRECT)
 def correct_side_effect(
     patient_id: PathId,
@@ -222,5 +228,5 @@ def correct_side_effect(
 ) -> SideEffectRead:
     """Correct the report of the body's ``kind`` on ``entry_date``."""
     values = _side_effect_values.dump_python(body)
-    entry = service.correct_entry(session, user, patient_id, SideEffectReport, entry_date, values)
+    entry = service.amend_entry(session, user, patient_id, SideEffectReport, entry_date, values)
     return SideEffectRead.model_validate(entry)

@@ -9,6 +9,11 @@ a :class:`ConflictError` (409); a correction is :func:`correct_entry` (``PUT`` b
 as ``"correct"`` with the values before and after. Dates later than
 :func:`latest_entry_date` (today in the earliest time zone) or more than ten years back are
 refused.
+
+The API's writes (:func:`add_entry`, :func:`amend_entry`) hold the write lock only around the
+insert or update: who may write, the date and the duplicate are checked first in the request's
+read transaction (a refused write never waits for the lock), then again inside
+:func:`~openvns.clinic.db.session.write_transaction`.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from sqlalchemy.orm import Session
 from openvns.clinic.audit import service as audit
 from openvns.clinic.auth.models import Role, User
 from openvns.clinic.db.base import utcnow
+from openvns.clinic.db.session import write_transaction
 from openvns.clinic.diaries.models import (
     BPIEntry,
     PainEntry,
@@ -107,6 +113,18 @@ def _key(model: type[E], patient_id: int, entry_date: date, kind: str | None) ->
     return query
 
 
+def _refuse_new_entry(
+    session: Session, actor: User, patient_id: int, model: type[E], values: dict[str, Any]
+) -> None:
+    writable_patient(session, actor, patient_id)
+    entry_date: date = values["entry_date"]
+    check_entry_date("entry_date", entry_date)
+    kind = values.get("kind")
+    if session.scalar(_key(model, patient_id, entry_date, kind)) is not None:
+        what = f"{ENTITIES[model]} for {entry_date.isoformat()}" + (f" ({kind})" if kind else "")
+        raise ConflictError(f"a {what} exists; correct it with PUT")
+
+
 def create_entry(
     session: Session, actor: User, patient_id: int, model: type[E], values: dict[str, Any]
 ) -> E:
@@ -120,20 +138,25 @@ def create_entry(
     ConflictError
         An entry for that date (and kind) exists: correct it instead.
     """
-    writable_patient(session, actor, patient_id)
     values = _plain(values)
-    entry_date: date = values["entry_date"]
-    check_entry_date("entry_date", entry_date)
-    kind = values.get("kind")
-    if session.scalar(_key(model, patient_id, entry_date, kind)) is not None:
-        what = f"{ENTITIES[model]} for {entry_date.isoformat()}" + (f" ({kind})" if kind else "")
-        raise ConflictError(f"a {what} exists; correct it with PUT")
+    _refuse_new_entry(session, actor, patient_id, model, values)
     entry = model(patient_id=patient_id, **values)
     session.add(entry)
     session.flush()
     audit.record(session, actor, "create", ENTITIES[model], entry.id, None, audit.snapshot(entry))
     log.info("user %d added %s %d", actor.id, ENTITIES[model], entry.id)
     return entry
+
+
+def add_entry(
+    session: Session, actor: User, patient_id: int, model: type[E], values: dict[str, Any]
+) -> E:
+    """:func:`create_entry` in its own write transaction, committed on return: the checks run
+    first without the write lock, and again with it (for a session without pending changes,
+    such as a :func:`~openvns.clinic.db.session.reads_first` route's)."""
+    _refuse_new_entry(session, actor, patient_id, model, _plain(values))
+    with write_transaction(session):
+        return create_entry(session, actor, patient_id, model, values)
 
 
 def correct_entry(
@@ -169,6 +192,25 @@ def correct_entry(
         audit.record(session, actor, "correct", ENTITIES[model], entry.id, before, after)
         log.info("user %d corrected %s %d", actor.id, ENTITIES[model], entry.id)
     return entry
+
+
+def amend_entry(
+    session: Session,
+    actor: User,
+    patient_id: int,
+    model: type[E],
+    entry_date: date,
+    values: dict[str, Any],
+) -> E:
+    """:func:`correct_entry` in its own write transaction, committed on return: who may write
+    and whether the entry exists are checked first without the write lock."""
+    writable_patient(session, actor, patient_id)
+    kind = _plain(values).get("kind")
+    if session.scalar(_key(model, patient_id, entry_date, kind)) is None:
+        suffix = f"/{kind}" if kind else ""
+        raise NotFoundError(ENTITIES[model], f"{entry_date.isoformat()}{suffix}")
+    with write_transaction(session):
+        return correct_entry(session, actor, patient_id, model, entry_date, values)
 
 
 def list_entries(
