@@ -23,11 +23,13 @@ from openvns.clinic.implants import service as implant_service
 from openvns.clinic.implants.models import Implant
 from openvns.clinic.patients import service as patient_service
 from openvns.clinic.patients.models import Patient
+from openvns.clinic.worklist import battery
 from openvns.clinic.worklist import service as worklist
 from openvns.clinic.worklist.service import URGENCY, WorkKind
 from openvns.device.generator import LeadFault
+from openvns.device.settings import StimulationSettings
 from tests.clinic.conftest import UserFactory
-from tests.clinic.implant_helpers import API, T0, new_patient
+from tests.clinic.implant_helpers import API, T0, TYPICAL, new_patient
 from tests.clinic.implant_helpers import clock as clock
 
 TODAY = T0.date()
@@ -216,6 +218,63 @@ def test_intolerable_side_effects_of_the_last_days(clinic: Clinic) -> None:
     assert item.link == f"/patients/{candidate.id}/diary"  # no implant: the diary
     assert _of(items, old) == []
     assert _of(items, mild) == []
+
+
+# ------------------------------------------------------- the battery now, without months of clock
+def _programmed(clinic: Clinic, implant: Implant, steps: int = 0, day_night: bool = False) -> None:
+    """Typical settings on the implant at T0, optionally with titration steps or day/night."""
+    settings = StimulationSettings.model_validate(TYPICAL)
+    with transaction(clinic.db):
+        generator = device.load(implant, T0)
+        generator.program(settings)
+        if steps:
+            dated = [
+                (
+                    generator.now + timedelta(days=14 * (k + 1)),
+                    settings.with_(output_current_mA=1.5 + 0.25 * (k + 1)),
+                )
+                for k in range(steps)
+            ]
+            generator.schedule_titration(dated)
+        if day_night:
+            generator.set_day_night(settings, settings.with_(output_current_mA=0.5))
+        device.store(implant, generator)
+
+
+@pytest.mark.parametrize(
+    ("years", "later_days", "steps", "day_night"),
+    [
+        (1.0, 45, 0, False),  # nothing can change: read as stored, projected
+        (6.6, 120, 0, False),  # IFI reached in the gap: run to now
+        (6.6, 2, 0, False),  # close to IFI, no crossing
+        (8.0, 400, 0, False),  # NEOS then EOS in the gap
+        (1.0, 60, 3, False),  # titration steps due in the gap: run to now
+        (1.0, 30, 0, True),  # a day/night program: run to now
+    ],
+)
+def test_battery_now_matches_the_implant_run_to_now(
+    clinic: Clinic, years: float, later_days: int, steps: int, day_night: bool
+) -> None:
+    patient = clinic.patient()
+    implant = clinic.implant(patient, years=years)
+    _programmed(clinic, implant, steps, day_night)
+    later = T0 + timedelta(days=later_days)
+
+    generator, percent = battery.implant_now(implant, later)
+    reference = device.load(implant, later)  # the implant's clock run to "later"
+    assert generator.battery_indicator == reference.battery_indicator
+    assert percent == pytest.approx(reference.battery_percent, abs=1e-3)
+    events = [(e.kind, e.time) for e in reference.history if e.kind.startswith("battery_")]
+    assert [(e.kind, e.time) for e in generator.history if e.kind.startswith("battery_")] == events
+    assert generator.interrogate().impedance_status == reference.interrogate().impedance_status
+
+
+def test_battery_now_reads_a_quiet_implant_without_running_its_clock(clinic: Clinic) -> None:
+    patient = clinic.patient()
+    implant = clinic.implant(patient, years=1.0)
+    _programmed(clinic, implant)
+    generator, _ = battery.implant_now(implant, T0 + timedelta(days=180))
+    assert generator.now == device.to_device(implant.device_time)  # not run: months of clock
 
 
 # ----------------------------------------------------------------------------------- ordering

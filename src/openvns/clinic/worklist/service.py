@@ -2,10 +2,10 @@
 
 Sources (each one query over all patients, soft-deleted records left out; no query per patient):
 
-* **Battery indicators** of every active implant, read from the virtual implant run to "now"
-  (:func:`openvns.clinic.implants.service.load`) with the device layer's own indicators
-  (:meth:`openvns.device.battery.BatteryModel.indicator`: IFI, NEOS — the elective replacement
-  indicator — and EOS, whose cut-offs are the catalogue's). *Since*: when the implant logged
+* **Battery indicators** of every active implant at "now" (:func:`.battery.implant_now`: the
+  virtual implant, run to now where an indicator may have changed) with the device layer's own
+  indicators (:meth:`openvns.device.battery.BatteryModel.indicator`: IFI, NEOS — the elective
+  replacement indicator — and EOS, whose cut-offs are the catalogue's). *Since*: when the implant logged
   that indicator (its ``battery_…`` event).
 * **Lead impedance out of range**: the last System Diagnostics of an active implant measured
   ``HIGH`` or ``LOW`` against the lead's own thresholds
@@ -46,9 +46,9 @@ from openvns.clinic.diaries.staleness import (
     last_pain_entry_dates,
 )
 from openvns.clinic.errors import PermissionDeniedError
-from openvns.clinic.implants import service as implants
 from openvns.clinic.implants.models import Implant, ImplantStatus
 from openvns.clinic.patients.models import Patient
+from openvns.clinic.worklist import battery
 from openvns.device.generator import PulseGenerator
 
 log = logging.getLogger(__name__)
@@ -229,11 +229,11 @@ def device_items(implanted: list[_Implanted], now: datetime) -> list[WorkItem]:
     """Battery indicators and out-of-range lead impedance of the implants (no query)."""
     items: list[WorkItem] = []
     for row in implanted:
-        generator = implants.load(row.implant, now)
+        generator, percent = battery.implant_now(row.implant, now)
         indicator = generator.battery_indicator
         if indicator in _BATTERY:
             kind, words = _BATTERY[indicator]
-            summary = f"Battery {generator.battery_percent:.0f} %: {words}."
+            summary = f"Battery {percent:.0f} %: {words}."
             since = _event_date(generator, f"battery_{indicator.lower()}")
             items.append(_device_item(row, kind, summary, since))
         reading = generator.interrogate()
