@@ -5,8 +5,8 @@ Sources (each one query over all patients, soft-deleted records left out; no que
 * **Battery indicators** of every active implant at "now" (:func:`.battery.implant_now`: the
   virtual implant, run to now where an indicator may have changed) with the device layer's own
   indicators (:meth:`openvns.device.battery.BatteryModel.indicator`: IFI, NEOS — the elective
-  replacement indicator — and EOS, whose cut-offs are the catalogue's). *Since*: when the implant logged
-  that indicator (its ``battery_…`` event).
+  replacement indicator — and EOS, whose cut-offs are the catalogue's). *Since*: when the
+  implant logged that indicator (its ``battery_…`` event).
 * **Lead impedance out of range**: the last System Diagnostics of an active implant measured
   ``HIGH`` or ``LOW`` against the lead's own thresholds
   (:func:`openvns.device.diagnostics.impedance_status`). *Since*: that measurement.
