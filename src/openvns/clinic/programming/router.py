@@ -14,24 +14,33 @@ from openvns.clinic.implants.clock import NowDep
 from openvns.clinic.implants.device import from_device
 from openvns.clinic.implants.models import Implant
 from openvns.clinic.implants.schemas import StimulationSettingsBody
-from openvns.clinic.programming import service
+from openvns.clinic.programming import plans, service
 from openvns.clinic.programming.models import Proposal, TitrationPlan
 from openvns.clinic.programming.schemas import (
+    CurrentChange,
     DiagnosticsRead,
     InterrogationRead,
     IssueRead,
+    NextStepConfirm,
+    NextStepResult,
+    PlanStepPreview,
     ProgramConfirm,
     ProgramResult,
     ProposalCreate,
     ProposalRead,
+    SafetyRead,
     ScheduledStepRead,
     SessionRead,
     SessionStarted,
     TitrationPlanCreate,
+    TitrationPlanPreview,
+    TitrationPlanPreviewCreate,
     TitrationPlanRead,
 )
 from openvns.clinic.schemas import PathId, error_responses
 from openvns.device.generator import PulseGenerator
+from openvns.device.safety import SafetyReport
+from openvns.protocol.text import Protocol
 
 router = APIRouter(tags=["programming"])
 SESSION = "/programming-sessions/{session_id}"
@@ -85,8 +94,59 @@ def proposal_read(proposal: Proposal) -> ProposalRead:
 
 
 def plan_read(plan: TitrationPlan) -> TitrationPlanRead:
-    """A stored plan as the API shows it."""
-    return TitrationPlanRead.model_validate(plan)
+    """A stored plan as the API shows it (its rule and state derived)."""
+    return TitrationPlanRead(
+        id=plan.id,
+        implant_id=plan.implant_id,
+        session_id=plan.session_id,
+        protocol=plan.protocol,
+        start_at=plan.start_at,
+        steps=plan.steps,
+        status=plan.status,
+        rule=plans.rule_of(Protocol.parse(plan.protocol)),
+        state=plans.plan_state(plan),
+        created_by_id=plan.created_by_id,
+        created_at=plan.created_at,
+    )
+
+
+def safety_read(report: SafetyReport) -> SafetyRead:
+    """A safety report's issues by severity."""
+    issues = [IssueRead.model_validate(i.model_dump(mode="json")) for i in report.issues]
+    return SafetyRead(
+        ok=report.ok,
+        errors=[i for i in issues if i.severity == "error"],
+        warnings=[i for i in issues if i.severity == "warning"],
+        notes=[i for i in issues if i.severity == "note"],
+    )
+
+
+def preview_read(preview: plans.PlanPreview) -> TitrationPlanPreview:
+    """A plan preview as the API shows it."""
+    return TitrationPlanPreview(
+        protocol=str(preview.protocol),
+        rule=preview.rule,
+        start_at=preview.start,
+        implant_version=preview.implant_version,
+        ok=preview.ok,
+        steps=[
+            PlanStepPreview(
+                time=s.time,
+                settings=StimulationSettingsBody.of(s.settings),
+                review=s.review,
+                status=s.status,
+                safety=safety_read(s.report),
+            )
+            for s in preview.steps
+        ],
+        change=CurrentChange(
+            old_output_current_mA=preview.old_current_mA,
+            new_output_current_mA=preview.new_current_mA,
+        ),
+        lowers_current=preview.lowers_current,
+        message=preview.message,
+        digest=preview.digest,
+    )
 
 
 @router.post(
@@ -221,11 +281,65 @@ def create_plan(
     session: SessionDep,
     now: NowDep,
 ) -> TitrationPlanRead:
-    """Program a titration protocol into the implant's Scheduled Programming (clinician only)."""
-    plan, _ = service.create_plan(
-        session, user, session_id, body.protocol, body.implant_version, body.start_at, now
+    """Program a previewed titration plan (clinician only): the confirmation.
+
+    409 if the version is stale or ``preview_digest`` names another plan; 422 if a step is
+    blocked, or the plan lowers the output without ``accept_lower_current``. A "to tolerance"
+    plan programs its first step only; later steps wait for ``…/next-step``.
+    """
+    plan, _ = plans.create_plan(
+        session,
+        user,
+        session_id,
+        body.protocol,
+        body.implant_version,
+        body.start_at,
+        now,
+        preview_digest=body.preview_digest,
+        accept_lower_current=body.accept_lower_current,
     )
     return plan_read(plan)
+
+
+@router.post(
+    f"{SESSION}/titration-plans/preview",
+    response_model=TitrationPlanPreview,
+    responses=error_responses(401, 403, 404, 409),
+)
+def preview_plan(
+    session_id: PathId,
+    body: TitrationPlanPreviewCreate,
+    user: ClinicianUser,
+    session: SessionDep,
+    now: NowDep,
+) -> TitrationPlanPreview:
+    """Every step of a plan with its safety report; nothing is programmed (clinician only)."""
+    preview = plans.preview_plan(session, user, session_id, body.protocol, body.start_at, now)
+    return preview_read(preview)
+
+
+@router.post(
+    f"{SESSION}/titration-plans/{{plan_id}}/next-step",
+    response_model=NextStepResult,
+    responses=error_responses(401, 403, 404, 409),
+)
+def confirm_next_step(
+    session_id: PathId,
+    plan_id: PathId,
+    body: NextStepConfirm,
+    user: ClinicianUser,
+    session: SessionDep,
+    now: NowDep,
+) -> NextStepResult:
+    """Program the next step of a plan paused at a review point (clinician only).
+
+    409 if the version is stale or the step is not due; when the diary reports a severe side
+    effect since the last step the plan stops instead (``applied: false``).
+    """
+    outcome = plans.confirm_next_step(session, user, session_id, plan_id, body.implant_version, now)
+    return NextStepResult(
+        applied=outcome.applied, message=outcome.message, plan=plan_read(outcome.plan)
+    )
 
 
 @router.get(

@@ -168,6 +168,78 @@ class TitrationPlanCreate(BaseModel):
     start_at: AwareDatetime | None = Field(
         default=None, description="First step (not in the past); default: now."
     )
+    preview_digest: Annotated[str, Field(max_length=64), PlainText()] | None = Field(
+        default=None,
+        description="The preview's digest: if given, the plan must be the one previewed (409).",
+    )
+    accept_lower_current: bool = Field(
+        default=False,
+        description="Must be true when the plan lowers the output (the preview says so).",
+    )
+
+
+class TitrationPlanPreviewCreate(BaseModel):
+    """A titration protocol to preview: nothing is programmed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    protocol: Annotated[str, Field(min_length=1, max_length=PROTOCOL_MAX), PlainText()]
+    implant_version: ImplantVersion | None = Field(
+        default=None, description="The version seen; the preview answers the current one."
+    )
+    start_at: AwareDatetime | None = None
+
+
+class SafetyRead(BaseModel):
+    """The safety check of one step: every blocking error, warning and note."""
+
+    ok: bool
+    errors: list[IssueRead]
+    warnings: list[IssueRead]
+    notes: list[IssueRead]
+
+
+PlanStepStatus = Literal["programmed", "scheduled", "awaiting_review", "not_applied"]
+
+
+class PlanStepPreview(BaseModel):
+    """A step as the plan would program it, with its safety report."""
+
+    time: datetime
+    settings: StimulationSettingsBody
+    review: bool = Field(description="A review point: a clinician confirms this step.")
+    status: PlanStepStatus
+    safety: SafetyRead
+
+
+class CurrentChange(BaseModel):
+    """The output before and after the plan's first step."""
+
+    old_output_current_mA: float
+    new_output_current_mA: float
+
+
+class TitrationPlanPreview(BaseModel):
+    """Every step of a plan with its safety report, and what it changes now."""
+
+    protocol: str
+    rule: Literal["tolerance", "fixed", "device"]
+    start_at: datetime
+    implant_version: int = Field(description="Confirm with this version (409 if stale).")
+    ok: bool = Field(description="False when any step is blocked.")
+    steps: list[PlanStepPreview]
+    change: CurrentChange
+    lowers_current: bool = Field(description="Confirm with accept_lower_current: true.")
+    message: str
+    digest: str = Field(description="Send it back as preview_digest to confirm this plan.")
+
+
+class NextStepConfirm(BaseModel):
+    """Confirm the next step of a plan paused at a review point."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    implant_version: ImplantVersion
 
 
 class PlanStepRead(BaseModel):
@@ -175,12 +247,15 @@ class PlanStepRead(BaseModel):
 
     time: datetime
     output_current_mA: float
+    review: bool = False
+    status: PlanStepStatus | None = Field(
+        default=None, description="Null for plans programmed before review points existed."
+    )
+    applied_at: datetime | None = None
 
 
 class TitrationPlanRead(BaseModel):
     """A titration plan programmed into the implant."""
-
-    model_config = ConfigDict(from_attributes=True)
 
     id: int
     implant_id: int
@@ -189,5 +264,15 @@ class TitrationPlanRead(BaseModel):
     start_at: datetime
     steps: list[PlanStepRead]
     status: PlanStatus
+    rule: Literal["tolerance", "fixed", "device"]
+    state: Literal["running", "awaiting_review", "stopped", "superseded"]
     created_by_id: int | None
     created_at: datetime
+
+
+class NextStepResult(BaseModel):
+    """Whether the next step was programmed, or the plan stopped (the message says why)."""
+
+    applied: bool
+    message: str
+    plan: TitrationPlanRead

@@ -11,7 +11,8 @@ Interrogate → edit → check → program → verify by re-interrogation:
   :class:`~openvns.device.safety.UnsafeSettingsError` before the implant is touched (422), a
   stale version raises :class:`~openvns.clinic.errors.ConflictError` (409); afterwards the
   implant is restored from the stored state and re-interrogated (verify);
-* :func:`create_plan` programs a titration protocol into Scheduled Programming (§1.5).
+* titration plans (§1.5) are previewed, confirmed and paused at review points in
+  :mod:`openvns.clinic.programming.plans`.
 
 Roles (an assumption of the clinic): clinicians do everything; nurses may start sessions,
 interrogate and run diagnostics but not propose, program or plan; patients and admins none.
@@ -24,7 +25,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from openvns.clinic.audit import service as audit
@@ -34,9 +35,7 @@ from openvns.clinic.errors import ConflictError, NotFoundError
 from openvns.clinic.implants import device
 from openvns.clinic.implants import service as implants
 from openvns.clinic.implants.models import Implant
-from openvns.clinic.programming.limits import check_plan
 from openvns.clinic.programming.models import (
-    PlanStatus,
     ProgrammingSession,
     Proposal,
     ProposalStatus,
@@ -50,8 +49,6 @@ from openvns.device.generator import PulseGenerator
 from openvns.device.safety import SafetyReport, UnsafeSettingsError
 from openvns.device.settings import StimulationSettings
 from openvns.errors import ValidationError
-from openvns.protocol.text import Protocol
-from openvns.protocol.titration import DeviceScheduled
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +161,8 @@ def get_proposal(session: Session, actor: User, session_id: int, proposal_id: in
     return proposal
 
 
-def _settings_view(generator: PulseGenerator) -> dict[str, Any]:
+def settings_view(generator: PulseGenerator) -> dict[str, Any]:
+    """The settings and pending steps of ``generator`` (what the audit keeps)."""
     return {
         "settings": generator.settings.model_dump(mode="json"),
         "scheduled_steps": [
@@ -213,105 +211,18 @@ def program(
     if not report.ok:
         log.info("user %d: proposal %d refused: %s", actor.id, proposal_id, report.errors)
         raise UnsafeSettingsError(report)
-    before_view, before = _settings_view(generator), generator.settings
+    before_view, before = settings_view(generator), generator.settings
     generator.program(proposed, by=f"user {actor.id}")
     device.store(implant, generator)
     implants.flush_versioned(session, implant.id)
     proposal.status = ProposalStatus.PROGRAMMED.value
     proposal.programmed_at = now
     verified = device.load(implant, now)  # re-interrogate the stored implant
-    after_view = {**_settings_view(verified), "proposal_id": proposal_id}
+    after_view = {**settings_view(verified), "proposal_id": proposal_id}
     before_view["version"], after_view["version"] = implant_version, implant.version
     audit.record(session, actor, "program", implants.ENTITY, implant.id, before_view, after_view)
     log.info("user %d programmed implant %d (proposal %d)", actor.id, implant.id, proposal_id)
     return implant, before, verified, report
-
-
-Steps = list[tuple[datetime, StimulationSettings]]
-
-
-def _with_modes(steps: Steps, keep: StimulationSettings) -> Steps:
-    """Steps that keep the implant's magnet and AutoStim settings."""
-    return [(t, s.with_(magnet=keep.magnet, autostim=keep.autostim)) for t, s in steps]
-
-
-def create_plan(
-    session: Session,
-    actor: User,
-    session_id: int,
-    protocol_text: str,
-    implant_version: int,
-    start_at: datetime | None = None,
-    now: datetime | None = None,
-) -> tuple[TitrationPlan, PulseGenerator]:
-    """Program a titration protocol into the implant's Scheduled Programming (clinicians).
-
-    The protocol is read by :meth:`Protocol.parse` and every step is checked by
-    :meth:`Protocol.check` and again by the implant (with the magnet and AutoStim settings it
-    keeps). The first step is programmed at ``start_at`` (now when not given), the later ones
-    are applied by the implant itself on their dates; the plan replaces pending steps.
-
-    Raises
-    ------
-    ValidationError
-        Protocol text that cannot be read, a start in the past or more than a year ahead, a
-        plan beyond the bounds of :mod:`openvns.clinic.programming.limits` (at most 500 steps,
-        one at least every 365 days, five years in all), or a generator without Scheduled
-        Programming (only Model 1000).
-    UnsafeSettingsError
-        A step blocked by the safety check.
-    ConflictError
-        A stale ``implant_version``.
-    """
-    implants.require_clinician(actor, "program titration plans")
-    now = now or utcnow()
-    row, implant = get_session(session, actor, session_id, open_only=True)
-    implants.require_version(implant, implant_version)
-    try:
-        protocol = Protocol.parse(protocol_text)
-    except ValidationError as exc:  # name the request's field; keep the parser's explanation
-        raise ValidationError("protocol", protocol_text, f"{exc.field}: {exc.allowed}") from exc
-    start = start_at or now
-    if start < now:
-        raise ValidationError("start_at", start.isoformat(), f"not before now ({now.isoformat()})")
-    check_plan(protocol, protocol_text, start, now)  # before any step is listed
-    generator = device.load(implant, now)
-    protocol.require_safe(generator.model, generator.lead, limits=generator.limits)
-    policy = DeviceScheduled()
-    first = (device.to_device(start), policy.initial_settings(protocol))
-    later = [(device.to_device(t), s) for t, s in policy.steps(protocol, start)]
-    keep = generator.settings
-    before = _settings_view(generator)
-    if first[0] <= generator.now:  # the first step is now: program it, schedule the rest
-        generator.schedule_titration(_with_modes(later, keep))
-        generator.program(_with_modes([first], keep)[0][1], by=f"user {actor.id}")
-    else:
-        generator.schedule_titration(_with_modes([first, *later], keep))
-    device.store(implant, generator)
-    implants.flush_versioned(session, implant.id)
-    session.execute(
-        update(TitrationPlan)
-        .where(TitrationPlan.implant_id == implant.id, TitrationPlan.status == "active")
-        .values(status=PlanStatus.SUPERSEDED.value)
-    )
-    steps = [
-        {"time": device.from_device(t).isoformat(), "output_current_mA": s.output_current_mA}
-        for t, s in [first, *later]
-    ]
-    plan = TitrationPlan(
-        implant_id=implant.id,
-        session_id=row.id,
-        protocol=str(protocol),
-        start_at=start,
-        steps=steps,
-        created_by_id=actor.id,
-        created_at=now,
-    )
-    session.add(plan)
-    session.flush()
-    after = {**_settings_view(generator), "plan_id": plan.id, "protocol": plan.protocol}
-    audit.record(session, actor, "titration_plan", implants.ENTITY, implant.id, before, after)
-    return plan, generator
 
 
 def list_plans(session: Session, actor: User, implant_id: int) -> list[TitrationPlan]:

@@ -8,7 +8,11 @@ Every step calls ``programming.service`` (the same functions as ``/api/v1/progra
    warning is shown, and only a proposal without errors gets a confirmation form;
 4. *Program* sends the proposal and the implant version the clinician saw (a hidden field);
    a stale version is a conflict with a clear message, unsafe settings never reach the implant;
-5. a titration protocol can be programmed into Scheduled Programming (``create_plan``).
+5. a titration protocol is previewed (every step with its safety check, the output old → new,
+   review points of a "to tolerance" plan) and programmed only by the preview's confirmation
+   form, which repeats the protocol, the implant version and the preview's digest
+   (``plans.preview_plan`` / ``plans.create_plan``); a plan paused at a review point gets a
+   *Confirm the next step* button (``plans.confirm_next_step``).
 """
 
 from __future__ import annotations
@@ -27,10 +31,20 @@ from openvns.clinic.errors import ConflictError
 from openvns.clinic.implants.clock import NowDep
 from openvns.clinic.implants.schemas import StimulationSettingsBody
 from openvns.clinic.patients import service as patients
-from openvns.clinic.programming import service
-from openvns.clinic.programming.models import SessionStatus
-from openvns.clinic.programming.router import interrogation_read, proposal_read
-from openvns.clinic.programming.schemas import ProposalRead, TitrationPlanCreate
+from openvns.clinic.programming import plans, service
+from openvns.clinic.programming.models import PlanStatus, SessionStatus
+from openvns.clinic.programming.router import (
+    interrogation_read,
+    plan_read,
+    preview_read,
+    proposal_read,
+)
+from openvns.clinic.programming.schemas import (
+    ProposalRead,
+    TitrationPlanCreate,
+    TitrationPlanPreview,
+    TitrationPlanPreviewCreate,
+)
 from openvns.clinic.ui.forms import FORM, FieldErrors, PostedForm, service_error, validate
 from openvns.clinic.ui.templating import FlashKind, flash, is_htmx, redirect, render
 from openvns.device.catalogue import GeneratorModel, default_catalogue
@@ -41,7 +55,7 @@ log = logging.getLogger(__name__)
 
 router = APIRouter(include_in_schema=False)
 
-PLAN_FIELDS = ("protocol", "implant_version")
+PLAN_FIELDS = ("protocol", "implant_version", "preview_digest", "accept_lower_current")
 #: The normal-mode parameters the page edits (magnet and AutoStim are kept as programmed):
 #: field, label, unit. The input step of each comes from the implant's generator model.
 NORMAL = (
@@ -93,6 +107,7 @@ def _session_page(
     problem: str = "",
     plan: dict[str, Any] | None = None,
     plan_errors: FieldErrors | None = None,
+    plan_preview: TitrationPlanPreview | None = None,
     status_code: int = status.HTTP_200_OK,
 ) -> Response:
     row, implant = service.get_session(session, user, session_id)
@@ -117,8 +132,15 @@ def _session_page(
         "problem": problem,
         "plan": plan or {"protocol": EXAMPLE_PROTOCOL},
         "plan_errors": plan_errors or {},
+        "plan_preview": plan_preview,
+        "active_plans": [
+            plan_read(p)
+            for p in service.list_plans(session, user, implant.id)
+            if p.status == PlanStatus.ACTIVE.value
+        ],
     }
-    fragment = "programming/_plan.html" if plan_errors else "programming/_proposal.html"
+    is_plan = plan_errors or plan_preview is not None
+    fragment = "programming/_plan.html" if is_plan else "programming/_proposal.html"
     name = fragment if is_htmx(request) else "programming/page.html"
     return render(request, name, context, user=user, status_code=status_code)
 
@@ -252,6 +274,37 @@ def close(
     return response
 
 
+def _plan_form(form: PostedForm) -> dict[str, Any]:
+    """The plan fields of a posted form (an unchecked box is absent: false)."""
+    data: dict[str, Any] = {k: form.get(k) or None for k in PLAN_FIELDS}
+    data["accept_lower_current"] = form.get("accept_lower_current") == "true"
+    return data
+
+
+@router.post("/programming/{session_id}/titration-plans/preview")
+def preview_plan(
+    request: Request,
+    session_id: int,
+    user: CurrentUser,
+    session: SessionDep,
+    form: PostedForm,
+    now: NowDep,
+) -> Response:
+    """Every step of a plan with its safety check, and the confirmation form (clinicians)."""
+    data = {k: form.get(k) or None for k in ("protocol", "implant_version")}
+    body, errors = validate(TitrationPlanPreviewCreate, data)
+    page = partial(_session_page, request, session, user, session_id, now, plan=form)
+    if body is None:
+        return page(plan_errors=errors, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
+    try:
+        preview = plans.preview_plan(session, user, session_id, body.protocol, None, now)
+    except ValidationError as exc:
+        return page(plan_errors=service_error(exc), status_code=422)
+    except ConflictError as exc:
+        return page(plan_errors={FORM: str(exc)}, status_code=409)
+    return page(plan_preview=preview_read(preview))
+
+
 @router.post("/programming/{session_id}/titration-plans")
 def create_plan(
     request: Request,
@@ -261,21 +314,66 @@ def create_plan(
     form: PostedForm,
     now: NowDep,
 ) -> Response:
-    """Program a titration protocol into Scheduled Programming (clinicians; Model 1000)."""
-    body, errors = validate(TitrationPlanCreate, {k: form.get(k) for k in PLAN_FIELDS})
+    """Program a previewed plan: only the preview's confirmation form (with its digest) does."""
+    body, errors = validate(TitrationPlanCreate, _plan_form(form))
     page = partial(_session_page, request, session, user, session_id, now, plan=form)
     if body is None:
         return page(plan_errors=errors, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
+    if body.preview_digest is None:  # no one-click plans: show the preview to confirm
+        return preview_plan(request, session_id, user, session, form, now)
     try:
         with session.begin_nested():
-            plan, _ = service.create_plan(
-                session, user, session_id, body.protocol, body.implant_version, None, now
-            )
+            plan, _ = plans.create_plan(
+                session, user, session_id, body.protocol, body.implant_version, None, now,
+                preview_digest=body.preview_digest,
+                accept_lower_current=body.accept_lower_current,
+            )  # fmt: skip
     except (ConflictError, UnsafeSettingsError) as exc:
         code = 409 if isinstance(exc, ConflictError) else 422
         return page(plan_errors={FORM: str(exc)}, status_code=code)
     except ValidationError as exc:
         return page(plan_errors=service_error(exc), status_code=422)
     response = redirect(request, f"/programming/{session_id}")
-    flash(request, response, f"Titration plan programmed: {len(plan.steps)} steps.", "success")
+    paused = (
+        " (paused at a review point before each later step)"
+        if plans.plan_state(plan) == "awaiting_review"
+        else ""
+    )
+    flash(
+        request, response, f"Titration plan programmed: {len(plan.steps)} steps{paused}.",
+        "success",
+    )  # fmt: skip
+    return response
+
+
+@router.post("/programming/{session_id}/titration-plans/{plan_id}/next-step")
+def confirm_next_step(
+    request: Request,
+    session_id: int,
+    plan_id: int,
+    user: CurrentUser,
+    session: SessionDep,
+    form: PostedForm,
+    now: NowDep,
+) -> Response:
+    """Confirm the next step of a plan paused at a review point (clinicians)."""
+    version_text = form.get("implant_version", "")
+    if not version_text.isdigit():
+        raise ValidationError("implant_version", version_text, "the version from the page")
+    response = redirect(request, f"/programming/{session_id}")
+    try:
+        with session.begin_nested():
+            outcome = plans.confirm_next_step(
+                session, user, session_id, plan_id, int(version_text), now
+            )
+    except ConflictError as exc:
+        flash(request, response, f"Not programmed: {exc}", "warning")
+        return response
+    except UnsafeSettingsError as exc:
+        flash(
+            request, response, f"Not programmed: the safety check blocks this step. {exc}", "error"
+        )
+        return response
+    kind: FlashKind = "success" if outcome.applied else "warning"
+    flash(request, response, outcome.message, kind)
     return response

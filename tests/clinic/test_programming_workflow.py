@@ -1,0 +1,265 @@
+# ruff: noqa: F811 (the team and clock fixtures are imported from implant_helpers)
+"""The programming workflow as a pain clinician meets it (issue 12).
+
+Titration plans are previewed (every step with its safety report), confirmed with the implant
+version seen, and audited; a "to tolerance" plan pauses at review points until a clinician
+confirms the next step (or stops when the diary reports a severe side effect); a plan that
+would lower the output says so and needs confirming; a session belongs to whoever opened it;
+the settings history names who, when, and the values before and after.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import timedelta
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from openvns.clinic.audit.models import AuditEntry
+from openvns.clinic.auth.models import Role
+from tests.clinic.conftest import UserFactory
+from tests.clinic.implant_helpers import (  # noqa: F401
+    API,
+    T0,
+    TYPICAL,
+    Team,
+    clock,
+    register,
+    start,
+    stored,
+    team,
+)
+from tests.clinic.test_pages import HTML, HTMX, _login, make_patient  # noqa: F401
+
+Json = dict[str, Any]
+
+TOLERANCE = (
+    "titrate from 0.25 mA by 0.25 mA every 14 days to tolerance, max 1.0 mA; 20 Hz; 250 us; "
+    "30 s on / 5 min off"
+)
+FIXED = (
+    "titrate from 0.25 mA by 0.25 mA every 14 days to 1.0 mA; 20 Hz; 250 us; 30 s on / 5 min off"
+)
+
+
+def _session(client: TestClient, team: Team) -> tuple[int, int]:
+    implant = register(client, team.as_clinician, team.patient.id)
+    return implant["id"], start(client, team.as_clinician, implant["id"])["session"]["id"]
+
+
+def _preview(client: TestClient, team: Team, sid: int, protocol: str, version: int) -> Any:
+    body = {"protocol": protocol, "implant_version": version}
+    url = f"{API}/programming-sessions/{sid}/titration-plans/preview"
+    return client.post(url, json=body, headers=team.as_clinician)
+
+
+def _plan(client: TestClient, team: Team, sid: int, **body: Any) -> Any:
+    url = f"{API}/programming-sessions/{sid}/titration-plans"
+    return client.post(url, json=body, headers=team.as_clinician)
+
+
+def _interrogate(client: TestClient, team: Team, sid: int) -> Json:
+    url = f"{API}/programming-sessions/{sid}/interrogation"
+    out: Json = client.get(url, headers=team.as_clinician).json()
+    return out
+
+
+def test_a_preview_lists_every_step_with_its_safety_report(
+    client: TestClient, team: Team, db: Session, clock: dict
+) -> None:
+    implant_id, sid = _session(client, team)
+    before = stored(db, implant_id)
+    r = _preview(client, team, sid, FIXED, 1)
+    assert r.status_code == 200, r.text
+    preview = r.json()
+    assert [s["settings"]["output_current_mA"] for s in preview["steps"]] == [0.25, 0.5, 0.75, 1.0]
+    for step in preview["steps"]:
+        assert step["safety"]["ok"] is True
+        assert {"errors", "warnings", "notes"} <= set(step["safety"])
+    assert preview["ok"] is True
+    assert preview["rule"] == "fixed"
+    assert preview["change"] == {"old_output_current_mA": 0.0, "new_output_current_mA": 0.25}
+    assert preview["lowers_current"] is False
+    assert stored(db, implant_id) == before  # a preview changes nothing
+
+
+def test_a_tolerance_plan_pauses_at_each_review_point(
+    client: TestClient, team: Team, db: Session, clock: dict
+) -> None:
+    """The implant cannot know tolerance: no step after the first reaches it unconfirmed."""
+    implant_id, sid = _session(client, team)
+    preview = _preview(client, team, sid, TOLERANCE, 1).json()
+    assert preview["rule"] == "tolerance"
+    assert [s["review"] for s in preview["steps"]] == [False, True, True, True]
+    assert [s["status"] for s in preview["steps"]][1:] == ["awaiting_review"] * 3
+    assert "review" in preview["message"]
+    assert "tolerance" in preview["message"]
+    r = _plan(client, team, sid, protocol=TOLERANCE, implant_version=1)
+    assert r.status_code == 201, r.text
+    plan = r.json()
+    assert plan["state"] == "awaiting_review"
+    seen = _interrogate(client, team, sid)
+    assert seen["settings"]["output_current_mA"] == 0.25
+    assert seen["scheduled_steps"] == []  # no blind ramp in the implant
+
+    clock["now"] = T0 + timedelta(days=30)
+    assert _interrogate(client, team, sid)["settings"]["output_current_mA"] == 0.25
+    version = stored(db, implant_id)[1]
+    url = f"{API}/programming-sessions/{sid}/titration-plans/{plan['id']}/next-step"
+    stale = client.post(url, json={"implant_version": version - 1}, headers=team.as_clinician)
+    assert stale.status_code == 409
+    r = client.post(url, json={"implant_version": version}, headers=team.as_clinician)
+    assert r.status_code == 200, r.text
+    assert r.json()["applied"] is True
+    assert [s["status"] for s in r.json()["plan"]["steps"]] == [
+        "programmed",
+        "programmed",
+        "awaiting_review",
+        "awaiting_review",
+    ]
+    assert _interrogate(client, team, sid)["settings"]["output_current_mA"] == 0.5
+    db.expire_all()
+    actions = [e.action for e in db.query(AuditEntry).filter_by(entity="implant")]
+    assert actions[-1] == "titration_step"
+
+
+def test_a_step_not_yet_due_is_not_confirmed(
+    client: TestClient, team: Team, db: Session, clock: dict
+) -> None:
+    implant_id, sid = _session(client, team)
+    plan = _plan(client, team, sid, protocol=TOLERANCE, implant_version=1).json()
+    url = f"{API}/programming-sessions/{sid}/titration-plans/{plan['id']}/next-step"
+    r = client.post(
+        url, json={"implant_version": stored(db, implant_id)[1]}, headers=team.as_clinician
+    )
+    assert r.status_code == 409
+    assert "due" in r.json()["detail"]
+
+
+def test_intolerance_in_the_diary_stops_the_plan(
+    client: TestClient, team: Team, db: Session, clock: dict
+) -> None:
+    implant_id, sid = _session(client, team)
+    plan = _plan(client, team, sid, protocol=TOLERANCE, implant_version=1).json()
+    clock["now"] = T0 + timedelta(days=15)
+    report = {
+        "entry_date": (T0 + timedelta(days=10)).date().isoformat(),
+        "kind": "dyspnoea",
+        "severity": "severe",
+    }
+    url = f"{API}/patients/{team.patient.id}/diary/side-effects"
+    r = client.post(url, json=report, headers=team.headers(team.patient_user))
+    assert r.status_code == 201, r.text
+    url = f"{API}/programming-sessions/{sid}/titration-plans/{plan['id']}/next-step"
+    r = client.post(
+        url, json={"implant_version": stored(db, implant_id)[1]}, headers=team.as_clinician
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["applied"] is False
+    assert "severe" in r.json()["message"]
+    assert r.json()["plan"]["state"] == "stopped"
+    assert [s["status"] for s in r.json()["plan"]["steps"]][1:] == ["not_applied"] * 3
+    assert _interrogate(client, team, sid)["settings"]["output_current_mA"] == 0.25
+
+
+def test_a_plan_that_lowers_the_output_says_so_and_needs_confirming(
+    client: TestClient, team: Team, db: Session, clock: dict
+) -> None:
+    implant_id, sid = _session(client, team)
+    proposal = client.post(
+        f"{API}/programming-sessions/{sid}/proposals",
+        json={"settings": {**TYPICAL, "output_current_mA": 0.5}},
+        headers=team.as_clinician,
+    ).json()
+    r = client.post(
+        f"{API}/programming-sessions/{sid}/program",
+        json={"proposal_id": proposal["id"], "implant_version": 1},
+        headers=team.as_clinician,
+    )
+    assert r.status_code == 200, r.text
+    version = stored(db, implant_id)[1]
+    preview = _preview(client, team, sid, FIXED, version).json()
+    assert preview["lowers_current"] is True
+    assert preview["change"] == {"old_output_current_mA": 0.5, "new_output_current_mA": 0.25}
+    refused = _plan(client, team, sid, protocol=FIXED, implant_version=version)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["detail"][0]["field"] == "accept_lower_current"
+    assert "0.5" in refused.json()["detail"][0]["allowed"]
+    assert _interrogate(client, team, sid)["settings"]["output_current_mA"] == 0.5
+    r = _plan(client, team, sid, protocol=FIXED, implant_version=version, accept_lower_current=True)
+    assert r.status_code == 201, r.text
+    assert _interrogate(client, team, sid)["settings"]["output_current_mA"] == 0.25
+
+
+def test_a_confirmation_names_the_plan_previewed(
+    client: TestClient, team: Team, clock: dict
+) -> None:
+    _, sid = _session(client, team)
+    preview = _preview(client, team, sid, FIXED, 1).json()
+    other = FIXED.replace("to 1.0 mA", "to 1.5 mA")
+    r = _plan(
+        client, team, sid, protocol=other, implant_version=1, preview_digest=preview["digest"]
+    )
+    assert r.status_code == 409
+    r = _plan(
+        client, team, sid, protocol=FIXED, implant_version=1, preview_digest=preview["digest"]
+    )
+    assert r.status_code == 201, r.text
+
+
+# --- the page: preview, then confirm ------------------------------------------------------------
+
+
+def _hidden(text: str, name: str) -> str:
+    found = re.search(rf'name="{name}" value="([^"]*)"', text)
+    assert found, name
+    return html.unescape(found.group(1))
+
+
+def _page_session(client: TestClient, make_user: UserFactory, make_patient: Any) -> tuple[str, str]:
+    """Sign in as a clinician, register a Model 1000 and open a session: (csrf, session url)."""
+    patient = make_patient("Tess Tolerance")
+    csrf = _login(client, make_user(Role.CLINICIAN))
+    reg = {"csrf_token": csrf, "generator_model": "1000", "generator_serial": "SN-TT1"}
+    implant_page = client.post(f"/patients/{patient.id}/implants", data=reg, headers=HTML)
+    started = re.search(r'action="(/implants/\d+/sessions)"', implant_page.text)
+    assert started
+    page = client.post(started.group(1), data={"csrf_token": csrf}, headers=HTML)
+    return csrf, str(page.url).removeprefix("http://testserver")
+
+
+def test_the_page_programs_a_plan_only_from_its_preview(
+    client: TestClient, make_user: UserFactory, make_patient: Any
+) -> None:
+    csrf, url = _page_session(client, make_user, make_patient)
+    page = client.get(url, headers=HTML)
+    assert "Preview the plan" in page.text
+    version = _hidden(page.text, "implant_version")
+    one_click = {"csrf_token": csrf, "implant_version": version, "protocol": TOLERANCE}
+    r = client.post(f"{url}/titration-plans", data=one_click, headers=HTMX)
+    assert r.status_code == 200
+    assert "Titration plan programmed" not in r.text
+    assert 'id="plan-steps"' in r.text  # the preview instead
+    assert 'id="e-protocol"' not in r.text
+    assert client.get(url, headers=HTML).text.count("programmed now") == 0
+    preview = client.post(f"{url}/titration-plans/preview", data=one_click, headers=HTMX)
+    assert preview.status_code == 200
+    assert preview.text.count(">review point<") == 3
+    assert "0.0 mA → 0.25 mA" in preview.text
+    assert "the implant cannot know tolerance" in preview.text
+    assert 'id="plan-confirm-form"' in preview.text
+    confirm = {
+        "csrf_token": csrf,
+        "implant_version": _hidden(preview.text, "implant_version"),
+        "protocol": _hidden(preview.text, "protocol"),
+        "preview_digest": _hidden(preview.text, "preview_digest"),
+    }
+    done = client.post(f"{url}/titration-plans", data=confirm, headers=HTML)
+    assert done.status_code == 200, re.findall(r"form-errors[\s\S]{0,600}", done.text)
+    assert "Titration plan programmed: 4 steps (paused at a review point" in done.text
+    assert "Confirm the next step" in done.text
+    again = client.post(f"{url}/titration-plans", data=confirm, headers=HTML)
+    assert again.status_code == 409  # the version moved on: the old preview is stale
