@@ -263,3 +263,36 @@ def test_the_page_programs_a_plan_only_from_its_preview(
     assert "Confirm the next step" in done.text
     again = client.post(f"{url}/titration-plans", data=confirm, headers=HTML)
     assert again.status_code == 409  # the version moved on: the old preview is stale
+
+
+# --- a session belongs to whoever opened it ------------------------------------------------------
+
+
+def test_another_clinician_cannot_act_in_an_open_session(
+    client: TestClient, team: Team, db: Session, clock: dict
+) -> None:
+    implant_id, sid = _session(client, team)
+    other = team.headers(team.clinician2)
+    base = f"{API}/programming-sessions/{sid}"
+    proposal = client.post(f"{base}/proposals", json={"settings": TYPICAL}, headers=other)
+    assert proposal.status_code == 409, proposal.text
+    assert team.clinician.full_name in proposal.json()["detail"]
+    own = client.post(f"{base}/proposals", json={"settings": TYPICAL}, headers=team.as_clinician)
+    assert own.status_code == 201
+    confirm = {"proposal_id": own.json()["id"], "implant_version": 1}
+    refused = [
+        client.post(f"{base}/program", json=confirm, headers=other),
+        client.post(f"{base}/diagnostics", headers=other),
+        client.post(
+            f"{base}/titration-plans", json={"protocol": FIXED, "implant_version": 1}, headers=other
+        ),
+        client.post(f"{base}/close", headers=other),
+    ]
+    assert [r.status_code for r in refused] == [409] * 4
+    assert all(team.clinician.full_name in r.json()["detail"] for r in refused)
+    assert stored(db, implant_id)[1] == 1  # nothing reached the implant
+    assert client.get(f"{base}/interrogation", headers=other).status_code == 200  # reading is fine
+
+    clock["now"] = T0 + timedelta(hours=3)  # the hold has expired
+    r = client.post(f"{base}/diagnostics", headers=other)
+    assert r.status_code == 200, r.text

@@ -238,7 +238,9 @@ def create_plan(
     """
     implants.require_clinician(actor, "program titration plans")
     now = now or utcnow()
-    row, implant = service.get_session(session, actor, session_id, open_only=True)
+    row, implant = service.get_session(
+        session, actor, session_id, open_only=True, acting=True, now=now
+    )
     implants.require_version(implant, implant_version)
     preview = build_preview(implant, protocol_text, start_at, now)
     generator = preview.generator
@@ -361,7 +363,9 @@ def confirm_next_step(
     """
     implants.require_clinician(actor, "confirm titration steps")
     now = now or utcnow()
-    _, implant = service.get_session(session, actor, session_id, open_only=True)
+    _, implant = service.get_session(
+        session, actor, session_id, open_only=True, acting=True, now=now
+    )
     implants.require_version(implant, implant_version)
     plan = get_plan(session, implant, plan_id)
     state = plan_state(plan)

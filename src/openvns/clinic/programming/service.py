@@ -22,14 +22,14 @@ Every change is audited on the implant (``entity="implant"``) with the settings 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from openvns.clinic.audit import service as audit
-from openvns.clinic.auth.models import User
+from openvns.clinic.auth.models import Role, User
 from openvns.clinic.db.base import utcnow
 from openvns.clinic.errors import ConflictError, NotFoundError
 from openvns.clinic.implants import device
@@ -52,6 +52,9 @@ from openvns.errors import ValidationError
 
 log = logging.getLogger(__name__)
 
+#: How long a session belongs to whoever opened it (others get 409 naming them meanwhile).
+SESSION_HOLD = timedelta(hours=2)
+
 
 def start_session(
     session: Session, actor: User, implant_id: int, now: datetime | None = None
@@ -68,10 +71,53 @@ def start_session(
     return row, implant, device.load(implant, now)
 
 
+def hold_expires_at(row: ProgrammingSession) -> datetime:
+    """When the opener's hold on a session ends (:data:`SESSION_HOLD`)."""
+    started = row.started_at if row.started_at.tzinfo else row.started_at.replace(tzinfo=UTC)
+    return started + SESSION_HOLD
+
+
+def require_holder(
+    session: Session, row: ProgrammingSession, actor: User, now: datetime | None = None
+) -> None:
+    """409 naming the holder unless ``actor`` may act in the open session ``row``.
+
+    A session belongs to whoever opened it until it is closed or :data:`SESSION_HOLD` has
+    passed since it opened. A clinician may act in a session a nurse opened (the nurse
+    interrogates and runs diagnostics, the clinician programs); nobody else may act in another
+    user's held session.
+    """
+    if row.status != SessionStatus.OPEN.value or row.started_by_id in (None, actor.id):
+        return
+    expires = hold_expires_at(row)
+    if (now or utcnow()) >= expires:
+        return
+    holder = session.get(User, row.started_by_id)
+    if holder is None:
+        return
+    if holder.role == Role.NURSE.value and actor.role == Role.CLINICIAN.value:
+        return
+    raise ConflictError(
+        f"programming session {row.id} is held by {holder.full_name} ({holder.role}), who "
+        f"opened it, until it is closed or expires at {expires.isoformat()}; open a session of "
+        "your own (the implant's version tells you if it changes meanwhile)"
+    )
+
+
 def get_session(
-    session: Session, actor: User, session_id: int, *, open_only: bool = False
+    session: Session,
+    actor: User,
+    session_id: int,
+    *,
+    open_only: bool = False,
+    acting: bool = False,
+    now: datetime | None = None,
 ) -> tuple[ProgrammingSession, Implant]:
-    """A session and its implant (care team; with ``open_only``, 409 once closed)."""
+    """A session and its implant (care team; with ``open_only``, 409 once closed).
+
+    With ``acting`` (any change: diagnostics, proposals, programming, plans, closing) the
+    session must be ``actor``'s (:func:`require_holder`, 409 naming who holds it).
+    """
     implants.require_care_team(actor, "use programming sessions")
     row = session.get(ProgrammingSession, session_id) if in_id_range(session_id) else None
     if row is None:
@@ -79,6 +125,8 @@ def get_session(
     if open_only and row.status != SessionStatus.OPEN.value:
         raise ConflictError(f"programming session {session_id} is closed; start a new one")
     implant = implants.get_implant(session, actor, row.implant_id)
+    if acting:
+        require_holder(session, row, actor, now)
     if open_only:
         implants.require_active(implant)
     return row, implant
@@ -87,8 +135,8 @@ def get_session(
 def close_session(
     session: Session, actor: User, session_id: int, now: datetime | None = None
 ) -> ProgrammingSession:
-    """Close a session (idempotent)."""
-    row, _ = get_session(session, actor, session_id)
+    """Close a session (idempotent; only its holder while held)."""
+    row, _ = get_session(session, actor, session_id, acting=True, now=now)
     if row.status == SessionStatus.OPEN.value:
         row.status = SessionStatus.CLOSED.value
         row.closed_at = now or utcnow()
@@ -108,7 +156,7 @@ def run_diagnostics(
     session: Session, actor: User, session_id: int, now: datetime | None = None
 ) -> tuple[Implant, DiagnosticsResult]:
     """System Diagnostics; the measurement is stored (the implant's version increases)."""
-    _, implant = get_session(session, actor, session_id, open_only=True)
+    _, implant = get_session(session, actor, session_id, open_only=True, acting=True, now=now)
     generator = device.load(implant, now or utcnow())
     before = {"lead_impedance_ohm": generator.interrogate().lead_impedance_ohm}
     result = generator.run_diagnostics()
@@ -137,7 +185,7 @@ def propose(
 ) -> tuple[Proposal, SafetyReport]:
     """Check ``settings`` for the implant and keep them as a proposal (clinicians)."""
     implants.require_clinician(actor, "propose settings")
-    row, implant = get_session(session, actor, session_id, open_only=True)
+    row, implant = get_session(session, actor, session_id, open_only=True, acting=True, now=now)
     report = check(device.load(implant, now or utcnow()), settings)
     proposal = Proposal(
         session_id=row.id,
@@ -198,7 +246,7 @@ def program(
     implants.require_clinician(actor, "program implants")
     now = now or utcnow()
     proposal = get_proposal(session, actor, session_id, proposal_id)
-    _, implant = get_session(session, actor, session_id, open_only=True)
+    _, implant = get_session(session, actor, session_id, open_only=True, acting=True, now=now)
     implants.require_version(implant, implant_version)
     if proposal.status != ProposalStatus.CHECKED.value:
         raise ConflictError(f"proposal {proposal_id} was programmed already; propose again")
