@@ -81,11 +81,13 @@ def test_known_answer_weekly_means_and_responders(
     half = 2.446912 * math.sqrt(4 / 6) / math.sqrt(7)
     assert weeks[2]["lower_NRS"] == pytest.approx(5 - half, abs=1e-6)
     assert weeks[2]["upper_NRS"] == pytest.approx(5 + half, abs=1e-6)
-    # the responder status now: days 28…52 against the baseline
+    # the follow-up window: days 28…52 against the baseline; the diary ended 8 days ago (stale),
+    # so the window's class is no status now
     r = out["responder"]
     assert r["endpoint_mean_NRS"] == pytest.approx((6 * 7 + 35 + 4 * 7 + 2 * 4) / 25)
     assert r["change_pct"] == pytest.approx(100 * (113 / 25 - 8) / 8)
-    assert (r["moderate"], r["substantial"], r["category"]) == (True, False, "moderate")
+    assert r["window_category"] == "moderate"
+    assert (r["moderate"], r["substantial"], r["category"]) == (False, False, "diary_stale")
     assert (r["start_date"], r["end_date"]) == (
         str(START + timedelta(28)),
         str(START + timedelta(52)),
@@ -119,7 +121,7 @@ def test_sparse_week_has_no_mean_and_no_responder(
     assert week1["mean_NRS"] is None
     assert week1["change_pct"] is None
     assert (week1["responder_30"], week1["responder_50"]) == (False, False)
-    assert out["responder"]["category"] == "not_assessable"
+    assert out["responder"]["window_category"] == "not_assessable"
 
 
 def test_empty_diary(client: TestClient, make_patient: PatientFactory) -> None:
@@ -149,7 +151,7 @@ def test_clinician_baseline_window_audited(
     assert body["baseline"]["mean_NRS"] == 6.0
     week1 = next(w for w in body["weekly_pain"] if w["week"] == 1)
     assert week1["change_pct"] == pytest.approx(-50.0)
-    assert body["responder"]["category"] == "substantial"
+    assert body["responder"]["window_category"] == "substantial"
     entries = db.scalars(select(AuditEntry).where(AuditEntry.entity == "outcome_baseline")).all()
     assert [e.action for e in entries] == ["create"]
     assert body["baseline"]["end_date"] == str(START + timedelta(27))
@@ -162,7 +164,7 @@ def test_clinician_baseline_window_audited(
         r = client.put(url(me.id, "/baseline"), json=far, headers=clinician)
         assert r.status_code == 200, r.text
         assert r.json()["baseline"]["mean_NRS"] is None
-        assert r.json()["responder"]["category"] == "not_assessable"
+        assert r.json()["responder"]["window_category"] == "not_assessable"
         assert client.get(url(me.id, "/report"), headers=clinician).status_code == 200
     entries = db.scalars(select(AuditEntry).where(AuditEntry.entity == "outcome_baseline")).all()
     assert [e.action for e in entries] == ["create", "update", "update"]
@@ -280,7 +282,7 @@ def test_report_page(
     assert tags.count("figure") == 3
     images = [a["src"] or "" for t, a in page.tags if t == "img"]
     assert len(images) == 3
-    assert all(src.startswith("data:image/png;base64,") for src in images)
+    assert all(src.startswith("data:image/svg+xml;base64,") for src in images)
     assert "script" not in tags
     assert "link" not in tags
     for _, attrs in page.tags:
@@ -293,7 +295,8 @@ def test_report_page(
     assert me.patient.mrn in text
     assert "moderate" in text
     responder = next(a for t, a in page.tags if a.get("id") == "responder")
-    assert responder["data-category"] == "moderate"
+    assert responder["data-category"] == "diary_stale"  # the diary ended 8 days ago
+    assert responder["data-window-category"] == "moderate"
     assert next(a for t, a in page.tags if a.get("id") == "settings-history")
 
 

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from openvns.clinic.audit import service as audit
@@ -41,37 +41,54 @@ SETTINGS_ENTITIES = ("implant", "programming")
 ENTITY = "outcome_baseline"
 
 
+def _snapshot_patient(session: Session, column: Any) -> ColumnElement[Any]:
+    """SQL: the ``patient_id`` of a JSON snapshot column (compared as text on PostgreSQL, whose
+    ``->>`` yields text, and as an integer on SQLite, whose ``json_extract`` keeps numbers)."""
+    field = column["patient_id"]
+    value: ColumnElement[Any] = (
+        field.as_string() if session.get_bind().dialect.name == "postgresql" else field.as_integer()
+    )
+    return value
+
+
 def settings_history(session: Session, patient_id: int) -> list[SettingsEvent]:
     """Implant and programming changes of the patient, oldest first, from the audit log.
 
     An entry belongs to the patient when it is about one of the patient's implants (programming,
-    diagnostics and titration plans are audited on the implant) or its snapshot names the
-    patient.
+    diagnostics and titration plans are audited on the implant) or its snapshot (``after``, else
+    ``before``) names the patient. Both are decided in SQL: only the patient's rows are read.
     """
     from openvns.clinic.implants.models import Implant
 
-    implant_ids = set(session.scalars(select(Implant.id).where(Implant.patient_id == patient_id)))
+    own_implants = select(Implant.id).where(Implant.patient_id == patient_id).scalar_subquery()
+    is_pg = session.get_bind().dialect.name == "postgresql"
+    wanted: Any = str(patient_id) if is_pg else patient_id
+    after, before = (
+        _snapshot_patient(session, AuditEntry.after),
+        _snapshot_patient(session, AuditEntry.before),
+    )
+    named = or_(after == wanted, and_(after.is_(None), before == wanted))
     rows = session.scalars(
         select(AuditEntry)
-        .where(AuditEntry.entity.in_(SETTINGS_ENTITIES))
+        .where(
+            AuditEntry.entity.in_(SETTINGS_ENTITIES),
+            or_(
+                and_(AuditEntry.entity == "implant", AuditEntry.entity_id.in_(own_implants)),
+                named,
+            ),
+        )
         .order_by(AuditEntry.at, AuditEntry.id)
     ).all()
-    events = []
-    for row in rows:
-        snap: dict[str, Any] = row.after or row.before or {}
-        own_implant = row.entity == "implant" and row.entity_id in implant_ids
-        if not own_implant and snap.get("patient_id") != patient_id:
-            continue
-        events.append(
-            SettingsEvent(
-                at=row.at,
-                entity=row.entity,
-                entity_id=row.entity_id,
-                action=row.action,
-                values=row.after if row.after is not None else row.before,
-            )
+    return [
+        SettingsEvent(
+            at=row.at,
+            entity=row.entity,
+            entity_id=row.entity_id,
+            action=row.action,
+            values=row.after if row.after is not None else row.before,
         )
-    return events
+        for row in rows
+    ]
 
 
 def implants_provider() -> Callable[[Session, int], object] | None:
@@ -84,25 +101,31 @@ def implants_provider() -> Callable[[Session, int], object] | None:
     return provider if callable(provider) else None
 
 
-def first_programming_date(session: Session, patient_id: int) -> date | None:
+def first_programming_date(
+    session: Session, patient_id: int, history: list[SettingsEvent] | None = None
+) -> date | None:
     """The date the patient's device was first programmed, or ``None`` when none is known.
 
     From the implants domain when it provides the date (:func:`implants_provider`), else the
     first audit-log entry of entity ``"programming"`` (or of ``"implant"`` with an action that
-    names programming) for the patient.
+    names programming) for the patient (``history``: the patient's
+    :func:`settings_history` when the caller has read it already).
     """
     provider = implants_provider()
     if provider is not None:
         found = provider(session, patient_id)
         return found if isinstance(found, date) else None
-    for event in settings_history(session, patient_id):
+    for event in settings_history(session, patient_id) if history is None else history:
         if event.entity == "programming" or "program" in event.action:
             return event.at.date()
     return None
 
 
 def resolve_baseline(
-    session: Session, patient_id: int, first_entry: date | None
+    session: Session,
+    patient_id: int,
+    first_entry: date | None,
+    history: list[SettingsEvent] | None = None,
 ) -> tuple[date, date, BaselineSource] | None:
     """The baseline window ``(start, end, source)``, or ``None`` without any basis for one.
 
@@ -110,13 +133,15 @@ def resolve_baseline(
     ----------
     first_entry
         Date of the patient's first pain entry (``None``: no entries).
+    history
+        The patient's :func:`settings_history`, if already read.
     """
     window = session.scalar(select(BaselineWindow).where(BaselineWindow.patient_id == patient_id))
     if window is not None:
         return window.start_date, window.end_date, "clinician"
     if first_entry is None:
         return None
-    programmed = first_programming_date(session, patient_id)
+    programmed = first_programming_date(session, patient_id, history)
     if programmed is not None:
         end = programmed - timedelta(days=1)
         return min(first_entry, end), end, "programming"

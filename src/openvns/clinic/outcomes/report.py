@@ -1,9 +1,11 @@
 """A printable, self-contained HTML report of one patient's outcomes.
 
 One page with inline CSS (including ``@media print`` rules: A4, no breaks inside figures and
-tables), the figures of :mod:`openvns.clinic.outcomes.figures` as base64 PNG ``data:`` images
-(:func:`openvns.analysis.plotting.figure_png`), no scripts and no external resources. Numeric cells
-carry unrounded values in ``data-value`` attributes, as the trial report does.
+tables; the CSP allows it by the hash of :data:`_CSS`), the device (implant, lead, settings,
+battery, impedance), the responder status with the diary's currency (a stale diary claims no
+class; the window has its real dates), the figures of :mod:`openvns.clinic.outcomes.figures` as
+base64 SVG ``data:`` images, no scripts and no external resources. Numeric cells carry
+unrounded values in ``data-value`` attributes, as the trial report does.
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ import html
 from datetime import UTC, datetime
 
 from openvns import __version__
-from openvns.analysis.plotting import figure_png
+from openvns.clinic.outcomes.device import settings_text
+from openvns.clinic.outcomes.figures import build_figures
 from openvns.clinic.outcomes.schemas import PatientOutcomes
-from openvns.clinic.outcomes.service import ENDPOINT_DAYS
+from openvns.clinic.outcomes.service import WINDOW_LABELS
 from openvns.clinic.patients.models import Patient
 
 _CSS = """
@@ -61,24 +64,55 @@ def _table(head: list[str], rows: list[str], ident: str) -> str:
 
 def _summary(o: PatientOutcomes) -> str:
     b, r = o.baseline, o.responder
+    status = (
+        f"<p id='responder' data-category='{r.category}' data-window-category="
+        f"'{r.window_category}'><strong>{html.escape(r.summary)}</strong></p>"
+    )
     if b is None:
-        return "<p class='note' id='no-baseline'>No pain entries yet: no baseline.</p>"
+        return status + "<p class='note' id='no-baseline'>No pain entries yet: no baseline.</p>"
     rows = [
         f"<tr><td class='label'>Baseline ({html.escape(b.source.replace('_', ' '))})</td>"
         f"<td class='label'>{b.start_date} – {b.end_date}</td>{_num(b.mean_NRS)}"
         f"<td>{b.days_observed}</td></tr>",
-        f"<tr><td class='label'>Last {ENDPOINT_DAYS} days of follow-up</td>"
+        f"<tr><td class='label'>Follow-up window ({html.escape(r.window_label)})</td>"
         f"<td class='label'>{r.start_date or '—'} – {r.end_date or '—'}</td>"
-        f"{_num(r.endpoint_mean_NRS)}<td></td></tr>",
+        f"{_num(r.endpoint_mean_NRS)}<td>{r.window_days}</td></tr>",
     ]
     table = _table(["", "dates", "mean NRS", "days"], rows, "summary")
-    status = html.escape(r.category.replace("_", " "))
     change = "—" if r.change_pct is None else f"{r.change_pct:+.1f} %"
+    window = html.escape(WINDOW_LABELS[r.window_category])
     return (
-        table + f"<p id='responder' data-category='{r.category}'>Change from baseline: "
-        f"<strong>{change}</strong>; responder status: <strong>{status}</strong> "
-        "(IMMPACT: ≥ 30 % moderately important, ≥ 50 % substantial).</p>"
+        status
+        + table
+        + f"<p id='window-result'>Change from baseline in the window: <strong>{change}"
+        f"</strong> ({window}; IMMPACT: ≥ 30 % moderately important, ≥ 50 % substantial).</p>"
     )
+
+
+def _device(o: PatientOutcomes) -> str:
+    d = o.device
+    if d is None:
+        return "<p class='note' id='device'>No implant registered.</p>"
+    impedance = (
+        "not measured yet"
+        if d.lead_impedance_ohm is None
+        else f"{d.lead_impedance_ohm:.0f} Ω ({html.escape(d.impedance_status or '')})"
+    )
+    status = "" if d.status == "active" else f" ({html.escape(d.status)})"
+    rows = [
+        ("Implant", f"Model {d.generator_model} ({d.generator_name}), serial "
+                    f"{d.generator_serial}, implanted {d.implanted_at}{status}"),
+        ("Lead", f"{d.lead_model} ({d.lead_name})"),
+        ("Settings", settings_text(d.settings)),
+        ("Battery", f"{d.battery_percent:.0f} % ({d.battery_indicator})"),
+        ("Lead impedance", impedance),
+        ("As of", f"{d.device_time:%Y-%m-%d %H:%M} UTC (the implant's clock)"),
+    ]  # fmt: skip
+    cells = "".join(
+        f"<tr><th class='label'>{name}</th><td class='label'>{html.escape(value)}</td></tr>"
+        for name, value in rows
+    )
+    return f"<table id='device'><tbody>{cells}</tbody></table>"
 
 
 def _weekly(o: PatientOutcomes) -> str:
@@ -120,21 +154,14 @@ def _settings(o: PatientOutcomes) -> str:
 
 
 def _figures(o: PatientOutcomes) -> str:
-    from openvns.clinic.outcomes.figures import build_figures
-
-    figures = build_figures(o)
     parts = []
-    try:
-        for i, (name, fig) in enumerate(figures.items(), start=1):
-            data = base64.b64encode(figure_png(fig)).decode("ascii")
-            parts.append(
-                f"<figure id='figure-{name}'><img alt='{name.replace('_', ' ')}' "
-                f"src='data:image/png;base64,{data}'>"
-                f"<figcaption>Figure {i}. {html.escape(_CAPTIONS[name])}</figcaption></figure>"
-            )
-    finally:
-        for fig in figures.values():
-            fig.clear()
+    for i, (name, svg) in enumerate(build_figures(o).items(), start=1):
+        data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+        parts.append(
+            f"<figure id='figure-{name}'><img alt='{name.replace('_', ' ')}' "
+            f"src='data:image/svg+xml;base64,{data}'>"
+            f"<figcaption>Figure {i}. {html.escape(_CAPTIONS[name])}</figcaption></figure>"
+        )
     return "\n".join(parts)
 
 
@@ -148,6 +175,8 @@ def render_patient_report(patient: Patient, outcomes: PatientOutcomes) -> str:
         f"{html.escape(patient.diagnosis or 'not recorded')}. Diary from "
         f"{outcomes.first_entry_date or '—'} to {outcomes.last_entry_date or '—'}. "
         f"Generated {when} by OpenVNS {html.escape(__version__)}.</p>",
+        "<h2>Device</h2>",
+        _device(outcomes),
         "<h2>Summary</h2>",
         _summary(outcomes),
         "<h2>Figures</h2>",

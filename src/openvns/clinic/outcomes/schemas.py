@@ -19,7 +19,15 @@ from openvns.clinic.schemas import NotBoolean
 MAX_BASELINE_DAYS = 366
 
 BaselineSource = Literal["clinician", "programming", "first_28_days"]
-ResponderCategory = Literal["substantial", "moderate", "non_responder", "not_assessable"]
+#: What the follow-up window showed (whatever its age).
+WindowCategory = Literal["substantial", "moderate", "non_responder", "not_assessable"]
+#: The responder status now: a window's class only while the diary is current.
+ResponderCategory = Literal[
+    "substantial", "moderate", "non_responder", "not_assessable", "diary_stale", "dropout"
+]
+#: How current the pain diary is: ``none`` (no entry), ``current``, ``stale`` (more than
+#: ``STALE_AFTER_DAYS`` days without an entry), ``dropout`` (none in the last 28 days).
+DiaryState = Literal["none", "current", "stale", "dropout"]
 
 
 class BaselineWindowSet(BaseModel):
@@ -67,17 +75,40 @@ class WeekPain(BaseModel):
     responder_50: bool = Field(description="Mean at least 50 % below baseline (IMMPACT).")
 
 
+class DiaryStatus(BaseModel):
+    """How current the pain diary is on ``as_of`` (``openvns.clinic.diaries.staleness``)."""
+
+    state: DiaryState
+    as_of: date = Field(description="The day the status refers to (today, UTC).")
+    last_entry_date: date | None
+    days_since_last_entry: int | None
+    stale: bool = Field(description="More than 7 days without a pain entry, or no entry at all.")
+
+
 class ResponderStatus(BaseModel):
-    """Change from baseline to the last 28 days of follow-up (or fewer, if fewer have passed)."""
+    """Change from baseline over the follow-up window: the last 28 days of follow-up up to the
+    last pain entry (or fewer, if fewer have passed). The window has its real dates; a class is
+    claimed (``category``, ``moderate``, ``substantial``) only while the diary is current."""
 
     start_date: date | None
     end_date: date | None
+    window_days: int = Field(description="Days in the window (0 without one).")
+    window_label: str = Field(description="The window in words, with its dates and age.")
     endpoint_mean_NRS: float | None
     change_NRS: float | None
     change_pct: float | None
-    moderate: bool = Field(description="≥ 30 % reduction: moderately important (IMMPACT).")
-    substantial: bool = Field(description="≥ 50 % reduction: substantial (IMMPACT).")
-    category: ResponderCategory
+    moderate: bool = Field(
+        description="≥ 30 % reduction (IMMPACT moderately important), diary current."
+    )
+    substantial: bool = Field(description="≥ 50 % reduction (IMMPACT substantial), diary current.")
+    category: ResponderCategory = Field(
+        description="The status now: the window's class while the diary is current; "
+        "diary_stale (more than 7 days without a pain entry) or dropout (none in the last 28 "
+        "days) otherwise; not_assessable without follow-up."
+    )
+    window_category: WindowCategory = Field(description="What the window showed, however old.")
+    diary: DiaryStatus
+    summary: str = Field(description="The status in a sentence or two, as the pages show it.")
 
 
 class PGICPoint(BaseModel):
@@ -128,8 +159,39 @@ class SettingsEvent(BaseModel):
     values: dict[str, Any] | None
 
 
+class DeviceSettings(BaseModel):
+    """The programmed normal-mode settings."""
+
+    output_current_mA: float
+    frequency_Hz: float
+    pulse_width_us: float
+    on_time_s: float
+    off_time_min: float
+
+
+class DeviceSummary(BaseModel):
+    """The patient's implant (the active one, else the last one) as it is now."""
+
+    implant_id: int
+    status: str = Field(description="active, explanted or replaced.")
+    generator_model: str
+    generator_name: str
+    generator_serial: str
+    implanted_at: date
+    lead_model: str
+    lead_name: str
+    device_time: datetime = Field(description="The implant's clock for the values below.")
+    settings: DeviceSettings
+    battery_percent: float
+    battery_indicator: str = Field(description="OK, IFI, NEOS or EOS.")
+    lead_impedance_ohm: float | None = Field(
+        description="Last measured lead impedance (System Diagnostics); null before any."
+    )
+    impedance_status: str | None
+
+
 class PatientOutcomes(BaseModel):
-    """Everything the clinic computes from one patient's diary."""
+    """Everything the clinic computes from one patient's diary, with the device."""
 
     patient_id: int
     first_entry_date: date | None
@@ -141,6 +203,7 @@ class PatientOutcomes(BaseModel):
     bpi: list[BPIPoint]
     side_effects: list[SideEffectCourse]
     settings_history: list[SettingsEvent]
+    device: DeviceSummary | None = Field(description="The implant now; null without one.")
 
 
 class TimelineDay(BaseModel):

@@ -1,5 +1,6 @@
-"""The outcome page: pain trend against the baseline, responder status, PGIC and BPI, side
-effects, the settings history, and a link to the printable report.
+"""The outcome page: responder status (with the diary's currency: a stale diary claims no
+class), the device (implant, lead, settings, battery, impedance), pain trend against the
+baseline, PGIC and BPI, side effects, the settings history, and a link to the printable report.
 
 Everything comes from ``outcomes.service.patient_outcomes`` (the same numbers as
 ``/api/v1/patients/{id}/outcomes``); the page only lays them out. The trend is an inline SVG
@@ -17,7 +18,9 @@ from openvns.clinic.auth.dependencies import CurrentUser
 from openvns.clinic.auth.models import Role
 from openvns.clinic.db.session import SessionDep
 from openvns.clinic.diaries.models import SIDE_EFFECT_LABELS, Severity
+from openvns.clinic.implants.clock import NowDep
 from openvns.clinic.outcomes import service
+from openvns.clinic.outcomes.device import settings_text
 from openvns.clinic.outcomes.schemas import PatientOutcomes, SettingsEvent
 from openvns.clinic.patients import service as patients
 from openvns.clinic.ui.links import PatientLink, register
@@ -35,12 +38,28 @@ register(
     )
 )
 
-CATEGORY = {
-    "substantial": ("Substantial improvement (≥ 50 %)", "ok"),
-    "moderate": ("Moderately important improvement (≥ 30 %)", "ok"),
-    "non_responder": ("Less than 30 % improvement", "warn"),
-    "not_assessable": ("Not assessable yet", ""),
+#: The badge class of each status (its words: ``service.WINDOW_LABELS``, or the diary's).
+BADGE = {
+    "substantial": "ok",
+    "moderate": "ok",
+    "non_responder": "warn",
+    "not_assessable": "",
+    "diary_stale": "warn",
+    "dropout": "err",
 }
+
+
+def status_badge(outcomes: PatientOutcomes) -> tuple[str, str]:
+    """The status badge's words and class: a stale diary says so, with its last entry's date."""
+    r = outcomes.responder
+    if r.category in ("diary_stale", "dropout"):
+        words = f"Diary stale since {r.diary.last_entry_date}"
+        if r.category == "dropout":
+            words += " (possible dropout)"
+        return words, BADGE[r.category]
+    return service.WINDOW_LABELS[r.category], BADGE[r.category]
+
+
 #: Size of the trend chart (SVG user units).
 WIDTH, HEIGHT, PAD = 640.0, 220.0, 32.0
 
@@ -129,15 +148,17 @@ def _describe(event: SettingsEvent) -> str:
 
 @router.get("/patients/{patient_id}/outcomes")
 def outcome_page(
-    request: Request, patient_id: int, user: CurrentUser, session: SessionDep
+    request: Request, patient_id: int, user: CurrentUser, session: SessionDep, now: NowDep
 ) -> Response:
     """The patient's outcomes (the patient: their own; the care team: any)."""
-    outcomes = service.patient_outcomes(session, user, patient_id)
+    outcomes = service.patient_outcomes(session, user, patient_id, now)
     patient = patients.get_patient(session, user, patient_id)
     context = {
         "patient": patient,
         "o": outcomes,
-        "category": CATEGORY[outcomes.responder.category],
+        "category": status_badge(outcomes),
+        "window_result": service.WINDOW_LABELS[outcomes.responder.window_category],
+        "device_settings": settings_text(outcomes.device.settings) if outcomes.device else None,
         "chart": trend_chart(outcomes),
         "size": (WIDTH, HEIGHT, PAD),
         "side_effects": side_effect_rows(outcomes),
