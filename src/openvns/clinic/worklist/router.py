@@ -20,7 +20,7 @@ def read_worklist(user: CurrentUser, session: SessionDep, now: NowDep) -> Workli
     range, battery indicators (EOS, NEOS, IFI) and stale diaries, most urgent first."""
     items = service.worklist(session, user, now)
     return WorklistRead(
-        today=now.date(),
+        today=service.today_of(now),
         urgency_order=list(service.URGENCY),
         items=[WorklistItem.of(i) for i in items],
     )

@@ -27,7 +27,7 @@ import enum
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -159,6 +159,11 @@ class _Implanted:
     mrn: str
 
 
+def today_of(now: datetime) -> date:
+    """The UTC date of ``now`` (aware): the day the worklist is judged on."""
+    return now.astimezone(UTC).date()
+
+
 def require_care_team(user: User) -> None:
     """Clinicians and nurses only (:class:`PermissionDeniedError` otherwise)."""
     if user.role not in _CARE_TEAM:
@@ -186,7 +191,7 @@ def worklist(session: Session, viewer: User, now: datetime | None = None) -> lis
     """
     require_care_team(viewer)
     now = now or utcnow()
-    today = now.date()
+    today = today_of(now)
     implanted = active_implants(session)
     items = device_items(implanted, now)
     items += stale_diary_items(session, implanted, today)
