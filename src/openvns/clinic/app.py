@@ -53,6 +53,7 @@ from openvns.clinic.patients.router import router as patients_router
 from openvns.clinic.programming.router import router as programming_router
 from openvns.clinic.schemas import complete_openapi
 from openvns.clinic.ui import mount_ui
+from openvns.clinic.worklist.router import router as worklist_router
 from openvns.device.safety import UnsafeSettingsError
 from openvns.errors import ValidationError
 
@@ -198,6 +199,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(evaluation_router)
     api.include_router(implants_router)
     api.include_router(programming_router)
+    api.include_router(worklist_router)
     app.include_router(api)
     app.include_router(auth_web_router)
 
