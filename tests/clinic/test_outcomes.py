@@ -4,11 +4,13 @@
 
 from __future__ import annotations
 
+import base64
 import math
 import time
 from collections.abc import Sequence
 from datetime import date, timedelta
 from html.parser import HTMLParser
+from xml.etree import ElementTree
 
 import numpy as np
 import pytest
@@ -283,6 +285,14 @@ def test_report_page(
     images = [a["src"] or "" for t, a in page.tags if t == "img"]
     assert len(images) == 3
     assert all(src.startswith("data:image/svg+xml;base64,") for src in images)
+    for src in images:  # each figure a well-formed SVG document, without script or reference
+        svg = base64.b64decode(src.split(",", 1)[1]).decode("utf-8")
+        root = ElementTree.fromstring(svg)
+        assert root.tag == "{http://www.w3.org/2000/svg}svg"
+        svg_tags = {e.tag.rsplit("}", 1)[-1] for e in root.iter()}
+        assert not svg_tags & {"script", "image", "a", "foreignObject", "use"}
+        assert "href" not in svg
+        assert "style=" not in svg
     assert "script" not in tags
     assert "link" not in tags
     for _, attrs in page.tags:

@@ -103,10 +103,11 @@ class _Panel:
         )
 
     def text(self, x: float, y: float, words: str, anchor: str = "middle", **attrs: str) -> None:
+        attrs = {"font_size": "11", "fill": _DARK, **attrs}
         extra = "".join(f' {k.replace("_", "-")}="{v}"' for k, v in attrs.items())
         self.parts.append(
-            f'<text x="{_f(x)}" y="{_f(y)}" font-size="11" text-anchor="{anchor}" '
-            f'fill="{_DARK}"{extra}>{html.escape(words)}</text>'
+            f'<text x="{_f(x)}" y="{_f(y)}" text-anchor="{anchor}"{extra}>'
+            f"{html.escape(words)}</text>"
         )
 
     def polyline(self, points: Sequence[tuple[float, float]], colour: str, **attrs: str) -> None:
