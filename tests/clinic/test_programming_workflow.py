@@ -16,10 +16,12 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from openvns.clinic.audit.models import AuditEntry
 from openvns.clinic.auth.models import Role
+from openvns.clinic.programming import history
 from tests.clinic.conftest import UserFactory
 from tests.clinic.implant_helpers import (  # noqa: F401
     API,
@@ -27,6 +29,7 @@ from tests.clinic.implant_helpers import (  # noqa: F401
     TYPICAL,
     Team,
     clock,
+    new_patient,
     register,
     start,
     stored,
@@ -261,6 +264,9 @@ def test_the_page_programs_a_plan_only_from_its_preview(
     assert done.status_code == 200, re.findall(r"form-errors[\s\S]{0,600}", done.text)
     assert "Titration plan programmed: 4 steps (paused at a review point" in done.text
     assert "Confirm the next step" in done.text
+    history_html = done.text.split('id="settings-history"')[1]
+    assert "titration plan" in history_html  # who, when, and old → new
+    assert "Output current: 0.0 → 0.25 mA" in history_html
     again = client.post(f"{url}/titration-plans", data=confirm, headers=HTML)
     assert again.status_code == 409  # the version moved on: the old preview is stale
 
@@ -296,3 +302,65 @@ def test_another_clinician_cannot_act_in_an_open_session(
     clock["now"] = T0 + timedelta(hours=3)  # the hold has expired
     r = client.post(f"{base}/diagnostics", headers=other)
     assert r.status_code == 200, r.text
+
+
+# --- the settings history: who, when, old → new ---------------------------------------------
+
+
+def _program(client: TestClient, headers: dict[str, str], sid: int, current: float, v: int) -> None:
+    base = f"{API}/programming-sessions/{sid}"
+    settings = {**TYPICAL, "output_current_mA": current}
+    proposal = client.post(f"{base}/proposals", json={"settings": settings}, headers=headers)
+    confirm = {"proposal_id": proposal.json()["id"], "implant_version": v}
+    assert client.post(f"{base}/program", json=confirm, headers=headers).status_code == 200
+
+
+def test_the_settings_history_names_who_when_and_the_values(
+    client: TestClient, team: Team, db: Session, clock: dict, make_user: UserFactory
+) -> None:
+    implant_id, sid = _session(client, team)
+    _program(client, team.as_clinician, sid, 0.5, 1)
+    client.post(f"{API}/programming-sessions/{sid}/close", headers=team.as_clinician)
+    other = team.headers(team.clinician2)
+    sid2 = start(client, other, implant_id)["session"]["id"]
+    _program(client, other, sid2, 0.75, 2)
+    # another patient's implant, programmed too: not in this patient's history
+    stranger = new_patient(db, team.nurse, "IMP-OTHER")
+    other_implant = register(client, team.as_clinician, stranger.id, generator_serial="SN-9")
+    sid3 = start(client, team.as_clinician, other_implant["id"])["session"]["id"]
+    _program(client, team.as_clinician, sid3, 1.0, 1)
+
+    statements: list[str] = []
+    engine = db.get_bind()
+
+    def capture(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        changes = history.patient_settings_changes(db, team.patient.id)
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    audit_reads = [s for s in statements if "audit_log" in s]
+    assert len(audit_reads) == 1
+    assert "implants.patient_id = " in audit_reads[0]  # the patient is chosen in SQL
+    assert [c.action for c in changes] == ["create", "program", "program"]
+    assert [c.actor_name for c in changes] == [
+        team.clinician.full_name,
+        team.clinician.full_name,
+        team.clinician2.full_name,
+    ]
+    last = changes[-1]
+    assert [(f.field, f.old, f.new) for f in last.changes] == [("output_current_mA", 0.5, 0.75)]
+    assert last.at is not None
+
+    r = client.get(f"{API}/patients/{team.patient.id}/settings-history", headers=other)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert [e["who"]["name"] for e in body][-1] == team.clinician2.full_name
+    assert body[-1]["changes"] == [
+        {"field": "output_current_mA", "unit": "mA", "old": 0.5, "new": 0.75}
+    ]
+    patient = team.headers(team.patient_user)
+    r = client.get(f"{API}/patients/{team.patient.id}/settings-history", headers=patient)
+    assert r.status_code == 403

@@ -14,11 +14,13 @@ from openvns.clinic.implants.clock import NowDep
 from openvns.clinic.implants.device import from_device
 from openvns.clinic.implants.models import Implant
 from openvns.clinic.implants.schemas import StimulationSettingsBody
-from openvns.clinic.programming import plans, service
+from openvns.clinic.programming import history, plans, service
 from openvns.clinic.programming.models import Proposal, TitrationPlan
 from openvns.clinic.programming.schemas import (
+    ActorRead,
     CurrentChange,
     DiagnosticsRead,
+    FieldChangeRead,
     InterrogationRead,
     IssueRead,
     NextStepConfirm,
@@ -32,6 +34,7 @@ from openvns.clinic.programming.schemas import (
     ScheduledStepRead,
     SessionRead,
     SessionStarted,
+    SettingsChangeRead,
     TitrationPlanCreate,
     TitrationPlanPreview,
     TitrationPlanPreviewCreate,
@@ -352,3 +355,32 @@ def list_plans(
 ) -> list[TitrationPlanRead]:
     """Titration plans of an implant, oldest first (clinician or nurse)."""
     return [plan_read(p) for p in service.list_plans(session, user, implant_id)]
+
+
+def settings_change_read(change: history.SettingsChange) -> SettingsChangeRead:
+    """A settings change as the API shows it."""
+    return SettingsChangeRead(
+        at=change.at,
+        who=ActorRead(id=change.actor_id, name=change.actor_name, role=change.actor_role),
+        action=change.action,
+        implant_id=change.implant_id,
+        old=StimulationSettingsBody.model_validate(change.old) if change.old else None,
+        new=StimulationSettingsBody.model_validate(change.new) if change.new else None,
+        changes=[
+            FieldChangeRead(field=f.field, unit=f.unit, old=f.old, new=f.new)
+            for f in change.changes
+        ],
+    )
+
+
+@router.get(
+    "/patients/{patient_id}/settings-history",
+    response_model=list[SettingsChangeRead],
+    responses=error_responses(401, 403, 404),
+)
+def settings_history(
+    patient_id: PathId, user: CareTeamUser, session: SessionDep
+) -> list[SettingsChangeRead]:
+    """Who changed the patient's implant settings, when, old → new (clinician or nurse)."""
+    changes = history.settings_changes(session, user, patient_id)
+    return [settings_change_read(c) for c in changes]

@@ -276,3 +276,32 @@ class NextStepResult(BaseModel):
     applied: bool
     message: str
     plan: TitrationPlanRead
+
+
+class ActorRead(BaseModel):
+    """Who made a change (``null`` fields for the system)."""
+
+    id: int | None
+    name: str | None
+    role: str | None
+
+
+class FieldChangeRead(BaseModel):
+    """One setting old → new (``old`` is null at registration)."""
+
+    field: str
+    unit: str
+    old: float | None
+    new: float | None
+
+
+class SettingsChangeRead(BaseModel):
+    """One audited change of an implant's settings: who, when, old → new."""
+
+    at: datetime
+    who: ActorRead
+    action: str
+    implant_id: int
+    old: StimulationSettingsBody | None
+    new: StimulationSettingsBody | None
+    changes: list[FieldChangeRead]

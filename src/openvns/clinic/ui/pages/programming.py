@@ -31,7 +31,7 @@ from openvns.clinic.errors import ConflictError
 from openvns.clinic.implants.clock import NowDep
 from openvns.clinic.implants.schemas import StimulationSettingsBody
 from openvns.clinic.patients import service as patients
-from openvns.clinic.programming import plans, service
+from openvns.clinic.programming import history, plans, service
 from openvns.clinic.programming.models import PlanStatus, SessionStatus
 from openvns.clinic.programming.router import (
     interrogation_read,
@@ -55,6 +55,8 @@ log = logging.getLogger(__name__)
 
 router = APIRouter(include_in_schema=False)
 
+#: How many of the latest settings changes the session page lists.
+HISTORY_SHOWN = 20
 PLAN_FIELDS = ("protocol", "implant_version", "preview_digest", "accept_lower_current")
 #: The normal-mode parameters the page edits (magnet and AutoStim are kept as programmed):
 #: field, label, unit. The input step of each comes from the implant's generator model.
@@ -133,6 +135,8 @@ def _session_page(
         "plan": plan or {"protocol": EXAMPLE_PROTOCOL},
         "plan_errors": plan_errors or {},
         "plan_preview": plan_preview,
+        "field_labels": {name: label for name, label, _ in NORMAL},
+        "history": history.settings_changes(session, user, patient.id, limit=HISTORY_SHOWN),
         "active_plans": [
             plan_read(p)
             for p in service.list_plans(session, user, implant.id)
