@@ -36,10 +36,12 @@ from openvns.clinic.config import Settings
 from openvns.clinic.db.migrations import upgrade
 from openvns.clinic.db.session import (
     POOL_SIZE,
+    SESSIONS,
+    SLOW_SESSIONS,
     SessionDep,
     create_engine_for,
     make_session_factory,
-    session_limit,
+    session_limits,
     transaction,
 )
 from openvns.clinic.patients import service as patient_service
@@ -158,14 +160,16 @@ def test_more_writers_than_worker_threads_all_complete(served: Served) -> None:
     assert rows == list(range(WRITERS))
 
 
-def test_session_limit_is_below_the_worker_threads_and_within_the_pool(tmp_path: Path) -> None:
+def test_session_limits_are_below_the_worker_threads_and_within_the_pool(
+    tmp_path: Path,
+) -> None:
     engine = create_engine_for(f"sqlite:///{tmp_path / 'c.sqlite3'}")
     try:
-        assert session_limit(engine, 40) == min(POOL_SIZE, 39)
-        assert session_limit(engine, 4) == 3  # a writer waiting never holds the last thread
-        assert session_limit(engine, 1) == 1
-        small = create_engine_for(f"sqlite:///{tmp_path / 's.sqlite3'}", pool_size=2)
-        assert session_limit(small, 40) == 2  # an admitted request always finds a connection
+        assert session_limits(engine, 40) == (SESSIONS, SLOW_SESSIONS)
+        assert SESSIONS + SLOW_SESSIONS <= POOL_SIZE
+        assert session_limits(engine, 4) == (2, 1)  # a writer waiting never holds the last thread
+        small = create_engine_for(f"sqlite:///{tmp_path / 's.sqlite3'}", pool_size=3)
+        assert session_limits(small, 40) == (2, 1)  # an admitted request finds a connection
         small.dispose()
     finally:
         engine.dispose()

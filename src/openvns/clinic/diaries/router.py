@@ -6,7 +6,7 @@ one exists for the date, and for side effects the kind), ``GET`` lists them by d
 entry of that date (for side effects, of the body's ``kind``). Patients write and read their own
 diary only (other ids: 404); clinicians and nurses read any diary (writes: 403).
 
-Writes are :func:`~openvns.clinic.db.session.reads_first`: the request reads (sign-in, access,
+Writes are :func:`~openvns.clinic.db.session.writes_briefly`: the request reads (sign-in, access,
 duplicate) without the write lock and takes it only around the insert or update
 (:func:`~openvns.clinic.diaries.service.add_entry`, :func:`~.service.amend_entry`).
 """
@@ -20,7 +20,7 @@ from fastapi import APIRouter, Query, status
 from pydantic import TypeAdapter
 
 from openvns.clinic.auth.dependencies import CurrentUser, PatientRoleUser
-from openvns.clinic.db.session import SessionDep, reads_first
+from openvns.clinic.db.session import SessionDep, writes_briefly
 from openvns.clinic.diaries import service
 from openvns.clinic.diaries.models import BPIEntry, PainEntry, PGICEntry, SideEffectReport
 from openvns.clinic.diaries.schemas import (
@@ -51,7 +51,7 @@ _side_effect_values: TypeAdapter[SideEffectValues] = TypeAdapter(SideEffectValue
 
 
 # -- pain -------------------------------------------------------------------------------------
-@reads_first
+@writes_briefly
 @router.post("/pain", response_model=PainRead, status_code=status.HTTP_201_CREATED,
              responses=_WRITE)  # fmt: skip
 def add_pain(
@@ -81,7 +81,7 @@ def list_pain(
     return Page[PainRead](items=items, total=total, limit=limit, offset=offset)
 
 
-@reads_first
+@writes_briefly
 @router.put("/pain/{entry_date}", response_model=PainRead, responses=_CORRECT)
 def correct_pain(
     patient_id: PathId,
@@ -96,7 +96,7 @@ def correct_pain(
 
 
 # -- PGIC -------------------------------------------------------------------------------------
-@reads_first
+@writes_briefly
 @router.post("/pgic", response_model=PGICRead, status_code=status.HTTP_201_CREATED,
              responses=_WRITE)  # fmt: skip
 def add_pgic(
@@ -126,7 +126,7 @@ def list_pgic(
     return Page[PGICRead](items=items, total=total, limit=limit, offset=offset)
 
 
-@reads_first
+@writes_briefly
 @router.put("/pgic/{entry_date}", response_model=PGICRead, responses=_CORRECT)
 def correct_pgic(
     patient_id: PathId,
@@ -141,7 +141,7 @@ def correct_pgic(
 
 
 # -- BPI --------------------------------------------------------------------------------------
-@reads_first
+@writes_briefly
 @router.post("/bpi", response_model=BPIRead, status_code=status.HTTP_201_CREATED,
              responses=_WRITE)  # fmt: skip
 def add_bpi(
@@ -171,7 +171,7 @@ def list_bpi(
     return Page[BPIRead](items=items, total=total, limit=limit, offset=offset)
 
 
-@reads_first
+@writes_briefly
 @router.put("/bpi/{entry_date}", response_model=BPIRead, responses=_CORRECT)
 def correct_bpi(
     patient_id: PathId,
@@ -186,7 +186,7 @@ def correct_bpi(
 
 
 # -- side effects -----------------------------------------------------------------------------
-@reads_first
+@writes_briefly
 @router.post("/side-effects", response_model=SideEffectRead,
              status_code=status.HTTP_201_CREATED, responses=_WRITE)  # fmt: skip
 def add_side_effect(
@@ -217,7 +217,7 @@ def list_side_effects(
     return Page[SideEffectRead](items=items, total=total, limit=limit, offset=offset)
 
 
-@reads_first
+@writes_briefly
 @router.put("/side-effects/{entry_date}", response_model=SideEffectRead, responses=_CORRECT)
 def correct_side_effect(
     patient_id: PathId,
