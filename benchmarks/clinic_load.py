@@ -6,8 +6,15 @@ port over a fresh database, seeds one patient account and record per simulated u
 requests in all. Each user in turn writes the next day's pain diary entry
 (``POST /api/v1/patients/{id}/diary/pain``), reads their outcomes
 (``GET /api/v1/patients/{id}/outcomes``) and opens their outcome page
-(``GET /patients/{id}/outcomes``, HTML). Prints requests per second and p50/p95/p99 latency per
-endpoint and in all.
+(``GET /patients/{id}/outcomes``, HTML). The users sign in before the clock starts (at most
+:data:`SIGN_IN_AT_ONCE` at a time: the sign-in throttle refuses more than 30 running or failed
+attempts per address). Prints requests per second and p50/p95/p99 latency per endpoint and in
+all, answers by status (500s apart from 429s), and the server's CPU time.
+
+Beside the users, ``--flood`` anonymous clients (20 by default, 0 for none) loop wrong-password
+sign-ins (``POST /api/v1/auth/token`` for unknown e-mails) from another loopback address,
+:data:`FLOOD_ADDRESS`, so that the throttle's per-address limit answers them 429 without
+touching the users' own address; their answers are counted by status.
 
 Backends: SQLite always (a file in a temporary directory); PostgreSQL with ``--database-url``
 (or ``OPENVNS_TEST_POSTGRES_URL``) naming a server where a fresh database may be created, else
@@ -15,7 +22,7 @@ with ``--local-postgres``, a throw-away cluster started here with Debian's ``ini
 it runs as the ``postgres`` user) and removed afterwards. Nothing but 127.0.0.1 is contacted.
 
     .venv/bin/python benchmarks/clinic_load.py [--users 8] [--seconds 10] [--max-requests 20000]
-        [--database-url postgresql+pg8000://…] [--local-postgres] [--no-sqlite]
+        [--flood 20] [--database-url postgresql+pg8000://…] [--local-postgres] [--no-sqlite]
 """
 
 from __future__ import annotations
@@ -33,7 +40,9 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -52,6 +61,10 @@ from openvns.clinic.patients import service as patient_service
 PASSWORD = "load test password"
 START_SECONDS = 60.0
 ENDPOINTS = ("POST diary/pain", "GET api outcomes", "GET outcome page")
+#: Users signing in at once before the clock starts.
+SIGN_IN_AT_ONCE = 8
+#: Loopback address the login flood comes from (Linux routes all of 127.0.0.0/8 to lo).
+FLOOD_ADDRESS = "127.0.0.2"
 
 
 def _free_port() -> int:
@@ -73,9 +86,26 @@ def _wait_until_up(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
     raise SystemExit(f"server did not start within {START_SECONDS:.0f} s")
 
 
+@dataclass
+class Server:
+    """A running server: base URL and process id."""
+
+    base: str
+    pid: int
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of process ``pid`` (Linux ``/proc``), 0 where unreadable."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextlib.contextmanager
-def serve(database_url: str, workdir: Path) -> Iterator[str]:
-    """``openvns clinic serve`` on 127.0.0.1 at a free port; its base URL."""
+def serve(database_url: str, workdir: Path) -> Iterator[Server]:
+    """``openvns clinic serve`` on 127.0.0.1 at a free port."""
     port = _free_port()
     log = workdir / f"server-{port}.log"
     env = {**os.environ, "OPENVNS_SECRET_KEY": secrets.token_hex(16)}
@@ -87,7 +117,7 @@ def serve(database_url: str, workdir: Path) -> Iterator[str]:
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(f"{base}/healthz", proc, log)
-        yield base
+        yield Server(base, proc.pid)
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -123,7 +153,7 @@ def seed(database_url: str, users: int) -> list[tuple[str, int]]:
                     password=PASSWORD,
                     hasher=hasher,
                 )
-                values = {"mrn": f"LOAD-{n}", "full_name": f"Load Patient {n}"}
+                values: dict[str, object] = {"mrn": f"LOAD-{n}", "full_name": f"Load Patient {n}"}
                 values |= {"date_of_birth": date(1970, 1, 1), "sex": "female"}
                 patient = patient_service.create_patient(
                     session, nurse, {**values, "user_id": user.id}
@@ -140,6 +170,8 @@ class Results:
 
     latencies: dict[str, list[float]] = field(default_factory=lambda: {e: [] for e in ENDPOINTS})
     errors: list[str] = field(default_factory=list)
+    statuses: Counter[int | str] = field(default_factory=Counter)
+    flood: Counter[int | str] = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
     issued: int = 0
 
@@ -151,37 +183,64 @@ class Results:
             return True
 
 
+def sign_in(base: str, email: str) -> str:
+    """A bearer token for ``email``."""
+    r = httpx.post(f"{base}/api/v1/auth/token", json={"email": email, "password": PASSWORD})
+    r.raise_for_status()
+    token: str = r.json()["access_token"]
+    return token
+
+
 def simulate_user(
-    base: str, email: str, patient_id: int, args: argparse.Namespace, results: Results, t_end: float
+    base: str, token: str, patient_id: int, args: argparse.Namespace, results: Results, t_end: float
 ) -> None:
     """One patient: diary entry, outcomes, outcome page, again, until time or tickets run out."""
-    with httpx.Client(base_url=base, timeout=30.0) as client:
-        r = client.post("/api/v1/auth/token", json={"email": email, "password": PASSWORD})
-        r.raise_for_status()
-        client.headers["Authorization"] = f"Bearer {r.json()['access_token']}"
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=base, timeout=60.0, headers=headers) as client:
         day = date.today() - timedelta(days=1)
         step = 0
         while time.monotonic() < t_end and results.take_ticket(args.max_requests):
             endpoint = ENDPOINTS[step % len(ENDPOINTS)]
             start = time.perf_counter()
-            if endpoint == "POST diary/pain":
-                body = {"entry_date": day.isoformat(), "pain_nrs": (step // 3) % 11}
-                r = client.post(f"/api/v1/patients/{patient_id}/diary/pain", json=body)
-                day -= timedelta(days=1)
-                ok = r.status_code == 201
-            elif endpoint == "GET api outcomes":
-                r = client.get(f"/api/v1/patients/{patient_id}/outcomes")
-                ok = r.status_code == 200
-            else:
-                r = client.get(f"/patients/{patient_id}/outcomes")
-                ok = r.status_code == 200
+            status: int | str
+            try:
+                if endpoint == "POST diary/pain":
+                    body = {"entry_date": day.isoformat(), "pain_nrs": (step // 3) % 11}
+                    r = client.post(f"/api/v1/patients/{patient_id}/diary/pain", json=body)
+                    day -= timedelta(days=1)
+                    ok = r.status_code == 201
+                elif endpoint == "GET api outcomes":
+                    r = client.get(f"/api/v1/patients/{patient_id}/outcomes")
+                    ok = r.status_code == 200
+                else:
+                    r = client.get(f"/patients/{patient_id}/outcomes")
+                    ok = r.status_code == 200
+                status, detail = r.status_code, r.text[:120]
+            except httpx.TransportError as exc:
+                ok, status, detail = False, type(exc).__name__, str(exc)[:120]
             elapsed = time.perf_counter() - start
             with results.lock:
+                results.statuses[status] += 1
                 if ok:
                     results.latencies[endpoint].append(elapsed)
                 else:
-                    results.errors.append(f"{endpoint}: {r.status_code} {r.text[:120]}")
+                    results.errors.append(f"{endpoint}: {status} {detail}")
             step += 1
+
+
+def flood_logins(base: str, n: int, results: Results, t_end: float) -> None:
+    """One anonymous client looping wrong-password sign-ins from :data:`FLOOD_ADDRESS`."""
+    transport = httpx.HTTPTransport(local_address=FLOOD_ADDRESS)
+    body = {"email": f"flood{n}@example.org", "password": "not the password"}
+    with httpx.Client(base_url=base, timeout=60.0, transport=transport) as client:
+        while time.monotonic() < t_end:
+            status: int | str
+            try:
+                status = client.post("/api/v1/auth/token", json=body).status_code
+            except httpx.TransportError as exc:
+                status = type(exc).__name__
+            with results.lock:
+                results.flood[status] += 1
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -193,21 +252,34 @@ def _percentile(values: list[float], q: float) -> float:
 def run_backend(name: str, database_url: str, args: argparse.Namespace, workdir: Path) -> None:
     seeded = seed(database_url, args.users)
     results = Results()
-    with serve(database_url, workdir) as base:
+    with serve(database_url, workdir) as server:
+        with ThreadPoolExecutor(SIGN_IN_AT_ONCE) as pool:
+            tokens = list(pool.map(lambda seed: sign_in(server.base, seed[0]), seeded))
+        cpu_start = cpu_seconds(server.pid)
         t_start = time.monotonic()
         t_end = t_start + args.seconds
         threads = [
             threading.Thread(
-                target=simulate_user, args=(base, email, pid, args, results, t_end), daemon=True
+                target=simulate_user,
+                args=(server.base, token, pid, args, results, t_end),
+                daemon=True,
             )
-            for email, pid in seeded
+            for token, (_, pid) in zip(tokens, seeded, strict=True)
+        ]
+        threads += [
+            threading.Thread(
+                target=flood_logins, args=(server.base, n, results, t_end), daemon=True
+            )
+            for n in range(args.flood)
         ]
         for thread in threads:
             thread.start()
         for thread in threads:
-            thread.join(timeout=args.seconds + 60)
+            thread.join(timeout=args.seconds + 90)
         wall = time.monotonic() - t_start
-    print(f"\n{name}: {args.users} users, {wall:.1f} s, {results.issued} requests")
+        cpu = cpu_seconds(server.pid) - cpu_start
+    print(f"\n{name}: {args.users} users, {args.flood} flooding sign-in clients, {wall:.1f} s,")
+    print(f"  {results.issued} user requests, server CPU {cpu:.1f} s ({100 * cpu / wall:.0f} %)")
     heads = ("requests", "req/s", "p50 ms", "p95 ms", "p99 ms")
     print(f"  {'endpoint':<18} " + " ".join(f"{h:>8}" for h in heads))
     everything: list[float] = []
@@ -216,8 +288,18 @@ def run_backend(name: str, database_url: str, args: argparse.Namespace, workdir:
         everything += values
         _row(endpoint, values, wall)
     _row("all", everything, wall)
+    print(f"  user answers: {_statuses(results.statuses)}")
+    if args.flood:
+        print(f"  login flood answers: {_statuses(results.flood)}")
     if results.errors:
-        print(f"  {len(results.errors)} failed requests, e.g. {results.errors[0]}")
+        print(f"  {len(results.errors)} failed user requests, e.g. {results.errors[0]}")
+
+
+def _statuses(counts: Counter[int | str]) -> str:
+    """``201: 10, 429: 3, 500: 0`` (500 always shown)."""
+    shown = Counter(counts)
+    shown[500] += 0
+    return ", ".join(f"{k}: {v}" for k, v in sorted(shown.items(), key=lambda kv: str(kv[0])))
 
 
 def _row(label: str, values: list[float], wall: float) -> None:
@@ -292,12 +374,15 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=8, help="concurrent simulated patients")
     parser.add_argument("--seconds", type=float, default=10.0, help="duration per backend")
     parser.add_argument("--max-requests", type=int, default=20_000, help="requests per backend")
+    parser.add_argument(
+        "--flood", type=int, default=20, help=f"wrong-password clients from {FLOOD_ADDRESS}"
+    )
     parser.add_argument("--database-url", default=os.environ.get("OPENVNS_TEST_POSTGRES_URL"))
     parser.add_argument("--local-postgres", action="store_true", help="start a cluster here")
     parser.add_argument("--no-sqlite", action="store_true", help="only PostgreSQL")
     args = parser.parse_args()
-    if not 1 <= args.users <= 64 or not 0 < args.seconds <= 300:
-        parser.error("--users 1..64, --seconds up to 300")
+    if not 1 <= args.users <= 200 or not 0 < args.seconds <= 300 or not 0 <= args.flood <= 200:
+        parser.error("--users 1..200, --seconds up to 300, --flood 0..200")
     print(f"clinic load: {args.users} users x (diary entry, outcomes JSON, outcome page)")
     with tempfile.TemporaryDirectory(prefix="openvns-load.") as tmp:
         workdir = Path(tmp)
