@@ -15,10 +15,11 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import anyio.to_thread
 import argon2
@@ -85,8 +86,6 @@ class Served:
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
-    import uvicorn
-
     path = tmp_path / "c.sqlite3"
     url = f"sqlite:///{path}"
     upgrade(url)
@@ -107,8 +106,20 @@ def served(tmp_path: Path) -> Iterator[Served]:
         session.execute(text("INSERT INTO probe (n) VALUES (:n)"), {"n": n})
         return n
 
+    with _uvicorn(wrapper) as base:
+        try:
+            yield Served(base, path)
+        finally:
+            app.state.engine.dispose()
+
+
+@contextmanager
+def _uvicorn(app: ASGIApp) -> Iterator[str]:
+    """``app`` under uvicorn on 127.0.0.1 at a free port; its base URL."""
+    import uvicorn
+
     port = _free_port()
-    config = uvicorn.Config(wrapper, host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="concurrency-uvicorn", daemon=True)
     thread.start()
@@ -118,11 +129,10 @@ def served(tmp_path: Path) -> Iterator[Served]:
         time.sleep(0.02)
     assert server.started, "uvicorn did not start"
     try:
-        yield Served(f"http://127.0.0.1:{port}", path)
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=30)
-        app.state.engine.dispose()
 
 
 def _free_port() -> int:
@@ -158,6 +168,69 @@ def test_more_writers_than_worker_threads_all_complete(served: Served) -> None:
     with sqlite3.connect(served.path) as conn:
         rows = sorted(n for (n,) in conn.execute("SELECT n FROM probe"))
     assert rows == list(range(WRITERS))
+
+
+class _BlockingHasher(argon2.PasswordHasher):
+    """Cheap hashes; ``verify`` waits until ``release`` is set (a sign-in hashing for ever)."""
+
+    def __init__(self) -> None:
+        super().__init__(**_cheapest())
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
+        self.entered.set()
+        assert self.release.wait(timeout=120), "never released"
+        return super().verify(hash, password)
+
+
+def _cheapest() -> dict[str, Any]:
+    p = argon2.profiles.CHEAPEST
+    return {"time_cost": p.time_cost, "memory_cost": p.memory_cost, "parallelism": p.parallelism,
+            "hash_len": p.hash_len, "salt_len": p.salt_len}  # fmt: skip
+
+
+def test_sign_ins_hashing_never_take_the_other_requests_places(tmp_path: Path) -> None:
+    """While sign-ins fill their lane (each one hashing until released), other requests are
+    admitted and answered. Before, sign-ins shared the one admission with every request, so
+    enough of them hashing (a login flood) kept everyone else waiting."""
+    url = f"sqlite:///{tmp_path / 'c.sqlite3'}"
+    upgrade(url)
+    app = create_app(Settings(database_url=url, secret_key="k"))
+    hasher = app.state.password_hasher = _BlockingHasher()
+    wrapper = _FewThreadsCountingArrivals(app, expected=0)
+
+    @app.get("/probe")
+    def probe(session: SessionDep) -> int:
+        return int(session.scalar(text("SELECT 1")) or 0)
+
+    answers: list[int | str] = []
+
+    def sign_in(n: int) -> None:
+        body = {"email": f"flood{n}@example.org", "password": "not the password"}
+        try:
+            answers.append(
+                httpx.post(f"{base}{API}/auth/token", json=body, timeout=120).status_code
+            )
+        except httpx.HTTPError as exc:
+            answers.append(repr(exc))
+
+    with _uvicorn(wrapper) as base:
+        flood = [threading.Thread(target=sign_in, args=(n,)) for n in range(WORKER_THREADS)]
+        try:
+            for thread in flood:
+                thread.start()
+            assert hasher.entered.wait(timeout=60), "no sign-in reached the hasher"
+            # One sign-in is hashing (its lane is full) and the others are waiting: the probe
+            # is answered all the same.
+            r = httpx.get(f"{base}/probe", timeout=30)
+            assert (r.status_code, r.json()) == (200, 1)
+        finally:
+            hasher.release.set()
+            for thread in flood:
+                thread.join()
+            app.state.engine.dispose()
+    assert sorted(map(str, answers)) == ["401"] * WORKER_THREADS
 
 
 def test_session_limits_are_below_the_worker_threads_and_within_the_pool(
