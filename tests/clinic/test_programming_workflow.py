@@ -364,3 +364,67 @@ def test_the_settings_history_names_who_when_and_the_values(
     patient = team.headers(team.patient_user)
     r = client.get(f"{API}/patients/{team.patient.id}/settings-history", headers=patient)
     assert r.status_code == 403
+
+
+# --- pick-lists and old → new ---------------------------------------------------------------
+
+
+def test_a_proposal_compares_old_and_new(client: TestClient, team: Team, clock: dict) -> None:
+    _, sid = _session(client, team)
+    _program(client, team.as_clinician, sid, 1.0, 1)
+    settings = {**TYPICAL, "output_current_mA": 1.5}
+    r = client.post(
+        f"{API}/programming-sessions/{sid}/proposals",
+        json={"settings": settings},
+        headers=team.as_clinician,
+    )
+    assert r.status_code == 201, r.text
+    rows = {row["name"]: row for row in r.json()["comparison"]}
+    assert set(rows) >= {
+        "output_current_mA",
+        "duty_cycle_pct",
+        "charge_per_phase_uC",
+        "charge_density_uC_per_cm2",
+        "shannon_k",
+        "longevity_years",
+    }
+    assert rows["output_current_mA"]["old"] == 1.0
+    assert rows["output_current_mA"]["new"] == 1.5
+    assert rows["charge_per_phase_uC"]["old"] == 0.25  # 1.0 mA × 250 µs
+    assert rows["charge_per_phase_uC"]["new"] == 0.375
+    assert rows["shannon_k"]["new"] > rows["shannon_k"]["old"]
+    assert rows["longevity_years"]["new"] < rows["longevity_years"]["old"]  # more current
+    assert rows["longevity_years"]["change"] < 0
+
+
+def test_the_page_offers_the_models_values_and_shows_old_to_new(
+    client: TestClient, make_user: UserFactory, make_patient: Any
+) -> None:
+    csrf, url = _page_session(client, make_user, make_patient)
+    page = client.get(url, headers=HTML)
+    current = re.search(r'<select id="f-output_current_mA"[\s\S]*?</select>', page.text)
+    assert current, "output current is a pick-list"
+    assert 'value="1.125"' in current.group(0)  # Model 1000: 0.125 mA steps
+    assert 'value="3.5"' in current.group(0)
+    assert 'value="3.625"' not in current.group(0)
+    frequency = re.search(r'<select id="f-frequency_Hz"[\s\S]*?</select>', page.text)
+    assert frequency
+    assert 'value="20"' in frequency.group(0)
+    assert 'value="21"' not in frequency.group(0)
+    for name in ("pulse_width_us", "on_time_s", "off_time_min"):
+        assert f'<select id="f-{name}"' in page.text
+    data = {
+        "csrf_token": csrf,
+        "implant_version": _hidden(page.text, "implant_version"),
+        "output_current_mA": "1.125",
+        "frequency_Hz": "20.0",
+        "pulse_width_us": "250.0",
+        "on_time_s": "30.0",
+        "off_time_min": "5.0",
+    }
+    r = client.post(f"{url}/proposals", data=data, headers=HTMX)
+    assert r.status_code == 200, r.text
+    table = r.text.split('id="comparison"')[1]
+    for label in ("Duty cycle", "Charge per phase", "Charge density", "Shannon k", "Battery"):
+        assert label in table
+    assert "0.0 → 1.125" in table

@@ -57,7 +57,7 @@ def test_a_tolerance_plan_is_previewed_then_confirmed(
     page: Page, server: Server, tmp_path: Path
 ) -> None:
     _open_session(page, server, "E2E-PW-1", "Tara Titration", "E2E-SN-PW1")
-    page.get_by_label("Output current (mA)").fill("0.5")
+    page.get_by_label("Output current (mA)").select_option("0.5")
     page.get_by_role("button", name="Check settings").click()
     page.locator("#confirm-form").get_by_role("button").click()
     expect(page.get_by_role("status")).to_contain_text("0.0 → 0.5 mA")
@@ -86,3 +86,29 @@ def test_a_tolerance_plan_is_previewed_then_confirmed(
     page.get_by_role("button", name="Confirm the next step").click()
     expect(page.get_by_role("status")).to_contain_text("not due until")
     shoot(page, tmp_path, "plan-paused")
+
+
+def test_settings_are_picked_from_the_models_values_and_compared(
+    page: Page, server: Server, tmp_path: Path
+) -> None:
+    _open_session(page, server, "E2E-PW-2", "Pia Picklist", "E2E-SN-PW2")
+    current = page.get_by_label("Output current (mA)")
+    expect(current.locator("option")).to_have_count(29)  # 0 to 3.5 mA by 0.125 mA (Model 1000)
+    expect(current.locator("option[value='1.125']")).to_have_count(1)
+    expect(page.get_by_label("Frequency (Hz)").locator("option[value='21']")).to_have_count(0)
+    current.select_option("1.125")
+    page.get_by_label("Frequency (Hz)").select_option("25")
+    page.get_by_label("Pulse width (µs)").select_option("500")
+    page.get_by_role("button", name="Check settings").click()
+    table = page.locator("#comparison")
+    expect(table).to_be_visible()
+    for label in ("Duty cycle", "Charge per phase", "Charge density", "Shannon k", "Battery"):
+        expect(table).to_contain_text(label)
+    expect(table.locator("tr", has_text="Output current")).to_contain_text("0.0 → 1.125")
+    expect(table.locator("tr", has_text="Frequency")).to_contain_text("→ 25.0")
+    shoot(page, tmp_path, "comparison")
+    page.locator("#confirm-form").get_by_role("button").click()
+    expect(page.get_by_role("status")).to_contain_text("0.0 → 1.125 mA")
+    history = page.locator("#settings-history")
+    expect(history).to_contain_text("Dr Vera Vagus")
+    expect(history).to_contain_text("Output current: 0.0 → 1.125 mA")

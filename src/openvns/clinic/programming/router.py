@@ -14,10 +14,12 @@ from openvns.clinic.implants.clock import NowDep
 from openvns.clinic.implants.device import from_device
 from openvns.clinic.implants.models import Implant
 from openvns.clinic.implants.schemas import StimulationSettingsBody
+from openvns.clinic.programming import compare as comparison
 from openvns.clinic.programming import history, plans, service
 from openvns.clinic.programming.models import Proposal, TitrationPlan
 from openvns.clinic.programming.schemas import (
     ActorRead,
+    ComparisonRow,
     CurrentChange,
     DiagnosticsRead,
     FieldChangeRead,
@@ -79,8 +81,18 @@ def interrogation_read(implant: Implant, generator: PulseGenerator) -> Interroga
     )
 
 
-def proposal_read(proposal: Proposal) -> ProposalRead:
-    """A stored proposal as the API shows it."""
+def comparison_read(rows: list[comparison.Row]) -> list[ComparisonRow]:
+    """Old → new rows as the API shows them."""
+    return [
+        ComparisonRow(
+            name=r.name, label=r.label, unit=r.unit, old=r.old, new=r.new, change=r.change
+        )
+        for r in rows
+    ]
+
+
+def proposal_read(proposal: Proposal, rows: list[comparison.Row] | None = None) -> ProposalRead:
+    """A stored proposal as the API shows it (with the old → new rows when given)."""
     issues = [IssueRead.model_validate(i) for i in proposal.issues]
     return ProposalRead(
         id=proposal.id,
@@ -93,6 +105,7 @@ def proposal_read(proposal: Proposal) -> ProposalRead:
         notes=[i for i in issues if i.severity == "note"],
         created_at=proposal.created_at,
         created_by_id=proposal.created_by_id,
+        comparison=comparison_read(rows) if rows is not None else None,
     )
 
 
@@ -229,8 +242,9 @@ def propose(
     session_id: PathId, body: ProposalCreate, user: ClinicianUser, session: SessionDep, now: NowDep
 ) -> ProposalRead:
     """Check proposed settings: every blocking error and warning (clinician only)."""
-    proposal, _ = service.propose(session, user, session_id, body.settings.to_device(), now)
-    return proposal_read(proposal)
+    settings = body.settings.to_device()
+    proposal, _ = service.propose(session, user, session_id, settings, now)
+    return proposal_read(proposal, service.compare(session, user, session_id, settings, now))
 
 
 @router.get(

@@ -111,6 +111,17 @@ class ProposalCreate(BaseModel):
     settings: StimulationSettingsBody
 
 
+class ComparisonRow(BaseModel):
+    """One quantity now (old) and with the proposal (new); null where it does not apply."""
+
+    name: str
+    label: str
+    unit: str
+    old: float | None
+    new: float | None
+    change: float | None
+
+
 class ProposalRead(BaseModel):
     """A proposal with every blocking error and warning of the safety check."""
 
@@ -124,6 +135,11 @@ class ProposalRead(BaseModel):
     notes: list[IssueRead]
     created_at: datetime
     created_by_id: int | None
+    comparison: list[ComparisonRow] | None = Field(
+        default=None,
+        description="The implant now → the proposal: settings, duty cycle, charge per phase and "
+        "density, Shannon k, battery longevity (when the proposal is made).",
+    )
 
 
 class ProgramConfirm(BaseModel):

@@ -35,6 +35,7 @@ from openvns.clinic.errors import ConflictError, NotFoundError
 from openvns.clinic.implants import device
 from openvns.clinic.implants import service as implants
 from openvns.clinic.implants.models import Implant
+from openvns.clinic.programming import compare as comparison
 from openvns.clinic.programming.models import (
     ProgrammingSession,
     Proposal,
@@ -198,6 +199,18 @@ def propose(
     session.add(proposal)
     session.flush()
     return proposal, report
+
+
+def compare(
+    session: Session,
+    actor: User,
+    session_id: int,
+    settings: StimulationSettings,
+    now: datetime | None = None,
+) -> list[comparison.Row]:
+    """The implant's settings now → ``settings`` with the derived quantities (read only)."""
+    _, implant = get_session(session, actor, session_id, open_only=True)
+    return comparison.compare(device.load(implant, now or utcnow()), settings)
 
 
 def get_proposal(session: Session, actor: User, session_id: int, proposal_id: int) -> Proposal:

@@ -70,12 +70,9 @@ NORMAL = (
 
 
 def input_step(generator: GeneratorModel, field: str) -> str:
-    """The ``step`` of the number input of ``field``: the model's catalogue grid step.
+    """The ``step`` of the number input of ``field`` (fields without a pick-list).
 
-    ``"any"`` where the catalogue gives a list of values or a continuous range (a browser step
-    cannot express a list; ``device.check`` names the allowed values of a value off the list).
-    SenTiva (Model 1000) programs the output current in 0.125 mA steps, earlier models in
-    0.25 mA steps.
+    ``"any"`` where the catalogue gives a list of values or a continuous range.
     """
     allowed = generator.parameters.get(field)
     if allowed is None or allowed.values is not None or allowed.step is None:
@@ -83,10 +80,38 @@ def input_step(generator: GeneratorModel, field: str) -> str:
     return f"{allowed.step:g}"
 
 
+def pick_list(generator: GeneratorModel, field: str, unit: str) -> list[tuple[str, str]] | None:
+    """The model's selectable values of ``field`` as (value, text) options, or ``None``.
+
+    From the implant's generator model in the device catalogue: a list of values, or a grid
+    (SenTiva, Model 1000, programs the output current in 0.125 mA steps, earlier models in
+    0.25 mA steps). ``None`` for a continuous range (a number input then).
+    """
+    allowed = generator.parameters.get(field)
+    if allowed is None or (allowed.values is None and allowed.step is None):
+        return None
+    return [(f"{v:g}", f"{v:g} {unit}") for v in allowed.selectable()]
+
+
 def normal_fields(generator_model: str) -> tuple[tuple[str, str, str, str], ...]:
     """:data:`NORMAL` with the input step of each field on ``generator_model``."""
     generator = default_catalogue().generator(generator_model)
     return tuple((name, label, unit, input_step(generator, name)) for name, label, unit in NORMAL)
+
+
+def pick_lists(generator_model: str) -> dict[str, list[tuple[str, str]]]:
+    """The pick-list of each :data:`NORMAL` field that has one on ``generator_model``."""
+    generator = default_catalogue().generator(generator_model)
+    lists = {name: pick_list(generator, name, unit) for name, _, unit in NORMAL}
+    return {name: options for name, options in lists.items() if options is not None}
+
+
+def _is_selected(current: Any, option: str) -> bool:
+    """Whether ``current`` (a number, or the posted text) is the option ``option``."""
+    try:
+        return current is not None and float(current) == float(option)
+    except (TypeError, ValueError):
+        return False
 
 
 #: What the titration form starts with (the protocol grammar of ``openvns.protocol.text``).
@@ -136,6 +161,8 @@ def _session_page(
         "plan_errors": plan_errors or {},
         "plan_preview": plan_preview,
         "field_labels": {name: label for name, label, _ in NORMAL},
+        "is_selected": _is_selected,
+        "pick_lists": pick_lists(implant.generator_model),
         "history": history.settings_changes(session, user, patient.id, limit=HISTORY_SHOWN),
         "active_plans": [
             plan_read(p)
@@ -209,11 +236,13 @@ def propose(
             request, session, user, session_id, now, values=form, errors=errors,
             version=version, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
         )  # fmt: skip
-    proposal, report = service.propose(session, user, session_id, body.to_device(), now)
+    settings = body.to_device()
+    proposal, report = service.propose(session, user, session_id, settings, now)
+    rows = service.compare(session, user, session_id, settings, now)
     code = status.HTTP_200_OK if report.ok else status.HTTP_422_UNPROCESSABLE_CONTENT
     return _session_page(
-        request, session, user, session_id, now, values=form, proposal=proposal_read(proposal),
-        version=version, status_code=code,
+        request, session, user, session_id, now, values=form,
+        proposal=proposal_read(proposal, rows), version=version, status_code=code,
     )  # fmt: skip
 
 
