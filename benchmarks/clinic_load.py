@@ -256,6 +256,7 @@ def run_backend(name: str, database_url: str, args: argparse.Namespace, workdir:
         with ThreadPoolExecutor(SIGN_IN_AT_ONCE) as pool:
             tokens = list(pool.map(lambda seed: sign_in(server.base, seed[0]), seeded))
         cpu_start = cpu_seconds(server.pid)
+        client_start = time.process_time()
         t_start = time.monotonic()
         t_end = t_start + args.seconds
         threads = [
@@ -278,8 +279,12 @@ def run_backend(name: str, database_url: str, args: argparse.Namespace, workdir:
             thread.join(timeout=args.seconds + 90)
         wall = time.monotonic() - t_start
         cpu = cpu_seconds(server.pid) - cpu_start
+        client_cpu = time.process_time() - client_start
     print(f"\n{name}: {args.users} users, {args.flood} flooding sign-in clients, {wall:.1f} s,")
-    print(f"  {results.issued} user requests, server CPU {cpu:.1f} s ({100 * cpu / wall:.0f} %)")
+    print(
+        f"  {results.issued} user requests, server CPU {cpu:.1f} s ({100 * cpu / wall:.0f} %), "
+        f"load generator CPU {client_cpu:.1f} s ({100 * client_cpu / wall:.0f} %)"
+    )
     heads = ("requests", "req/s", "p50 ms", "p95 ms", "p99 ms")
     print(f"  {'endpoint':<18} " + " ".join(f"{h:>8}" for h in heads))
     everything: list[float] = []
