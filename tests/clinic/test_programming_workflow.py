@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from openvns.clinic.audit.models import AuditEntry
 from openvns.clinic.auth.models import Role
-from openvns.clinic.programming import history
+from openvns.clinic.programming import history, plans
 from tests.clinic.conftest import UserFactory
 from tests.clinic.implant_helpers import (  # noqa: F401
     API,
@@ -428,3 +428,33 @@ def test_the_page_offers_the_models_values_and_shows_old_to_new(
     for label in ("Duty cycle", "Charge per phase", "Charge density", "Shannon k", "Battery"):
         assert label in table
     assert "0.0 → 1.125" in table
+
+
+def test_the_page_of_a_session_held_by_another_clinician_says_who_holds_it(
+    client: TestClient, make_user: UserFactory, make_patient: Any
+) -> None:
+    csrf, url = _page_session(client, make_user, make_patient)
+    client.post("/auth/logout", data={"csrf_token": csrf}, headers=HTML)
+    _login(client, make_user(Role.CLINICIAN))
+    page = client.get(url, headers=HTML)
+    assert page.status_code == 200
+    assert 'id="session-held"' in page.text
+    assert "held by" in page.text
+    assert 'id="propose-form"' not in page.text
+    assert 'id="plan-form"' not in page.text
+
+
+def test_steps_awaiting_review_are_listed_for_the_worklist(
+    client: TestClient, team: Team, db: Session, clock: dict
+) -> None:
+    implant_id, sid = _session(client, team)
+    plan = _plan(client, team, sid, protocol=TOLERANCE, implant_version=1).json()
+    (waiting,) = plans.steps_awaiting_review(db, T0)
+    assert (waiting.patient_id, waiting.implant_id, waiting.plan_id) == (
+        team.patient.id,
+        implant_id,
+        plan["id"],
+    )
+    assert (waiting.step, waiting.output_current_mA, waiting.is_due) == (2, 0.5, False)
+    assert plans.steps_awaiting_review(db, T0 + timedelta(days=14))[0].is_due
+    assert plans.steps_awaiting_review(db, T0, patient_id=team.patient.id + 1) == []

@@ -40,7 +40,8 @@ from openvns.clinic.diaries.models import Severity, SideEffectReport
 from openvns.clinic.errors import ConflictError, NotFoundError
 from openvns.clinic.implants import device
 from openvns.clinic.implants import service as implants
-from openvns.clinic.implants.models import Implant
+from openvns.clinic.implants.models import Implant, ImplantStatus
+from openvns.clinic.patients.models import Patient
 from openvns.clinic.programming import service
 from openvns.clinic.programming.limits import check_plan
 from openvns.clinic.programming.models import PlanStatus, TitrationPlan
@@ -415,3 +416,55 @@ def confirm_next_step(
     old, new = keep.output_current_mA, settings.output_current_mA
     message = f"Step {index + 1} programmed: {old} → {new} mA."
     return StepOutcome(plan, True, message)
+
+
+@dataclass(frozen=True)
+class ReviewDue:
+    """The next step of a "to tolerance" plan that waits for a clinician (for the worklist)."""
+
+    patient_id: int
+    implant_id: int
+    plan_id: int
+    step: int
+    output_current_mA: float
+    due: datetime
+    is_due: bool
+
+
+def steps_awaiting_review(
+    session: Session, now: datetime | None = None, *, patient_id: int | None = None
+) -> list[ReviewDue]:
+    """The next review point of every active "to tolerance" plan, soonest first.
+
+    Active plans of active implants of patients not deleted, chosen in SQL (a plan "to
+    tolerance" by its protocol text); ``is_due`` once the step's date has come. No access
+    check: the caller shows it to the care team.
+    """
+    now = now or utcnow()
+    query = (
+        select(TitrationPlan, Implant.patient_id)
+        .join(Implant, Implant.id == TitrationPlan.implant_id)
+        .join(Patient, Patient.id == Implant.patient_id)
+        .where(
+            TitrationPlan.status == PlanStatus.ACTIVE.value,
+            TitrationPlan.protocol.contains(" to tolerance"),
+            Implant.status == ImplantStatus.ACTIVE.value,
+            Patient.deleted_at.is_(None),
+        )
+    )
+    if patient_id is not None:
+        query = query.where(Implant.patient_id == patient_id)
+    out = []
+    for plan, owner in session.execute(query).all():
+        waiting = [(i, s) for i, s in enumerate(plan.steps) if s.get("status") == AWAITING_REVIEW]
+        if not waiting or plan_state(plan) != "awaiting_review":
+            continue
+        index, step = waiting[0]
+        due = datetime.fromisoformat(step["time"])
+        out.append(
+            ReviewDue(
+                owner, plan.implant_id, plan.id, index + 1, step["output_current_mA"], due,
+                due <= now,
+            )
+        )  # fmt: skip
+    return sorted(out, key=lambda r: r.due)

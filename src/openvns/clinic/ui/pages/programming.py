@@ -144,13 +144,19 @@ def _session_page(
     if is_open:
         state = interrogation_read(implant, service.interrogate(session, user, session_id, now)[1])
     current = state.settings.model_dump() if state is not None else {}
+    held = ""
+    try:
+        service.require_holder(session, row, user, now)
+    except ConflictError as exc:
+        held = str(exc)
     context = {
         "row": row,
         "implant": implant,
         "patient": patient,
         "state": state,
         "is_open": is_open,
-        "can_program": user.role == Role.CLINICIAN.value and is_open,
+        "can_program": user.role == Role.CLINICIAN.value and is_open and not held,
+        "held": held,
         "normal": normal_fields(implant.generator_model),
         "values": values if values is not None else current,
         "errors": errors or {},
