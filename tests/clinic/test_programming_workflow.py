@@ -458,3 +458,40 @@ def test_steps_awaiting_review_are_listed_for_the_worklist(
     assert (waiting.step, waiting.output_current_mA, waiting.is_due) == (2, 0.5, False)
     assert plans.steps_awaiting_review(db, T0 + timedelta(days=14))[0].is_due
     assert plans.steps_awaiting_review(db, T0, patient_id=team.patient.id + 1) == []
+
+
+def test_an_off_step_value_offers_the_nearest_step(
+    client: TestClient, team: Team, clock: dict
+) -> None:
+    _, sid = _session(client, team)
+    settings = {**TYPICAL, "output_current_mA": 1.1}
+    r = client.post(
+        f"{API}/programming-sessions/{sid}/proposals",
+        json={"settings": settings},
+        headers=team.as_clinician,
+    )
+    (error,) = r.json()["errors"]
+    assert error["code"] == "not_selectable"
+    assert error["nearest"] == 1.125
+
+
+def test_the_page_offers_the_nearest_step_of_an_off_step_value(
+    client: TestClient, make_user: UserFactory, make_patient: Any
+) -> None:
+    csrf, url = _page_session(client, make_user, make_patient)
+    page = client.get(url, headers=HTML)
+    data = {
+        "csrf_token": csrf,
+        "implant_version": _hidden(page.text, "implant_version"),
+        "output_current_mA": "1.1",
+        "frequency_Hz": "20",
+        "pulse_width_us": "250",
+        "on_time_s": "30",
+        "off_time_min": "5",
+    }
+    r = client.post(f"{url}/proposals", data=data, headers=HTMX)
+    assert r.status_code == 422
+    offer = r.text.split('class="use-nearest"')[1].split("</form>")[0]
+    assert 'name="output_current_mA" value="1.125"' in offer
+    assert 'name="frequency_Hz" value="20.0"' in offer
+    assert "Check with the nearest value, 1.125" in offer

@@ -101,6 +101,9 @@ class IssueRead(BaseModel):
     value: float | str
     allowed: str
     message: str
+    nearest: float | None = Field(
+        default=None, description="For a value off the model's steps: the nearest selectable one."
+    )
 
 
 class ProposalCreate(BaseModel):

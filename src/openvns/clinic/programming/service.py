@@ -168,8 +168,17 @@ def run_diagnostics(
     return implant, result
 
 
-def _issues(report: SafetyReport) -> list[dict[str, Any]]:
-    return [i.model_dump(mode="json") for i in report.issues]
+def _issues(report: SafetyReport, generator: PulseGenerator | None = None) -> list[dict[str, Any]]:
+    """The issues as stored; a value off the model's steps gets the ``nearest`` selectable one."""
+    out = []
+    for issue in report.issues:
+        row = issue.model_dump(mode="json")
+        allowed = generator.model.parameters.get(issue.field) if generator is not None else None
+        number = isinstance(issue.value, int | float)
+        if issue.code == "not_selectable" and allowed is not None and number:
+            row["nearest"] = allowed.nearest(float(issue.value))
+        out.append(row)
+    return out
 
 
 def check(generator: PulseGenerator, settings: StimulationSettings) -> SafetyReport:
@@ -187,12 +196,13 @@ def propose(
     """Check ``settings`` for the implant and keep them as a proposal (clinicians)."""
     implants.require_clinician(actor, "propose settings")
     row, implant = get_session(session, actor, session_id, open_only=True, acting=True, now=now)
-    report = check(device.load(implant, now or utcnow()), settings)
+    generator = device.load(implant, now or utcnow())
+    report = check(generator, settings)
     proposal = Proposal(
         session_id=row.id,
         settings=settings.model_dump(mode="json"),
         ok=report.ok,
-        issues=_issues(report),
+        issues=_issues(report, generator),
         created_by_id=actor.id,
         created_at=now or utcnow(),
     )
