@@ -166,6 +166,12 @@ def test_intolerance_in_the_diary_stops_the_plan(
     assert r.json()["plan"]["state"] == "stopped"
     assert [s["status"] for s in r.json()["plan"]["steps"]][1:] == ["not_applied"] * 3
     assert _interrogate(client, team, sid)["settings"]["output_current_mA"] == 0.25
+    listed = client.get(f"{API}/implants/{implant_id}/titration-plans", headers=team.as_clinician)
+    assert [p["state"] for p in listed.json()] == ["stopped"]  # stored
+    again = client.post(
+        url, json={"implant_version": stored(db, implant_id)[1]}, headers=team.as_clinician
+    )
+    assert again.status_code == 409
 
 
 def test_a_plan_that_lowers_the_output_says_so_and_needs_confirming(
