@@ -207,7 +207,18 @@ def test_titration_plan_from_the_session_page(
         "protocol": "titrate from 0.25 mA by 0.25 mA every 14 days to 1.0 mA; 20 Hz; 250 us; "
         "30 s on / 5 min off",
     }
-    r = client.post(f"{session_url}/titration-plans", data=good, headers=HTML)
+    # no one-click plan: the preview lists the steps, its confirmation form programs them
+    preview = client.post(f"{session_url}/titration-plans/preview", data=good, headers=HTML)
+    assert preview.status_code == 200, preview.text
+    assert "Titration plan programmed" not in preview.text
+    assert 'id="plan-confirm-form"' in preview.text
+    confirm = {
+        "csrf_token": csrf,
+        "protocol": _hidden(preview.text, "protocol"),
+        "implant_version": _hidden(preview.text, "implant_version"),
+        "preview_digest": _hidden(preview.text, "preview_digest"),
+    }
+    r = client.post(f"{session_url}/titration-plans", data=confirm, headers=HTML)
     assert "Titration plan programmed: 4 steps." in r.text
     implant = client.get(start.group(1).removesuffix("/sessions"), headers=HTML)
     assert "Titration plans" in implant.text

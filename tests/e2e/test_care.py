@@ -20,11 +20,12 @@ expect = pytest.importorskip(
 
 
 def _settings(page: Page, current: str, frequency: str, width: str) -> None:
-    page.get_by_label("Output current (mA)").fill(current)
-    page.get_by_label("Frequency (Hz)").fill(frequency)
-    page.get_by_label("Pulse width (µs)").fill(width)
-    page.get_by_label("Signal ON time (s)").fill("30")
-    page.get_by_label("Signal OFF time (min)").fill("5")
+    """Pick each setting from the implant model's allowed values (the fields are pick-lists)."""
+    page.get_by_label("Output current (mA)").select_option(f"{float(current):g}")
+    page.get_by_label("Frequency (Hz)").select_option(f"{float(frequency):g}")
+    page.get_by_label("Pulse width (µs)").select_option(f"{float(width):g}")
+    page.get_by_label("Signal ON time (s)").select_option("30")
+    page.get_by_label("Signal OFF time (min)").select_option("5")
     page.get_by_role("button", name="Check settings").click()
 
 
