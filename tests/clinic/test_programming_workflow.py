@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -501,3 +501,34 @@ def test_the_page_offers_the_nearest_step_of_an_off_step_value(
     assert 'name="output_current_mA" value="1.125"' in offer
     assert 'name="frequency_Hz" value="20.0"' in offer
     assert "Check with the nearest value, 1.125" in offer
+
+
+def test_a_due_review_point_is_on_the_worklist(
+    client: TestClient, team: Team, db: Session, clock: dict
+) -> None:
+    """The paused plan's next step shows on the care team's worklist once it is due (not before),
+    linked to the implant, and leaves it when a clinician has confirmed it."""
+    from openvns.clinic.worklist import service as worklist
+
+    implant_id, sid = _session(client, team)
+    plan = _plan(client, team, sid, protocol=TOLERANCE, implant_version=1).json()
+
+    def review_rows(now: datetime) -> list[Any]:
+        db.expire_all()
+        rows = worklist.worklist(db, team.clinician, now)
+        return [r for r in rows if r.kind == worklist.WorkKind.REVIEW_DUE]
+
+    assert review_rows(T0 + timedelta(days=1)) == []  # the next step is due on day 14
+    due = review_rows(T0 + timedelta(days=30))
+    assert len(due) == 1
+    assert due[0].patient_id == team.patient.id
+    assert due[0].link == f"/implants/{implant_id}"
+    assert "step 2" in due[0].summary
+    clock["now"] = T0 + timedelta(days=30)
+    version = stored(db, implant_id)[1]
+    url = f"{API}/programming-sessions/{sid}/titration-plans/{plan['id']}/next-step"
+    r = client.post(url, json={"implant_version": version}, headers=team.as_clinician)
+    assert r.status_code == 200, r.text
+    rows = review_rows(T0 + timedelta(days=30))  # step 2 confirmed; step 3 (day 28) now waits
+    assert len(rows) == 1
+    assert "step 3" in rows[0].summary

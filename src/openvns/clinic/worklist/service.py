@@ -16,6 +16,9 @@ Sources (each one query over all patients, soft-deleted records left out; no que
 * **Intolerable side effects**: diary reports rated :data:`INTOLERABLE` on a date within the
   last :data:`~openvns.clinic.diaries.staleness.STALE_AFTER_DAYS` days, one row per patient.
   *Since*: the oldest such report.
+* **Titration steps to review**: a "to tolerance" plan paused at a review point whose step is
+  due (:func:`openvns.clinic.programming.plans.steps_awaiting_review`). *Since*: the step's
+  due date.
 
 Rows are sorted by :data:`URGENCY` (most urgent first), then by *since* (waiting longest
 first), then by patient name. Only clinicians and nurses read the worklist.
@@ -48,6 +51,7 @@ from openvns.clinic.diaries.staleness import (
 from openvns.clinic.errors import PermissionDeniedError
 from openvns.clinic.implants.models import Implant, ImplantStatus
 from openvns.clinic.patients.models import Patient
+from openvns.clinic.programming.plans import steps_awaiting_review
 from openvns.clinic.worklist import battery
 from openvns.device.generator import PulseGenerator
 
@@ -70,19 +74,23 @@ class WorkKind(enum.StrEnum):
     IMPEDANCE = "impedance_out_of_range"
     BATTERY_EOS = "battery_eos"
     BATTERY_NEOS = "battery_neos"
+    REVIEW_DUE = "titration_review_due"
     BATTERY_IFI = "battery_ifi"
     STALE_DIARY = "stale_diary"
 
 
 #: Urgency, most urgent first: harm the patient reports now; a lead that may not deliver (or
 #: may misdeliver) stimulation; a generator whose output is off (EOS); one due for elective
-#: replacement (NEOS); intensified follow-up (IFI); a diary that stopped. An assumption of the
+#: replacement (NEOS); a titration step waiting for a clinician's review (the plan is paused, the
+#: patient under-treated, nothing unsafe); intensified follow-up (IFI); a diary that stopped. An
+#: assumption of the
 #: clinic (no published ranking), stated in docs/clinic-pages.md.
 URGENCY: tuple[WorkKind, ...] = (
     WorkKind.SIDE_EFFECT,
     WorkKind.IMPEDANCE,
     WorkKind.BATTERY_EOS,
     WorkKind.BATTERY_NEOS,
+    WorkKind.REVIEW_DUE,
     WorkKind.BATTERY_IFI,
     WorkKind.STALE_DIARY,
 )
@@ -93,6 +101,7 @@ LABELS: dict[WorkKind, str] = {
     WorkKind.IMPEDANCE: "Lead impedance",
     WorkKind.BATTERY_EOS: "Battery: end of service",
     WorkKind.BATTERY_NEOS: "Battery: elective replacement",
+    WorkKind.REVIEW_DUE: "Titration step to review",
     WorkKind.BATTERY_IFI: "Battery: intensified follow-up",
     WorkKind.STALE_DIARY: "Stale diary",
 }
@@ -178,7 +187,7 @@ def worklist(session: Session, viewer: User, now: datetime | None = None) -> lis
     Parameters
     ----------
     session
-        The database session (three queries, whatever the number of patients).
+        The database session (four queries, whatever the number of patients).
     viewer
         The user asking.
     now
@@ -196,6 +205,7 @@ def worklist(session: Session, viewer: User, now: datetime | None = None) -> lis
     items = device_items(implanted, now)
     items += stale_diary_items(session, implanted, today)
     items += side_effect_items(session, implanted, today)
+    items += review_items(session, implanted, now)
     return sorted(items, key=lambda i: (i.urgency, i.since, i.patient_name, i.patient_id))
 
 
@@ -346,3 +356,28 @@ def _kind_label(kind: str) -> str:
         return SIDE_EFFECT_LABELS[SideEffectKind(kind)]
     except ValueError:
         return kind
+
+
+def review_items(session: Session, implanted: list[_Implanted], now: datetime) -> list[WorkItem]:
+    """A "to tolerance" plan whose next step is due and waits for a clinician's review
+    (:func:`openvns.clinic.programming.plans.steps_awaiting_review`, one query)."""
+    by_implant = {row.implant.id: row for row in implanted}
+    items = []
+    for due in steps_awaiting_review(session, now):
+        row = by_implant.get(due.implant_id)
+        if not due.is_due or row is None:
+            continue
+        items.append(
+            WorkItem(
+                patient_id=due.patient_id,
+                patient_name=row.patient_name,
+                mrn=row.mrn,
+                kind=WorkKind.REVIEW_DUE,
+                summary=f"step {due.step} of titration plan {due.plan_id} "
+                f"({due.output_current_mA:g} mA) waits for a clinician's review",
+                since=today_of(due.due),
+                link=f"/implants/{due.implant_id}",
+                implant_id=due.implant_id,
+            )
+        )
+    return items
