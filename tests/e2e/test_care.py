@@ -38,16 +38,20 @@ def test_evaluate_a_candidate(page: Page, server: Server, tmp_path: Path) -> Non
     page.get_by_role("button", name="Save and assess").click()
     expect(page.locator("#e-diagnosis")).to_have_text("Required.")
     expect(page.locator("#e-baseline_nrs")).to_be_visible()
+    expect(page.locator("#form-errors")).to_contain_text("Baseline pain (NRS 0–10)")
 
     page.locator("#f-diagnosis").select_option("neuropathic_pain")
     page.get_by_label("Baseline pain (NRS 0–10)").fill("7")
-    page.get_by_label("anticonvulsants").check()
-    page.get_by_label("tricyclics").check()
+    page.get_by_label("Anticonvulsants").check()
+    page.get_by_label("Tricyclic antidepressants").check()
     page.get_by_label("Obstructive sleep apnoea").check()
     page.get_by_role("button", name="Save and assess").click()
     expect(page.get_by_role("heading", name="Assessment: Cody Candidate")).to_be_visible()
     expect(page.locator("#outcome")).to_be_visible()
     expect(page.get_by_role("cell", name="precaution").first).to_be_visible()
+    expect(
+        page.get_by_role("link", name="LivaNova important safety information").first
+    ).to_be_visible()
     shoot(page, tmp_path, "assessment")
 
 

@@ -22,6 +22,7 @@ Examples
 from __future__ import annotations
 
 import enum
+import re
 from functools import lru_cache
 from importlib import resources
 from typing import Any, Literal
@@ -81,11 +82,77 @@ class Rule(FrozenModel):
         return self
 
 
+class SourceRef(FrozenModel):
+    """A source of the reference (``S9``…): its title and an address, where there is one."""
+
+    title: str
+    url: str | None = None
+
+
 class RuleSet(FrozenModel):
-    """The versioned rules."""
+    """The versioned rules, and what their sources cite (for pages: :func:`citation`)."""
 
     version: str
     rules: tuple[Rule, ...]
+    reference: str = "OpenVNS reference"
+    sections: dict[str, str] = Field(default_factory=dict)
+    sources: dict[str, SourceRef] = Field(default_factory=dict)
+
+
+class Section(FrozenModel):
+    """A section of the reference cited by a rule: its number (``3.2``) and title."""
+
+    number: str
+    title: str
+
+
+class Reference(FrozenModel):
+    """A source cited by a rule: its ID, title and address (``None`` if the reference has none)."""
+
+    id: str
+    title: str
+    url: str | None = None
+
+
+class Citation(FrozenModel):
+    """A rule's ``source`` made readable: the reference's sections and the sources it cites."""
+
+    source: str
+    reference: str
+    sections: tuple[Section, ...]
+    references: tuple[Reference, ...]
+
+
+_SECTION = re.compile(r"§\s*(\d+(?:\.\d+)*)")
+_SOURCE_ID = re.compile(r"\bS\d+\b")
+
+
+def citation(source: str, rules: RuleSet | None = None) -> Citation:
+    """The sections and sources a rule's ``source`` (``"reference §3.2 [S9, S13]"``) cites.
+
+    A section or source the rules do not describe keeps its number or ID as its title, so
+    nothing cited is dropped.
+
+    Examples
+    --------
+    >>> c = citation("reference §3.2 [S9]")
+    >>> [s.title for s in c.sections], [(r.title, r.url) for r in c.references]
+    (['Contraindications, warnings, precautions'], \
+[('LivaNova important safety information', 'https://www.livanova.cyberonics.com/node/82')])
+    """
+    rules = rules or default_rules()
+    sections = tuple(
+        Section(number=n, title=rules.sections.get(n, f"§{n}"))
+        for n in dict.fromkeys(_SECTION.findall(source))
+    )
+    references = []
+    for ident in dict.fromkeys(_SOURCE_ID.findall(source)):
+        ref = rules.sources.get(ident)
+        title, url = (ref.title, ref.url) if ref is not None else (ident, None)
+        references.append(Reference(id=ident, title=title, url=url))
+    return Citation(
+        source=source, reference=rules.reference, sections=sections, references=tuple(references)
+    )
 
 
 class Reason(FrozenModel):
@@ -206,12 +273,14 @@ def default_rules() -> RuleSet:
 __all__ = [
     "FLAGS",
     "Assessment",
+    "Citation",
     "EvaluationFacts",
     "Outcome",
     "Reason",
     "Rule",
     "RuleSet",
     "assess",
+    "citation",
     "default_rules",
     "load_rules",
 ]

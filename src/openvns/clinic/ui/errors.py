@@ -27,6 +27,7 @@ from openvns.clinic.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
+from openvns.clinic.ui.forms import label_of
 from openvns.clinic.ui.templating import redirect, render, wants_html
 from openvns.errors import ValidationError
 
@@ -54,6 +55,26 @@ _EXPLANATIONS = {
     409: "Someone changed this record meanwhile. Reload the page and make your change again.",
     422: "Some of what was sent is not allowed.",
 }
+
+
+#: Where FastAPI says an input came from; not part of the field's name on a page.
+_LOCATIONS = frozenset({"body", "query", "path", "header", "cookie", "form"})
+
+
+def validation_detail(exc: RequestValidationError) -> str:
+    """A request's validation errors for a page: each field by its label (``Baseline pain …``,
+    not ``body.baseline_nrs``), its message and the value sent."""
+    parts = []
+    for error in exc.errors():
+        names = [str(p) for p in error.get("loc", ()) if str(p) not in _LOCATIONS]
+        field = label_of(names[-1]) if names else ""
+        if len(names) > 1:
+            field = f"{label_of(names[0])} › {field}"
+        message = str(error.get("msg", "not allowed"))
+        value = error.get("input")
+        sent = "" if value is None or isinstance(value, dict) else f" (sent: {value!s:.40})"
+        parts.append(f"{field}: {message}{sent}" if field else f"{message}{sent}")
+    return "; ".join(parts)
 
 
 def _is_page_request(request: Request) -> bool:
@@ -92,10 +113,7 @@ def _page_handler(status_code: int | None, original: Handler | None) -> Handler:
         if isinstance(exc, IntegrityError):
             detail = "conflicts with the stored data"
         elif isinstance(exc, RequestValidationError):
-            detail = "; ".join(
-                f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}"
-                for e in exc.errors()
-            )
+            detail = validation_detail(exc)
         return error_page(request, code or 500, detail)
 
     return handle

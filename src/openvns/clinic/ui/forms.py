@@ -5,12 +5,17 @@ Pages never re-implement a rule: a form is validated by the same pydantic schema
 uses, and then passed to the same service function; :class:`openvns.errors.ValidationError`
 (field, value, what is allowed) and :class:`~openvns.clinic.errors.ConflictError` become
 messages in :data:`FieldErrors`.
+
+Messages name a field by its label, the text of the form's ``<label>``: pages register their
+labels with :func:`register_labels`, and :func:`label_of` gives a field's label (for a field no
+page registered, its name in words). :func:`labelled` gives a form's errors with their labels,
+for the summary at the top of a form.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Annotated, Any, TypeVar
 
 import pydantic
@@ -41,6 +46,39 @@ _MESSAGES = {
     "int_from_float": "Enter a whole number.",
     "float_parsing": "Enter a number.",
     "bool_parsing": "Choose yes or no.",
+}
+
+
+#: Field labels by field name, as the forms show them (:func:`register_labels`).
+LABELS: dict[str, str] = {}
+
+
+def register_labels(labels: Mapping[str, str]) -> None:
+    """Record the labels of a page's form fields (``{"baseline_nrs": "Baseline pain …"}``)."""
+    for name, label in labels.items():
+        known = LABELS.setdefault(name, label)
+        if known != label:
+            log.debug("field %s is labelled %r and %r; keeping the first", name, known, label)
+
+
+def label_of(name: str) -> str:
+    """The label of field ``name``: the registered one, else the name in words, capitalised."""
+    return LABELS.get(name) or name.replace("_", " ").strip().capitalize()
+
+
+def labelled(errors: FieldErrors) -> list[tuple[str, str, str]]:
+    """``(field, label, message)`` of each error; the form's own errors (``FORM``) have no
+    label."""
+    return [(name, "" if name == FORM else label_of(name), msg) for name, msg in errors.items()]
+
+
+_BOUNDS = {
+    "greater_than": "more than {gt}",
+    "greater_than_equal": "at least {ge}",
+    "less_than": "less than {lt}",
+    "less_than_equal": "at most {le}",
+    "string_too_long": "at most {max_length} characters",
+    "too_long": "at most {max_length} items",
 }
 
 
@@ -79,6 +117,18 @@ def _message(error: Any) -> str:
         return "Required."
     if kind == "string_pattern_mismatch":
         return "Not in the expected format."
+    if kind in _BOUNDS:
+        ctx = error.get("ctx", {})
+        try:
+            allowed = _BOUNDS[kind].format(**ctx)
+        except KeyError:
+            allowed = str(error.get("msg", "")).lower()
+        value = error.get("input", "")
+        shown = f"{value!s:.40}" if not isinstance(value, (list, dict)) else "this"
+        return f"{shown} is not allowed; allowed: {allowed}."
+    if kind == "enum" or kind == "literal_error":
+        expected = error.get("ctx", {}).get("expected", "")
+        return f"{error.get('input', '')!s:.40} is not allowed; allowed: {expected}."
     if kind == TEXT_ERROR:
         ctx = error.get("ctx", {})
         return f"Contains {ctx.get('character')}, which is not allowed; allowed: {TEXT_ALLOWED}."

@@ -18,7 +18,7 @@ from openvns.clinic.auth.models import Role, User
 from openvns.clinic.db.session import SessionDep
 from openvns.clinic.evaluation import service
 from openvns.clinic.evaluation.models import FLAGS, Diagnosis, Treatment
-from openvns.clinic.evaluation.rules import Outcome
+from openvns.clinic.evaluation.rules import Outcome, citation
 from openvns.clinic.evaluation.schemas import EvaluationCreate
 from openvns.clinic.patients import service as patients
 from openvns.clinic.patients.models import Patient
@@ -29,6 +29,8 @@ from openvns.clinic.ui.forms import (
     PostedLists,
     attempt,
     blanks_as_none,
+    labelled,
+    register_labels,
     validate,
 )
 from openvns.clinic.ui.links import PatientLink, register
@@ -58,12 +60,49 @@ OUTCOME_TEXT = {
     Outcome.ELIGIBLE_WITH_PRECAUTIONS: ("Eligible with precautions", "warn"),
     Outcome.NOT_ELIGIBLE: ("Not eligible", "err"),
 }
+#: Drug classes and other treatments as the pages write them.
+TREATMENT_LABELS = {
+    Treatment.NSAIDS: "NSAIDs",
+    Treatment.TRICYCLICS: "Tricyclic antidepressants",
+    Treatment.SNRIS: "SNRIs",
+    Treatment.ANTICONVULSANTS: "Anticonvulsants",
+    Treatment.OPIOIDS: "Opioids",
+    Treatment.TRIPTANS: "Triptans",
+    Treatment.CGRP_ANTIBODIES: "CGRP antibodies",
+    Treatment.BOTULINUM_TOXIN: "Botulinum toxin",
+    Treatment.NERVE_BLOCKS: "Nerve blocks",
+    Treatment.PHYSIOTHERAPY: "Physiotherapy",
+    Treatment.PSYCHOLOGICAL_THERAPY: "Psychological therapy",
+    Treatment.SPINAL_CORD_STIMULATION: "Spinal cord stimulation",
+    Treatment.OTHER: "Other",
+}
+#: The form's labels, shown next to the fields and in error messages.
+LABELS = {
+    "diagnosis": "Diagnosis",
+    "diagnosis_detail": "Diagnosis detail",
+    "pain_duration_months": "Pain duration (months)",
+    "baseline_nrs": "Baseline pain (NRS 0–10)",
+    "worst_nrs": "Worst pain (NRS 0–10)",
+    "headache_days_per_month": "Headache days a month",
+    "treatments_tried": "Treatments tried and failed or not tolerated",
+    "notes": "Notes",
+}
+register_labels(LABELS)
+register_labels({f: f.replace("_", " ").capitalize() for f in FLAGS})
 _OPTIONAL = ("diagnosis_detail", "worst_nrs", "headache_days_per_month", "notes")
 _TEXT = ("diagnosis", "pain_duration_months", "baseline_nrs")
 
 
 def _label(name: str) -> str:
     return name.replace("_", " ").capitalize()
+
+
+def treatment_text(value: str) -> str:
+    """A treatment as the pages write it (``nsaids`` → ``NSAIDs``)."""
+    try:
+        return TREATMENT_LABELS[Treatment(value)]
+    except ValueError:
+        return value.replace("_", " ")
 
 
 def _form_data(form: dict[str, str], lists: dict[str, list[str]]) -> dict[str, Any]:
@@ -87,8 +126,10 @@ def _form_page(
         "patient": patient,
         "values": values,
         "errors": errors,
+        "labels": LABELS,
+        "error_list": labelled(errors),
         "diagnoses": [(d.value, DIAGNOSIS_LABELS[d]) for d in Diagnosis],
-        "treatments": [(t.value, t.value.replace("_", " ")) for t in Treatment],
+        "treatments": [(t.value, TREATMENT_LABELS[t]) for t in Treatment],
         "chosen": set(values.get("treatments_tried", [])),
         "flags": [(f, _label(f), EvaluationCreate.model_fields[f].description) for f in FLAGS],
     }
@@ -161,5 +202,7 @@ def evaluation_result(
         "outcome": OUTCOME_TEXT[assessment.outcome],
         "diagnosis": DIAGNOSIS_LABELS.get(Diagnosis(evaluation.diagnosis), evaluation.diagnosis),
         "flags": [_label(f) for f in FLAGS if getattr(evaluation, f)],
+        "treatments": [treatment_text(t) for t in evaluation.treatments_tried],
+        "citations": [citation(r.source) for r in assessment.reasons],
     }
     return render(request, "evaluations/result.html", context, user=user)
