@@ -22,15 +22,24 @@ from openvns.clinic.db.session import create_engine_for, transaction
 from openvns.clinic.demo import (
     BASELINE_DAYS,
     EMAIL_DOMAIN,
+    IMPLANT_DAY,
+    SCREENING_DAYS,
     STIMULATION_DAYS,
     TEAM,
+    choose,
     mrn_for,
+    pool_size,
+    programming_days,
     seed_demo,
     side_effect_kind,
     side_effect_severity,
     simulate_demo,
+    split_counts,
 )
 from openvns.clinic.diaries.models import BPIEntry, PainEntry, PGICEntry, SideEffectReport
+from openvns.clinic.evaluation import service as evaluations
+from openvns.clinic.evaluation.rules import Outcome
+from openvns.clinic.implants.models import Implant, ImplantStatus
 from openvns.clinic.outcomes import service as outcomes
 from openvns.clinic.patients.models import Patient
 from openvns.physiology.model import SIDE_EFFECTS
@@ -53,7 +62,13 @@ def test_demo_is_idempotent_and_equals_the_simulator(
                           password=PASSWORD)  # fmt: skip
     assert len(first.passwords) == len(TEAM) + N
     assert set(first.passwords.values()) == {PASSWORD}
-    assert first.patients_created == [f"FIBROMYALGIA-{i:04d}" for i in range(N)]
+    sim = simulate_demo(pool_size(N), SEED)
+    cast = choose(sim, *split_counts(N))
+    assert len(cast.implanted) + len(cast.candidates) == N
+    assert first.patients_created == [
+        mrn_for(f"fibromyalgia#{p:04d}") for p in sorted(cast.implanted + cast.candidates)
+    ]
+    assert first.implanted == [mrn_for(f"fibromyalgia#{p:04d}") for p in cast.implanted]
     counts = {m: _count(db, m) for m in (User, Patient, PainEntry, SideEffectReport, PGICEntry)}
     with transaction(db):
         again = seed_demo(db, hasher=hasher, n_patients=N, seed=SEED, today=TODAY)
@@ -64,10 +79,23 @@ def test_demo_is_idempotent_and_equals_the_simulator(
     for local, _, role in TEAM:
         assert roles[f"{local}@{EMAIL_DOMAIN}"] == role.value
 
-    sim = simulate_demo(N, SEED)
     days = BASELINE_DAYS + STIMULATION_DAYS
     start = TODAY - timedelta(days=days - 1)
-    for p in range(N):
+    for p in cast.candidates:  # the screening diary, ending today, and no side effect
+        patient = db.scalar(select(Patient).where(Patient.mrn == mrn_for(f"fibromyalgia#{p:04d}")))
+        assert patient is not None
+        pain = db.scalars(
+            select(PainEntry)
+            .where(PainEntry.patient_id == patient.id)
+            .order_by(PainEntry.entry_date)
+        ).all()
+        screening = TODAY - timedelta(days=SCREENING_DAYS - 1)
+        observed = np.flatnonzero(sim["observed"][p, :SCREENING_DAYS])
+        assert [e.entry_date for e in pain] == [
+            screening + timedelta(days=int(d)) for d in observed
+        ]
+        assert [e.pain_nrs for e in pain] == [int(sim["nrs"][p, d]) for d in observed]
+    for p in cast.implanted:
         patient = db.scalar(select(Patient).where(Patient.mrn == mrn_for(f"fibromyalgia#{p:04d}")))
         assert patient is not None
         user = db.get(User, patient.user_id)
@@ -105,6 +133,7 @@ def test_demo_is_idempotent_and_equals_the_simulator(
         assert all(1 <= q.score <= 7 for q in result.pgic)
     assert _count(db, BPIEntry) >= 1
     imports = db.scalars(select(AuditEntry).where(AuditEntry.action == "demo_import")).all()
+    assert {e.at.date() for e in imports} == {TODAY}
     assert len(imports) == N
     assert all(e.actor_id is None and e.entity == "patient" for e in imports)
 
@@ -116,7 +145,7 @@ def test_demo_command(tmp_path: Path) -> None:
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "created admin@" in result.output
-    assert "patients: 2 created, 0 already present" in result.output
+    assert "patients: 2 created, 0 already present" in result.output  # one implanted, one candidate
     again = runner.invoke(app, [*args, "--password", "a long enough password"])
     assert again.exit_code == 0, again.output
     assert "patients: 0 created, 2 already present" in again.output
@@ -160,16 +189,17 @@ def test_demo_stores_the_simulated_severity(
         return sim
 
     monkeypatch.setattr(demo, "simulate_demo", graded)
-    n_patients = 2  # fibromyalgia#0001 of SEED reports more than one grade
+    n_patients = 3
     with transaction(db):
         seed_demo(db, hasher=hasher, n_patients=n_patients, seed=SEED, today=TODAY,
                   password=PASSWORD)  # fmt: skip
-    sim = graded(n_patients, SEED)
+    sim = graded(pool_size(n_patients), SEED)
+    cast = choose(sim, *split_counts(n_patients))
     start = TODAY - timedelta(days=BASELINE_DAYS + STIMULATION_DAYS - 1)
     names = {side_effect_kind(n).value: k for k, n in enumerate(SIDE_EFFECTS)}
     severities = {"mild": 1, "moderate": 2, "severe": 3}
     graded_seen: set[str] = set()
-    for p in range(n_patients):
+    for p in cast.implanted:
         patient = db.scalar(select(Patient).where(Patient.mrn == mrn_for(f"fibromyalgia#{p:04d}")))
         assert patient is not None
         effects = db.scalars(
@@ -182,3 +212,97 @@ def test_demo_stores_the_simulated_severity(
             assert severities[e.severity] == max(int(sim["ae_severity"][p, d, k]), 1)
         graded_seen |= {e.severity for e in effects}
     assert len(graded_seen) > 1
+
+
+@pytest.fixture
+def demo_db(db: Session, hasher: argon2.PasswordHasher) -> Session:
+    """A demo of :data:`N_CLINIC` patients (a quarter candidates), ending on ``TODAY``."""
+    with transaction(db):
+        seed_demo(db, hasher=hasher, n_patients=N_CLINIC, seed=SEED, today=TODAY,
+                  password=PASSWORD)  # fmt: skip
+    return db
+
+
+N_CLINIC = 8
+
+
+def _clinician(db: Session) -> User:
+    user = db.scalar(select(User).where(User.email == f"clinician1@{EMAIL_DOMAIN}"))
+    assert user is not None
+    return user
+
+
+def test_no_side_effect_report_without_an_active_implant(demo_db: Session) -> None:
+    db = demo_db
+    reports = db.scalars(select(SideEffectReport)).all()
+    assert reports
+    for report in reports:
+        implant = db.scalar(
+            select(Implant).where(
+                Implant.patient_id == report.patient_id,
+                Implant.status == ImplantStatus.ACTIVE.value,
+            )
+        )
+        assert implant is not None, report.patient_id
+        assert implant.implanted_at.date() <= report.entry_date
+
+
+def test_every_implanted_patient_passes_the_rules_and_a_candidate_does_not(
+    demo_db: Session,
+) -> None:
+    db = demo_db
+    clinician = _clinician(db)
+    implanted = set(db.scalars(select(Implant.patient_id)).all())
+    demo_patients = db.scalars(select(Patient).where(Patient.mrn.like("FIBROMYALGIA-%"))).all()
+    assert len(implanted) == split_counts(N_CLINIC)[0]
+    ineligible_reasons: list[str] = []
+    for patient in demo_patients:
+        rows, _ = evaluations.list_evaluations(db, clinician, patient.id)
+        assert rows, patient.mrn  # every demo patient was evaluated
+        for row in rows:
+            _, _, assessed = evaluations.assessment(db, clinician, row.id)
+            if patient.id in implanted:
+                assert assessed.outcome != Outcome.NOT_ELIGIBLE, (patient.mrn, assessed)
+                assert row.baseline_nrs >= 5
+            elif assessed.outcome == Outcome.NOT_ELIGIBLE:
+                assert assessed.reasons
+                ineligible_reasons += [
+                    r.message for r in assessed.reasons if r.kind != "precaution"
+                ]
+    assert ineligible_reasons  # at least one candidate is not eligible, and says why
+    assert all(message.strip() for message in ineligible_reasons)
+
+
+def test_programming_history_spans_weeks_with_actors_at_the_simulated_dates(
+    demo_db: Session,
+) -> None:
+    db = demo_db
+    sim = simulate_demo(pool_size(N_CLINIC), SEED)
+    cast = choose(sim, *split_counts(N_CLINIC))
+    start = TODAY - timedelta(days=BASELINE_DAYS + STIMULATION_DAYS - 1)
+    actors: set[int] = set()
+    for p in cast.implanted:
+        patient = db.scalar(select(Patient).where(Patient.mrn == mrn_for(f"fibromyalgia#{p:04d}")))
+        assert patient is not None
+        implant = db.scalar(select(Implant).where(Implant.patient_id == patient.id))
+        assert implant is not None
+        assert implant.implanted_at.date() == start + timedelta(days=IMPLANT_DAY)
+        entries = db.scalars(
+            select(AuditEntry)
+            .where(
+                AuditEntry.entity == "implant",
+                AuditEntry.entity_id == implant.id,
+                AuditEntry.action == "program",
+            )
+            .order_by(AuditEntry.at)
+        ).all()
+        days = [start + timedelta(days=d) for d in programming_days(sim, p)]
+        assert [e.at.date() for e in entries] == days
+        assert len(days) >= 2
+        assert (days[-1] - days[0]).days >= 7  # weeks of programming history
+        assert all(e.actor_id is not None for e in entries)
+        assert [e.after["settings"]["output_current_mA"] for e in entries] == [
+            float(sim["programmed_current_mA"][p, d]) for d in programming_days(sim, p)
+        ]
+        actors |= {e.actor_id for e in entries if e.actor_id is not None}
+    assert len(actors) >= 2  # the clinicians take turns
