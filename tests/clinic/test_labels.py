@@ -88,3 +88,19 @@ def test_every_rule_source_is_readable() -> None:
             assert not re.fullmatch(r"S\d+", ref.title), (rule.code, ref)
         for section in cited.sections:
             assert section.title, (rule.code, section)
+
+
+def test_every_form_summary_names_fields_as_the_form_does(
+    client: TestClient, make_user: UserFactory
+) -> None:
+    """The shared error summary (macros.html) names a field by the label its form shows (read
+    from the templates' field macros), not by its name in words: the admin's user form."""
+    csrf = _login(client, make_user(Role.ADMIN))
+    data = {"full_name": "", "email": "not-an-email", "role": "nurse", "password": "x"}
+    r = client.post("/admin/users", data={**data, "csrf_token": csrf}, headers=HTMX)
+    assert r.status_code == 422
+    summary = _summary(r.text)
+    assert "E-mail" in summary
+    assert "Full name" in summary
+    assert ">email<" not in summary
+    assert ">full name<" not in summary

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any, Literal
 
 import jinja2
@@ -24,6 +25,7 @@ from openvns import __version__
 from openvns.clinic.auth.models import User
 from openvns.clinic.auth.security import csrf_token_for
 from openvns.clinic.config import Settings
+from openvns.clinic.ui.forms import label_of, register_labels
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,25 @@ _env = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+#: A form field's label in the templates' field macros: ``m.input('pain_nrs', 'Your pain …'``.
+_MACRO_LABEL = re.compile(r"m\.(?:input|textarea|select|scale)\('([a-z0-9_]+)',\s*'([^']+)'")
+
+
+def _template_labels(env: jinja2.Environment) -> dict[str, str]:
+    """Every field label written literally in a template's field macro, by field name: the
+    labels the pages show, so an error summary names a field as its form does."""
+    assert env.loader is not None
+    labels: dict[str, str] = {}
+    for name in env.list_templates(extensions=["html"]):
+        source = env.loader.get_source(env, name)[0]
+        for field, label in _MACRO_LABEL.findall(source):
+            labels.setdefault(field, label)
+    return labels
+
+
+register_labels(_template_labels(_env))
+#: A form field's human label in templates (``label_of('baseline_nrs')``), as the forms name it.
+_env.globals["label_of"] = label_of
 templates = Jinja2Templates(env=_env)
 
 
