@@ -532,3 +532,24 @@ def test_a_due_review_point_is_on_the_worklist(
     rows = review_rows(T0 + timedelta(days=30))  # step 2 confirmed; step 3 (day 28) now waits
     assert len(rows) == 1
     assert "step 3" in rows[0].summary
+
+
+def test_every_worklist_kind_has_a_tone_on_the_home_page() -> None:
+    """The home page colours each kind (a kind without a tone made the page a 500)."""
+    from openvns.clinic.ui.pages.home import WORKLIST_TONE
+    from openvns.clinic.worklist.service import WorkKind
+
+    assert set(WORKLIST_TONE) == set(WorkKind)
+
+
+def test_the_home_page_shows_a_due_review_point(
+    client: TestClient, team: Team, clock: dict
+) -> None:
+    """A clinician's home page lists the paused plan's due step (it answered 500 before)."""
+    implant_id, sid = _session(client, team)
+    assert _plan(client, team, sid, protocol=TOLERANCE, implant_version=1).status_code == 201
+    clock["now"] = T0 + timedelta(days=30)
+    page = client.get("/", headers={**team.as_clinician, "Accept": "text/html"})
+    assert page.status_code == 200, page.text
+    assert "Titration step to review" in page.text
+    assert f"/implants/{implant_id}" in page.text

@@ -39,6 +39,7 @@ WORKLIST_TONE: dict[WorkKind, str] = {
     WorkKind.IMPEDANCE: "err",
     WorkKind.BATTERY_EOS: "err",
     WorkKind.BATTERY_NEOS: "warn",
+    WorkKind.REVIEW_DUE: "warn",
     WorkKind.BATTERY_IFI: "warn",
     WorkKind.STALE_DIARY: "",
 }
