@@ -529,9 +529,35 @@ def test_a_due_review_point_is_on_the_worklist(
     url = f"{API}/programming-sessions/{sid}/titration-plans/{plan['id']}/next-step"
     r = client.post(url, json={"implant_version": version}, headers=team.as_clinician)
     assert r.status_code == 200, r.text
-    rows = review_rows(T0 + timedelta(days=30))  # step 2 confirmed; step 3 (day 28) now waits
+    # step 2 confirmed late (day 30): step 3 (planned for day 28) is due the plan's 14 days on
+    assert review_rows(T0 + timedelta(days=30)) == []
+    rows = review_rows(T0 + timedelta(days=44))
     assert len(rows) == 1
     assert "step 3" in rows[0].summary
+
+
+def test_a_late_review_moves_the_rest_of_the_plan(
+    client: TestClient, team: Team, db: Session, clock: dict
+) -> None:
+    """Confirming a step late never lets the next one follow at once: two steps are at least the
+    plan's interval apart (step 3, planned for day 28, waits until 14 days after step 2)."""
+    implant_id, sid = _session(client, team)
+    plan = _plan(client, team, sid, protocol=TOLERANCE, implant_version=1).json()
+    url = f"{API}/programming-sessions/{sid}/titration-plans/{plan['id']}/next-step"
+    clock["now"] = T0 + timedelta(days=30)
+    r = client.post(url, json={"implant_version": stored(db, implant_id)[1]},
+                    headers=team.as_clinician)  # fmt: skip
+    assert r.status_code == 200, r.text
+    again = client.post(url, json={"implant_version": stored(db, implant_id)[1]},
+                        headers=team.as_clinician)  # fmt: skip
+    assert again.status_code == 409, again.text
+    assert "not due until" in again.text
+    assert _interrogate(client, team, sid)["settings"]["output_current_mA"] == 0.5
+    clock["now"] = T0 + timedelta(days=44)
+    later = client.post(url, json={"implant_version": stored(db, implant_id)[1]},
+                        headers=team.as_clinician)  # fmt: skip
+    assert later.status_code == 200, later.text
+    assert _interrogate(client, team, sid)["settings"]["output_current_mA"] == 0.75
 
 
 def test_every_worklist_kind_has_a_tone_on_the_home_page() -> None:

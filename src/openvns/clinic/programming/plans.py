@@ -335,6 +335,21 @@ def intolerance_since(
     return session.scalars(query).first()
 
 
+def step_due(steps: list[dict[str, Any]], index: int) -> datetime:
+    """When step ``index`` (awaiting review) may be programmed: its planned time, or the plan's
+    interval after the previous step was applied if that was later — a late review moves the
+    rest of the plan, so two steps are never programmed closer than the plan's interval."""
+    planned = datetime.fromisoformat(steps[index]["time"])
+    if index == 0:
+        return planned
+    previous = steps[index - 1]
+    applied = previous.get("applied_at")
+    if not applied:
+        return planned
+    interval = planned - datetime.fromisoformat(previous["time"])
+    return max(planned, datetime.fromisoformat(applied) + interval)
+
+
 @dataclass(frozen=True)
 class StepOutcome:
     """What :func:`confirm_next_step` did."""
@@ -374,7 +389,7 @@ def confirm_next_step(
         raise ConflictError(f"titration plan {plan_id} is {state}: no step awaits review")
     steps = [dict(s) for s in plan.steps]
     index = next(i for i, s in enumerate(steps) if s["status"] == AWAITING_REVIEW)
-    due = datetime.fromisoformat(steps[index]["time"])
+    due = step_due(steps, index)
     if due > now:
         raise ConflictError(
             f"step {index + 1} of titration plan {plan_id} ({steps[index]['output_current_mA']} "
@@ -460,7 +475,7 @@ def steps_awaiting_review(
         if not waiting or plan_state(plan) != "awaiting_review":
             continue
         index, step = waiting[0]
-        due = datetime.fromisoformat(step["time"])
+        due = step_due([dict(x) for x in plan.steps], index)
         out.append(
             ReviewDue(
                 owner, plan.implant_id, plan.id, index + 1, step["output_current_mA"], due,
