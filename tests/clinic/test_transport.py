@@ -490,3 +490,58 @@ def test_docs_page_loads_nothing_from_the_network(client: TestClient) -> None:
         assert len(asset.content) > 100, source
     assert "<script>" not in r.text  # no inline script: the CSP would block it
     _assert_security_headers(r)
+
+
+# --- the body arrives in full before the app runs ----------------------------------------------
+
+
+def _drive(middleware: BodyLimitMiddleware, chunks: list[bytes], stall: bool) -> list[Message]:
+    """Drive the middleware with a POST whose body comes in ``chunks`` (and then never ends when
+    ``stall``); returns the messages it sent."""
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        if chunks:
+            body = chunks.pop(0)
+            return {"type": "http.request", "body": body, "more_body": bool(chunks) or stall}
+        await asyncio.sleep(3600)  # a client that never sends the rest
+        raise AssertionError("unreachable")
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/x", "headers": []}
+    asyncio.run(middleware(scope, receive, send))
+    return sent
+
+
+def test_a_slow_body_never_reaches_the_app() -> None:
+    """A client that stops sending half-way gets 408 and the app is never entered (its handler
+    would otherwise hold a session, an admission slot and the write lock while it waited)."""
+    entered: list[str] = []
+
+    async def app(scope: Message, receive: Any, send: Any) -> None:
+        entered.append(scope["path"])
+
+    sent = _drive(BodyLimitMiddleware(app, max_body_bytes=1000, body_timeout_s=0.2), [b"a="], True)
+    assert entered == []
+    assert sent[0]["status"] == 408
+
+
+def test_the_app_gets_the_whole_body_at_once() -> None:
+    """A body in three chunks: the app is entered after the last one and reads them all."""
+    bodies: list[bytes] = []
+
+    async def app(scope: Message, receive: Any, send: Any) -> None:
+        while True:
+            message = await receive()
+            bodies.append(message["body"])
+            if not message.get("more_body"):
+                break
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    mw = BodyLimitMiddleware(app, max_body_bytes=1000, body_timeout_s=5)
+    sent = _drive(mw, [b"a=1", b"&b=", b"2"], False)
+    assert b"".join(bodies) == b"a=1&b=2"
+    assert sent[0]["status"] == 204
