@@ -551,3 +551,15 @@ def test_migration_0006_ends_duplicate_active_implants_and_keeps_every_row(
             assert conn.execute(text("SELECT count(*) FROM pain_entries")).scalar() == 1
     finally:
         engine.dispose()
+
+
+def test_the_patient_row_lock_is_a_select_for_update() -> None:
+    """The lock a deletion and an implant registration take first (``patients.lock_row``) is a
+    row lock on PostgreSQL. A race test of the two on PostgreSQL is not written yet."""
+    from sqlalchemy.dialects import postgresql
+
+    from openvns.clinic.patients import service as patients_service
+
+    sql = str(patients_service.lock_query(7).compile(dialect=postgresql.dialect()))
+    assert sql.rstrip().endswith("FOR UPDATE")
+    assert "patients" in sql

@@ -212,6 +212,7 @@ def register_implant(
         The serial is registered already, or the patient has an active implant.
     """
     require_clinician(actor, "register implants")
+    patients.lock_row(session, patient_id)  # against a concurrent deletion (PostgreSQL)
     patients.get_patient(session, actor, patient_id)
     implant, generator = _new_implant(session, actor, patient_id, values, now or utcnow())
     after = audit_view(implant, generator)

@@ -16,7 +16,7 @@ import logging
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -94,6 +94,20 @@ def get_patient(session: Session, viewer: User, patient_id: int) -> Patient:
     if patient is None:
         raise NotFoundError(ENTITY, patient_id)
     return patient
+
+
+def lock_query(patient_id: int) -> Select[int]:
+    """``SELECT id FROM patients WHERE id = … FOR UPDATE`` (see :func:`lock_row`)."""
+    return select(Patient.id).where(Patient.id == patient_id).with_for_update()
+
+
+def lock_row(session: Session, patient_id: int) -> None:
+    """Lock the patient's row until the transaction ends (``SELECT … FOR UPDATE``; SQLite's
+    write transaction already serialises writers). Deleting a patient and registering an
+    implant both take it first, so on PostgreSQL they cannot both commit: each sees the other's
+    result (a deleted patient, or an active implant) once it has the lock."""
+    if in_id_range(patient_id):
+        session.execute(lock_query(patient_id))
 
 
 def is_deleted(session: Session, patient_id: int) -> bool:
@@ -174,6 +188,7 @@ def delete_patient(session: Session, actor: User, patient_id: int) -> None:
         The patient has an active implant (explant or replace it first: a device in a person
         must stay on record), or the record changed meanwhile.
     """
+    lock_row(session, patient_id)  # against a concurrent implant registration (PostgreSQL)
     patient = get_patient(session, actor, patient_id)
     active = select(Implant.id).where(
         Implant.patient_id == patient.id, Implant.status == ImplantStatus.ACTIVE.value
