@@ -62,8 +62,9 @@ def test_print_button_and_report_under_the_csp(
     page.add_init_script("window.print = function () { window.__printed = true; };")
     login(page, server.seed.patient)
     page.get_by_role("link", name="My outcomes").click()
+    page.wait_for_load_state("load")  # clinic.js (the print handler) has run, not just the HTML
     page.get_by_role("button", name="Print this page").click()
-    assert page.evaluate("window.__printed === true")
+    page.wait_for_function("window.__printed === true", timeout=5000)
     page.get_by_role("link", name="Printable report").click()
     expect(page.locator("body")).to_contain_text("Pat Ient")
     # The report's own stylesheet applies (allowed by its hash): a 1000 px column, not the
