@@ -579,3 +579,15 @@ def test_the_home_page_shows_a_due_review_point(
     assert page.status_code == 200, page.text
     assert "Titration step to review" in page.text
     assert f"/implants/{implant_id}" in page.text
+
+
+def test_the_session_page_title_is_text(client: TestClient, team: Team) -> None:
+    """The page's <title> is the patient's name, not markup (the settings history once sat in
+    the title block as well as on the page)."""
+    _, sid = _session(client, team)
+    page = client.get(f"/programming/{sid}", headers={**team.as_clinician, "Accept": "text/html"})
+    assert page.status_code == 200, page.text
+    title = re.search(r"<title>(.*?)</title>", page.text, re.S)
+    assert title
+    assert "<" not in title.group(1)
+    assert page.text.count('id="settings-history"') == 1
