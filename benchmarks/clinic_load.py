@@ -94,24 +94,35 @@ class Server:
     pid: int
 
 
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time of process ``pid`` (Linux ``/proc``), 0 where unreadable."""
+def _stat(pid: int | str) -> list[str]:
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return []
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of process ``pid`` and its live children (the workers of
+    ``serve --workers``; Linux ``/proc``), 0 where unreadable."""
+    ticks = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        fields = _stat(entry)
+        if fields and (int(entry) == pid or int(fields[1]) == pid):
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 @contextlib.contextmanager
-def serve(database_url: str, workdir: Path) -> Iterator[Server]:
-    """``openvns clinic serve`` on 127.0.0.1 at a free port."""
+def serve(database_url: str, workdir: Path, workers: int = 1) -> Iterator[Server]:
+    """``openvns clinic serve --workers N`` on 127.0.0.1 at a free port."""
     port = _free_port()
     log = workdir / f"server-{port}.log"
     env = {**os.environ, "OPENVNS_SECRET_KEY": secrets.token_hex(16)}
     command = [sys.executable, "-c", "from openvns.cli.main import app; app()", "clinic"]
     command += ["serve", "--host", "127.0.0.1", "--port", str(port)]
-    command += ["--database-url", database_url]
+    command += ["--database-url", database_url, "--workers", str(workers)]
     with log.open("wb") as out:
         proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
     base = f"http://127.0.0.1:{port}"
@@ -252,7 +263,7 @@ def _percentile(values: list[float], q: float) -> float:
 def run_backend(name: str, database_url: str, args: argparse.Namespace, workdir: Path) -> None:
     seeded = seed(database_url, args.users)
     results = Results()
-    with serve(database_url, workdir) as server:
+    with serve(database_url, workdir, args.workers) as server:
         with ThreadPoolExecutor(SIGN_IN_AT_ONCE) as pool:
             tokens = list(pool.map(lambda seed: sign_in(server.base, seed[0]), seeded))
         cpu_start = cpu_seconds(server.pid)
@@ -280,7 +291,10 @@ def run_backend(name: str, database_url: str, args: argparse.Namespace, workdir:
         wall = time.monotonic() - t_start
         cpu = cpu_seconds(server.pid) - cpu_start
         client_cpu = time.process_time() - client_start
-    print(f"\n{name}: {args.users} users, {args.flood} flooding sign-in clients, {wall:.1f} s,")
+    print(
+        f"\n{name}: {args.users} users, {args.flood} flooding sign-in clients, "
+        f"{args.workers} server worker(s), {wall:.1f} s,"
+    )
     print(
         f"  {results.issued} user requests, server CPU {cpu:.1f} s ({100 * cpu / wall:.0f} %), "
         f"load generator CPU {client_cpu:.1f} s ({100 * client_cpu / wall:.0f} %)"
@@ -382,12 +396,17 @@ def main() -> None:
     parser.add_argument(
         "--flood", type=int, default=20, help=f"wrong-password clients from {FLOOD_ADDRESS}"
     )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="server worker processes (clinic serve --workers)"
+    )
     parser.add_argument("--database-url", default=os.environ.get("OPENVNS_TEST_POSTGRES_URL"))
     parser.add_argument("--local-postgres", action="store_true", help="start a cluster here")
     parser.add_argument("--no-sqlite", action="store_true", help="only PostgreSQL")
     args = parser.parse_args()
     if not 1 <= args.users <= 200 or not 0 < args.seconds <= 300 or not 0 <= args.flood <= 200:
         parser.error("--users 1..200, --seconds up to 300, --flood 0..200")
+    if not 1 <= args.workers <= 16:
+        parser.error("--workers 1..16")
     print(f"clinic load: {args.users} users x (diary entry, outcomes JSON, outcome page)")
     with tempfile.TemporaryDirectory(prefix="openvns-load.") as tmp:
         workdir = Path(tmp)

@@ -29,6 +29,8 @@ app = typer.Typer(
 log = logging.getLogger(__name__)
 
 ROLES = ("clinician", "nurse", "patient", "admin")
+#: Most worker processes ``clinic serve`` starts.
+MAX_WORKERS = 64
 
 DatabaseUrl = Annotated[
     str | None,
@@ -82,6 +84,15 @@ def serve(
             "turn on when the clinic is served behind TLS.",
         ),
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=MAX_WORKERS,
+            help="Worker processes (one per CPU core is usual). They share the sign-in "
+            "throttle and, on SQLite, take turns to write.",
+        ),
+    ] = 1,
 ) -> None:
     """Create or migrate the database, then serve the clinic (API under /api/v1)."""
     settings = _settings(database_url, cookie_secure=secure_cookies)
@@ -92,9 +103,41 @@ def serve(
 
     import uvicorn
 
-    from openvns.clinic.app import create_app
+    if workers == 1:
+        from openvns.clinic.app import create_app
 
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        return
+    _serve_workers(settings, host, port, workers)
+
+
+def _serve_workers(settings: Settings, host: str, port: int, workers: int) -> None:
+    """uvicorn's supervisor with ``workers`` processes, each building the app from the
+    environment (:func:`openvns.clinic.app.create_app_from_environment`); the sign-in throttle
+    lives in a scratch file in a fresh private directory, removed on exit."""
+    import os
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    import uvicorn
+
+    from openvns.clinic.config import settings_to_environment
+
+    scratch = Path(tempfile.mkdtemp(prefix="openvns-clinic-"))  # mode 0700
+    try:
+        shared = replace(settings, throttle_path=scratch / "signin-throttle.sqlite3")
+        os.environ.update(settings_to_environment(shared))
+        uvicorn.run(
+            "openvns.clinic.app:create_app_from_environment",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+        )
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 @app.command()

@@ -32,6 +32,8 @@ from openvns.clinic.apidocs import mount_api_docs
 from openvns.clinic.audit.router import router as audit_router
 from openvns.clinic.auth.router import router as auth_router
 from openvns.clinic.auth.security import make_password_hasher
+from openvns.clinic.auth.signin import throttled_response
+from openvns.clinic.auth.throttle import LoginThrottledError
 from openvns.clinic.auth.web import router as auth_web_router
 from openvns.clinic.config import Settings, load_settings
 from openvns.clinic.db.session import create_engine_for, make_session_factory
@@ -145,6 +147,22 @@ def _install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(IntegrityError, integrity)
     app.add_exception_handler(AuthenticationError, unauthenticated)
     app.add_exception_handler(PermissionDeniedError, forbidden)
+
+    async def throttled(_: Request, exc: Exception) -> JSONResponse:
+        # refuse_flooding_address: a flooding address refused before its route runs.
+        assert isinstance(exc, LoginThrottledError)
+        return throttled_response(exc)
+
+    app.add_exception_handler(LoginThrottledError, throttled)
+
+
+def create_app_from_environment() -> FastAPI:
+    """The app of one worker process of ``clinic serve --workers N`` (uvicorn's factory): the
+    settings come from the environment the server set for its workers
+    (:func:`openvns.clinic.config.settings_from_environment`)."""
+    from openvns.clinic.config import settings_from_environment
+
+    return create_app(settings_from_environment())
 
 
 class ClinicApp(FastAPI):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -73,6 +73,9 @@ class Settings:
         Failed sign-in attempts one client address may make per minute (429 beyond; a
         successful sign-in gives its attempt back, so staff behind one address are not
         blocked by their own sign-ins).
+    throttle_path
+        Scratch file of the sign-in throttle shared by the worker processes of one server
+        (``clinic serve --workers N`` sets it); ``None`` keeps the counters in this process.
     """
 
     database_url: str
@@ -88,6 +91,7 @@ class Settings:
     login_failure_window: timedelta = timedelta(minutes=15)
     login_lockout: timedelta = timedelta(minutes=15)
     login_attempts_per_minute: int = 30
+    throttle_path: Path | None = None
 
 
 def default_database_url() -> str:
@@ -140,3 +144,34 @@ def load_settings(database_url: str | None = None, secret_key: str | None = None
     url = resolve_database_url(database_url)
     key = secret_key or os.environ.get(SECRET_KEY_ENV) or load_or_create_secret_key(_key_file(url))
     return Settings(database_url=url, secret_key=key)
+
+
+#: Environment variables through which ``clinic serve --workers`` hands its settings to the
+#: worker processes (with :data:`DATABASE_URL_ENV` and :data:`SECRET_KEY_ENV`).
+COOKIE_SECURE_ENV = "OPENVNS_SECURE_COOKIES"
+THROTTLE_PATH_ENV = "OPENVNS_CLINIC_THROTTLE_PATH"
+_TRUE = frozenset({"1", "true", "yes", "on"})
+
+
+def settings_to_environment(settings: Settings) -> dict[str, str]:
+    """The environment that makes :func:`settings_from_environment` rebuild ``settings``'s
+    database, key, cookie security and shared throttle file in a worker process."""
+    env = {
+        DATABASE_URL_ENV: settings.database_url,
+        SECRET_KEY_ENV: settings.secret_key,
+        COOKIE_SECURE_ENV: "1" if settings.cookie_secure else "0",
+    }
+    if settings.throttle_path is not None:
+        env[THROTTLE_PATH_ENV] = str(settings.throttle_path)
+    return env
+
+
+def settings_from_environment() -> Settings:
+    """Settings of a worker process: :func:`load_settings` plus cookie security and the shared
+    throttle file from the environment."""
+    settings = load_settings()
+    secure = os.environ.get(COOKIE_SECURE_ENV, "").strip().lower() in _TRUE
+    throttle = os.environ.get(THROTTLE_PATH_ENV)
+    return replace(
+        settings, cookie_secure=secure, throttle_path=Path(throttle) if throttle else None
+    )

@@ -9,6 +9,7 @@ itself).
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import weakref
 from collections.abc import Callable
@@ -21,7 +22,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from openvns.clinic.auth import service
 from openvns.clinic.auth.models import Role, TokenKind, User
 from openvns.clinic.auth.security import csrf_token_valid
-from openvns.clinic.auth.throttle import LoginThrottle
+from openvns.clinic.auth.shared_throttle import SharedLoginThrottle
+from openvns.clinic.auth.signin import client_address
+from openvns.clinic.auth.throttle import LoginThrottle, LoginThrottledError, Throttle
 from openvns.clinic.config import Settings
 from openvns.clinic.db.session import SessionDep
 from openvns.clinic.errors import AuthenticationError, CSRFError, PermissionDeniedError
@@ -49,27 +52,68 @@ def get_hasher(request: Request) -> argon2.PasswordHasher:
 
 _throttle_lock = threading.Lock()
 #: The sign-in throttles of this process, one per database bind (an app serves one engine).
-_throttles: weakref.WeakKeyDictionary[object, LoginThrottle] = weakref.WeakKeyDictionary()
+_throttles: weakref.WeakKeyDictionary[object, Throttle] = weakref.WeakKeyDictionary()
+#: The shared throttles of this process, one per scratch file (``Settings.throttle_path``).
+_shared: dict[str, SharedLoginThrottle] = {}
 
 
-def get_login_throttle(request: Request, session: SessionDep) -> LoginThrottle:
+def get_login_throttle(request: Request, session: SessionDep) -> Throttle:
     """The sign-in throttle (lockout and per-address limit) of the database this request uses,
     made from the app's settings on first use and kept for the life of the process.
 
     The counters are per database: the app's engine has one throttle. (The tests bind each
-    test's session to its own connection, so each test starts with fresh counters.)
+    test's session to its own connection, so each test starts with fresh counters.) With
+    ``Settings.throttle_path`` set (a server of several workers) the counters are in that file,
+    shared by the workers.
     """
+    settings: Settings = request.app.state.settings
     bind = session.get_bind()
     with _throttle_lock:
+        shared = _shared_throttle(settings)
+        if shared is not None:
+            return shared
         throttle = _throttles.get(bind)
         if throttle is None:
             throttle = _throttles[bind] = LoginThrottle.from_settings(request.app.state.settings)
     return throttle
 
 
+#: Seconds before the early 429 of a flooding address is sent (see refuse_flooding_address).
+FLOOD_ANSWER_DELAY_S = 1.0
+
+
+def _shared_throttle(settings: Settings) -> SharedLoginThrottle | None:
+    if settings.throttle_path is None:
+        return None
+    path = str(settings.throttle_path)
+    shared = _shared.get(path)
+    if shared is None:
+        shared = _shared[path] = SharedLoginThrottle.from_settings(settings.throttle_path, settings)
+    return shared
+
+
+async def refuse_flooding_address(request: Request) -> None:
+    """429 on the event loop for an address that has used up its sign-in attempts, before a
+    session, a worker thread or the body's validation, and only after
+    :data:`FLOOD_ANSWER_DELAY_S` (a tarpit: a client looping wrong passwords then costs the
+    server one cheap answer a second instead of as many as it can send, and leaves the CPU to
+    the clinic's users; an honest client waits for ``Retry-After`` anyway). Consults the app
+    engine's throttle (or the shared one) only once it exists; the full check in
+    :func:`~openvns.clinic.auth.signin.sign_in` always follows."""
+    settings: Settings = request.app.state.settings
+    with _throttle_lock:
+        throttle = _shared_throttle(settings) or _throttles.get(request.app.state.engine)
+    if throttle is None:
+        return
+    retry = throttle.address_retry_after(client_address(request))
+    if retry is not None:
+        await asyncio.sleep(min(FLOOD_ANSWER_DELAY_S, retry))
+        raise LoginThrottledError(retry)
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 HasherDep = Annotated[argon2.PasswordHasher, Depends(get_hasher)]
-ThrottleDep = Annotated[LoginThrottle, Depends(get_login_throttle)]
+ThrottleDep = Annotated[Throttle, Depends(get_login_throttle)]
 BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 

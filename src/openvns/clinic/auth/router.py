@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 
 from openvns.clinic.auth import service
 from openvns.clinic.auth.dependencies import (
@@ -20,6 +20,7 @@ from openvns.clinic.auth.dependencies import (
     HasherDep,
     SettingsDep,
     ThrottleDep,
+    refuse_flooding_address,
 )
 from openvns.clinic.auth.models import TokenKind
 from openvns.clinic.auth.schemas import (
@@ -55,7 +56,10 @@ THROTTLED: dict[int | str, dict[str, Any]] = {
 
 
 @router.post(
-    "/auth/token", response_model=TokenResponse, responses=error_responses(401) | THROTTLED
+    "/auth/token",
+    response_model=TokenResponse,
+    responses=error_responses(401) | THROTTLED,
+    dependencies=[Depends(refuse_flooding_address)],
 )
 @reads_first
 def create_token(

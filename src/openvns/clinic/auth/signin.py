@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from openvns.clinic.auth import service
 from openvns.clinic.auth.models import AuthToken, TokenKind
-from openvns.clinic.auth.throttle import LoginThrottle, LoginThrottledError
+from openvns.clinic.auth.throttle import LoginThrottledError, Throttle
 from openvns.clinic.db.session import write_transaction
 from openvns.clinic.errors import AuthenticationError
 
@@ -32,7 +32,7 @@ def client_address(request: Request) -> str:
 
 def sign_in(
     session: Session,
-    throttle: LoginThrottle,
+    throttle: Throttle,
     address: str,
     *,
     email: str,

@@ -16,10 +16,12 @@ Two counters, both consulted before a password is verified (a refused attempt co
 Both refusals carry the seconds until an attempt may succeed (``Retry-After``).
 
 The counters live in a :class:`LoginThrottle` in this process's memory, one per database
-engine (:func:`openvns.clinic.auth.dependencies.get_login_throttle`), guarded by a lock. They
-are not shared between worker processes nor kept across restarts: with ``N`` workers an address
-may make up to ``N`` times the attempts. Entries older than their window are forgotten on the
-way and swept when the table grows, so memory stays bounded by the attempts of the last window.
+engine (:func:`openvns.clinic.auth.dependencies.get_login_throttle`), guarded by a lock, and are
+not kept across restarts. A server with several worker processes (``clinic serve --workers``)
+uses :class:`openvns.clinic.auth.shared_throttle.SharedLoginThrottle` instead, the same rules in
+a scratch file every worker opens (``Settings.throttle_path``), so that ``N`` workers do not give
+an address ``N`` times the attempts. Entries older than their window are forgotten on the way and
+swept when the table grows, so memory stays bounded by the attempts of the last window.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Protocol
 
 from openvns.clinic.config import Settings
 from openvns.clinic.errors import ClinicError
@@ -49,6 +52,20 @@ class LoginThrottledError(ClinicError):
         super().__init__(
             f"too many sign-in attempts; try again in {retry_after_s} s (or ask an administrator)"
         )
+
+
+class Throttle(Protocol):
+    """What sign-in needs of a throttle (in memory or shared between workers)."""
+
+    def admit(self, address: str, email: str) -> None: ...
+
+    def failed(self, address: str, email: str) -> None: ...
+
+    def succeeded(self, address: str, email: str) -> None: ...
+
+    def unlock(self, email: str) -> None: ...
+
+    def address_retry_after(self, address: str) -> int | None: ...
 
 
 class LoginThrottle:
@@ -126,6 +143,17 @@ class LoginThrottle:
             if len(attempts) >= self.attempts_per_minute:
                 raise LoginThrottledError(_seconds(attempts[0] + ADDRESS_WINDOW_S - now))
             attempts.append(now)
+
+    def address_retry_after(self, address: str) -> int | None:
+        """Seconds until ``address`` may try again when it has used up its attempts, else
+        ``None``; changes nothing (the cheap early refusal of a flood, before any session)."""
+        now = self._clock()
+        since = now - ADDRESS_WINDOW_S
+        with self._lock:
+            live = [t for t in self._attempts.get(address, ()) if t > since]
+        if len(live) < self.attempts_per_minute:
+            return None
+        return _seconds(live[0] + ADDRESS_WINDOW_S - now)
 
     def failed(self, address: str, email: str) -> None:
         """Record that the admitted attempt failed: count it against the e-mail (and keep it

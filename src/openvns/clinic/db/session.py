@@ -35,6 +35,7 @@ import functools
 import logging
 import os
 import threading
+import time
 import weakref
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
@@ -52,6 +53,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
 from openvns.clinic.config import sqlite_path
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX: writers take turns within a process only
+    fcntl = None  # type: ignore[assignment]
 
 log = logging.getLogger(__name__)
 
@@ -79,30 +85,79 @@ _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: How long a write transaction waits for its turn (as ``busy_timeout``).
 _WRITE_WAIT_S = 5.0
 _HOLDS_WRITE_TURN = "openvns_holds_write_turn"
+_LOCK_FD = "openvns_writers_lock_fd"
+#: First and longest pause between tries of another process's write turn (seconds).
+_FILE_TURN_FIRST_POLL_S = 0.0002
+_FILE_TURN_POLL_S = 0.002
+#: Suffix of the lock file beside a SQLite database that orders writers between processes.
+WRITERS_LOCK_SUFFIX = ".writers"
 
 
 class _SQLiteWriters:
-    """Write transactions of one SQLite engine take turns in this process, first come first
-    served: SQLite's own busy handler lets waiting writers sleep and retry (up to 100 ms at a
-    time), which under concurrent writes gives long, unfair waits. The turn is taken before
-    ``BEGIN IMMEDIATE`` and given back when the connection returns to the pool (after its
-    commit or rollback). After ``_WRITE_WAIT_S`` a writer goes ahead without its turn and SQLite's
-    ``busy_timeout`` decides, as between processes."""
+    """Write transactions of one SQLite engine take turns: SQLite's own busy handler lets waiting
+    writers sleep and retry (up to 100 ms at a time), which under concurrent writes gives long,
+    unfair waits. The turn is taken before ``BEGIN IMMEDIATE`` and given back when the
+    connection returns to the pool (after its commit or rollback).
 
-    def __init__(self) -> None:
+    For a SQLite file the turn is an exclusive ``flock`` on ``<database>.writers`` beside it, one
+    open file per pooled connection, so that writers in every process (the workers of ``clinic
+    serve --workers``, a CLI command beside the server) and every thread take turns alike: a
+    writer tries the lock and, while another holds it, tries again after a pause that grows from
+    :data:`_FILE_TURN_FIRST_POLL_S` to :data:`_FILE_TURN_POLL_S` (no process can hand the turn
+    from thread to thread while another process sleeps). Without a file (``:memory:``, or a
+    system without ``flock``) the turn is a lock of this process, first come first served.
+    After ``_WRITE_WAIT_S`` a writer goes ahead without its turn and SQLite's ``busy_timeout``
+    decides."""
+
+    def __init__(self, lock_path: Path | None = None) -> None:
         self.turn = threading.Lock()
+        self._lock_path = lock_path if fcntl is not None else None
 
     def on_begin(self, connection: Connection) -> None:
         if not connection.get_execution_options().get(WRITE_TRANSACTION, False):
             connection.exec_driver_sql("BEGIN")
             return
-        if not connection.info.get(_HOLDS_WRITE_TURN) and self.turn.acquire(timeout=_WRITE_WAIT_S):
-            connection.info[_HOLDS_WRITE_TURN] = True
+        info = connection.info
+        if not info.get(_HOLDS_WRITE_TURN):
+            if self._lock_path is not None:
+                info[_HOLDS_WRITE_TURN] = self._take_file_turn(info)
+            elif self.turn.acquire(timeout=_WRITE_WAIT_S):
+                info[_HOLDS_WRITE_TURN] = True
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     def on_checkin(self, _dbapi_connection: Any, record: Any) -> None:
-        if record.info.pop(_HOLDS_WRITE_TURN, False):
+        if not record.info.pop(_HOLDS_WRITE_TURN, False):
+            return
+        if self._lock_path is not None:
+            fcntl.flock(record.info[_LOCK_FD], fcntl.LOCK_UN)
+        else:
             self.turn.release()
+
+    def _take_file_turn(self, info: dict[Any, Any]) -> bool:
+        """Take the file lock on this connection's own open file; ``False`` when
+        ``_WRITE_WAIT_S`` passes first."""
+        assert self._lock_path is not None
+        fd = info.get(_LOCK_FD)
+        if fd is None:
+            fd = info[_LOCK_FD] = os.open(
+                self._lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, SQLITE_FILE_MODE
+            )
+        deadline = time.monotonic() + _WRITE_WAIT_S
+        pause = _FILE_TURN_FIRST_POLL_S
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    return False
+                time.sleep(pause)
+                pause = min(2 * pause, _FILE_TURN_POLL_S)
+
+    def on_close(self, _dbapi_connection: Any, record: Any) -> None:
+        fd = record.info.pop(_LOCK_FD, None)
+        if fd is not None:
+            os.close(fd)  # also gives back a turn still held
 
 
 def _pg8000_integrity_error(context: ExceptionContext) -> BaseException | None:
@@ -177,9 +232,11 @@ def create_engine_for(database_url: str, **kwargs: Any) -> Engine:
             _pool_defaults(kwargs)
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_on_connect)
-        writers = _SQLiteWriters()
+        lock = None if path is None else path.with_name(path.name + WRITERS_LOCK_SUFFIX)
+        writers = _SQLiteWriters(lock)
         event.listen(engine, "begin", writers.on_begin)
         event.listen(engine, "checkin", writers.on_checkin)
+        event.listen(engine, "close", writers.on_close)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     _pool_defaults(kwargs)
