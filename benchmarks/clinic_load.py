@@ -1,7 +1,7 @@
 """Benchmark: the clinic server under concurrent patients, on SQLite and PostgreSQL (loopback).
 
-Starts the real server (``openvns clinic serve``, one uvicorn process) on 127.0.0.1 at a free
-port over a fresh database, seeds one patient account and record per simulated user, and runs
+Starts the real server (``openvns clinic serve --workers N``, one process by default) on
+127.0.0.1 at a free port over a fresh database, seeds one patient account and record per simulated user, and runs
 ``--users`` threads (keep-alive HTTP clients) for at most ``--seconds`` and ``--max-requests``
 requests in all. Each user in turn writes the next day's pain diary entry
 (``POST /api/v1/patients/{id}/diary/pain``), reads their outcomes
@@ -22,7 +22,8 @@ with ``--local-postgres``, a throw-away cluster started here with Debian's ``ini
 it runs as the ``postgres`` user) and removed afterwards. Nothing but 127.0.0.1 is contacted.
 
     .venv/bin/python benchmarks/clinic_load.py [--users 8] [--seconds 10] [--max-requests 20000]
-        [--flood 20] [--database-url postgresql+pg8000://…] [--local-postgres] [--no-sqlite]
+        [--flood 20] [--workers 1] [--database-url postgresql+pg8000://…] [--local-postgres]
+        [--no-sqlite]
 """
 
 from __future__ import annotations
