@@ -1,10 +1,10 @@
 """Benchmark: the clinic server under concurrent patients, on SQLite and PostgreSQL (loopback).
 
 Starts the real server (``openvns clinic serve --workers N``, one process by default) on
-127.0.0.1 at a free port over a fresh database, seeds one patient account and record per simulated user, and runs
-``--users`` threads (keep-alive HTTP clients) for at most ``--seconds`` and ``--max-requests``
-requests in all. Each user in turn writes the next day's pain diary entry
-(``POST /api/v1/patients/{id}/diary/pain``), reads their outcomes
+127.0.0.1 at a free port over a fresh database, seeds one patient account and record per
+simulated user, and runs ``--users`` threads (keep-alive HTTP clients) for at most
+``--seconds`` and ``--max-requests`` requests in all. Each user in turn writes the next day's
+pain diary entry (``POST /api/v1/patients/{id}/diary/pain``), reads their outcomes
 (``GET /api/v1/patients/{id}/outcomes``) and opens their outcome page
 (``GET /patients/{id}/outcomes``, HTML). The users sign in before the clock starts (at most
 :data:`SIGN_IN_AT_ONCE` at a time: the sign-in throttle refuses more than 30 running or failed
