@@ -444,6 +444,21 @@ def test_user_creation_refuses_weak_passwords(
     (error,) = r.json()["detail"]
     assert error["loc"][-1] == "password"
     assert rule in error["msg"]
+    assert error["input"] == "(hidden)"  # the refused password is not echoed back
+    if password.strip():
+        assert all(password not in str(v) for k, v in error.items() if k not in ("msg", "type"))
+
+
+def test_no_password_is_echoed_in_a_422(client: TestClient, as_role: HeadersFactory) -> None:
+    secret = "x" * 5000  # longer than any password the API takes
+    r = client.post(f"{API}/auth/token", json={"email": "a@example.org", "password": secret})
+    assert r.status_code == 422, r.text
+    assert secret not in r.text
+    body = {"current_password": secret, "new_password": "short"}
+    r = client.post(f"{API}/auth/password", json=body, headers=as_role(Role.NURSE))
+    assert r.status_code == 422, r.text
+    assert secret not in r.text
+    assert {e["input"] for e in r.json()["detail"]} == {"(hidden)"}
 
 
 def test_password_change(client: TestClient, make_user: UserFactory) -> None:
@@ -455,6 +470,7 @@ def test_password_change(client: TestClient, make_user: UserFactory) -> None:
     r = client.post(f"{API}/auth/password", json=weak, headers=headers)
     assert r.status_code == 422, r.text
     assert r.json()["detail"][0]["loc"][-1] == "new_password"
+    assert "password1234" not in r.text.replace(r.json()["detail"][0]["msg"], "")
     wrong = {"current_password": "not the password!", "new_password": "a new long passphrase"}
     assert client.post(f"{API}/auth/password", json=wrong, headers=headers).status_code == 401
     good = {"current_password": PASSWORD, "new_password": "a new long passphrase"}

@@ -89,6 +89,30 @@ class _EchoJSONResponse(JSONResponse):
             return text.encode("ascii")
 
 
+#: What a refused secret is echoed as in a 422 (never the value itself).
+HIDDEN = "(hidden)"
+
+
+def _hide_secrets(error: Any) -> Any:
+    """The validation error with any password in its ``input`` hidden: a refused password must
+    not travel back in the response (logs, proxies, the browser). An input object keeps its
+    other members; a value at a password field is hidden whole."""
+    if not isinstance(error, dict) or "input" not in error:
+        return error
+    value = error["input"]
+    if isinstance(value, dict):
+        if not any(_is_secret(k) for k in value):
+            return error
+        return {**error, "input": {k: HIDDEN if _is_secret(k) else v for k, v in value.items()}}
+    if any(_is_secret(part) for part in error.get("loc", ())):
+        return {**error, "input": HIDDEN}
+    return error
+
+
+def _is_secret(name: object) -> bool:
+    return isinstance(name, str) and "password" in name.lower()
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     def detail(status_code: int, exc: Exception, **headers: str) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=status_code, headers=headers or None)
@@ -103,7 +127,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         # FastAPI's own answer, which echoes each refused input (``input``): the first
         # MAX_VALIDATION_ERRORS of them, and how many more there were.
         assert isinstance(exc, RequestValidationError)
-        errors = list(exc.errors())
+        errors = [_hide_secrets(e) for e in exc.errors()]
         items = jsonable_encoder(errors[:MAX_VALIDATION_ERRORS])
         if len(errors) > MAX_VALIDATION_ERRORS:
             more = len(errors) - MAX_VALIDATION_ERRORS
