@@ -545,3 +545,18 @@ def test_the_app_gets_the_whole_body_at_once() -> None:
     sent = _drive(mw, [b"a=1", b"&b=", b"2"], False)
     assert b"".join(bodies) == b"a=1&b=2"
     assert sent[0]["status"] == 204
+
+
+def test_every_operation_with_a_body_declares_the_transport_answers(client: TestClient) -> None:
+    schema = client.get("/api/v1/openapi.json").json()
+    with_body = [
+        (path, method, op)
+        for path, item in schema["paths"].items()
+        for method, op in item.items()
+        if isinstance(op, dict) and "requestBody" in op
+    ]
+    assert len(with_body) > 10
+    for path, method, op in with_body:
+        for code in ("400", "408", "413"):
+            assert code in op["responses"], (method, path, code)
+            assert "application/json" in op["responses"][code]["content"]

@@ -226,6 +226,8 @@ _DESCRIPTIONS = {
 
 #: Description of the 400 that every operation with a request body may answer.
 MALFORMED_BODY = "The body could not be read (not UTF-8, or not the declared media type)."
+BODY_TOO_LARGE = "The body is larger than the server accepts (the limit is in the message)."
+BODY_TIMED_OUT = "The body did not arrive in time; the connection is closed."
 _ERROR_BODY_REF = "#/components/schemas/ErrorBody"
 
 
@@ -233,7 +235,9 @@ def complete_openapi(app: FastAPI) -> None:
     """Make ``app``'s OpenAPI schema say what the clinic answers on every route.
 
     * The 400 that FastAPI answers, before any validation, to a request body it cannot parse is
-      declared on every operation that takes a body.
+      declared on every operation that takes a body, with the transport's 413 (a body over
+      ``Settings.max_body_bytes``) and 408 (a body that did not arrive in time) of
+      :mod:`openvns.clinic.limits`.
     * The clinic's error answers (:func:`error_responses`) are JSON even on a route whose own
       response is HTML: FastAPI would file them under the route's media type.
     """
@@ -245,9 +249,16 @@ def complete_openapi(app: FastAPI) -> None:
             body: dict[str, Any] = {"$ref": _ERROR_BODY_REF}
             if "ErrorBody" not in schema.get("components", {}).get("schemas", {}):
                 body = {"type": "object", "properties": {"detail": {"type": "string"}}}
-            answer = {
-                "description": MALFORMED_BODY,
-                "content": {"application/json": {"schema": body}},
+            answers = {
+                str(code): {
+                    "description": description,
+                    "content": {"application/json": {"schema": body}},
+                }
+                for code, description in (
+                    (400, MALFORMED_BODY),
+                    (408, BODY_TIMED_OUT),
+                    (413, BODY_TOO_LARGE),
+                )
             }
             for item in schema.get("paths", {}).values():
                 for operation in item.values():
@@ -255,7 +266,8 @@ def complete_openapi(app: FastAPI) -> None:
                         continue
                     responses = operation.setdefault("responses", {})
                     if "requestBody" in operation:
-                        responses.setdefault("400", answer)
+                        for code, answer in answers.items():
+                            responses.setdefault(code, answer)
                     for response in responses.values():
                         _errors_as_json(response)
             app.openapi_schema = schema
