@@ -26,6 +26,7 @@ from typer.testing import CliRunner
 from openvns.cli.main import app as cli_app
 from openvns.clinic.auth.dependencies import FLOOD_ANSWER_DELAY_S
 from openvns.clinic.auth.shared_throttle import SharedLoginThrottle
+from openvns.clinic.auth.signin import address_key
 from openvns.clinic.auth.throttle import LoginThrottle, LoginThrottledError
 from openvns.clinic.config import Settings, settings_from_environment, settings_to_environment
 from openvns.clinic.db.migrations import upgrade
@@ -138,6 +139,29 @@ def test_settings_reach_the_workers_through_the_environment(
     assert again.secret_key == settings.secret_key
     assert again.cookie_secure
     assert again.throttle_path == settings.throttle_path
+
+
+@pytest.mark.parametrize(
+    ("host", "key"),
+    [
+        ("192.0.2.7", "192.0.2.7"),
+        ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:ffff:ffff:ffff:fffe", "2001:db8:1:2::/64"),  # the same /64: one client
+        ("2001:db8:1:3::1", "2001:db8:1:3::/64"),
+        ("::ffff:192.0.2.7", "192.0.2.7"),
+        ("testclient", "testclient"),
+    ],
+)
+def test_the_limit_counts_an_ipv6_client_by_its_64(host: str, key: str) -> None:
+    assert address_key(host) == key
+
+
+def test_rotating_ipv6_addresses_share_one_limit() -> None:
+    throttle = LoginThrottle(clock=Clock(), **LIMITS)  # type: ignore[arg-type]
+    for n in range(5):
+        throttle.admit(address_key(f"2001:db8::{n + 1:x}"), f"u{n}@example.org")
+    with pytest.raises(LoginThrottledError):
+        throttle.admit(address_key("2001:db8::ffff"), "next@example.org")
 
 
 # --- the writers' turn between processes --------------------------------------------------------

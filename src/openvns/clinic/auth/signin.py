@@ -10,6 +10,7 @@ Routes that call :func:`sign_in` are marked :func:`~openvns.clinic.db.session.re
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import timedelta
 
 import argon2
@@ -23,11 +24,33 @@ from openvns.clinic.auth.throttle import LoginThrottledError, Throttle
 from openvns.clinic.db.session import write_transaction
 from openvns.clinic.errors import AuthenticationError
 
+#: Prefix length under which IPv6 addresses count as one client: a host usually holds a whole
+#: /64 (RFC 6177: end sites get a /48 to /64), so per-address counting would let one machine
+#: rotate through 2^64 addresses.
+IPV6_CLIENT_PREFIX = 64
+
 
 def client_address(request: Request) -> str:
-    """The client's address as the server sees it (behind a proxy, the proxy's, unless the
-    server trusts its forwarded headers: ``uvicorn --proxy-headers --forwarded-allow-ips``)."""
-    return request.client.host if request.client is not None else "unknown"
+    """The client as the per-address limit counts it: the address the server sees (behind a
+    proxy, the proxy's, unless the server trusts its forwarded headers: ``uvicorn
+    --proxy-headers --forwarded-allow-ips``), an IPv6 address as its /64 network and an
+    IPv4-mapped one as the IPv4 address."""
+    host = request.client.host if request.client is not None else "unknown"
+    return address_key(host)
+
+
+def address_key(host: str) -> str:
+    """``host`` as the throttle counts it (see :func:`client_address`); a name that is not an
+    IP address (a test client's) is kept as it is."""
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network(f"{ip}/{IPV6_CLIENT_PREFIX}", strict=False))
+    return str(ip)
 
 
 def sign_in(
