@@ -563,3 +563,65 @@ def test_the_patient_row_lock_is_a_select_for_update() -> None:
     sql = str(patients_service.lock_query(7).compile(dialect=postgresql.dialect()))
     assert sql.rstrip().endswith("FOR UPDATE")
     assert "patients" in sql
+
+
+def _delete_and_register_at_once(
+    app: FastAPI, headers: dict[str, str], patient_id: int, threads: int
+) -> list[tuple[str, int]]:
+    """One client deletes ``patient_id`` while ``threads - 1`` others register an implant for
+    it, all at the same moment, each with its own connection: (what, status) per client."""
+    barrier = threading.Barrier(threads)
+    results: list[tuple[str, int]] = []
+    lock = threading.Lock()
+
+    def attempt(n: int) -> None:
+        client = TestClient(app, raise_server_exceptions=False)
+        barrier.wait()
+        if n == 0:
+            r = client.delete(f"{API}/patients/{patient_id}", headers=headers)
+        else:
+            body = {"generator_model": "1000", "generator_serial": f"SN-D{patient_id}-{n}",
+                    "lead_model": "304-20"}  # fmt: skip
+            r = client.post(f"{API}/patients/{patient_id}/implants", json=body, headers=headers)
+        with lock:
+            results.append(("delete" if n == 0 else "register", r.status_code))
+
+    workers = [threading.Thread(target=attempt, args=(n,)) for n in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    return results
+
+
+def test_deletion_and_registration_at_once_never_leave_a_deleted_patient_with_an_implant(
+    race_app: tuple[Settings, dict[str, str], list[int]],
+) -> None:
+    """A delete and four registrations for the same patient at once, three rounds: either the
+    delete wins (the registrations answer 404) or a registration does (the delete answers 409,
+    the other registrations 409); never both. On PostgreSQL both lock the patient's row first
+    (SELECT ... FOR UPDATE); on SQLite the write lock serialises them."""
+    settings, headers, patient_ids = race_app
+    app = create_app(settings)
+    try:
+        for patient_id in patient_ids:
+            results = _delete_and_register_at_once(app, headers, patient_id, 5)
+            deleted = dict(results)["delete"] == 204
+            registered = [s for k, s in results if k == "register" and s == 201]
+            assert deleted != bool(registered), results  # exactly one side won
+            assert all(s in (201, 204, 404, 409) for _, s in results), results
+            engine = create_engine_for(settings.database_url)
+            try:
+                with make_session_factory(engine)() as session:
+                    row = session.get(Patient, patient_id)
+                    assert row is not None
+                    active = session.scalar(
+                        select(func.count())
+                        .select_from(Implant)
+                        .where(Implant.patient_id == patient_id, Implant.status == "active")
+                    )
+                assert (row.deleted_at is not None, active) in ((True, 0), (False, 1)), results
+            finally:
+                engine.dispose()
+    finally:
+        app.state.engine.dispose()
