@@ -252,15 +252,16 @@ def user_for_token(
 ) -> User | None:
     """The active user holding this unexpired token of this kind, or ``None``."""
     now = now or utcnow()
-    token = session.scalar(
-        select(AuthToken).where(
-            AuthToken.token_hash == hash_token(raw), AuthToken.kind == kind.value
-        )
-    )
-    if token is None or token.expires_at <= now:
+    # One query for the token and its user (every authenticated request runs it).
+    row = session.execute(
+        select(User, AuthToken.expires_at)
+        .join(AuthToken, AuthToken.user_id == User.id)
+        .where(AuthToken.token_hash == hash_token(raw), AuthToken.kind == kind.value)
+    ).first()
+    if row is None:
         return None
-    user = session.get(User, token.user_id)
-    if user is None or not user.active:
+    user, expires_at = row
+    if expires_at <= now or not user.active:
         return None
     return user
 
