@@ -27,12 +27,16 @@ recomputation, not one per week), and a side effect's weekly presence is counted
 
 from __future__ import annotations
 
+import inspect
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from openvns.analysis.endpoints import (
@@ -80,6 +84,11 @@ from openvns.clinic.outcomes.schemas import (
 FloatArray = npt.NDArray[np.float64]
 
 #: IMMPACT thresholds (reference §6): moderately important and substantial reductions, %.
+#: Share of a week's days that must hold an entry for its mean: the default of
+#: :func:`~openvns.analysis.endpoints.window_mean_NRS` (the endpoint's missing-data rule).
+MIN_OBSERVED_FRACTION = float(
+    inspect.signature(window_mean_NRS).parameters["min_observed_fraction"].default
+)
 MODERATE_PCT = 30.0
 SUBSTANTIAL_PCT = 50.0
 #: Length of the endpoint window of the current responder status, days.
@@ -140,7 +149,10 @@ class PainAxis:
 
 
 def pain_axis(
-    entries: list[PainEntry], base_start: date, base_end: date, last: date | None = None
+    entries: Sequence[PainPoint | PainEntry],
+    base_start: date,
+    base_end: date,
+    last: date | None = None,
 ) -> PainAxis:
     """Lay ``entries`` on a day axis covering the baseline and every entry (up to ``last``)."""
     anchor = base_end + timedelta(days=1)
@@ -157,35 +169,45 @@ def pain_axis(
 
 
 def _weekly(axis: PainAxis) -> list[WeekPain]:
+    """Each week's mean pain (the endpoint's missing-data rule: half the week's days, a short
+    last week counted by its own length), its 95 % t interval, the change from the baseline
+    and the responder flags, for all weeks at once."""
     weeks = axis.weeks()
-    # every week's 95 % t interval in one call (NaN pads the last week: missing days)
-    padded = np.full(len(weeks) * DAYS_PER_WEEK, np.nan)
+    n_weeks = len(weeks)
+    padded = np.full(n_weeks * DAYS_PER_WEEK, np.nan)
     padded[: axis.n_days] = axis.nrs[0]
-    ci = mean_ci(padded.reshape(len(weeks), DAYS_PER_WEEK), axis=1)
-    out = []
-    for w, window in enumerate(weeks):
-        mean = float(window_mean_NRS(axis.nrs, None, window)[0])
-        observed = int(ci.n[w])
-        change = change_from_baseline(axis.nrs, None, axis.baseline, window)
-        pct = change.change_pct
-        lower = float(ci.lower[w]) if observed and math.isfinite(mean) else math.nan
-        upper = float(ci.upper[w]) if observed and math.isfinite(mean) else math.nan
-        out.append(
-            WeekPain(
-                week=axis.week_of(window.start),
-                start_date=axis.start + timedelta(days=window.start),
-                end_date=axis.start + timedelta(days=window.stop - 1),
-                days_observed=observed,
-                mean_NRS=_num(mean),
-                lower_NRS=_num(lower),
-                upper_NRS=_num(upper),
-                change_NRS=_num(float(change.change_NRS[0])),
-                change_pct=_num(float(pct[0])),
-                responder_30=bool(responders(pct, MODERATE_PCT).responder[0]),
-                responder_50=bool(responders(pct, SUBSTANTIAL_PCT).responder[0]),
-            )
+    grid = padded.reshape(n_weeks, DAYS_PER_WEEK)  # NaN pads the last week: missing days
+    ci = mean_ci(grid, axis=1)
+    lengths = np.array([w.stop - w.start for w in weeks], dtype=np.float64)
+    need = np.maximum(1.0, np.ceil(MIN_OBSERVED_FRACTION * lengths - 1e-12))
+    count = ci.n
+    total = np.where(np.isnan(grid), 0.0, grid).sum(axis=1)
+    means = np.where(count >= need, total / np.maximum(count, 1), np.nan)
+    base = float(window_mean_NRS(axis.nrs, None, axis.baseline)[0])
+    change = means - base
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pct = np.where(base > 0, 100.0 * change / base, np.nan)
+    moderate = responders(pct, MODERATE_PCT).responder
+    substantial = responders(pct, SUBSTANTIAL_PCT).responder
+    shown = (count > 0) & np.isfinite(means)
+    lower = np.where(shown, ci.lower, np.nan)
+    upper = np.where(shown, ci.upper, np.nan)
+    return [
+        WeekPain.model_construct(
+            week=axis.week_of(window.start),
+            start_date=axis.start + timedelta(days=window.start),
+            end_date=axis.start + timedelta(days=window.stop - 1),
+            days_observed=int(count[w]),
+            mean_NRS=_num(float(means[w])),
+            lower_NRS=_num(float(lower[w])),
+            upper_NRS=_num(float(upper[w])),
+            change_NRS=_num(float(change[w])),
+            change_pct=_num(float(pct[w])),
+            responder_30=bool(moderate[w]),
+            responder_50=bool(substantial[w]),
         )
-    return out
+        for w, window in enumerate(weeks)
+    ]
 
 
 @dataclass(frozen=True)
@@ -333,6 +355,8 @@ def _side_effect_courses(axis: PainAxis, reports: list[SideEffectReport]) -> lis
     for r in reports:
         by_kind.setdefault(r.kind, []).append(r)
     severities = list(Severity)
+    week_numbers = [axis.week_of(window.start) for window in weeks]
+    starts = [axis.start + timedelta(days=window.start) for window in weeks]
     courses = []
     for kind in SideEffectKind:
         mine = by_kind.get(kind.value, [])
@@ -346,35 +370,50 @@ def _side_effect_courses(axis: PainAxis, reports: list[SideEffectReport]) -> lis
         by_week = worst.reshape(len(weeks), DAYS_PER_WEEK)
         days = (by_week >= 0).sum(axis=1)
         rank = by_week.max(axis=1)
+        # built without re-validation: every value is made here with its declared type
         courses.append(
-            SideEffectCourse(
+            SideEffectCourse.model_construct(
                 kind=kind,
                 weeks=[
-                    SideEffectWeek(
-                        week=axis.week_of(window.start),
-                        start_date=axis.start + timedelta(days=window.start),
+                    SideEffectWeek.model_construct(
+                        week=week_numbers[w],
+                        start_date=starts[w],
                         present=bool(days[w] > 0),
                         days=int(days[w]),
                         worst_severity=severities[int(rank[w])] if rank[w] >= 0 else None,
                     )
-                    for w, window in enumerate(weeks)
+                    for w in range(len(weeks))
                 ],
             )
         )
     return courses
 
 
+class PainPoint(NamedTuple):
+    """One pain diary day as the outcomes read it."""
+
+    entry_date: date
+    pain_nrs: int
+
+
 @dataclass(frozen=True)
 class _Diary:
-    pain: list[PainEntry]
+    pain: list[PainPoint]
     pgic: list[PGICEntry]
     bpi: list[BPIEntry]
     side_effects: list[SideEffectReport]
 
 
 def _load(session: Session, patient_id: int) -> _Diary:
+    # The pain diary (an entry a day) as (date, NRS) rows: the outcomes read nothing else of it,
+    # and rows cost a fraction of ORM objects.
+    pain = session.execute(
+        select(PainEntry.entry_date, PainEntry.pain_nrs)
+        .where(PainEntry.patient_id == patient_id)
+        .order_by(PainEntry.entry_date, PainEntry.id)
+    ).all()
     return _Diary(
-        diaries.all_entries(session, patient_id, PainEntry),
+        [PainPoint(d, v) for d, v in pain],
         diaries.all_entries(session, patient_id, PGICEntry),
         diaries.all_entries(session, patient_id, BPIEntry),
         diaries.all_entries(session, patient_id, SideEffectReport),
