@@ -296,3 +296,54 @@ def test_each_arm_kind_has_its_expectation() -> None:
     assert abs(change["untreated"]) < 0.3  # regression to the mean only (no inclusion here)
     with pytest.raises(ValueError, match=r"expectation = -1.0 is not allowed"):
         Arm(name="x", kind="sham", protocol=sham, expectation=-1.0)
+
+
+def test_summary_prints_a_compact_table() -> None:
+    # the default trial at 30 per arm: the dataclass repr printed thousands of characters of
+    # arrays (17 700 at 200 per arm); the table is bounded whatever the size
+    r = run_trial(TrialDesign.default(), n_per_arm=30, root_seed=2026)
+    s = r.summary()
+    text = str(s)
+    assert repr(s) == text
+    assert len(text) < 3000
+    assert "array(" not in text
+    for piece in ("active", "sham", "active − sham", "Hedges' g", "NNT", "≥30% resp."):
+        assert piece in text
+    assert s.comparisons["sham"].nnt_30.describe() in text
+    assert sum(s.randomised.values()) == r.n_patients == 60
+
+
+def test_summary_frame_and_effect_sizes(reference) -> None:  # type: ignore[no-untyped-def]
+    from openvns.analysis.effect_size import hedges_g
+    from openvns.analysis.endpoints import ArmComparison
+
+    r = reference
+    s = r.summary()
+    frame = s.to_frame()
+    assert list(frame.index) == ["active", "sham", "active − sham"]
+    assert list(frame["kind"]) == ["arm", "arm", "comparison"]
+    end = r.design.baseline_days + r.design.blinded_days
+    for a, name in enumerate(r.arm_names):
+        row, arm = frame.loc[name], s.arms[name]
+        drop = r.dropout_day[r.arm == a]
+        assert row["randomised"] == int((r.arm == a).sum())
+        assert row["eligible"] == int(((r.arm == a) & r.eligible).sum())
+        assert row["analysed"] == int(arm.change_NRS.n)
+        assert row["dropout_blinded"] == int(((drop >= 0) & (drop < end)).sum())
+        assert row["change_NRS"] == pytest.approx(float(arm.change_NRS.estimate), nan_ok=True)
+        assert row["responders_30"] == pytest.approx(arm.responders_30.count / arm.responders_30.n)
+    cmp = s.comparisons["sham"]
+    assert isinstance(cmp, ArmComparison)
+    row = frame.loc["active − sham"]
+    g = hedges_g(r.change("active").change_NRS, r.change("sham").change_NRS)
+    assert row["hedges_g"] == pytest.approx(g.estimate, nan_ok=True)
+    assert (row["hedges_g_lower"], row["hedges_g_upper"]) == pytest.approx(
+        (g.lower, g.upper), nan_ok=True
+    )
+    if np.isfinite(g.estimate):  # g has the sign of the difference of mean change
+        assert np.sign(g.estimate) == np.sign(cmp.change_NRS.estimate)
+    assert row["change_NRS_p"] == pytest.approx(cmp.change_NRS.p_value, nan_ok=True)
+    rd = cmp.responders_30.estimate
+    assert row["nnt_30"] == (np.inf if rd == 0 else pytest.approx(1 / rd))
+    assert row["nnt_30_text"] == cmp.nnt_30.describe()
+    assert row["responders_50_upper"] == pytest.approx(cmp.responders_50.upper)

@@ -43,10 +43,7 @@ import numpy.typing as npt
 
 import openvns
 from openvns.analysis.endpoints import (
-    ArmComparison,
-    ArmSummary,
     ChangeFromBaseline,
-    OutcomeComparison,
     OutcomeSummary,
     TimeToResponse,
     change_from_baseline,
@@ -75,7 +72,8 @@ from openvns.simulation.parameters import ModelParameters
 from openvns.simulation.recruitment import default_recruitment
 from openvns.trials.design import HEADACHE_CRITERIA, TrialDesign
 from openvns.trials.executors import ChunkExecutor, get_executor, run_chunks
-from openvns.trials.headache import HeadacheSummary, headache_summary
+from openvns.trials.headache import headache_summary
+from openvns.trials.summary import TrialSummary, with_effect_sizes
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -335,25 +333,6 @@ def config_hash(config: dict[str, Any]) -> str:
 
 
 @dataclass(frozen=True)
-class TrialSummary:
-    """Blinded-phase endpoints: per-arm summaries and each other arm against the first.
-
-    ``time_to_response`` holds each arm's weeks to a ≥ 30 % response (censored at dropout and at
-    the end of the blinded phase); the comparisons carry its log-rank test. ``headache`` holds
-    the prevention and acute endpoints of a headache condition. ``outcomes`` are
-    each arm's PGIC, BPI interference, FIQR and sleep from the baseline visit to the visit at
-    the end of the blinded phase, ``outcome_comparisons`` each other arm against the first.
-    """
-
-    arms: dict[str, ArmSummary]
-    comparisons: dict[str, ArmComparison]
-    time_to_response: dict[str, TimeToResponse] = field(default_factory=dict)
-    outcomes: dict[str, OutcomeSummary] = field(default_factory=dict)
-    outcome_comparisons: dict[str, OutcomeComparison] = field(default_factory=dict)
-    headache: HeadacheSummary | None = None
-
-
-@dataclass(frozen=True)
 class TrialResult:
     """Per-patient-day arrays ``(patients, days)`` of a trial and their provenance.
 
@@ -513,7 +492,8 @@ class TrialResult:
         )
 
     def summary(self) -> TrialSummary:
-        """Per-arm summaries and comparisons against the first arm (eligible patients)."""
+        """Per-arm summaries and comparisons against the first arm (eligible patients), with
+        Hedges' g and the NNTs; printed, a compact table (:class:`TrialSummary`)."""
         if self.design.baseline_days == 0:
             raise ValidationError("baseline_days", 0, "a baseline period ≥ 1 day for endpoints")
         if self.design.blinded_days == 0:
@@ -522,10 +502,20 @@ class TrialResult:
         times = {a: self.time_to_response(a) for a in self.arm_names}
         outcomes = {a: self.outcomes(a) for a in self.arm_names}
         ref = self.arm_names[0]
+        end_blinded = self.design.baseline_days + self.design.blinded_days
+        randomised, dropped = {}, {}
+        for i, a in enumerate(self.arm_names):
+            drop = self.dropout_day[self.arm == i]
+            randomised[a] = int(drop.size)
+            dropped[a] = int(((drop >= 0) & (drop < end_blinded)).sum())
         return TrialSummary(
             arms={a: summarise_arm(c) for a, c in changes.items()},
             comparisons={
-                a: compare_arms(changes[ref], changes[a], time_a=times[ref], time_b=times[a])
+                a: with_effect_sizes(
+                    compare_arms(changes[ref], changes[a], time_a=times[ref], time_b=times[a]),
+                    changes[ref],
+                    changes[a],
+                )
                 for a in self.arm_names
                 if a != ref
             },
@@ -535,6 +525,8 @@ class TrialResult:
                 a: compare_outcomes(outcomes[ref], outcomes[a]) for a in self.arm_names if a != ref
             },
             headache=headache_summary(self) if self.attacks is not None else None,
+            randomised=randomised,
+            dropout_blinded=dropped,
         )
 
 
