@@ -13,6 +13,7 @@ from openvns.cli.nerve import app as nerve_app
 from openvns.cli.params import app as params_app
 from openvns.cli.patient import app as patient_app
 from openvns.cli.trial import app as trial_app
+from openvns.cli.trial_power import power as _trial_power  # noqa: F401  (trial power)
 from openvns.cli.validate import validate
 
 app = typer.Typer(
