@@ -216,15 +216,45 @@ def test_summary_numbers_equal_the_trial_summary(
                 _value(attrs, "data-median-b"), summary.time_to_response[arm].median_weeks()
             )
             checked += 1
-    # per arm: change, ≥30 %, ≥50 %; per comparison: 3 differences with their p-values, the
-    # log-rank row (its medians and its p-value), and the outcomes' 1 + 2 · 3 differences (PGIC;
-    # BPI, FIQR, sleep: change and responders) with their p-values
-    assert checked == 3 * len(result.arm_names) + (2 * 3 + 2 + 2 * 7) * len(summary.comparisons)
+    # per arm: change, ≥30 %, ≥50 %; per comparison: 3 differences with their p-values, Hedges'
+    # g, the log-rank row (its medians and its p-value), and the outcomes' 1 + 2 · 3 differences
+    # (PGIC; BPI, FIQR, sleep: change and responders) with their p-values
+    per_comparison = 2 * 3 + 1 + 2 + 2 * 7
+    assert checked == 3 * len(result.arm_names) + per_comparison * len(summary.comparisons)
     # per arm: PGIC in the summary table and in the outcomes table, then change and responders
     # of BPI, FIQR (fibromyalgia) and sleep
     assert outcome_cells == (2 + 2 * 3) * len(result.arm_names)
     assert "14.1 % of the baseline" in "".join(page.text)  # the FIQR MCID with its source
     assert "Bennett" in "".join(page.text)
+
+
+def test_comparisons_show_hedges_g_and_nnt(result: TrialResult, report: tuple[Path, _Page]) -> None:
+    _, page = report
+    summary = result.summary()
+    seen: dict[str, int] = {}
+    for row_index, attrs in page.cells:
+        row = page.rows[row_index]
+        field = str(row.get("data-field"))
+        if not row.get("data-comparison") or field not in ("hedges_g", "nnt_30", "nnt_50"):
+            continue
+        arm = str(row["data-comparison"]).split(" − ")[1]
+        cmp = summary.comparisons[arm]
+        if field == "hedges_g" and "data-estimate" in attrs:
+            for key in ("estimate", "lower", "upper"):
+                assert _same(_value(attrs, f"data-{key}"), getattr(cmp.hedges_g, key))
+            seen[field] = seen.get(field, 0) + 1
+        elif "data-nnt" in attrs:
+            nnt = getattr(cmp, field)
+            assert _same(_value(attrs, "data-nnt"), nnt.estimate)
+            assert _same(_value(attrs, "data-at-upper"), nnt.at_upper)
+            assert _same(_value(attrs, "data-at-lower"), nnt.at_lower)
+            seen[field] = seen.get(field, 0) + 1
+    assert seen == dict.fromkeys(("hedges_g", "nnt_30", "nnt_50"), len(summary.comparisons))
+    text = "".join(page.text)
+    assert "Hedges' g" in text
+    cmp = summary.comparisons["sham"]
+    assert cmp.nnt_30.describe() in text
+    assert cmp.nnt_50.describe() in text
 
 
 def _comparison(summary: Any, arm: str, field: str) -> Any:

@@ -10,9 +10,10 @@ base64 PNG ``data:`` images, no scripts):
   for fibromyalgia and sleep, asked at the visits at the end of the baseline and of the blinded
   phase): PGIC much/very much improved, mean changes with t intervals and the shares improved
   by at least each MCID with Wilson intervals, the MCIDs and their sources;
-* the comparisons of every other arm with the first (Welch difference of mean change, Newcombe
-  differences of responder rates, the same for the outcomes beyond pain; p-values and the test
-  used);
+* the comparisons of every other arm with the first (Welch difference of mean change and its
+  Hedges' g with the exact noncentral-t interval, Newcombe differences of responder rates and
+  the number needed to treat with Altman's interval, the same differences for the outcomes
+  beyond pain; p-values and the test used);
 * for a headache condition, the headache endpoints (prevention per arm and between arms with the
   negative-binomial rate ratio, acute treatment of the first and of all treated attacks), and
   for a crossover design the Hills–Armitage analysis of the per-period values
@@ -22,7 +23,8 @@ base64 PNG ``data:`` images, no scripts):
   RNG scheme and the full configuration as JSON.
 
 Numeric cells carry their unrounded values in ``data-*`` attributes (``data-estimate``,
-``data-lower``, ``data-upper``, ``data-count``, ``data-n``, ``data-p-value``) so the report can
+``data-lower``, ``data-upper``, ``data-count``, ``data-n``, ``data-p-value``; ``data-nnt``,
+``data-at-upper``, ``data-at-lower`` for a number needed to treat) so the report can
 be checked or scraped without parsing the rounded text. The endpoints are those of
 :meth:`~openvns.trials.runner.TrialResult.summary` (eligible patients, blinded phase).
 """
@@ -46,6 +48,7 @@ from openvns.files import atomic_write
 from openvns.patients.outcomes import mcid, mcid_references
 from openvns.trials.report_cells import attr as _attr
 from openvns.trials.report_cells import comparison_row as _comparison_row
+from openvns.trials.report_cells import effect_size_row, nnt_row
 from openvns.trials.report_cells import interval_cell as _interval_cell
 from openvns.trials.report_cells import proportion_cell as _proportion_cell
 from openvns.trials.report_headache import crossover_html, headache_html
@@ -238,12 +241,18 @@ def _comparison_table(result: TrialResult, summary: TrialSummary) -> str:
     rows = []
     for name, cmp in summary.comparisons.items():
         label = f"{ref} − {name}"
-        for endpoint, field, diff, unit in (
-            ("change of mean NRS", "change_NRS", cmp.change_NRS, "NRS"),
-            ("≥ 30 % responders", "responders_30", cmp.responders_30, "percentage points"),
-            ("≥ 50 % responders", "responders_50", cmp.responders_50, "percentage points"),
+        rows.append(_comparison_row(label, "change of mean NRS", "change_NRS", cmp.change_NRS,
+                                    "NRS"))  # fmt: skip
+        rows.append(effect_size_row(label, "change of mean NRS, standardised", "hedges_g",
+                                    cmp.hedges_g))  # fmt: skip
+        for pct, diff, nnt in (
+            (30, cmp.responders_30, cmp.nnt_30),
+            (50, cmp.responders_50, cmp.nnt_50),
         ):
-            rows.append(_comparison_row(label, endpoint, field, diff, unit))
+            rows.append(_comparison_row(label, f"≥ {pct} % responders", f"responders_{pct}",
+                                        diff, "percentage points"))  # fmt: skip
+            rows.append(nnt_row(label, f"number needed to treat, ≥ {pct} % responders",
+                                f"nnt_{pct}", nnt))  # fmt: skip
         rows.append(_logrank_row(label, summary, ref, name))
         oc = summary.outcome_comparisons.get(name)
         if oc is None:
@@ -366,6 +375,12 @@ def render_report(
         "before the visit counts as not improved.</p>",
         _outcomes_table(result, summary),
         "<h2>Comparisons</h2>",
+        "<p>First arm minus each other arm. Hedges' g is the difference of mean change in "
+        "pooled standard deviations, corrected for small samples, with the exact noncentral-t "
+        "95 % interval. The number needed to treat (NNTB) is how many patients treated as in the "
+        "first arm rather than the other give one more responder (NNTH: one fewer); its interval "
+        "inverts the Newcombe interval of the difference and passes through ∞ when that "
+        "includes 0 (Altman 1998).</p>",
         _comparison_table(result, summary),
         headache_html(result),
         crossover_html(result),

@@ -2,7 +2,8 @@
 
 Every numeric cell carries the unrounded estimate and interval (``data-estimate``,
 ``data-lower``, ``data-upper``; ``data-count`` and ``data-n`` for a proportion; ``data-p-value``
-for a test) so a report can be checked or scraped without parsing the rounded text. Shared by
+for a test; ``data-nnt``, ``data-at-upper`` and ``data-at-lower`` for a number needed to treat)
+so a report can be checked or scraped without parsing the rounded text. Shared by
 :mod:`openvns.trials.report` and :mod:`openvns.trials.report_headache`.
 """
 
@@ -11,13 +12,16 @@ from __future__ import annotations
 import html
 import math
 
+from openvns.analysis.effect_size import EffectSize, NumberNeededToTreat
 from openvns.analysis.statistics import Comparison, Interval, wilson_ci
 
 __all__ = [
     "attr",
     "comparison_row",
+    "effect_size_row",
     "fmt",
     "interval_cell",
+    "nnt_row",
     "p_text",
     "proportion_cell",
 ]
@@ -79,4 +83,32 @@ def comparison_row(label: str, endpoint: str, field: str, cmp: Comparison, unit:
         f'data-upper="{attr(cmp.upper)}">{html.escape(text)} {unit}</td>'
         f'<td data-p-value="{attr(cmp.p_value)}">{p_text(cmp.p_value)}</td>'
         f"<td class='label'>{html.escape(cmp.method)}</td></tr>"
+    )
+
+
+def effect_size_row(label: str, endpoint: str, field: str, g: EffectSize) -> str:
+    """A comparison-table row of Hedges' g: ``g (lower to upper)``, no p-value, the method."""
+    text = fmt(g.estimate)
+    if math.isfinite(g.lower) and math.isfinite(g.upper):
+        text += f" ({fmt(g.lower)} to {fmt(g.upper)})"
+    return (
+        f'<tr data-comparison="{html.escape(label)}" data-field="{field}">'
+        f"<td class='label'>{html.escape(label)}</td><td class='label'>{endpoint}</td>"
+        f'<td data-estimate="{attr(g.estimate)}" data-lower="{attr(g.lower)}" '
+        f'data-upper="{attr(g.upper)}" data-n-a="{g.n_a}" data-n-b="{g.n_b}">'
+        f"{html.escape(text)} SD</td><td>—</td>"
+        f"<td class='label'>Hedges' g, {html.escape(g.method)}</td></tr>"
+    )
+
+
+def nnt_row(label: str, endpoint: str, field: str, nnt: NumberNeededToTreat) -> str:
+    """A comparison-table row of a number needed to treat in Altman's notation (``NNTB x (a to
+    b)``, or ``NNTB x (NNTH a to ∞ to NNTB b)``); the signed values in ``data-nnt``,
+    ``data-at-upper`` (1/U) and ``data-at-lower`` (1/L)."""
+    return (
+        f'<tr data-comparison="{html.escape(label)}" data-field="{field}">'
+        f"<td class='label'>{html.escape(label)}</td><td class='label'>{endpoint}</td>"
+        f'<td data-nnt="{attr(nnt.estimate)}" data-at-upper="{attr(nnt.at_upper)}" '
+        f'data-at-lower="{attr(nnt.at_lower)}">{html.escape(nnt.describe())} patients</td>'
+        f"<td>—</td><td class='label'>1 / difference of the Newcombe interval (Altman)</td></tr>"
     )
