@@ -145,6 +145,7 @@ def test_rows_for_display() -> None:
         "provisional": "no",
         "source": rows[0]["source"],
         "section": "",
+        "range": "",
     }
     assert "Shannon 1992" in rows[0]["source"]
     only = load_set("safety").to_rows(provisional_only=True)

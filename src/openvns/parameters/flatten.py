@@ -25,12 +25,14 @@ from typing import Any
 
 from openvns.parameters.model import Parameter, Value
 from openvns.parameters.provenance import STATUSES, Provenance, check_entry
+from openvns.parameters.ranges import parse_range
 from openvns.parameters.units import unit_of
 
 __all__ = ["META_KEYS", "flatten", "flatten_sections"]
 
-#: Keys of a sourced entry that are not values: provenance, unit, and when the model uses it.
-META_KEYS = frozenset({"status", "provisional", "source", "unit", "used", "used_when"})
+#: Keys of a sourced entry that are not values: provenance, unit, when the model uses it, and
+#: its plausible range.
+META_KEYS = frozenset({"status", "provisional", "source", "unit", "used", "used_when", "range"})
 _TOP_LEVEL = frozenset({"schema", "version", "sources"})
 
 
@@ -79,17 +81,29 @@ class _Walker:
             raise ValueError(f"{at}: used = {used!r} must be true or false")
         if not isinstance(when, Mapping):
             raise ValueError(f"{at}: used_when = {when!r} must map parameter names to values")
+        unit_text = str(unit) if unit is not None else unit_of(path)
+        plausible = parse_range(meta["range"], at, unit_text) if "range" in meta else None
+        if plausible is not None:
+            value = meta.get("value")
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ValueError(f"{at}: only a numeric value can have a range, not {value!r}")
+            if not plausible.low <= float(value) <= plausible.high:
+                raise ValueError(
+                    f"{at}: value {value!r} lies outside its range "
+                    f"[{plausible.low:g}, {plausible.high:g}]"
+                )
         self.out.append(
             Parameter(
                 name=path,
                 value=_as_value(node, at),
-                unit=str(unit) if unit is not None else unit_of(path),
+                unit=unit_text,
                 status=prov.status,
                 provisional=prov.provisional,
                 source=prov.source,
                 section=self.section or (path.split(".", 1)[0] if "." in path else ""),
                 used=used,
                 used_when={str(k): _as_value(v, f"{at}.used_when") for k, v in when.items()},
+                range=plausible,
             )
         )
 
@@ -126,6 +140,8 @@ class _Walker:
                     raise ValueError(f"{at}: unsourced values {sorted(numbers)} beside value")
                 self.emit(path, node["value"], prov, unit, node)
             else:
+                if "range" in node:
+                    raise ValueError(f"{at}: a range belongs beside one value, not a group")
                 for key, item in node.items():
                     if key not in META_KEYS:
                         self.emit(_join(path, key), item, prov, unit)

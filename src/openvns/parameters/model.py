@@ -9,6 +9,7 @@ from pydantic import Field, PrivateAttr, model_validator
 
 from openvns.base import FrozenModel
 from openvns.parameters.provenance import Provenance
+from openvns.parameters.ranges import ParameterRange, check_range
 
 __all__ = ["Parameter", "ParameterSet", "Value", "format_value"]
 
@@ -51,6 +52,9 @@ class Parameter(Provenance):
     used_when
         Other parameters' values under which alone this one is used (``used_when:
         {descending_limb_input: small_fibre}``); empty when it is always used.
+    range
+        The plausible interval of an assumed value, in its unit, with the reason
+        (:class:`~openvns.parameters.ranges.ParameterRange`); ``None`` where the file gives none.
     """
 
     name: str
@@ -59,9 +63,17 @@ class Parameter(Provenance):
     section: str = ""
     used: bool = True
     used_when: dict[str, Value] = Field(default_factory=dict)
+    range: ParameterRange | None = None
+
+    @model_validator(mode="after")
+    def _inside_range(self) -> Parameter:
+        if self.range is not None:
+            check_range(self.value, self.range, self.name)
+        return self
 
     def row(self) -> dict[str, str]:
-        """Display row: name, value, unit, status, provisional, source, section (all text)."""
+        """Display row: name, value, unit, status, provisional, source, section and range
+        (``10–30``, empty without one; the reason is in :attr:`range`), all text."""
         return {
             "name": self.name,
             "value": format_value(self.value),
@@ -70,6 +82,7 @@ class Parameter(Provenance):
             "provisional": "yes" if self.provisional else "no",
             "source": self.source,
             "section": self.section,
+            "range": self.range.text() if self.range is not None else "",
         }
 
 
@@ -148,6 +161,10 @@ class ParameterSet(FrozenModel):
     def provisional(self) -> tuple[Parameter, ...]:
         """The parameters flagged provisional (status R, NF, A, and any flagged D or V)."""
         return tuple(p for p in self.parameters if p.provisional)
+
+    def ranged(self) -> tuple[Parameter, ...]:
+        """The parameters that carry a plausible range, in file order."""
+        return tuple(p for p in self.parameters if p.range is not None)
 
     def to_rows(self, *, provisional_only: bool = False) -> list[dict[str, str]]:
         """Display rows (see :meth:`Parameter.row`), optionally only the provisional ones."""

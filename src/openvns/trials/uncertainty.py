@@ -1,0 +1,511 @@
+"""Model uncertainty of a trial: its endpoints over plausible parameter sets.
+
+Every assumed value (status A) that a trial's run reads carries a plausible range in its data
+file (:mod:`openvns.parameters.ranges`). :func:`trial_assumptions` finds them by the rules the
+engine follows (what is read for this design and condition); :func:`run_uncertainty` samples
+parameter sets over the ranges (Latin hypercube or scrambled Sobol, :mod:`scipy.stats.qmc`),
+runs the trial once per set on any executor of :mod:`openvns.trials.executors`, and gives each
+endpoint's prediction interval.
+
+How parameter uncertainty and sampling error combine
+    By default every parameter set runs a trial of its own patients (its root seed spawned from
+    the configuration's: ``seed_sequence(root_seed, "uncertainty", j)``), so the spread of the
+    estimates over the sets is that of the result of one trial of this design when the
+    parameters are only known to lie in their ranges: the 2.5 and 97.5 % quantiles are its 95 %
+    prediction interval, parameter uncertainty and sampling error together. By the law of total
+    variance, ``Var(estimate) = Var_θ(E[estimate | θ]) + E_θ[Var(estimate | θ)]``: the second
+    term is the mean squared standard error of the trials (read from their own 95 % intervals),
+    the first what the parameters add (``sd_parameter``, its share ``parameter_share``). With
+    ``common_seed=True`` every set runs the configuration's own patients instead (common random
+    numbers): the spread is then the parameters' alone, around one draw of the patients.
+
+Every endpoint is one of the blinded phase, and a patient's blinded days do not depend on the
+days after them, so the runs stop at the end of the blinded phase (the open-label extension is
+not simulated; a test checks the endpoints are identical).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from openvns.device.catalogue import generator
+from openvns.errors import ValidationError
+from openvns.parameters import ParameterRange, load_set
+from openvns.patients.outcomes import OutcomeParameters, load_outcome_parameters
+from openvns.physiology.side_effect_parameters import SKIN_ONLY
+from openvns.random import seed_sequence
+from openvns.simulation.parameters import ModelParameters
+from openvns.trials.design import TrialDesign
+from openvns.trials.executors import ChunkExecutor, get_executor, run_chunks
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from openvns.trials.config import TrialConfig
+    from openvns.trials.runner import TrialResult
+
+FloatArray = npt.NDArray[np.float64]
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "METHODS",
+    "Assumption",
+    "UncertaintyResult",
+    "evaluate",
+    "ranged_assumptions",
+    "run_uncertainty",
+    "sample_unit",
+    "trial_assumptions",
+    "trial_endpoints",
+]
+
+#: Space-filling designs of :func:`sample_unit`.
+METHODS: tuple[str, ...] = ("lhs", "sobol")
+#: z of a two-sided 95 % interval: a trial's standard error is its interval's width / (2 z).
+_Z95 = 1.959963984540054
+#: Side-effect values that are structural zeros when 0 (the fibre class does not drive the
+#: channel, it has no such hazard): a range would add a mechanism, not express uncertainty.
+_STRUCTURAL_ZERO = ("w_", "background_per_d", "surgical_per_d")
+#: Endpoint suffixes that read the questionnaires (only they depend on the outcomes set).
+_OUTCOME_ENDPOINTS = ("pgic_much_improved", "bpi_interference_change", "fiqr_change",
+                      "sleep_change")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Assumption:
+    """One assumed value a trial reads, with its plausible range.
+
+    Attributes
+    ----------
+    key
+        The name its owner's ``with_`` takes (``"f_opt_Hz"``, ``"voice.drive50"``).
+    set_name, name
+        Its parameter set and name there (``"side_effects"``, ``"channels.voice.drive50"``).
+    owner
+        ``"model"`` (:class:`~openvns.simulation.parameters.ModelParameters`) or ``"outcomes"``
+        (:class:`~openvns.patients.outcomes.OutcomeParameters`).
+    value, unit
+        The shipped value and its unit.
+    range
+        The plausible range, ``None`` where the file has none yet.
+    """
+
+    key: str
+    set_name: str
+    name: str
+    owner: Literal["model", "outcomes"]
+    value: float
+    unit: str
+    range: ParameterRange | None
+
+
+def _model_key(set_name: str, name: str) -> str:
+    return name.removeprefix("channels.") if set_name == "side_effects" else name
+
+
+def trial_assumptions(
+    design: TrialDesign, condition: str = "fibromyalgia"
+) -> tuple[tuple[Assumption, ...], dict[str, str]]:
+    """Every numeric assumed value (status A) a run of ``design`` in ``condition`` reads, and the
+    assumed values it does not read (or cannot vary), each with the reason.
+
+    The sets a run reads are physiology, side effects, the condition, the diary and the
+    outcomes. Left out, by the engine's rules: values documented but not used (``used: false``)
+    or used only under other values (``used_when``); the segmental (head pain) values without a
+    course of acute use; the skin-electrode channels without a non-invasive arm; adherence
+    without a home-use device; FIQR outside fibromyalgia; side-effect weights and rates that
+    are 0 (structural zeros: the fibre class does not drive the channel); and choices that are
+    not numbers (fixed, reported as such).
+    """
+    home = any(generator(design.generator_for(a.name)).kind != "implanted" for a in design.arms)
+    acute = any(
+        design.protocol_for(a.name).stimulation.acute_stimulations_per_attack > 0
+        for a in design.arms
+    )
+    sets = (
+        ("physiology", "model"),
+        ("side_effects", "model"),
+        (f"conditions/{condition}", "model"),
+        ("conditions/diary", "model"),
+        ("outcomes", "outcomes"),
+    )
+    used: list[Assumption] = []
+    left_out: dict[str, str] = {}
+    for set_name, owner in sets:
+        s = load_set(set_name)
+        values = s.values()
+        for p in s:
+            if p.status != "A":
+                continue
+            where = f"{set_name}:{p.name}"
+            leaf = p.name.rsplit(".", 1)[-1]
+            reason = None
+            if not p.used:
+                reason = "documented, not used by the model"
+            elif any(values.get(k) != v for k, v in p.used_when.items()):
+                reason = f"used only when {p.used_when}"
+            elif isinstance(p.value, bool) or not isinstance(p.value, int | float):
+                reason = f"a choice ({p.value!r}), not a number: fixed"
+            elif p.section == "segmental" and not acute:
+                reason = "head pain of an acutely treated attack only (no course of acute use)"
+            elif set_name == "side_effects" and p.name.split(".")[1] in SKIN_ONLY and not home:
+                reason = "a skin-electrode channel (every arm is implanted)"
+            elif set_name == "side_effects" and p.value == 0 and leaf.startswith(_STRUCTURAL_ZERO):
+                reason = "a structural zero (the fibre class does not drive this channel)"
+            elif leaf.startswith("adherence") and not home:
+                reason = "adherence of a home-use device (none in this design)"
+            elif leaf.startswith("fiqr") and condition != "fibromyalgia":
+                reason = "the FIQR is asked in fibromyalgia only"
+            if reason is not None or not isinstance(p.value, int | float):
+                left_out[where] = reason or "not a number"
+                continue
+            used.append(
+                Assumption(
+                    key=_model_key(set_name, p.name),
+                    set_name=set_name,
+                    name=p.name,
+                    owner=owner,  # type: ignore[arg-type]
+                    value=float(p.value),
+                    unit=p.unit,
+                    range=p.range,
+                )
+            )
+    return tuple(used), left_out
+
+
+def ranged_assumptions(
+    design: TrialDesign, condition: str = "fibromyalgia", endpoint: str | None = None
+) -> tuple[Assumption, ...]:
+    """The assumptions of :func:`trial_assumptions` that carry a range (those sampled).
+
+    With ``endpoint``, the outcomes set's values are kept only for a questionnaire endpoint
+    (every other endpoint is computed before the questionnaires: their indices are 0).
+
+    Raises
+    ------
+    ValidationError
+        No assumption of this trial has a range.
+    """
+    used, _ = trial_assumptions(design, condition)
+    missing = [a.key for a in used if a.range is None]
+    if missing:
+        log.warning("%d assumed values of %s have no range and stay fixed: %s",
+                    len(missing), condition, ", ".join(missing[:8]))  # fmt: skip
+    out = tuple(a for a in used if a.range is not None)
+    if endpoint is not None and not endpoint.endswith(_OUTCOME_ENDPOINTS):
+        out = tuple(a for a in out if a.owner != "outcomes")
+    if not out:
+        raise ValidationError(
+            "condition", condition, "a condition whose assumed values carry ranges (fibromyalgia)"
+        )
+    return out
+
+
+def sample_unit(n: int, d: int, method: str, root_seed: int) -> FloatArray:
+    """``(n, d)`` points in the unit cube: a Latin hypercube or a scrambled Sobol sequence.
+
+    The generator's seed is ``seed_sequence(root_seed, "uncertainty", method)``; a Sobol
+    sample of a size other than a power of 2 loses its balance, so it is refused.
+    """
+    from scipy.stats import qmc  # type: ignore[import-untyped]
+
+    if isinstance(n, bool) or not isinstance(n, int) or n < 2:
+        raise ValidationError("samples", n, "a whole number ≥ 2")
+    if method not in METHODS:
+        raise ValidationError("method", method, "one of " + ", ".join(METHODS))
+    rng = np.random.default_rng(seed_sequence(root_seed, "uncertainty", method))
+    if method == "sobol":
+        if n & (n - 1):
+            raise ValidationError("samples", n, "a power of 2 for a Sobol sample (64, 128, 256)")
+        return np.asarray(qmc.Sobol(d, scramble=True, seed=rng).random(n), dtype=np.float64)
+    return np.asarray(qmc.LatinHypercube(d=d, seed=rng).random(n), dtype=np.float64)
+
+
+def scale(unit: FloatArray, assumptions: Sequence[Assumption]) -> FloatArray:
+    """Unit-cube points mapped onto the ranges (uniform between ``low`` and ``high``)."""
+    low = np.array([a.range.low for a in assumptions if a.range is not None])
+    high = np.array([a.range.high for a in assumptions if a.range is not None])
+    if low.shape[0] != len(assumptions):
+        raise ValidationError("assumptions", "unranged", "assumptions that carry a range")
+    return np.asarray(low + unit * (high - low), dtype=np.float64)
+
+
+def apply_values(
+    parameters: ModelParameters,
+    outcomes: OutcomeParameters,
+    assumptions: Sequence[Assumption],
+    row: npt.ArrayLike,
+) -> tuple[ModelParameters, OutcomeParameters]:
+    """The parameter sets with the values of ``row`` (one per assumption) in place."""
+    values = np.asarray(row, dtype=np.float64).reshape(-1)
+    model = {
+        a.key: float(v) for a, v in zip(assumptions, values, strict=True) if a.owner == "model"
+    }
+    out = {a.key: float(v) for a, v in zip(assumptions, values, strict=True) if a.owner != "model"}
+    return (parameters.with_(**model) if model else parameters,
+            outcomes.with_(**out) if out else outcomes)  # fmt: skip
+
+
+# ----------------------------------------------------------------------------------- endpoints
+def _proportion_se(p: float, n: int) -> float:
+    return float(np.sqrt(p * (1 - p) / n)) if n > 0 else float("nan")
+
+
+def _iv(x: Any) -> tuple[float, float]:
+    """Estimate and standard error of a 95 % interval (its width / 2z)."""
+    est, lo, hi = float(x.estimate), float(x.lower), float(x.upper)
+    se = (hi - lo) / (2 * _Z95) if np.isfinite(lo) and np.isfinite(hi) else float("nan")
+    return est, se
+
+
+def trial_endpoints(result: TrialResult) -> dict[str, tuple[float, float]]:
+    """``{endpoint: (estimate, standard error)}`` of a trial's blinded phase.
+
+    Per arm ``<arm>.<name>``: ``change_NRS``, ``responders_30``, ``responders_50`` (shares),
+    ``dropout_blinded``, ``any_side_effect`` (share reporting ≥ 1 side effect in the blinded
+    phase), ``pgic_much_improved``, ``bpi_interference_change``, ``fiqr_change`` (fibromyalgia),
+    ``sleep_change``; per comparison with the first arm ``<first>-<arm>.<name>`` the
+    differences of the first seven that compare (eligible patients, as the report).
+    """
+    s = result.summary()
+    d = result.design
+    end = d.baseline_days + d.blinded_days
+    out: dict[str, tuple[float, float]] = {}
+    for arm, a in s.arms.items():
+        sel = result.arm == result.arm_names.index(arm)
+        n = int(sel.sum())
+        out[f"{arm}.change_NRS"] = _iv(a.change_NRS)
+        out[f"{arm}.responders_30"] = _iv(a.responders_30.proportion())
+        out[f"{arm}.responders_50"] = _iv(a.responders_50.proportion())
+        dropped = (result.dropout_day[sel] >= 0) & (result.dropout_day[sel] < end)
+        p = float(dropped.mean()) if n else float("nan")
+        out[f"{arm}.dropout_blinded"] = (p, _proportion_se(p, n))
+        ae = result.ae_reported[sel, d.baseline_days : end].any(axis=(1, 2))
+        p = float(ae.mean()) if n else float("nan")
+        out[f"{arm}.any_side_effect"] = (p, _proportion_se(p, n))
+        o = s.outcomes.get(arm)
+        if o is not None:
+            out[f"{arm}.pgic_much_improved"] = _iv(o.pgic_improved.proportion())
+            for key, change in o.changes().items():
+                out[f"{arm}.{key}_change"] = _iv(change.mean_change())
+    ref = result.arm_names[0]
+    for arm, c in s.comparisons.items():
+        tag = f"{ref}-{arm}"
+        out[f"{tag}.change_NRS"] = _iv(c.change_NRS)
+        out[f"{tag}.responders_30"] = _iv(c.responders_30)
+        out[f"{tag}.responders_50"] = _iv(c.responders_50)
+        oc = s.outcome_comparisons.get(arm)
+        if oc is not None:
+            out[f"{tag}.pgic_much_improved"] = _iv(oc.pgic_improved)
+            for key, ch in oc.change.items():
+                out[f"{tag}.{key}_change"] = _iv(ch)
+    return out
+
+
+def default_endpoint(design: TrialDesign) -> str:
+    """The primary endpoint: the first arm minus the second in blinded change of NRS."""
+    names = [a.name for a in design.arms]
+    return f"{names[0]}-{names[1]}.change_NRS" if len(names) > 1 else f"{names[0]}.change_NRS"
+
+
+# ---------------------------------------------------------------------------------- evaluation
+@dataclass(frozen=True)
+class _Sample:
+    index: int
+    design: TrialDesign
+    parameters: ModelParameters
+    outcomes: OutcomeParameters
+    assumptions: tuple[Assumption, ...]
+    values: FloatArray
+    n_per_arm: int
+    root_seed: int
+    chunk_size: int
+
+
+def _run_sample(spec: _Sample) -> dict[str, tuple[float, float]]:
+    from openvns.trials.runner import run_trial
+
+    mp, op = apply_values(spec.parameters, spec.outcomes, spec.assumptions, spec.values)
+    result = run_trial(
+        spec.design, n_per_arm=spec.n_per_arm, root_seed=spec.root_seed, parameters=mp,
+        outcome_parameters=op, chunk_size=spec.chunk_size,
+    )  # fmt: skip
+    return trial_endpoints(result)
+
+
+def blinded_only(design: TrialDesign) -> TrialDesign:
+    """``design`` without its open-label extension (what blinded-phase endpoints need)."""
+    if design.crossover is not None or not design.open_label_days:
+        return design
+    return design.model_copy(update={"open_label_days": 0})
+
+
+def sample_seed(root_seed: int, index: int) -> int:
+    """Root seed of parameter set ``index`` (its own patients)."""
+    return int(seed_sequence(root_seed, "uncertainty", index).generate_state(1)[0])
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Endpoints of one trial per parameter set: ``estimate`` and ``se`` ``{name: (n,)}``."""
+
+    endpoints: tuple[str, ...]
+    estimate: dict[str, FloatArray]
+    se: dict[str, FloatArray]
+
+
+def evaluate(
+    config: TrialConfig,
+    assumptions: Sequence[Assumption],
+    values: FloatArray,
+    *,
+    common_seed: bool = False,
+    executor: str | ChunkExecutor | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Evaluation:
+    """Run the trial of ``config`` once per row of ``values`` (one value per assumption).
+
+    Every row is one chunk for the executor (default: the configuration's ``[run]`` one); each
+    row's seed is named by its index, so the result is identical on every executor.
+    """
+    run = config.run
+    if isinstance(executor, str) or executor is None:
+        name = executor or run.executor
+        exe = get_executor(name, workers or run.workers, scheduler or run.scheduler)
+    else:
+        exe = executor
+    design = blinded_only(config.design)
+    mp, op = config.model_parameters(), load_outcome_parameters()
+    chunks = [
+        _Sample(j, design, mp, op, tuple(assumptions), np.asarray(row, dtype=np.float64),
+                run.n_per_arm, run.root_seed if common_seed else sample_seed(run.root_seed, j),
+                run.chunk_size)
+        for j, row in enumerate(np.asarray(values, dtype=np.float64))
+    ]  # fmt: skip
+    done = 0
+
+    def on_result(_: int, __: Any) -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, len(chunks))
+
+    results = run_chunks(exe, _run_sample, chunks, on_result if progress is not None else None)
+    names = tuple(results[0]) if results else ()
+    est = {k: np.array([r.get(k, (np.nan, np.nan))[0] for r in results]) for k in names}
+    se = {k: np.array([r.get(k, (np.nan, np.nan))[1] for r in results]) for k in names}
+    return Evaluation(names, est, se)
+
+
+# ------------------------------------------------------------------------------------- result
+@dataclass(frozen=True)
+class UncertaintyResult:
+    """Endpoints over sampled parameter sets and their prediction intervals.
+
+    Attributes
+    ----------
+    assumptions
+        The sampled assumptions (columns of ``values``).
+    values
+        ``(samples, len(assumptions))`` the parameter sets.
+    evaluation
+        Each set's trial endpoints (estimate and standard error).
+    method, common_seed, root_seed, n_per_arm
+        How the sets were drawn and run.
+    """
+
+    assumptions: tuple[Assumption, ...]
+    values: FloatArray
+    evaluation: Evaluation
+    method: str
+    common_seed: bool
+    root_seed: int
+    n_per_arm: int
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def intervals(self, level: float = 0.95) -> pd.DataFrame:
+        """Per endpoint: median, prediction interval, total / sampling / parameter SD and the
+        parameter's share of the variance (see the module's notes)."""
+        import pandas as pd
+
+        q = (1 - level) / 2
+        rows = []
+        for k in self.evaluation.endpoints:
+            x = self.evaluation.estimate[k]
+            se = self.evaluation.se[k]
+            ok = np.isfinite(x)
+            if not ok.any():
+                continue
+            total = float(np.var(x[ok], ddof=1)) if ok.sum() > 1 else float("nan")
+            sampling = float(np.nanmean(se[ok] ** 2)) if np.isfinite(se[ok]).any() else np.nan
+            param = max(total - sampling, 0.0) if np.isfinite(sampling) else float("nan")
+            rows.append({
+                "endpoint": k,
+                "median": float(np.median(x[ok])),
+                "pi_low": float(np.quantile(x[ok], q)),
+                "pi_high": float(np.quantile(x[ok], 1 - q)),
+                "sd_total": float(np.sqrt(total)),
+                "sd_sampling": float(np.sqrt(sampling)),
+                "sd_parameter": float(np.sqrt(param)),
+                "parameter_share": float(param / total) if total > 0 else float("nan"),
+                "samples": int(ok.sum()),
+            })  # fmt: skip
+        return pd.DataFrame(rows)
+
+    def samples_frame(self) -> pd.DataFrame:
+        """One row per parameter set: its values and its trial's endpoint estimates."""
+        import pandas as pd
+
+        cols: dict[str, Any] = {"sample": np.arange(self.values.shape[0])}
+        for j, a in enumerate(self.assumptions):
+            cols[a.key] = self.values[:, j]
+        for k in self.evaluation.endpoints:
+            cols[k] = self.evaluation.estimate[k]
+        return pd.DataFrame(cols)
+
+
+def run_uncertainty(
+    config: TrialConfig,
+    samples: int,
+    *,
+    method: str = "lhs",
+    common_seed: bool = False,
+    executor: str | ChunkExecutor | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> UncertaintyResult:
+    """Sample ``samples`` parameter sets over the ranges and run the trial of ``config`` on each.
+
+    Parameters
+    ----------
+    config
+        The trial (design, condition, patients per arm, root seed, executor).
+    samples
+        Number of parameter sets (a power of 2 for ``method="sobol"``).
+    method
+        ``"lhs"`` (Latin hypercube) or ``"sobol"`` (scrambled Sobol).
+    common_seed
+        Run every set on the configuration's own patients (parameter spread alone) instead of
+        each on its own (parameter uncertainty and sampling error together).
+    executor, workers, scheduler
+        Override the configuration's ``[run]`` executor.
+    progress
+        ``progress(sets_done, sets_total)``.
+    """
+    assumptions = ranged_assumptions(config.design, config.run.condition)
+    unit = sample_unit(samples, len(assumptions), method, config.run.root_seed)
+    values = scale(unit, assumptions)
+    ev = evaluate(config, assumptions, values, common_seed=common_seed, executor=executor,
+                  workers=workers, scheduler=scheduler, progress=progress)  # fmt: skip
+    return UncertaintyResult(
+        assumptions, values, ev, method, common_seed, config.run.root_seed, config.run.n_per_arm
+    )
