@@ -8,7 +8,8 @@ the returned figure as it is. matplotlib is imported inside the functions only.
 * :func:`weekly_pain_figure` — weekly mean NRS per arm with 95 % bands, phases marked.
 * :func:`responder_figure` — ≥ 30 % and ≥ 50 % responders per arm with Wilson intervals.
 * :func:`waterfall_figure` — percent change from baseline per patient, coloured by arm.
-* :func:`side_effect_figure` — weekly side-effect prevalence among stimulated patients.
+* :func:`side_effect_figure` — weekly point prevalence of each side effect among stimulated
+  patients (:func:`weekly_point_prevalence`, the validation's definition).
 * :func:`recruitment_figure` — fraction of each fibre group recruited at the final settings.
 * :func:`headache_rate_figure` — headache conditions: attacks per week (cluster) or monthly
   migraine and headache days (migraine) per arm over the trial, with 95 % bands.
@@ -23,18 +24,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
-from openvns.analysis.endpoints import (
-    DAYS_PER_WEEK,
-    side_effect_prevalence_by_week,
-    window_mean_NRS,
-)
+from openvns.analysis.endpoints import DAYS_PER_WEEK, window_mean_NRS
 from openvns.analysis.plotting import agg_figure, arm_colour
-from openvns.analysis.statistics import mean_ci
+from openvns.analysis.statistics import Interval, mean_ci, wilson_ci
 from openvns.errors import ValidationError
 from openvns.physiology.drive import GROUPS
 from openvns.trials.export import final_current_mA, last_day
@@ -76,6 +73,7 @@ __all__ = [
     "side_effect_figure",
     "waterfall_figure",
     "weekly_pain_figure",
+    "weekly_point_prevalence",
 ]
 
 
@@ -102,10 +100,68 @@ def _mark_phases(ax: Axes, result: TrialResult) -> None:
 
 
 def _weeks(n_days: int) -> tuple[list[slice], FloatArray]:
-    """Week windows over the days and their centres in weeks from the first baseline day."""
-    windows = [slice(s, min(s + DAYS_PER_WEEK, n_days)) for s in range(0, n_days, DAYS_PER_WEEK)]
+    """Whole-week windows over the days and their centres in weeks from the first baseline day.
+
+    An incomplete last week is left out (a trial of 393 days would otherwise end on a "week" of
+    one day, its value resting on a seventh of the data); a trial shorter than a week keeps its
+    one partial week.
+    """
+    whole = max(n_days // DAYS_PER_WEEK, 0)
+    if whole == 0:
+        windows = [slice(0, n_days)] if n_days > 0 else []
+    else:
+        windows = [slice(w * DAYS_PER_WEEK, (w + 1) * DAYS_PER_WEEK) for w in range(whole)]
     centres = np.array([(w.start + w.stop) / 2.0 / DAYS_PER_WEEK for w in windows])
     return windows, centres
+
+
+def _crossover_note(result: TrialResult, name: str) -> str:
+    """``"; <open-label arm> from week w, open label"`` for an arm whose patients change to the
+    open-label arm's protocol in the extension, else ``""``."""
+    d = result.design
+    if d.crossover is not None or not d.open_label_days or d.open_label_arm in (None, name):
+        return ""
+    week = (d.baseline_days + d.blinded_days) / DAYS_PER_WEEK
+    return f"; {d.open_label_arm} from week {week:g}, open label"
+
+
+def weekly_point_prevalence(
+    side_effect: npt.ArrayLike, at_risk: npt.ArrayLike, *, confidence: float = 0.95
+) -> tuple[FloatArray, Interval]:
+    """Weekly point prevalence of a side effect: the share of the patients at risk on a day who
+    report it that day, over each whole week's days.
+
+    This is the validation's ``point_prevalence`` (:mod:`openvns.trials.validation.metrics`:
+    reporting patient-days over patient-days present in a window) with a week as the window:
+    ``Σ_days reports / Σ_days patients at risk``.
+
+    Parameters
+    ----------
+    side_effect, at_risk
+        ``(patients, days)`` bool: the side effect reported; the patient at risk that day (e.g.
+        stimulated). Reports on days not at risk are not counted.
+    confidence
+        Level of the Wilson band, over the week's mean daily number at risk (patients are the
+        sampling unit).
+
+    Returns
+    -------
+    centres, prevalence
+        Week centres (weeks from day 0) and the prevalence (fraction 0–1) with its band; NaN
+        where nobody is at risk.
+    """
+    se = np.asarray(side_effect, dtype=np.bool_)
+    risk = np.asarray(at_risk, dtype=np.bool_)
+    if se.shape != risk.shape or se.ndim != 2:
+        raise ValueError(f"expected two (patients, days) arrays, got {se.shape} and {risk.shape}")
+    windows, centres = _weeks(se.shape[1])
+    reports = np.array([(se[:, w] & risk[:, w]).sum() for w in windows], dtype=np.float64)
+    exposed = np.array([risk[:, w].sum() for w in windows], dtype=np.float64)
+    days = np.array([w.stop - w.start for w in windows], dtype=np.float64)
+    share = np.divide(reports, exposed, out=np.zeros_like(reports), where=exposed > 0)
+    mean_at_risk = exposed / np.maximum(days, 1)
+    band = wilson_ci(share * mean_at_risk, mean_at_risk, confidence=confidence)
+    return centres, band
 
 
 def weekly_pain_figure(result: TrialResult) -> Figure:
@@ -113,6 +169,8 @@ def weekly_pain_figure(result: TrialResult) -> Figure:
 
     A patient's weekly value is the mean of the observed days of that week (missing with fewer
     than 4 of 7 days); the arm's value is the mean over its eligible patients with a value.
+    Whole weeks only (an incomplete last week is left out); an arm whose patients start the
+    open-label arm's protocol in the extension says so in the legend.
     """
     fig = agg_figure()
     ax = fig.add_subplot()
@@ -128,7 +186,7 @@ def weekly_pain_figure(result: TrialResult) -> Figure:
         ci = mean_ci(weekly, axis=0)
         colour = arm_colour(a)
         ax.plot(x, ci.estimate, marker="o", markersize=3, color=colour,
-                label=f"{name} (n = {int(sel.sum())})")  # fmt: skip
+                label=f"{name} (n = {int(sel.sum())}{_crossover_note(result, name)})")  # fmt: skip
         ax.fill_between(x, ci.lower, ci.upper, color=colour, alpha=0.2, linewidth=0)
     _mark_phases(ax, result)
     ax.set_xlabel("week from start of baseline")
@@ -199,11 +257,14 @@ def waterfall_figure(result: TrialResult) -> Figure:
 
 
 def side_effect_figure(result: TrialResult) -> Figure:
-    """Weekly period prevalence of each side effect among patients stimulated that week.
+    """Weekly point prevalence of each side effect among the patients stimulated that day.
 
-    One panel per side effect (small multiples on a shared scale). The denominator of a week is
-    the patients with a current above 0 mA on at least one day of it (active arms, and every arm
-    during the open-label extension); bands are 95 % Wilson.
+    One panel per side effect (small multiples on a shared scale). A week's value is the
+    validation's point prevalence (:func:`weekly_point_prevalence`): reports on the days a
+    patient was stimulated (current above 0 mA: active arms, and every arm during the
+    open-label extension) over those patient-days, i.e. the share of stimulated patients
+    reporting it on a day, averaged over the week; bands are 95 % Wilson over the week's mean
+    daily number of stimulated patients. Whole weeks only.
     """
     names = result.side_effects
     cols = 4
@@ -211,13 +272,12 @@ def side_effect_figure(result: TrialResult) -> Figure:
     fig = agg_figure(10.0, 2.0 * rows + 0.6)
     axes = fig.subplots(rows, cols, sharex=True, sharey=True, squeeze=False)
     stimulated = result.current_mA > 0
-    _, x = _weeks(result.n_days)
     for k, name in enumerate(names):
         ax = axes[k // cols][k % cols]
-        prev = side_effect_prevalence_by_week(result.ae_reported[:, :, k], stimulated)
+        x, prev = weekly_point_prevalence(result.ae_reported[:, :, k], stimulated)
         colour = arm_colour(0)
-        ax.plot(x, 100.0 * prev.fraction.estimate, marker="o", markersize=2, color=colour)
-        ax.fill_between(x, 100.0 * prev.fraction.lower, 100.0 * prev.fraction.upper,
+        ax.plot(x, 100.0 * prev.estimate, marker="o", markersize=2, color=colour)
+        ax.fill_between(x, 100.0 * prev.lower, 100.0 * prev.upper,
                         color=colour, alpha=0.15, linewidth=0)  # fmt: skip
         _mark_phases(ax, result)
         ax.set_title(name.replace("_", " "), fontsize=9)
@@ -226,8 +286,8 @@ def side_effect_figure(result: TrialResult) -> Figure:
     for k in range(len(names), rows * cols):
         axes[k // cols][k % cols].set_visible(False)
     fig.supxlabel("week from start of baseline")
-    fig.supylabel("patients reporting (% of stimulated)")
-    fig.suptitle("Side-effect prevalence over time (95 % Wilson bands)")
+    fig.supylabel("stimulated patients reporting it on a day (%)")
+    fig.suptitle("Side effects over time: weekly point prevalence (95 % Wilson bands)")
     return fig
 
 
@@ -317,12 +377,19 @@ def recruitment_figure(
     """Distribution over stimulated patients of the fraction of each group recruited.
 
     One box per physiology group (:data:`~openvns.physiology.drive.GROUPS`) over the patients
-    whose final current is above 0 mA, with each patient as a point coloured by arm.
+    whose final current is above 0 mA, with each patient as a point coloured by the arm they
+    were randomised to; patients on another arm's protocol at the end (a sham patient in the
+    open-label extension, a crossover's second period) are triangles, labelled "crossed over"
+    in the legend, which sits outside the axes so that it hides no point.
     """
-    from matplotlib.patches import Patch
+
+    from matplotlib.lines import Line2D
 
     fractions, stimulated = recruitment_at_final_settings(result, recruitment)
-    fig = agg_figure(7.5, 4.0)
+    protocol, _ = _final_arms(result)
+    own = result.arm[stimulated]
+    crossed = (protocol != result.arm)[stimulated]
+    fig = agg_figure(9.0, 4.0)
     ax = fig.add_subplot()
     data = fractions[stimulated] * 100.0
     positions = np.arange(1, len(GROUPS) + 1)
@@ -332,16 +399,30 @@ def recruitment_figure(
             showfliers=False, medianprops={"color": "black"},
         )  # fmt: skip
         offsets = np.linspace(-0.18, 0.18, data.shape[0]) if data.shape[0] > 1 else np.zeros(1)
-        colours = [arm_colour(int(a)) for a in result.arm[stimulated]]
+        colours = np.array([arm_colour(int(a)) for a in own])
         for j in range(len(GROUPS)):
-            ax.scatter(positions[j] + offsets, data[:, j], s=8, c=colours, alpha=0.7, zorder=3)
+            for gid, marker, sel in (("stayed", "o", ~crossed), ("crossed-over", "^", crossed)):
+                if sel.any():
+                    ax.scatter(positions[j] + offsets[sel], data[sel, j], s=12, c=colours[sel],
+                               marker=marker, alpha=0.7, zorder=3, gid=gid)  # fmt: skip
     ax.set_xticks(positions, [g.replace("_", " ") for g in GROUPS], rotation=20)
     ax.set_xlim(0.4, len(GROUPS) + 0.6)
     ax.set_ylim(-2, 102)
     ax.set_ylabel("fibres recruited (%)")
     ax.set_title(f"Recruitment at the final settings ({int(stimulated.sum())} stimulated patients)")
-    handles = [Patch(color=arm_colour(a), label=n) for a, n in enumerate(result.arm_names)]
-    ax.legend(handles=handles, fontsize=8, loc="upper left")
+    handles: list[Any] = [
+        Line2D([], [], color=arm_colour(a), marker="o", linestyle="none", label=n)
+        for a, n in enumerate(result.arm_names)
+    ]
+    names = result.arm_names
+    pairs = np.unique(np.column_stack([own[crossed], protocol[stimulated][crossed]]), axis=0)
+    for a, p in pairs.tolist():
+        handles.append(
+            Line2D([], [], color=arm_colour(a), marker="^", linestyle="none",
+                   label=f"{names[a]}, crossed over to {names[p]}")
+        )  # fmt: skip
+    ax.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+              borderaxespad=0.0)  # fmt: skip
     return fig
 
 
