@@ -167,3 +167,22 @@ def test_weekly_pain_labels_the_arm_that_crosses_over(result: TrialResult) -> No
     assert "open label" in sham
     active = next(t for t in labels if t.startswith("active"))
     assert "open label" not in active
+
+
+def test_weekly_point_prevalence_by_hand() -> None:
+    from openvns.trials.figure_data import weekly_point_prevalence, whole_weeks
+
+    se = np.zeros((2, 8), dtype=bool)
+    se[0, :3] = True  # 3 days of reports
+    se[1, 0] = se[1, 5] = True  # the second report falls on a day not at risk
+    risk = np.ones((2, 8), dtype=bool)
+    risk[1, 4:] = False
+    x, prev = weekly_point_prevalence(se, risk)
+    np.testing.assert_allclose(x, [0.5])  # day 7 (an incomplete week) is left out
+    assert float(prev.estimate[0]) == pytest.approx(4 / 11)
+    assert float(prev.lower[0]) < 4 / 11 < float(prev.upper[0])
+    windows, centres = whole_weeks(5)  # shorter than a week: its one partial week
+    assert windows == [slice(0, 5)]
+    np.testing.assert_allclose(centres, [2.5 / 7])
+    with pytest.raises(ValueError, match="patients, days"):
+        weekly_point_prevalence(se, risk[:, :7])

@@ -77,18 +77,22 @@ p.note { color: #555; font-style: italic; }
 """
 
 _CAPTIONS = {
-    "weekly_pain": "Weekly mean pain (NRS 0–10) per arm, eligible patients, with 95 % t bands; "
-    "dashed lines mark the start of the blinded phase and of the open-label extension.",
+    "weekly_pain": "Weekly mean pain (NRS 0–10) per arm, eligible patients, with 95 % t bands "
+    "(whole weeks only); dashed lines mark the start of the blinded phase and of the open-label "
+    "extension, from which the other arms' patients are on the open-label arm's protocol.",
     "responders": "Patients with a reduction of mean pain of at least 30 % and 50 % from "
     "baseline to the last 4 weeks of the blinded phase (missing counts as non-responder), with "
     "95 % Wilson intervals.",
     "waterfall": "Percent change of mean pain from baseline to the end of the blinded phase per "
     "eligible patient with both means, sorted, coloured by arm; dotted lines at −30 % and −50 %.",
-    "side_effects": "Weekly prevalence of each side effect among the patients stimulated "
-    "(current above 0 mA) in that week, with 95 % Wilson bands.",
+    "side_effects": "Weekly point prevalence of each side effect: the share of the patients "
+    "stimulated on a day (current above 0 mA) who report it that day, over the week's days (the "
+    "validation's point prevalence), with 95 % Wilson bands; whole weeks only.",
     "recruitment": "Fraction of each fibre group recruited at each stimulated patient's final "
     "current (divided by the patient's coupling θ) and the pulse width of the protocol in "
-    "force on the patient's last day, on the recruitment table of the electrode in use then.",
+    "force on the patient's last day, on the recruitment table of the electrode in use then; "
+    "points are coloured by the arm randomised to, triangles are patients on another arm's "
+    "protocol by then (crossed over, e.g. sham patients in the open-label extension).",
     "headache_rate": "Headache frequency per arm over the trial (eligible patients, 95 % t "
     "bands): attacks per week in weekly windows (cluster headache), or migraine days and "
     "headache days per 28 days in 28-day windows (migraine), over each window's observed diary "
