@@ -347,3 +347,35 @@ def test_summary_frame_and_effect_sizes(reference) -> None:  # type: ignore[no-u
     assert row["nnt_30"] == (np.inf if rd == 0 else pytest.approx(1 / rd))
     assert row["nnt_30_text"] == cmp.nnt_30.describe()
     assert row["responders_50_upper"] == pytest.approx(cmp.responders_50.upper)
+
+
+def test_effects_document_is_json(reference) -> None:  # type: ignore[no-untyped-def]
+    import json
+    import math
+
+    from openvns.analysis.effect_size import EffectSize, NumberNeededToTreat
+    from openvns.analysis.statistics import Comparison
+    from openvns.trials.summary import TrialComparison, effects_document
+
+    cmp = reference.summary().comparisons["sham"]
+    doc = json.loads(json.dumps(effects_document(cmp), allow_nan=False))
+    assert set(doc) == {"hedges_g", "nnt_30", "nnt_50"}
+    g = cmp.hedges_g
+    if math.isfinite(g.estimate):
+        assert doc["hedges_g"]["estimate"] == g.estimate
+    assert doc["nnt_30"]["text"] == cmp.nnt_30.describe()
+    # no difference: the NNT is infinite (null) and its interval passes through infinity
+    nan = float("nan")
+    rd = Comparison(0.0, -0.1, 0.2, 1.0, "x")
+    flat = TrialComparison(
+        cmp.change_NRS, rd, rd, None,
+        hedges_g=EffectSize(nan, nan, nan, nan, 1, 1, "none"),
+        nnt_30=NumberNeededToTreat(rd, math.inf, 5.0, -10.0),
+        nnt_50=NumberNeededToTreat(rd, math.inf, 5.0, -10.0),
+    )  # fmt: skip
+    doc = json.loads(json.dumps(effects_document(flat), allow_nan=False))
+    assert doc["hedges_g"] == {"estimate": None, "ci": [None, None], "method": "none"}
+    assert doc["nnt_30"] == {
+        "estimate": None, "ci": [5.0, -10.0], "includes_infinity": True,
+        "text": "NNT ∞ (NNTH 10.0 to ∞ to NNTB 5.0)",
+    }  # fmt: skip
