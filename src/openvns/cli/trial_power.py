@@ -110,9 +110,11 @@ def power(
             chunk_size=cfg.run.chunk_size,
             progress=progress,
         )
+    single = len({e.comparison for e in curve.endpoints}) == 1
     console.print(
         f"[bold]{curve.condition}[/]: simulated power (two-sided α = {curve.alpha:g}, "
-        f"{curve.replicates} trials per size; ± Monte-Carlo s.e. √(p(1−p)/R))",
+        f"{curve.replicates} trials per size; ± Monte-Carlo s.e. √(p(1−p)/R)), "
+        f"{curve.endpoints[0].comparison if single else curve.arm_names[0] + ' − each other arm'}",
         highlight=False,
     )
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
@@ -126,7 +128,7 @@ def power(
         cells = [f"{100 * p:.0f}±{100 * s:.0f}%" for p, s in zip(e.power, e.mc_se, strict=True)]
         key = (e.comparison, e.endpoint)
         cells += [targets[t][key].text() for t in POWER_TARGETS]
-        table.add_row(f"{e.comparison}: {e.label}", *cells)
+        table.add_row(e.label if single else f"{e.comparison}: {e.label}", *cells)
     console.print(table)
     console.print(
         f"n per arm for 80 %/90 % power: linear between the sizes around the first crossing "

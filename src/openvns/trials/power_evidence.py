@@ -94,10 +94,12 @@ class DesignEvidence:
                 if not big.lower <= obs.estimate <= big.upper:
                     warnings.append(
                         EvidenceLine(
-                            f"warning: this trial's {e.label} ({e.comparison}) of "
+                            f"warning: {e.comparison} {e.label} "
                             f"{_fmt(obs, e.endpoint).split(' [')[0]} lies outside the model's "
-                            f"large-sample interval [{_fmt(big, e.endpoint).split(' [')[1]}; at "
-                            f"{p:.0f} % power, read it as a chance finding of this sample",
+                            f"large-sample interval [{_fmt(big, e.endpoint).split(' [')[1]} "
+                            f"({self.large_n_per_arm} per arm): this sample's estimate is far "
+                            f"from the model's effect, and at {p:.0f} % power a significant "
+                            "result overstates it",
                             warning=True,
                         )
                     )
