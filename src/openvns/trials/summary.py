@@ -123,7 +123,8 @@ def _ci(est: float, lo: float, hi: float, fmt: str = "+.2f") -> str:
 
 
 def _p(p: float) -> str:
-    return "—" if not math.isfinite(p) else ("<0.001" if p < 0.001 else f"{p:.3f}")
+    """``p = 0.012``, ``p < 0.001`` or ``p —``."""
+    return "p —" if not math.isfinite(p) else ("p < 0.001" if p < 0.001 else f"p = {p:.3f}")
 
 
 @dataclass(frozen=True, repr=False)
@@ -193,7 +194,7 @@ class TrialSummary:
             d, g = c.change_NRS, c.hedges_g
             lines.append(f"{ref} − {name}:")
             lines.append(
-                f"  Δ NRS      {_ci(d.estimate, d.lower, d.upper)}, p = {_p(d.p_value)}; "
+                f"  Δ NRS      {_ci(d.estimate, d.lower, d.upper)}, {_p(d.p_value)}; "
                 f"Hedges' g {_ci(g.estimate, g.lower, g.upper)}"
             )
             for label, rd, nnt in (
@@ -201,7 +202,7 @@ class TrialSummary:
                 ("≥50% resp.", c.responders_50, c.nnt_50),
             ):
                 pts = _ci(100 * rd.estimate, 100 * rd.lower, 100 * rd.upper, "+.1f")
-                lines.append(f"  {label} {pts} points, p = {_p(rd.p_value)}; {nnt.describe()}")
+                lines.append(f"  {label} {pts} points, {_p(rd.p_value)}; {nnt.describe()}")
         return lines
 
     def __str__(self) -> str:
