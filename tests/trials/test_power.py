@@ -331,3 +331,11 @@ def test_crossover_and_single_arm_designs_are_refused() -> None:
     one = small_design(arms=[active], open_label_arm=None, open_label_days=0)
     with pytest.raises(ValidationError, match=r"trial\.arms"):
         power_curve(one, [10], replicates=2, root_seed=1)
+
+
+def test_no_warning_against_an_undefined_large_sample_interval() -> None:
+    nan = float("nan")
+    big = {("active − sham", "change_NRS"): Comparison(nan, nan, nan, nan, "welch t")}
+    ev = DesignEvidence(200, _curve(0.23), 5000, big)
+    assert not any(line.warning for line in ev.lines(_summary(-1.10)))
+    assert ev.to_dict(_summary(-1.10))["endpoints"][0]["estimate_inside_large_sample_ci"] is None

@@ -91,15 +91,14 @@ class DesignEvidence:
             )
             if obs is not None and math.isfinite(obs.estimate):
                 text += f"; this trial {_fmt(obs, e.endpoint)}"
-                if not big.lower <= obs.estimate <= big.upper:
+                if _outside(obs.estimate, big):
                     warnings.append(
                         EvidenceLine(
                             f"warning: {e.comparison} {e.label} "
                             f"{_fmt(obs, e.endpoint).split(' [')[0]} lies outside the model's "
                             f"large-sample interval [{_fmt(big, e.endpoint).split(' [')[1]} "
-                            f"({self.large_n_per_arm} per arm): this sample's estimate is far "
-                            f"from the model's effect, and at {p:.0f} % power a significant "
-                            "result overstates it",
+                            f"({self.large_n_per_arm} per arm); with {p:.0f} % power, an "
+                            "estimate this far from the model's effect is mostly sampling error",
                             warning=True,
                         )
                     )
@@ -116,8 +115,8 @@ class DesignEvidence:
                 None if summary is None else observed_comparison(summary, e.comparison, e.endpoint)
             )
             inside = None
-            if obs is not None and math.isfinite(obs.estimate):
-                inside = bool(big.lower <= obs.estimate <= big.upper)
+            if obs is not None and math.isfinite(obs.estimate) and _bounded(big):
+                inside = not _outside(obs.estimate, big)
             entries.append(
                 {
                     "comparison": e.comparison,
@@ -141,6 +140,15 @@ class DesignEvidence:
             "large_sample_n_per_arm": self.large_n_per_arm,
             "endpoints": entries,
         }
+
+
+def _bounded(c: Comparison) -> bool:
+    return math.isfinite(c.lower) and math.isfinite(c.upper)
+
+
+def _outside(estimate: float, c: Comparison) -> bool:
+    """``estimate`` lies outside ``c``'s interval (never when the interval is undefined)."""
+    return _bounded(c) and not c.lower <= estimate <= c.upper
 
 
 def _num(x: float) -> float | None:
