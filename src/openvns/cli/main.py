@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+import openvns.cli.trial_uncertainty  # noqa: F401  (adds trial uncertainty and sensitivity)
 from openvns import __version__
 from openvns.cli.clinic import app as clinic_app
 from openvns.cli.device import app as device_app

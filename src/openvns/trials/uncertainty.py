@@ -29,18 +29,22 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
-from openvns.device.catalogue import generator
 from openvns.errors import ValidationError
-from openvns.parameters import ParameterRange, load_set
 from openvns.patients.outcomes import OutcomeParameters, load_outcome_parameters
-from openvns.physiology.side_effect_parameters import SKIN_ONLY
 from openvns.random import seed_sequence
 from openvns.simulation.parameters import ModelParameters
+from openvns.trials.assumptions import (
+    Assumption,
+    apply_values,
+    ranged_assumptions,
+    scale,
+    trial_assumptions,
+)
 from openvns.trials.design import TrialDesign
 from openvns.trials.executors import ChunkExecutor, get_executor, run_chunks
 
@@ -54,13 +58,23 @@ FloatArray = npt.NDArray[np.float64]
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "ARM_ENDPOINTS",
+    "COMPARED",
     "METHODS",
     "Assumption",
+    "Evaluation",
     "UncertaintyResult",
+    "apply_values",
+    "blinded_only",
+    "check_endpoint",
+    "default_endpoint",
+    "endpoint_names",
     "evaluate",
     "ranged_assumptions",
     "run_uncertainty",
+    "sample_seed",
     "sample_unit",
+    "scale",
     "trial_assumptions",
     "trial_endpoints",
 ]
@@ -69,142 +83,6 @@ __all__ = [
 METHODS: tuple[str, ...] = ("lhs", "sobol")
 #: z of a two-sided 95 % interval: a trial's standard error is its interval's width / (2 z).
 _Z95 = 1.959963984540054
-#: Side-effect values that are structural zeros when 0 (the fibre class does not drive the
-#: channel, it has no such hazard): a range would add a mechanism, not express uncertainty.
-_STRUCTURAL_ZERO = ("w_", "background_per_d", "surgical_per_d")
-#: Endpoint suffixes that read the questionnaires (only they depend on the outcomes set).
-_OUTCOME_ENDPOINTS = ("pgic_much_improved", "bpi_interference_change", "fiqr_change",
-                      "sleep_change")  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Assumption:
-    """One assumed value a trial reads, with its plausible range.
-
-    Attributes
-    ----------
-    key
-        The name its owner's ``with_`` takes (``"f_opt_Hz"``, ``"voice.drive50"``).
-    set_name, name
-        Its parameter set and name there (``"side_effects"``, ``"channels.voice.drive50"``).
-    owner
-        ``"model"`` (:class:`~openvns.simulation.parameters.ModelParameters`) or ``"outcomes"``
-        (:class:`~openvns.patients.outcomes.OutcomeParameters`).
-    value, unit
-        The shipped value and its unit.
-    range
-        The plausible range, ``None`` where the file has none yet.
-    """
-
-    key: str
-    set_name: str
-    name: str
-    owner: Literal["model", "outcomes"]
-    value: float
-    unit: str
-    range: ParameterRange | None
-
-
-def _model_key(set_name: str, name: str) -> str:
-    return name.removeprefix("channels.") if set_name == "side_effects" else name
-
-
-def trial_assumptions(
-    design: TrialDesign, condition: str = "fibromyalgia"
-) -> tuple[tuple[Assumption, ...], dict[str, str]]:
-    """Every numeric assumed value (status A) a run of ``design`` in ``condition`` reads, and the
-    assumed values it does not read (or cannot vary), each with the reason.
-
-    The sets a run reads are physiology, side effects, the condition, the diary and the
-    outcomes. Left out, by the engine's rules: values documented but not used (``used: false``)
-    or used only under other values (``used_when``); the segmental (head pain) values without a
-    course of acute use; the skin-electrode channels without a non-invasive arm; adherence
-    without a home-use device; FIQR outside fibromyalgia; side-effect weights and rates that
-    are 0 (structural zeros: the fibre class does not drive the channel); and choices that are
-    not numbers (fixed, reported as such).
-    """
-    home = any(generator(design.generator_for(a.name)).kind != "implanted" for a in design.arms)
-    acute = any(
-        design.protocol_for(a.name).stimulation.acute_stimulations_per_attack > 0
-        for a in design.arms
-    )
-    sets = (
-        ("physiology", "model"),
-        ("side_effects", "model"),
-        (f"conditions/{condition}", "model"),
-        ("conditions/diary", "model"),
-        ("outcomes", "outcomes"),
-    )
-    used: list[Assumption] = []
-    left_out: dict[str, str] = {}
-    for set_name, owner in sets:
-        s = load_set(set_name)
-        values = s.values()
-        for p in s:
-            if p.status != "A":
-                continue
-            where = f"{set_name}:{p.name}"
-            leaf = p.name.rsplit(".", 1)[-1]
-            reason = None
-            if not p.used:
-                reason = "documented, not used by the model"
-            elif any(values.get(k) != v for k, v in p.used_when.items()):
-                reason = f"used only when {p.used_when}"
-            elif isinstance(p.value, bool) or not isinstance(p.value, int | float):
-                reason = f"a choice ({p.value!r}), not a number: fixed"
-            elif p.section == "segmental" and not acute:
-                reason = "head pain of an acutely treated attack only (no course of acute use)"
-            elif set_name == "side_effects" and p.name.split(".")[1] in SKIN_ONLY and not home:
-                reason = "a skin-electrode channel (every arm is implanted)"
-            elif set_name == "side_effects" and p.value == 0 and leaf.startswith(_STRUCTURAL_ZERO):
-                reason = "a structural zero (the fibre class does not drive this channel)"
-            elif leaf.startswith("adherence") and not home:
-                reason = "adherence of a home-use device (none in this design)"
-            elif leaf.startswith("fiqr") and condition != "fibromyalgia":
-                reason = "the FIQR is asked in fibromyalgia only"
-            if reason is not None or not isinstance(p.value, int | float):
-                left_out[where] = reason or "not a number"
-                continue
-            used.append(
-                Assumption(
-                    key=_model_key(set_name, p.name),
-                    set_name=set_name,
-                    name=p.name,
-                    owner=owner,  # type: ignore[arg-type]
-                    value=float(p.value),
-                    unit=p.unit,
-                    range=p.range,
-                )
-            )
-    return tuple(used), left_out
-
-
-def ranged_assumptions(
-    design: TrialDesign, condition: str = "fibromyalgia", endpoint: str | None = None
-) -> tuple[Assumption, ...]:
-    """The assumptions of :func:`trial_assumptions` that carry a range (those sampled).
-
-    With ``endpoint``, the outcomes set's values are kept only for a questionnaire endpoint
-    (every other endpoint is computed before the questionnaires: their indices are 0).
-
-    Raises
-    ------
-    ValidationError
-        No assumption of this trial has a range.
-    """
-    used, _ = trial_assumptions(design, condition)
-    missing = [a.key for a in used if a.range is None]
-    if missing:
-        log.warning("%d assumed values of %s have no range and stay fixed: %s",
-                    len(missing), condition, ", ".join(missing[:8]))  # fmt: skip
-    out = tuple(a for a in used if a.range is not None)
-    if endpoint is not None and not endpoint.endswith(_OUTCOME_ENDPOINTS):
-        out = tuple(a for a in out if a.owner != "outcomes")
-    if not out:
-        raise ValidationError(
-            "condition", condition, "a condition whose assumed values carry ranges (fibromyalgia)"
-        )
-    return out
 
 
 def sample_unit(n: int, d: int, method: str, root_seed: int) -> FloatArray:
@@ -225,31 +103,6 @@ def sample_unit(n: int, d: int, method: str, root_seed: int) -> FloatArray:
             raise ValidationError("samples", n, "a power of 2 for a Sobol sample (64, 128, 256)")
         return np.asarray(qmc.Sobol(d, scramble=True, seed=rng).random(n), dtype=np.float64)
     return np.asarray(qmc.LatinHypercube(d=d, seed=rng).random(n), dtype=np.float64)
-
-
-def scale(unit: FloatArray, assumptions: Sequence[Assumption]) -> FloatArray:
-    """Unit-cube points mapped onto the ranges (uniform between ``low`` and ``high``)."""
-    low = np.array([a.range.low for a in assumptions if a.range is not None])
-    high = np.array([a.range.high for a in assumptions if a.range is not None])
-    if low.shape[0] != len(assumptions):
-        raise ValidationError("assumptions", "unranged", "assumptions that carry a range")
-    return np.asarray(low + unit * (high - low), dtype=np.float64)
-
-
-def apply_values(
-    parameters: ModelParameters,
-    outcomes: OutcomeParameters,
-    assumptions: Sequence[Assumption],
-    row: npt.ArrayLike,
-) -> tuple[ModelParameters, OutcomeParameters]:
-    """The parameter sets with the values of ``row`` (one per assumption) in place."""
-    values = np.asarray(row, dtype=np.float64).reshape(-1)
-    model = {
-        a.key: float(v) for a, v in zip(assumptions, values, strict=True) if a.owner == "model"
-    }
-    out = {a.key: float(v) for a, v in zip(assumptions, values, strict=True) if a.owner != "model"}
-    return (parameters.with_(**model) if model else parameters,
-            outcomes.with_(**out) if out else outcomes)  # fmt: skip
 
 
 # ----------------------------------------------------------------------------------- endpoints
@@ -308,6 +161,46 @@ def trial_endpoints(result: TrialResult) -> dict[str, tuple[float, float]]:
     return out
 
 
+#: Per-arm endpoints of :func:`trial_endpoints`, and those also compared with the first arm.
+ARM_ENDPOINTS: tuple[str, ...] = (
+    "change_NRS",
+    "responders_30",
+    "responders_50",
+    "dropout_blinded",
+    "any_side_effect",
+    "pgic_much_improved",
+    "bpi_interference_change",
+    "fiqr_change",
+    "sleep_change",
+)
+COMPARED: tuple[str, ...] = (
+    "change_NRS",
+    "responders_30",
+    "responders_50",
+    "pgic_much_improved",
+    "bpi_interference_change",
+    "fiqr_change",
+    "sleep_change",
+)
+
+
+def endpoint_names(design: TrialDesign, condition: str = "fibromyalgia") -> tuple[str, ...]:
+    """The names :func:`trial_endpoints` gives for ``design`` (FIQR in fibromyalgia only)."""
+    keep = [e for e in ARM_ENDPOINTS if e != "fiqr_change" or condition == "fibromyalgia"]
+    arms = [a.name for a in design.arms]
+    out = [f"{a}.{e}" for a in arms for e in keep]
+    out += [f"{arms[0]}-{a}.{e}" for a in arms[1:] for e in COMPARED if e in keep]
+    return tuple(out)
+
+
+def check_endpoint(name: str, design: TrialDesign, condition: str = "fibromyalgia") -> str:
+    """``name`` if it is an endpoint of the trial, else a :class:`ValidationError` listing them."""
+    names = endpoint_names(design, condition)
+    if name not in names:
+        raise ValidationError("endpoint", name, "one of " + ", ".join(names))
+    return name
+
+
 def default_endpoint(design: TrialDesign) -> str:
     """The primary endpoint: the first arm minus the second in blinded change of NRS."""
     names = [a.name for a in design.arms]
@@ -333,9 +226,13 @@ def _run_sample(spec: _Sample) -> dict[str, tuple[float, float]]:
 
     mp, op = apply_values(spec.parameters, spec.outcomes, spec.assumptions, spec.values)
     result = run_trial(
-        spec.design, n_per_arm=spec.n_per_arm, root_seed=spec.root_seed, parameters=mp,
-        outcome_parameters=op, chunk_size=spec.chunk_size,
-    )  # fmt: skip
+        spec.design,
+        n_per_arm=spec.n_per_arm,
+        root_seed=spec.root_seed,
+        parameters=mp,
+        outcome_parameters=op,
+        chunk_size=spec.chunk_size,
+    )
     return trial_endpoints(result)
 
 
@@ -385,11 +282,19 @@ def evaluate(
     design = blinded_only(config.design)
     mp, op = config.model_parameters(), load_outcome_parameters()
     chunks = [
-        _Sample(j, design, mp, op, tuple(assumptions), np.asarray(row, dtype=np.float64),
-                run.n_per_arm, run.root_seed if common_seed else sample_seed(run.root_seed, j),
-                run.chunk_size)
+        _Sample(
+            j,
+            design,
+            mp,
+            op,
+            tuple(assumptions),
+            np.asarray(row, dtype=np.float64),
+            run.n_per_arm,
+            run.root_seed if common_seed else sample_seed(run.root_seed, j),
+            run.chunk_size,
+        )
         for j, row in enumerate(np.asarray(values, dtype=np.float64))
-    ]  # fmt: skip
+    ]
     done = 0
 
     def on_result(_: int, __: Any) -> None:
@@ -447,17 +352,19 @@ class UncertaintyResult:
             total = float(np.var(x[ok], ddof=1)) if ok.sum() > 1 else float("nan")
             sampling = float(np.nanmean(se[ok] ** 2)) if np.isfinite(se[ok]).any() else np.nan
             param = max(total - sampling, 0.0) if np.isfinite(sampling) else float("nan")
-            rows.append({
-                "endpoint": k,
-                "median": float(np.median(x[ok])),
-                "pi_low": float(np.quantile(x[ok], q)),
-                "pi_high": float(np.quantile(x[ok], 1 - q)),
-                "sd_total": float(np.sqrt(total)),
-                "sd_sampling": float(np.sqrt(sampling)),
-                "sd_parameter": float(np.sqrt(param)),
-                "parameter_share": float(param / total) if total > 0 else float("nan"),
-                "samples": int(ok.sum()),
-            })  # fmt: skip
+            rows.append(
+                {
+                    "endpoint": k,
+                    "median": float(np.median(x[ok])),
+                    "pi_low": float(np.quantile(x[ok], q)),
+                    "pi_high": float(np.quantile(x[ok], 1 - q)),
+                    "sd_total": float(np.sqrt(total)),
+                    "sd_sampling": float(np.sqrt(sampling)),
+                    "sd_parameter": float(np.sqrt(param)),
+                    "parameter_share": float(param / total) if total > 0 else float("nan"),
+                    "samples": int(ok.sum()),
+                }
+            )
         return pd.DataFrame(rows)
 
     def samples_frame(self) -> pd.DataFrame:
@@ -504,8 +411,16 @@ def run_uncertainty(
     assumptions = ranged_assumptions(config.design, config.run.condition)
     unit = sample_unit(samples, len(assumptions), method, config.run.root_seed)
     values = scale(unit, assumptions)
-    ev = evaluate(config, assumptions, values, common_seed=common_seed, executor=executor,
-                  workers=workers, scheduler=scheduler, progress=progress)  # fmt: skip
+    ev = evaluate(
+        config,
+        assumptions,
+        values,
+        common_seed=common_seed,
+        executor=executor,
+        workers=workers,
+        scheduler=scheduler,
+        progress=progress,
+    )
     return UncertaintyResult(
         assumptions, values, ev, method, common_seed, config.run.root_seed, config.run.n_per_arm
     )

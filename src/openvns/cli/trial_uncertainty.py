@@ -1,0 +1,223 @@
+"""``openvns trial uncertainty`` and ``openvns trial sensitivity``: how much a trial's result
+depends on the model's assumed values (commands of the ``trial`` group)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich import box
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from openvns.cli.common import console, err_console, fail, guarded
+from openvns.cli.trial import app
+from openvns.trials.config import TrialConfig, load_config
+
+log = logging.getLogger(__name__)
+
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", "-c", help="A trial.toml (see `openvns trial init`).")
+]
+NOption = Annotated[
+    int | None, typer.Option("--n-per-arm", help="Patients per unit of allocation ratio.")
+]
+SeedOption = Annotated[int | None, typer.Option("--seed", help="Root seed.")]
+ExecutorOption = Annotated[str | None, typer.Option("--executor", help="serial, process or dask.")]
+WorkersOption = Annotated[int | None, typer.Option("--workers", help="Processes / workers.")]
+SchedulerOption = Annotated[
+    str | None, typer.Option("--scheduler", help="Dask scheduler address, tcp://host:8786 (dask).")
+]
+
+
+def _config(
+    config: Path | None,
+    n_per_arm: int | None,
+    seed: int | None,
+    executor: str | None,
+    workers: int | None,
+    scheduler: str | None,
+) -> TrialConfig:
+    cfg = load_config(config) if config is not None else TrialConfig()
+    if scheduler is not None and executor is None:
+        executor = "dask"
+    return cfg.with_run(
+        n_per_arm=n_per_arm,
+        root_seed=seed,
+        executor=executor,
+        workers=workers,
+        scheduler=scheduler,
+    )
+
+
+@contextmanager
+def _bar(what: str) -> Iterator[Callable[[int, int], None]]:
+    with Progress(
+        TextColumn(f"[bold]{what}[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(what, total=None)
+
+        def progress(done: int, of: int) -> None:
+            bar.update(task, completed=done, total=of)
+
+        yield progress
+
+
+def _out_dir(out: Path) -> Path:
+    if out.exists() and not out.is_dir():
+        fail(f"--out {out} is an existing file; give a directory")
+    return out
+
+
+def _g(x: Any, digits: int = 3) -> str:
+    return f"{float(x):.{digits}g}"
+
+
+@app.command("uncertainty")
+@guarded
+def uncertainty(
+    config: ConfigOption = None,
+    samples: Annotated[
+        int, typer.Option("--samples", "-n", help="Parameter sets to sample (≥ 2).")
+    ] = 64,
+    method: Annotated[
+        str, typer.Option("--method", help="lhs (Latin hypercube) or sobol (a power of 2).")
+    ] = "lhs",
+    common_seed: Annotated[
+        bool,
+        typer.Option(
+            "--common-seed",
+            help="Every set on the configuration's patients (the parameters' spread alone); by "
+            "default each set runs its own patients (parameters and sampling error together).",
+        ),
+    ] = False,
+    n_per_arm: NOption = None,
+    seed: SeedOption = None,
+    executor: ExecutorOption = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")] = Path(
+        "openvns-uncertainty"
+    ),
+) -> None:
+    """Prediction intervals of every blinded-phase endpoint over the plausible ranges of the
+    model's assumed values: samples parameter sets, runs the trial on each, and writes
+    samples.csv, intervals.csv, uncertainty.json and uncertainty.png."""
+    from openvns.trials.uncertainty import default_endpoint, run_uncertainty
+    from openvns.trials.uncertainty_output import write_uncertainty
+
+    cfg = _config(config, n_per_arm, seed, executor, workers, scheduler)
+    directory = _out_dir(out)
+    with _bar(f"{samples} parameter sets × {cfg.run.n_per_arm} per arm") as progress:
+        result = run_uncertainty(
+            cfg, samples, method=method, common_seed=common_seed, progress=progress
+        )
+    table = result.intervals()
+    primary = default_endpoint(cfg.design)
+    console.print(
+        f"{cfg.run.condition}: {len(result.assumptions)} assumed values varied over their "
+        f"ranges, {samples} parameter sets ({method}), "
+        + ("common patients" if common_seed else "each set its own patients"),
+        highlight=False,
+    )
+    t = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for col in ("endpoint", "median", "95% PI", "param."):
+        t.add_column(col, justify="left" if col == "endpoint" else "right", no_wrap=True)
+    for row in table.to_dict(orient="records"):
+        share = float(row["parameter_share"])
+        t.add_row(
+            str(row["endpoint"]),
+            _g(row["median"]),
+            f"[{_g(row['pi_low'])}, {_g(row['pi_high'])}]",
+            f"{100 * share:.0f}%" if share == share else "—",
+        )
+    console.print(t)
+    console.print(
+        "PI: 2.5–97.5 % of the estimates over the parameter sets; param.: the share of their "
+        "variance the parameters add beyond the trials' own sampling error (law of total "
+        "variance; SDs in intervals.csv)",
+        highlight=False,
+    )
+    for path in write_uncertainty(result, directory, primary=primary):
+        console.print(f"wrote {path}", highlight=False)
+
+
+@app.command("sensitivity")
+@guarded
+def sensitivity(
+    config: ConfigOption = None,
+    method: Annotated[str, typer.Option("--method", help="sobol or morris.")] = "sobol",
+    endpoint: Annotated[
+        str | None,
+        typer.Option(
+            "--endpoint",
+            help="An endpoint of `trial uncertainty` (e.g. active-sham.change_NRS, the default; "
+            "active.responders_30; sham.dropout_blinded).",
+        ),
+    ] = None,
+    base_samples: Annotated[
+        int, typer.Option("--base-samples", help="Sobol base samples N (a power of 2).")
+    ] = 256,
+    trajectories: Annotated[
+        int, typer.Option("--trajectories", help="Morris trajectories r.")
+    ] = 20,
+    n_per_arm: NOption = None,
+    seed: SeedOption = None,
+    executor: ExecutorOption = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")] = Path(
+        "openvns-sensitivity"
+    ),
+) -> None:
+    """Global sensitivity (SALib) of one endpoint to every ranged assumed value: first-order and
+    total Sobol indices with 95 % CIs, or Morris μ* and σ; writes sensitivity.csv,
+    sensitivity_runs.csv, sensitivity.json and sensitivity.png."""
+    from openvns.trials.assumptions import ranged_assumptions
+    from openvns.trials.sensitivity import run_sensitivity
+    from openvns.trials.uncertainty import check_endpoint, default_endpoint
+    from openvns.trials.uncertainty_output import write_sensitivity
+
+    cfg = _config(config, n_per_arm, seed, executor, workers, scheduler)
+    directory = _out_dir(out)
+    name = check_endpoint(endpoint or default_endpoint(cfg.design), cfg.design, cfg.run.condition)
+    d = len(ranged_assumptions(cfg.design, cfg.run.condition, endpoint=name))
+    runs = base_samples * (d + 2) if method == "sobol" else trajectories * (d + 1)
+    try:
+        with _bar(f"{method}: {runs} trials × {cfg.run.n_per_arm} per arm") as progress:
+            result = run_sensitivity(
+                cfg,
+                method=method,
+                endpoint=name,
+                base_samples=base_samples,
+                trajectories=trajectories,
+                progress=progress,
+            )
+    except ImportError as exc:
+        fail(str(exc))
+    ranked = result.ranked()
+    console.print(
+        f"{result.endpoint}: {method} over {len(result.assumptions)} assumed values, "
+        f"{result.runs} trials (common patients); the 15 that drive it most:",
+        highlight=False,
+    )
+    t = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    cols = ("ST", "ST_conf", "S1", "S1_conf") if method == "sobol" else (
+        "mu_star", "mu_star_conf", "sigma", "mu")  # fmt: skip
+    t.add_column("parameter", no_wrap=True)
+    for col in cols:
+        t.add_column(col.replace("_conf", " ±"), justify="right", no_wrap=True)
+    for key, row in ranked.head(15).iterrows():
+        t.add_row(str(key), *(_g(row[c], 2) for c in cols))
+    console.print(t)
+    for path in write_sensitivity(result, directory):
+        console.print(f"wrote {path}", highlight=False)
