@@ -106,9 +106,11 @@ def proxy_solver(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_recruit_table_json_and_plot(tmp_path: Path) -> None:
     png = tmp_path / "curves.png"
     base = ["recruit", "--lead", "2mm", "--pulse-width", "250us", "--n-per-group", "4"]
-    code, out = invoke(*base, "--cache-dir", str(tmp_path), "--plot", str(png), "--json")
-    assert code == 0, out
-    data = json.loads(out)
+    result = runner.invoke(
+        root, ["nerve", *base, "--cache-dir", str(tmp_path), "--plot", str(png), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)  # the build's progress goes to stderr
     assert set(data["fraction"]) >= {"laryngeal_motor", "cardiac_B", "C_afferent"}
     assert all(0 <= x <= 1 for f in data["fraction"].values() for x in f)
     assert png.stat().st_size > 1000

@@ -131,3 +131,45 @@ def test_any_valid_config_round_trips(
     text = dumps_toml(cfg.to_dict())
     again = TrialConfig.from_dict(tomllib.loads(text))
     assert again.to_dict() == cfg.to_dict()
+
+
+# -- sizes the results can hold (issue 13: n_per_arm = 10^9 was a MemoryError) ---------------
+def test_patient_days_limit_names_the_field_and_the_largest_n() -> None:
+    from openvns.trials.config import MAX_PATIENT_DAYS
+
+    cfg = TrialConfig()
+    days = 28 + 84 + 281
+    largest = MAX_PATIENT_DAYS // (2 * days)
+    assert cfg.with_run(n_per_arm=largest).run.n_per_arm == largest  # the limit itself is fine
+    with pytest.raises(ValidationError) as info:
+        cfg.with_run(n_per_arm=largest + 1)
+    assert info.value.field == "run.n_per_arm"
+    assert f"at most {largest:,}" in info.value.allowed
+    with pytest.raises(ValidationError, match=r"run\.n_per_arm = 1000000000 .*patient-days"):
+        TrialConfig.from_dict({"run": {"n_per_arm": 10**9}})
+
+
+def test_patient_days_limit_counts_the_design_days_and_ratio() -> None:
+    from openvns.trials.config import MAX_PATIENT_DAYS
+
+    trial = {"baseline_days": 14, "blinded_days": 28, "open_label_days": 0}
+    per_unit = 2 * (14 + 28)
+    n = MAX_PATIENT_DAYS // per_unit
+    assert TrialConfig.from_dict({"run": {"n_per_arm": n}, "trial": trial}).run.n_per_arm == n
+    with pytest.raises(ValidationError, match=r"run\.n_per_arm"):
+        TrialConfig.from_dict({"run": {"n_per_arm": n + 1}, "trial": trial})
+
+
+def test_config_in_utf16_is_refused_and_a_utf8_bom_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "trial.toml"
+    text = "[run]\nn_per_arm = 5\n"
+    for raw in (text.encode("utf-16"), b"\xfe\xff" + text.encode("utf-16-be")):
+        path.write_bytes(raw)
+        with pytest.raises(ValidationError, match=r"UTF-16: save it as UTF-8") as info:
+            load_config(path)
+        assert info.value.field == "config"
+    path.write_bytes(b"[run]\nn_per_arm = 5\n# caf\xe9\n")  # Latin-1
+    with pytest.raises(ValidationError, match="in UTF-8"):
+        load_config(path)
+    path.write_text("[run]\nn_per_arm = 5\n", "utf-8-sig")
+    assert load_config(path).run.n_per_arm == 5

@@ -181,3 +181,20 @@ def test_an_arms_expectation_and_operation_round_trip_and_change_the_hash() -> N
     bad["arms"][1]["implanted"] = "maybe"
     with pytest.raises(ValidationError, match=r"arms\[1\]\.implanted"):
         TrialDesign.from_dict(bad)
+
+
+# -- trial length the runner can hold (issue 13: open_label_days = 10^9 was a MemoryError) ----
+@pytest.mark.parametrize("key", ["baseline_days", "blinded_days", "open_label_days"])
+def test_trial_length_limit_names_the_phase_and_what_is_left(key: str) -> None:
+    from openvns.trials.design import MAX_TRIAL_DAYS
+
+    d = TrialDesign.default().to_dict()
+    others = sum(d[k] for k in ("baseline_days", "blinded_days", "open_label_days") if k != key)
+    ok = TrialDesign.from_dict({**d, key: MAX_TRIAL_DAYS - others})
+    assert ok.baseline_days + ok.blinded_days + ok.open_label_days == MAX_TRIAL_DAYS
+    for bad in (MAX_TRIAL_DAYS - others + 1, 10**9):
+        with pytest.raises(ValidationError) as info:
+            TrialDesign.from_dict({**d, key: bad})
+        assert info.value.field == key
+        assert info.value.value == bad
+        assert f"at most {MAX_TRIAL_DAYS - others} days" in info.value.allowed

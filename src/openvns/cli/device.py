@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from openvns.cli.common import EXIT_BLOCKED, console, fail, guarded, quantity
+from openvns.cli.common import (
+    EXIT_BLOCKED,
+    check_output_directory,
+    console,
+    fail,
+    guarded,
+    quantity,
+)
 from openvns.device.battery import BatteryModel
 from openvns.device.catalogue import default_catalogue
 from openvns.device.safety import SafetyLimits, SafetyReport, check
 from openvns.device.settings import AutoStimSettings, MagnetSettings, StimulationSettings
+from openvns.errors import ValidationError
 
 app = typer.Typer(
     help="Stimulators and leads: catalogue, safety check, longevity, simulation.",
@@ -128,7 +136,18 @@ def build_settings(
     return StimulationSettings(**base)
 
 
+#: The Shannon k a user may set as a limit (``--k-block``, ``--k-warn``): k = log10 of charge
+#: (µC) times charge density (µC/cm²), and every pulse of the catalogue's generators on its leads
+#: lies between k ≈ −2 (0.25 mA, 130 µs) and 2.5 (3.5 mA, 1000 µs on the 2 mm lead), so limits
+#: outside ±5 block or warn at nothing or everything; far beyond, 10**k overflows a float.
+SHANNON_K_RANGE = (-5.0, 5.0)
+
+
 def _limits(k_block: float | None, k_warn: float | None, density: float | None) -> SafetyLimits:
+    lo, hi = SHANNON_K_RANGE
+    for name, k in (("shannon_k_block", k_block), ("shannon_k_warn", k_warn)):
+        if k is not None and not lo <= k <= hi:
+            raise ValidationError(name, k, f"a Shannon k from {lo:g} to {hi:g}")
     return SafetyLimits.default().with_(
         shannon_k_block=k_block, shannon_k_warn=k_warn, charge_density_warn_uC_per_cm2=density
     )
@@ -402,7 +421,7 @@ def simulate(
     ] = "0.25mA",
     step: Annotated[str, typer.Option("--step", help="Titration step.")] = "0.25mA",
     every: Annotated[
-        int, typer.Option("--every", help="Days between titration steps.", min=1)
+        int, typer.Option("--every", help="Days between titration steps.", min=1, max=36_500)
     ] = 14,
     magnet_current: MagnetCurrent = None,
     swipes_per_week: Annotated[
@@ -425,16 +444,25 @@ def simulate(
     from openvns.cli.simulate import simulate_with_progress
 
     target = build_settings(current, frequency, pulse_width, on, off, magnet_current)
+    start_mA = quantity(start_current, "mA", "start_current_mA") or 0.0
+    step_mA = quantity(step, "mA", "step_mA") or 0.0
+    span_days = days
+    if start_mA > 0 and step_mA > 0 and math.isfinite(start_mA) and math.isfinite(step_mA):
+        # the titration's visits are dated up front, even those after the simulated days
+        visits = math.ceil(max(target.output_current_mA - start_mA, 0.0) / step_mA)
+        span_days = max(days, min(visits * every, _CALENDAR_DAYS))
+    if state is not None:
+        _check_state_path(state)
     summary = simulate_with_progress(
         generator=generator,
         lead=lead,
         target=target,
         days=days,
-        start_current_mA=quantity(start_current, "mA", "start_current_mA") or 0.0,
-        step_mA=quantity(step, "mA", "step_mA") or 0.0,
+        start_current_mA=start_mA,
+        step_mA=step_mA,
         every_days=every,
         swipes_per_week=swipes_per_week,
-        start=_parse_datetime(start),
+        start=_parse_datetime(start, span_days),
         state=state,
         show_progress=not as_json,
     )
@@ -446,8 +474,45 @@ def simulate(
         print_summary(summary)
 
 
-def _parse_datetime(text: str) -> datetime:
+#: Days from 0001-01-01 to 9999-12-31, the dates Python's calendar (``datetime``) holds.
+_CALENDAR_DAYS = (datetime.max - datetime.min).days
+
+
+def _parse_datetime(text: str, span_days: int = 0) -> datetime:
+    """The implant date of ``--start``; the ``span_days`` simulated (and titration visits)
+    after it must end by the calendar's last day, 9999-12-31 (:data:`datetime.max`)."""
+    allowed = "an ISO date such as 2026-01-05T09:00"
     try:
-        return datetime.fromisoformat(text)
+        when = datetime.fromisoformat(text)
     except ValueError:
-        fail(f"start = {text!r} is not allowed; allowed: an ISO date such as 2026-01-05T09:00")
+        raise ValidationError("start", text, allowed) from None
+    span_days = min(span_days, _CALENDAR_DAYS - 1)
+    last = datetime.max.replace(tzinfo=when.tzinfo) - timedelta(days=span_days + 1)
+    if when > last:
+        raise ValidationError(
+            "start", text, f"{allowed}, no later than {last:%Y-%m-%d} (the {span_days} days "
+            "simulated, with the titration's visits, must end by 9999-12-31)",
+        )  # fmt: skip
+    return when
+
+
+def _check_state_path(path: Path) -> None:
+    """Refuse, before simulating, a ``--state`` path that would overwrite something other
+    than an implant state (an existing state file of OpenVNS is overwritten)."""
+    from openvns.device.state import FORMAT
+
+    if path.is_dir():
+        raise ValidationError("state", str(path), "a file path (this is a directory)")
+    if path.exists():
+        try:
+            doc = json.loads(path.read_bytes().decode("utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError):
+            doc = None
+        if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+            raise ValidationError(
+                "state",
+                str(path),
+                "a new file or an implant state saved by OpenVNS (this existing file is not "
+                "one, and is left as it is)",
+            )
+    check_output_directory(path.parent, "state")

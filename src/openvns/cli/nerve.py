@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from openvns.cli.common import console, err_console, fail, guarded, quantity
+from openvns.cli.common import console, err_console, fail, guarded, progress_bar, quantity
 from openvns.device.waveforms import PulseShape, biphasic, monophasic
 from openvns.errors import ValidationError
 
@@ -167,6 +168,34 @@ LEAD_HELP = (
 )
 
 
+@contextmanager
+def table_progress(
+    lead: str, cache_dir: Path | None, no_cache: bool
+) -> Iterator[Callable[[int, int], None]]:
+    """The progress callback of a table build: a line saying a table is being built (a
+    cached table calls nothing, so says nothing), then a progress bar on stderr."""
+    from openvns.nerve.recruitment import default_cache_dir
+
+    where = (
+        "not cached (--no-cache)" if no_cache else f"cached in {cache_dir or default_cache_dir()}"
+    )
+    with progress_bar(f"recruitment table of {lead}", "steps") as tick:
+        started = [False]
+
+        def progress(done: int, total: int) -> None:
+            if not started[0]:
+                started[0] = True
+                err_console.print(
+                    f"building the recruitment table of lead {lead}: {total} steps, minutes "
+                    f"for a full table; it is {where} afterwards",
+                    highlight=False,
+                    soft_wrap=True,
+                )
+            tick(done, total)
+
+        yield progress
+
+
 @app.command("recruit")
 @guarded
 def recruit(
@@ -207,20 +236,7 @@ def recruit(
         grid = np.array([float(c) for c in currents.split(",")], dtype=np.float64)
     except ValueError as exc:
         raise ValidationError("currents", currents, "comma-separated numbers in mA") from exc
-    with Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total} batches"),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-        disable=as_json,
-    ) as bar:
-        task = bar.add_task("thresholds", total=None)
-
-        def tick(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
+    with table_progress(lead, cache_dir, no_cache) as tick:
         table = build_recruitment_table(
             lead,
             n_per_group=n_per_group,
@@ -300,7 +316,8 @@ def sensory(
     name = canonical_lead(lead)
     pw_us = quantity(pulse_width, "us", "pulse_width_us")
     assert pw_us is not None
-    table = build_transcutaneous_table(name, cache_dir=cache_dir)
+    with table_progress(name, cache_dir, False) as tick:
+        table = build_transcutaneous_table(name, cache_dir=cache_dir, progress=tick)
     thr = float(sensory_threshold_mA(name, pw_us, coupling, table=table))
     out = {"lead": name, "pulse_width_us": pw_us, "coupling": coupling,
            "sensory_threshold_mA": None if not np.isfinite(thr) else thr}  # fmt: skip

@@ -11,7 +11,7 @@ import numpy as np
 import typer
 from rich.table import Table
 
-from openvns.cli.common import console, fail, guarded
+from openvns.cli.common import check_output_directory, console, fail, guarded
 from openvns.protocol import STANDARD_TITRATION
 from openvns.random import DEFAULT_ROOT_SEED
 
@@ -75,6 +75,7 @@ def simulate(
     """Simulate PATIENT under --protocol for --days days; write the states, figure and summary."""
     from openvns.simulation import DEFAULT_GENERATOR, ModelParameters, Simulation
 
+    check_output_directory(out)
     formats = tuple(export) if export else _SUMMARY_FORMATS
     for fmt in formats:
         if fmt not in _SUMMARY_FORMATS:

@@ -14,7 +14,7 @@ from rich import box
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from openvns.cli.common import console, err_console, fail, guarded
+from openvns.cli.common import check_output_directory, console, err_console, fail, guarded
 from openvns.trials.config import TrialConfig, dumps_toml, load_config
 
 app = typer.Typer(
@@ -422,7 +422,7 @@ def run(
         report=False if no_report else None,
         formats=tuple(export) if export else None,
     )
-    directory = Path(cfg.output.directory)
+    directory = check_output_directory(Path(cfg.output.directory), "output.directory")
     parameters = cfg.model_parameters()
     total = cfg.run.n_per_arm * sum(cfg.design.ratio)
     t0 = time.perf_counter()

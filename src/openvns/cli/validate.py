@@ -18,7 +18,14 @@ from rich import box
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from openvns.cli.common import EXIT_BLOCKED, console, err_console, fail, guarded
+from openvns.cli.common import (
+    EXIT_BLOCKED,
+    check_output_directory,
+    console,
+    err_console,
+    fail,
+    guarded,
+)
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +69,7 @@ def validate(
     ] = None,
 ) -> None:
     """Run every calibration and held-out target; write DIR/validation.html and .json."""
+    check_output_directory(out)
     from openvns.physiology import load_parameters
     from openvns.trials.validation import (
         html_page,

@@ -110,6 +110,8 @@ def solver_thresholds(
     thr = np.full((members.size, len(pulse_widths_us)), np.inf)
     dsim, spacing = np.empty(members.size), np.empty(members.size)
     total, done = len(bins) * len(pulse_widths_us), 0
+    if progress is not None:
+        progress(done, total)  # the size of the job, before the first (slowest) batch
     for b in bins:
         fiber = build_bin_fiber(fiber_builder, b.model, b.diameter_um, cfg["fibre"])
         z = np.asarray(fiber.z_um, dtype=np.float64)
@@ -180,6 +182,10 @@ def surrogate_thresholds(
         As for :func:`solver_thresholds`.
     cfg
         ``data/recruitment.yaml`` (``solver``, ``fibre``, ``diameter_bin_um``, ``surrogate``).
+    progress
+        Called as ``progress(done, total)``: first ``(0, total)``, then after each batch of
+        solver thresholds and after each fibre model's features and surrogates; the last call
+        is ``(total, total)``.
 
     Returns
     -------
@@ -190,10 +196,21 @@ def surrogate_thresholds(
     out = np.full((len(pop), len(pulse_widths_us)), np.inf)
     report: dict[str, Any] = {}
     idx_all = np.arange(len(design), dtype=np.int64)
+    models = sorted(set(pop.model.tolist()))
+    # one step per solver batch, then one per fibre model: its population's field features
+    # (tens of seconds for ~4096 fibres per group) and its surrogates
+    solver_steps = [0]
+
+    def solver_progress(done: int, total: int) -> None:
+        solver_steps[0] = total
+        if progress is not None:
+            progress(done, total + len(models))
+
     d_thr, d_dsim, d_spacing = solver_thresholds(
-        design, idx_all, pulse_widths_us, waveform, threshold_fn, fiber_builder, fld, cfg, progress
-    )
-    for model in sorted(set(pop.model.tolist())):
+        design, idx_all, pulse_widths_us, waveform, threshold_fn, fiber_builder, fld, cfg,
+        solver_progress,
+    )  # fmt: skip
+    for k, model in enumerate(models):
         g = _grid(model, cfg)
         di = np.flatnonzero(design.model == model)
         pi = np.flatnonzero(pop.model == model)
@@ -213,4 +230,6 @@ def surrogate_thresholds(
                 **sur.summary(),
                 "design_not_activated": int(np.sum(~np.isfinite(d_thr[di, j]))),
             }
+        if progress is not None:
+            progress(solver_steps[0] + k + 1, solver_steps[0] + len(models))
     return out, report

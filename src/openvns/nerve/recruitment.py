@@ -466,7 +466,9 @@ def build_recruitment_table(
         Where tables are cached (default :func:`default_cache_dir`) and whether to use it (and
         the prebuilt tables shipped with the package, :func:`prebuilt_table`).
     progress
-        Called as ``progress(done, total)`` after each batch of solver thresholds.
+        Called as ``progress(done, total)`` while a table is built (never for a cached one):
+        first ``(0, total)``, then after each batch of solver thresholds (and, for the
+        surrogate, each fibre model's surrogates), last ``(total, total)``.
     method
         ``"surrogate"`` (default, ``data/recruitment.yaml``): solver thresholds on a design
         sample of ``design_per_group`` fibres per group (per fibre model), a surrogate per model

@@ -63,6 +63,7 @@ from openvns.trials.executors import EXECUTORS
 
 __all__ = [
     "EXPORT_FORMATS",
+    "MAX_PATIENT_DAYS",
     "OutputConfig",
     "RunConfig",
     "TrialConfig",
@@ -70,6 +71,12 @@ __all__ = [
     "load_config",
 ]
 
+#: Most patient-days one run may simulate (randomised patients × trial days). The result keeps
+#: ~40 bytes a patient-day (diary, current, side effects; ``TrialResult``) and the summary, the
+#: report and the per-patient-day export work on copies of it, so 2·10⁷ patient-days (~25 000
+#: patients per arm of a 1:1 trial of 393 days, a hundred times the largest VNS trial) take
+#: a few GiB; 10⁹ patients per arm asked numpy for 75 GiB at once (a MemoryError).
+MAX_PATIENT_DAYS = 20_000_000
 #: Per-patient-day export formats.
 EXPORT_FORMATS: tuple[str, ...] = ("csv", "parquet")
 _TABLES = ("run", "output", "trial", "physiology", "condition")
@@ -169,6 +176,19 @@ class TrialConfig:
     design: TrialDesign = field(default_factory=TrialDesign.default)
     physiology: dict[str, Any] = field(default_factory=dict)
     condition_overrides: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        days = self.design.baseline_days + self.design.blinded_days + self.design.open_label_days
+        per_unit = sum(self.design.ratio) * days  # patient-days per unit of n_per_arm
+        if self.run.n_per_arm * per_unit > MAX_PATIENT_DAYS:
+            raise ValidationError(
+                "run.n_per_arm",
+                self.run.n_per_arm,
+                f"at most {MAX_PATIENT_DAYS // per_unit:,} with this design "
+                f"({sum(self.design.ratio)} patients per unit of ratio × {days} days; at most "
+                f"{MAX_PATIENT_DAYS:,} "
+                "patient-days, which the results must hold in memory)",
+            )
 
     # -- what the runner consumes -----------------------------------------------------------
     def parameters(self) -> PhysiologyParameters:
@@ -285,9 +305,19 @@ def load_config(path: str | Path) -> TrialConfig:
     """Read and validate a ``trial.toml``; errors name the file, the key and what is allowed."""
     p = Path(path)
     try:
-        text = p.read_text("utf-8")
+        raw = p.read_bytes()
     except OSError as exc:
         raise ValidationError("config", str(p), f"a readable TOML file ({exc.strerror})") from None
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ValidationError(
+            "config", str(p), "a TOML file in UTF-8 (this one is UTF-16: save it as UTF-8)"
+        )
+    try:
+        text = raw.decode("utf-8-sig")  # a byte-order mark some editors write is harmless
+    except UnicodeDecodeError as exc:
+        raise ValidationError(
+            "config", str(p), f"a TOML file in UTF-8 (byte {exc.start} is not UTF-8)"
+        ) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

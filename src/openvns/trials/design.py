@@ -240,6 +240,13 @@ class Crossover(FrozenModel):
         return (0, p), (p + w, 2 * p + w)
 
 
+#: Longest trial (baseline, blinded phase and open label together) a design may ask for, in
+#: days: 10 years, several times the longest VNS trial follow-up (the model's outcomes are
+#: calibrated to 12 months). The runner keeps every patient's day-by-day diary, current and
+#: side effects in memory (~40 bytes a patient-day), and a day count in the billions asked for
+#: tens of GiB per patient batch (a MemoryError) instead of an error naming the field.
+MAX_TRIAL_DAYS = 3_650
+
 _DEFAULT_ACTIVE = STANDARD_TITRATION
 _DEFAULT_SHAM = "0.0 mA; 20 Hz; 250 us; 30 s on / 5 min off"
 
@@ -281,6 +288,15 @@ class TrialDesign(FrozenModel):
                 raise ValidationError(key, getattr(self, key), "a whole number of days ≥ 0")
         if self.blinded_days < 1:
             raise ValidationError("blinded_days", self.blinded_days, "a whole number of days ≥ 1")
+        phases = ("baseline_days", "blinded_days", "open_label_days")
+        if sum(getattr(self, k) for k in phases) > MAX_TRIAL_DAYS:
+            key = max(phases, key=lambda k: getattr(self, k))
+            others = sum(getattr(self, k) for k in phases if k != key)
+            raise ValidationError(
+                key, getattr(self, key),
+                f"at most {MAX_TRIAL_DAYS - others} days: baseline, blinded and open-label "
+                f"phases together at most {MAX_TRIAL_DAYS} days (10 years)",
+            )  # fmt: skip
         if len(self.arms) < 1:
             raise ValidationError("arms", len(self.arms), "at least one arm")
         names = [a.name for a in self.arms]
@@ -533,6 +549,7 @@ def _arm_from_dict(i: int, data: Any) -> Arm:
 __all__ = [
     "ARM_KINDS",
     "HEADACHE_CRITERIA",
+    "MAX_TRIAL_DAYS",
     "Arm",
     "ArmKind",
     "Crossover",
