@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from openvns.parameters import ParameterRange, load_set, parse_set
 from openvns.patients.outcomes import load_outcome_parameters
@@ -105,3 +107,25 @@ def test_ranges_of_the_default_trial_are_not_degenerate() -> None:
     used, _ = trial_assumptions(DEFAULT.design, DEFAULT.run.condition)
     widths = np.array([a.range.width for a in used if a.range is not None])
     assert (widths > 0).all()
+
+
+@given(
+    low=st.floats(-1e6, 1e6, allow_nan=False),
+    width=st.floats(1e-6, 1e6, allow_nan=False),
+    where=st.floats(-0.5, 1.5, allow_nan=False),
+)
+def test_a_value_is_accepted_exactly_when_it_lies_in_its_range(
+    low: float, width: float, where: float
+) -> None:
+    high = low + width
+    value = low + where * width
+    entry = {"value": value, "range": {"low": low, "high": high, "reason": "r"},
+             "status": "A", "provisional": True, "source": "S"}  # fmt: skip
+    inside = low <= value <= high
+    if inside:
+        p = parse_set({"schema": "x/1", "version": "1", "a": entry}, "t")["a"]
+        assert p.range is not None
+        assert p.range.low <= p.value <= p.range.high  # type: ignore[operator]
+    else:
+        with pytest.raises(ValueError, match="outside its range"):
+            parse_set({"schema": "x/1", "version": "1", "a": entry}, "t")
