@@ -117,7 +117,8 @@ def test_recruit_table_json_and_plot(tmp_path: Path) -> None:
     code, out = invoke(*base, "--cache-dir", str(tmp_path), "--currents", "0.5,1")
     assert code == 0, out
     assert "laryngeal_motor" in out
-    assert "0.5 mA" in out
+    assert "current (mA)" in out
+    assert " 0.5 " in out
 
 
 def test_threshold_small_fibre_model_matches_pyfibers() -> None:

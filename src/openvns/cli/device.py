@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.table import Table
 
 from openvns.cli.common import (
@@ -192,9 +193,12 @@ def models(
             )
         )
         return
-    gens = Table(title=f"Stimulators (catalogue {cat.version})")
-    for col in ("id", "name", "kind", "features", "output current"):
-        gens.add_column(col)
+    # the ids a user types back (--generator, --lead) are never wrapped or cut: their column is
+    # as wide as the longest id, the others fold (tests/cli/test_cli_width.py: 80 columns)
+    gens = Table(title=f"Stimulators (catalogue {cat.version})", box=box.SIMPLE_HEAD)
+    gens.add_column("id", no_wrap=True, min_width=max(len(g) for g in cat.generators))
+    for col in ("name", "kind", "features", "output current"):
+        gens.add_column(col, overflow="fold")
     for g in cat.generators.values():
         gens.add_row(
             g.id,
@@ -204,9 +208,10 @@ def models(
             g.parameters["output_current_mA"].describe(),
         )
     console.print(gens)
-    leads = Table(title="Leads and electrodes")
-    for col in ("id", "aliases", "inner diameter", "contact area"):
-        leads.add_column(col)
+    leads = Table(title="Leads and electrodes", box=box.SIMPLE_HEAD)
+    leads.add_column("id", no_wrap=True, min_width=max(len(ld) for ld in cat.leads))
+    for col in ("aliases", "inner diameter", "contact area"):
+        leads.add_column(col, overflow="fold")
     for ld in cat.leads.values():
         area = ld.contact_area_cm2
         leads.add_row(
@@ -225,7 +230,8 @@ def _model_detail(model_id: str, as_json: bool) -> None:
         console.print_json(json.dumps(gen.model_dump(mode="json")))
         return
     table = Table(title=f"{gen.id} {gen.name} ({gen.family}, {gen.kind.replace('_', ' ')})")
-    for col in ("parameter", "selectable values", "status"):
+    table.add_column("parameter", no_wrap=True, min_width=max(map(len, gen.parameters)))
+    for col in ("selectable values", "status"):
         table.add_column(col, overflow="fold")
     for name, rng in gen.parameters.items():
         flag = f"{rng.status}{' (provisional)' if rng.provisional else ''}"

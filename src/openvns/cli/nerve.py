@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import numpy as np
 import typer
+from rich import box
 from rich.table import Table
 
 from openvns.cli.common import console, err_console, fail, guarded, progress_bar, quantity
@@ -259,12 +260,18 @@ def recruit(
         }
         typer.echo(json.dumps(payload))
         return
-    out = Table(title=f"Recruited fraction, lead {lead}, {pw_us:g} µs")
+    # ten currents and the group names fit 80 columns: the unit is in the title, and neither
+    # a current (typed back in --currents) nor a group name is cut
+    out = Table(
+        title=f"Recruited (%), lead {lead}, {pw_us:g} µs; columns: current (mA)",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
     out.add_column("group", no_wrap=True)
     for c in grid:
-        out.add_column(f"{c:g} mA", justify="right")
+        out.add_column(f"{c:g}", justify="right", no_wrap=True)
     for g, f in curves.items():
-        out.add_row(g, *(f"{100 * x:.0f} %" for x in f))
+        out.add_row(g, *(f"{100 * x:.0f}" for x in f))
     console.print(out)
 
 

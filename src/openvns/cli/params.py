@@ -6,10 +6,16 @@ import json
 from typing import Annotated
 
 import typer
+from rich.console import Group
 from rich.table import Table
+from rich.text import Text
 
 from openvns.cli.common import console, guarded
 from openvns.parameters import Parameter, ParameterSet, available, describe, load_set
+
+#: Columns beside the names that a table needs to be readable with its descriptions or sources;
+#: a narrower terminal gets them on lines of their own, under each name.
+_TABLE_ROOM = 50
 
 app = typer.Typer(
     help="Parameter sets: every number OpenVNS uses, with its status and source.",
@@ -47,12 +53,27 @@ def list_cmd(
             )
         )
         return
+    # the names a user types back (params show NAME) are never wrapped or cut; on a narrow
+    # terminal (80 columns) each set is a line, its description on the next
+    longest = max(len(s.name) for s in sets)
+    if longest + _TABLE_ROOM > console.width:
+        console.print(Text("Parameter sets", style="italic"))
+        for s in sets:
+            console.print(
+                Text.assemble(
+                    (s.name, "bold"),
+                    f" {s.version} · {len(s)} values, {len(s.provisional())} provisional",
+                )
+            )
+            console.print(Text(f"    {descriptions[s.name]}"))
+        console.print("Values of one set: openvns params show NAME")
+        return
     table = Table(title="Parameter sets")
-    table.add_column("name", no_wrap=True)
+    table.add_column("name", width=longest, overflow="fold")
     table.add_column("version", no_wrap=True)
     table.add_column("values", justify="right")
     table.add_column("provisional", justify="right")
-    table.add_column("description", overflow="fold")
+    table.add_column("description", overflow="fold", ratio=1)
     for s in sets:
         table.add_row(
             s.name, s.version, str(len(s)), str(len(s.provisional())), descriptions[s.name]
@@ -73,15 +94,30 @@ def _json_row(p: Parameter) -> dict[str, object]:
     }
 
 
-def _table(s: ParameterSet, chosen: list[Parameter], provisional_only: bool) -> Table:
+def _table(
+    s: ParameterSet, chosen: list[Parameter], provisional_only: bool, width: int
+) -> Table | Group:
+    """The values of ``params show``: a table, or (where the names leave too little room in
+    ``width`` columns) a list, each name on a line of its own; names are never cut."""
     which = "provisional values" if provisional_only else "values"
-    table = Table(title=f"{s.name} {s.version} ({s.schema_id}): {len(chosen)} {which}")
-    table.add_column("parameter", overflow="fold")
+    title = f"{s.name} {s.version} ({s.schema_id}): {len(chosen)} {which}"
+    longest = max((len(p.name) for p in chosen), default=len("parameter"))
+    if longest + _TABLE_ROOM > width:
+        lines: list[Text] = [Text(title, style="italic")]
+        for p in chosen:
+            row = p.row()
+            lines.append(Text(row["name"], style="bold"))
+            flag = " (provisional)" if p.provisional else ""
+            value = f"{row['value']} {row['unit']}".rstrip()
+            lines.append(Text(f"    {value} · {row['status']}{flag} · {row['source']}"))
+        return Group(*lines)
+    table = Table(title=title)
+    table.add_column("parameter", width=longest, overflow="fold")
     table.add_column("value", justify="right", overflow="fold")
     table.add_column("unit")
     table.add_column("status")
-    table.add_column("provisional")
-    table.add_column("source", overflow="fold")
+    table.add_column("prov.")
+    table.add_column("source", overflow="fold", ratio=1)
     for p in chosen:
         row = p.row()
         table.add_row(
@@ -121,5 +157,5 @@ def show(
             )
         )
         return
-    console.print(_table(s, chosen, provisional_only))
+    console.print(_table(s, chosen, provisional_only, console.width))
     console.print(STATUS_LEGEND)

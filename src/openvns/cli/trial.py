@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -165,10 +166,8 @@ def _print_summary(result: Any, doc: dict[str, Any]) -> None:
         f"{first_week}–{last_week} (eligible patients; n randomised, analysed)",
         highlight=False,
     )
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    for col in ("arm", "n (an.)", "Δ NRS [95% CI]", "≥30% resp.", "≥50% resp.", "drop"):
-        table.add_column(col, justify="left" if col == "arm" else "right", no_wrap=True)
     s = result.summary()
+    table = _arm_table(("n (an.)", "Δ NRS [95% CI]", "≥30% resp.", "≥50% resp.", "drop"), s.arms)
     for name, a in s.arms.items():
         arm = doc["arms"][name]
         ch = a.change_NRS
@@ -208,6 +207,17 @@ def _print_summary(result: Any, doc: dict[str, Any]) -> None:
     )
 
 
+def _arm_table(columns: Sequence[str], arms: Iterable[str]) -> Table:
+    """A table of one row per arm: the arm names (which a trial.toml refers to) are never cut
+    or wrapped; the other columns wrap at their spaces (an interval under its estimate) where
+    the terminal is narrow, so that the table fits 80 columns."""
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("arm", justify="left", width=max([len("arm"), *map(len, arms)]))
+    for col in columns:
+        table.add_column(col, justify="right", overflow="fold")
+    return table
+
+
 def _ci(v: list[float | None], digits: int = 2, sign: bool = False) -> str:
     """``est [lo, hi]`` of a ``[estimate, lower, upper]`` list (``—`` where undefined)."""
     f = f"{{:+.{digits}f}}" if sign else f"{{:.{digits}f}}"
@@ -244,10 +254,9 @@ def _print_headache(doc: dict[str, Any] | None) -> None:
             "phase (eligible patients)",
             highlight=False,
         )
-        table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-        for col in ("arm", "n", "baseline", "endpoint", "change [95% CI]", "≥30%", "≥50%",
-                    "100%"):  # fmt: skip
-            table.add_column(col, justify="left" if col == "arm" else "right", no_wrap=True)
+        table = _arm_table(
+            ("n", "baseline", "endpoint", "change [95% CI]", "≥30%", "≥50%", "100%"), m["arms"]
+        )
         for name, a in m["arms"].items():
             r = a["responders"]
             table.add_row(
@@ -278,9 +287,7 @@ def _print_headache(doc: dict[str, Any] | None) -> None:
         "share of treated attacks that succeeded",
         highlight=False,
     )
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    for col in ("arm", "patients", "first attack", "per patient", "attacks"):
-        table.add_column(col, justify="left" if col == "arm" else "right", no_wrap=True)
+    table = _arm_table(("patients", "first attack", "per patient", "attacks"), acute["arms"])
     for name, a in acute["arms"].items():
         table.add_row(name, str(a["patients"]), _share(a["first_attack"]),
                       _share(a["per_patient"]), str(a["attacks"]))  # fmt: skip
@@ -333,14 +340,11 @@ def _print_outcomes(result: Any, s: Any) -> None:
     keys = [k for k in ("bpi_interference", "fiqr", "sleep")
             if any(k in o.changes() for o in s.outcomes.values())]  # fmt: skip
     label = {"bpi_interference": "BPI", "fiqr": "FIQR", "sleep": "sleep"}
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    table.add_column("arm", justify="left", no_wrap=True)
-    table.add_column(f"PGIC≤{mcid('pgic').value:g}", justify="right", no_wrap=True)
+    columns = [f"PGIC≤{mcid('pgic').value:g}"]
     for k in keys:
-        m = mcid(k)
         unit = "%" if k == "fiqr" else ""
-        table.add_column(f"Δ {label[k]}", justify="right", no_wrap=True)
-        table.add_column(f"≥{m.value:g}{unit}", justify="right", no_wrap=True)
+        columns += [f"Δ {label[k]}", f"≥{mcid(k).value:g}{unit}"]
+    table = _arm_table(columns, s.outcomes)
     for name, o in s.outcomes.items():
         row = [name, f"{100 * float(o.pgic_improved.proportion().estimate):.0f}%"]
         for k in keys:
