@@ -215,3 +215,23 @@ def test_output_directory_that_is_a_file(small_config: Path, tmp_path: Path, bel
     code, out = invoke("validate", "--quick", "--out", str(out_dir))
     one_line_error(code, out, "--out", "existing file")
     assert afile.read_text("utf-8") == "keep me"
+
+
+@pytest.mark.parametrize(
+    ("args", "needles"),
+    [(["--days", "1000000000"], ("days = 1000000000", "at most 3650 days")),
+     (["--protocol", "1.5 mA; 20 Hz; 250 us; 30 s on / 5 min off; open-label 1000000000 days"],
+      ("protocol phases = 1000000000", "at most 3650 days"))],
+)  # fmt: skip
+def test_patient_days_beyond_memory(tmp_path: Path, args: list[str], needles: tuple[str]) -> None:
+    # before: the OOM killer stopped the process at 24 GB
+    code, out = invoke("patient", "simulate", "fibromyalgia#0001", *args, "--out", str(tmp_path))
+    one_line_error(code, out, *needles)
+
+
+def test_recruit_fibres_per_group_beyond_memory(tmp_path: Path) -> None:
+    code, out = invoke("nerve", "recruit", "--n-per-group", "1000000000", "--no-cache")
+    assert code == 2, out
+    assert "Traceback" not in out
+    assert "--n-per-group" in out
+    assert "16384" in out

@@ -110,3 +110,46 @@ def test_plain_progress_prints_about_ten_lines(capsys: pytest.CaptureFixture[str
     assert lines[0] == "job: 0/1000 steps"
     assert lines[-1] == "job: 1000/1000 steps"
     assert len(lines) == 11
+
+
+TRIAL_2MM = """
+[run]
+n_per_arm = 2
+[output]
+formats = []
+report = false
+[trial]
+lead = "304-20"
+baseline_days = 14
+blinded_days = 28
+open_label_days = 0
+"""
+
+
+def test_trial_run_builds_its_leads_tables_first_with_progress(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``trial run`` builds the tables of its leads before the run, under the same progress as
+    ``nerve recruit`` (a table built inside the run was silent); here a stand-in build."""
+    from openvns.cli.main import app
+
+    built: list[str] = []
+    real = recruitment.build_recruitment_table
+
+    def build(lead: str, **kwargs: Any) -> Any:
+        built.append(lead)
+        for done in range(4):
+            kwargs["progress"](done, 3)
+        return real(lead)
+
+    monkeypatch.setattr(recruitment, "build_recruitment_table", build)
+    monkeypatch.setenv("OPENVNS_CACHE_DIR", str(tmp_path / "cache"))  # the shipped 2 mm table
+    config = tmp_path / "trial.toml"
+    config.write_text(TRIAL_2MM, "utf-8")
+    args = ["trial", "run", "--config", str(config), "--out", str(tmp_path / "out")]
+    result = runner.invoke(app, args, env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    assert built == ["2mm"]  # both arms share the lead: one table
+    assert "building the recruitment table of lead 2mm: 3 steps" in result.stderr
+    assert "recruitment table of 2mm: 3/3 steps" in result.stderr
+    assert "simulating 4 fibromyalgia patients: 4/4 patients" in result.stderr

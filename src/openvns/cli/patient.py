@@ -12,8 +12,10 @@ import typer
 from rich.table import Table
 
 from openvns.cli.common import check_output_directory, console, fail, guarded
+from openvns.errors import ValidationError
 from openvns.protocol import STANDARD_TITRATION
 from openvns.random import DEFAULT_ROOT_SEED
+from openvns.trials.design import MAX_TRIAL_DAYS
 
 app = typer.Typer(help="Virtual patients: simulate one and see every state.", no_args_is_help=True)
 
@@ -89,7 +91,13 @@ def simulate(
     )  # fmt: skip
     p = sim.protocol
     phases = p.baseline_days + p.blinded_days + p.open_label_days
-    solution = sim.run(days if days is not None else (phases or DAYS_WITHOUT_PHASES))
+    n_days = days if days is not None else (phases or DAYS_WITHOUT_PHASES)
+    if n_days > MAX_TRIAL_DAYS:  # each patient-day's states are kept: 10^9 days hit the OOM killer
+        raise ValidationError(
+            "days" if days is not None else "protocol phases", n_days,
+            f"at most {MAX_TRIAL_DAYS} days (10 years) to simulate",
+        )  # fmt: skip
+    solution = sim.run(n_days)
     out.mkdir(parents=True, exist_ok=True)
     written = solution.write(out, formats=formats)
     if figure:

@@ -12,10 +12,15 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 from rich import box
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from openvns.cli.common import check_output_directory, console, err_console, fail, guarded
+from openvns.cli.common import (
+    check_output_directory,
+    console,
+    fail,
+    guarded,
+    progress_bar,
+)
 from openvns.trials.config import TrialConfig, dumps_toml, load_config
 
 app = typer.Typer(
@@ -429,20 +434,9 @@ def run(
     directory = check_output_directory(Path(cfg.output.directory), "output.directory")
     parameters = cfg.model_parameters()
     total = cfg.run.n_per_arm * sum(cfg.design.ratio)
+    _build_tables(cfg.design)
     t0 = time.perf_counter()
-    with Progress(
-        TextColumn("[bold]simulating[/] {task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task(f"{total} {cfg.run.condition} patients", total=total)
-
-        def progress(done: int, of: int) -> None:
-            bar.update(task, completed=done, total=of)
-
+    with progress_bar(f"simulating {total} {cfg.run.condition} patients", "patients") as progress:
         result = run_trial(
             cfg.design,
             n_per_arm=cfg.run.n_per_arm,
@@ -476,6 +470,20 @@ def run(
         written.append(write_report(result, directory / "report.html", recruitment=rec))
     for path in written:
         console.print(f"wrote {path}", highlight=False)
+
+
+def _build_tables(design: Any) -> None:
+    """Build the recruitment tables of the design's leads that are not cached yet, with their
+    progress on stderr, before the trial runs (which reads them from the cache): a lead
+    without a shipped table (a 3 mm cuff at a new pulse width, a skin electrode) takes minutes
+    to build, and in the run it would be silent."""
+    from openvns.cli.nerve import table_progress
+    from openvns.nerve.recruitment import build_recruitment_table
+    from openvns.simulation.recruitment import table_lead
+
+    for lead in sorted({table_lead(design.lead_for(arm.name)) for arm in design.arms}):
+        with table_progress(lead, None, False) as tick:
+            build_recruitment_table(lead, progress=tick)
 
 
 @app.command("init")
