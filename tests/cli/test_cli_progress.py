@@ -153,3 +153,14 @@ def test_trial_run_builds_its_leads_tables_first_with_progress(
     assert "building the recruitment table of lead 2mm: 3 steps" in result.stderr
     assert "recruitment table of 2mm: 3/3 steps" in result.stderr
     assert "simulating 4 fibromyalgia patients: 4/4 patients" in result.stderr
+
+
+def test_device_simulate_progress_goes_to_stderr() -> None:
+    from openvns.cli.main import app
+
+    result = runner.invoke(app, ["device", "simulate", "--days", "60"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    assert "simulating: 60/60 days" in result.stderr
+    assert "simulating" not in result.stdout
+    quiet = runner.invoke(app, ["device", "simulate", "--days", "60", "--json"])
+    assert quiet.stderr == ""

@@ -9,10 +9,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from openvns.cli.common import console, fail
+from openvns.cli.common import console, fail, progress_bar
 from openvns.device.job import run_simulation
 from openvns.device.settings import StimulationSettings
 
@@ -34,16 +33,7 @@ def simulate_with_progress(
     """:func:`openvns.device.job.run_simulation` under a progress bar (unless hidden)."""
     if swipes_per_week and target.magnet is None:
         fail("--swipes-per-week needs --magnet-current (the magnet mode must be programmed)")
-    with Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed:.0f}/{task.total:.0f} days"),
-        TimeRemainingColumn(),
-        console=console,
-        disable=not show_progress,
-        transient=True,
-    ) as progress:
-        task = progress.add_task("simulating", total=days)
+    with progress_bar("simulating", "days", enabled=show_progress) as tick:
         return run_simulation(
             generator=generator,
             lead=lead,
@@ -55,7 +45,7 @@ def simulate_with_progress(
             swipes_per_week=swipes_per_week,
             start=start,
             state=state,
-            progress=lambda done, _total: progress.update(task, completed=done),
+            progress=lambda done, total: tick(round(done), total),
         )
 
 
