@@ -194,3 +194,29 @@ def test_a_crossover_example_prints_the_hills_armitage_analysis(tmp_path: Path) 
     assert doc["headache"] is None
     assert doc["crossover"]["treatments"] == ["cymba_conchae", "earlobe_sham"]
     assert "treatment" in doc["crossover"] or "error" in doc["crossover"]
+
+
+def test_run_states_the_strength_of_its_evidence(small_run: tuple[Path, str]) -> None:
+    """Beside its own estimate, ``trial run`` prints the design's simulated power and the
+    model's large-sample effect (issue 13), with g and NNT, and writes them to summary.json."""
+    out, text = small_run
+    assert "strength of the evidence" in text
+    assert "power" in text and "large-sample" in text
+    assert "Hedges' g" in text and "NNT, ≥30 % responders" in text
+    doc = json.loads((out / "summary.json").read_text("utf-8"))
+    evidence = doc["evidence"]
+    assert evidence, doc.keys()
+    comparison = doc["comparisons"]["sham"]
+    assert {"hedges_g", "nnt_30", "nnt_50"} <= set(comparison)
+
+
+def test_power_replicates_zero_skips_the_evidence(tmp_path: Path) -> None:
+    cfg = tmp_path / "trial.toml"
+    cfg.write_text(SMALL, "utf-8")
+    code, text = invoke(
+        "run", "--config", str(cfg), "--out", str(tmp_path / "o"), "--no-report",
+        "--power-replicates", "0",
+    )  # fmt: skip
+    assert code == 0, text
+    assert "strength of the evidence" not in text
+    assert "evidence" not in json.loads((tmp_path / "o" / "summary.json").read_text("utf-8"))

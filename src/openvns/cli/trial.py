@@ -12,11 +12,13 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 from rich import box
+from rich.markup import escape
 from rich.table import Table
 
 from openvns.cli.common import (
     check_output_directory,
     console,
+    err_console,
     fail,
     guarded,
     progress_bar,
@@ -28,6 +30,8 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 log = logging.getLogger(__name__)
+#: Most simulated trials ``trial run --power-replicates`` takes (``trial power`` for more).
+MAX_POWER_REPLICATES = 2000
 
 _INIT_HEADER = """OpenVNS trial configuration (openvns trial run --config trial.toml).
 Every table is optional; what is left out takes the default shown here.
@@ -80,6 +84,8 @@ def summary_document(result: Any) -> dict[str, Any]:
         if name in s.outcomes:
             arms[name]["outcomes"] = _outcomes_entry(s.outcomes[name])
     ref = result.arm_names[0]
+    from openvns.trials.summary import effects_document
+
     comparisons: dict[str, Any] = {}
     for name, cmp in s.comparisons.items():
         entry: dict[str, Any] = {"difference": f"{ref} − {name}"}
@@ -115,6 +121,7 @@ def summary_document(result: Any) -> dict[str, Any]:
             "p_value": _finite_or_none(lr.p_value) if lr is not None else None,
             "method": "log-rank",
         }
+        entry.update(effects_document(cmp))
         comparisons[name] = entry
     from openvns.trials.report_headache import crossover_document, headache_document
 
@@ -195,6 +202,13 @@ def _print_summary(result: Any, doc: dict[str, Any]) -> None:
             f"points, p = {c.responders_30.p_value:.3g}",
             highlight=False,
         )
+        g = c.hedges_g
+        console.print(
+            f"  Hedges' g {g.estimate:+.2f} [{g.lower:+.2f}, {g.upper:+.2f}] (noncentral t)",
+            highlight=False,
+        )
+        for pct, nnt in ((30, c.nnt_30), (50, c.nnt_50)):
+            console.print(f"  NNT, ≥{pct} % responders: {nnt.describe()}", highlight=False)
         t = doc["comparisons"][name]["time_to_response"]
         weeks = ["not reached" if m is None else f"{m:g}" for m in t["median_weeks"]]
         p_text = "—" if t["p_value"] is None else f"{t['p_value']:.3g}"
@@ -406,6 +420,16 @@ def run(
         list[str] | None,
         typer.Option("--export", help="Per-patient-day export: csv and/or parquet (repeat)."),
     ] = None,
+    power_replicates: Annotated[
+        int,
+        typer.Option(
+            "--power-replicates",
+            min=0,
+            max=MAX_POWER_REPLICATES,
+            help="Simulated trials for the design's power beside the result, with the model's "
+            "large-sample effect (0: skip).",
+        ),
+    ] = 200,
 ) -> None:
     """Run a trial (default: fibromyalgia, implanted VNS to tolerance vs sham, 12-week blinded
     phase and open label to 12 months), print its summary and write the report. A headache
@@ -451,6 +475,31 @@ def run(
     elapsed = time.perf_counter() - t0
     doc = summary_document(result)
     _print_summary(result, doc)
+    if power_replicates > 0 and len(cfg.design.arms) > 1 and cfg.design.crossover is None:
+        from openvns.trials.power_evidence import design_evidence
+
+        with progress_bar(
+            f"power: {power_replicates} simulated trials and the large-sample effect", "steps"
+        ) as power_progress:
+            evidence = design_evidence(
+                cfg.design,
+                n_per_arm=cfg.run.n_per_arm,
+                root_seed=cfg.run.root_seed,
+                parameters=parameters,
+                replicates=power_replicates,
+                executor=cfg.run.executor,  # type: ignore[arg-type]
+                workers=cfg.run.workers,
+                scheduler=cfg.run.scheduler,
+                chunk_size=cfg.run.chunk_size,
+                progress=power_progress,
+            )
+        summary = result.summary()
+        for line in evidence.lines(summary):
+            if line.warning:
+                err_console.print(f"[bold yellow]{escape(line.text)}[/]", highlight=False)
+            else:
+                console.print(line.text, highlight=False)
+        doc["evidence"] = evidence.to_dict(summary)
     rate = result.n_patients * result.n_days / max(elapsed, 1e-9)
     console.print(
         f"{result.n_patients} patients × {result.n_days} days in {elapsed:.2f} s "
