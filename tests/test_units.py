@@ -66,3 +66,10 @@ def test_every_canonical_unit_parses_itself() -> None:
 def test_round_trip_microseconds_milliseconds(x: float) -> None:
     got = parse_quantity(f"{x!r} ms", "us", field="pulse_width_us")
     assert math.isclose(got, x * 1000.0, rel_tol=1e-12)
+
+
+@pytest.mark.parametrize(("text", "unit"), [("1,5mA", "mA"), ("2,5 Hz", "Hz"), ("0,25 ms", "ms")])
+def test_a_decimal_comma_is_refused_not_misread(text: str, unit: str) -> None:
+    """pint reads ``1,5mA`` as 15 mA; every caller (CLI, API, clinic) gets the refusal."""
+    with pytest.raises(ValidationError, match="decimal point"):
+        parse_quantity(text, unit, field="current")

@@ -75,6 +75,10 @@ def parse_quantity(text: str | float | int, unit: str, *, field: str) -> float:
         pass
     ureg = _registry()
     allowed = f"a number or a quantity in units of {unit} (e.g. '1.5 {unit}')"
+    if "," in stripped:  # pint reads "1,5mA" as 15 mA: a decimal comma is refused, not misread
+        raise ValidationError(
+            field, text, f"a number with a decimal point, not a comma (e.g. '1.5 {unit}')"
+        )
     if not any(ch.isdigit() for ch in stripped):  # pint reads a bare unit ("mA") as 1 mA
         raise ValidationError(field, text, allowed)
     try:

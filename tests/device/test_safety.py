@@ -292,6 +292,8 @@ def test_with_ignores_none() -> None:
         {"charge_density_warn_uC_per_cm2": -1.0},
         {"shannon_k_block": math.nan},
         {"shannon_k_block": math.inf},
+        {"shannon_k_block": 1e9},  # overflowed 10**k before the bound
+        {"shannon_k_warn": -1e9},
     ],
 )
 def test_invalid_limits_are_rejected(changes: dict[str, float]) -> None:

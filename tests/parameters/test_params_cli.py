@@ -31,8 +31,8 @@ def test_show_physiology_lists_unit_status_and_source() -> None:
     assert result.exit_code == 0, result.output
     line = next(ln for ln in result.output.splitlines() if " f_opt_Hz " in ln)
     cells = [c.strip() for c in line.strip("│ ").split("│")]
-    assert cells[:5] == ["f_opt_Hz", "25", "Hz", "A", "yes"]
-    assert cells[5].startswith("P0 §5.1 (20-30 Hz")
+    assert cells[:6] == ["f_opt_Hz", "25", "Hz", "10–30", "A", "yes"]  # with its plausible range
+    assert cells[6].startswith("P0 §5.1 (20-30 Hz")
     data = json.loads(runner.invoke(app, ["params", "show", "physiology", "--json"]).output)
     row = next(p for p in data["parameters"] if p["name"] == "f_opt_Hz")
     assert row == {
@@ -43,6 +43,11 @@ def test_show_physiology_lists_unit_status_and_source() -> None:
         "provisional": True,
         "source": load_set("physiology")["f_opt_Hz"].source,
         "section": "drive",
+        "range": {
+            "low": 10.0,
+            "high": 30.0,
+            "reason": load_set("physiology")["f_opt_Hz"].range.reason,  # type: ignore[union-attr]
+        },
     }
     assert "contradicted by taVNS migraine" in row["source"]
 

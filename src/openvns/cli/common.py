@@ -30,6 +30,7 @@ EXIT_BLOCKED = 1
 #: by extra: a command that imports a missing one says which extra to install.
 EXTRA_MODULES: dict[str, tuple[str, ...]] = {
     "dask": ("dask", "distributed"),
+    "sensitivity": ("SALib",),
     "clinic": (
         "fastapi", "sqlalchemy", "alembic", "argon2", "jinja2", "itsdangerous", "multipart",
         "python_multipart", "uvicorn", "httpx", "pg8000", "platformdirs", "swagger_ui_bundle",

@@ -16,6 +16,8 @@ from openvns.parameters import Parameter, ParameterSet, available, describe, loa
 #: Columns beside the names that a table needs to be readable with its descriptions or sources;
 #: a narrower terminal gets them on lines of their own, under each name.
 _TABLE_ROOM = 50
+#: Further columns the plausible-range column needs (``0.152–0.723``).
+_RANGE_ROOM = 14
 
 app = typer.Typer(
     help="Parameter sets: every number OpenVNS uses, with its status and source.",
@@ -91,6 +93,9 @@ def _json_row(p: Parameter) -> dict[str, object]:
         "provisional": p.provisional,
         "source": p.source,
         "section": p.section,
+        "range": None
+        if p.range is None
+        else {"low": p.range.low, "high": p.range.high, "reason": p.range.reason},
     }
 
 
@@ -101,28 +106,32 @@ def _table(
     ``width`` columns) a list, each name on a line of its own; names are never cut."""
     which = "provisional values" if provisional_only else "values"
     title = f"{s.name} {s.version} ({s.schema_id}): {len(chosen)} {which}"
-    longest = max((len(p.name) for p in chosen), default=len("parameter"))
-    if longest + _TABLE_ROOM > width:
+    longest = max([len("parameter"), *(len(p.name) for p in chosen)])
+    ranged = any(p.range is not None for p in chosen)
+    if longest + _TABLE_ROOM + (_RANGE_ROOM if ranged else 0) > width:
         lines: list[Text] = [Text(title, style="italic")]
         for p in chosen:
             row = p.row()
             lines.append(Text(row["name"], style="bold"))
             flag = " (provisional)" if p.provisional else ""
             value = f"{row['value']} {row['unit']}".rstrip()
-            lines.append(Text(f"    {value} · {row['status']}{flag} · {row['source']}"))
+            plausible = f" · range {row['range']}" if row["range"] else ""
+            lines.append(Text(f"    {value}{plausible} · {row['status']}{flag} · {row['source']}"))
         return Group(*lines)
     table = Table(title=title)
     table.add_column("parameter", width=longest, overflow="fold")
     table.add_column("value", justify="right", overflow="fold")
     table.add_column("unit")
+    if ranged:
+        table.add_column("range", overflow="fold")
     table.add_column("status")
     table.add_column("prov.")
     table.add_column("source", overflow="fold", ratio=1)
     for p in chosen:
         row = p.row()
-        table.add_row(
-            row["name"], row["value"], row["unit"], row["status"], row["provisional"], row["source"]
-        )
+        cells = [row["name"], row["value"], row["unit"]]
+        cells += [row["range"]] if ranged else []
+        table.add_row(*cells, row["status"], row["provisional"], row["source"])
     return table
 
 

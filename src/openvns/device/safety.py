@@ -31,6 +31,11 @@ from openvns.device.settings import StimulationSettings
 from openvns.errors import OpenVNSError
 from openvns.parameters import parse_set
 
+#: Largest |k| a Shannon limit may be set to. k = log10(D) + log10(Q) with the density D in
+#: µC/cm² per phase and the charge Q in µC per phase: every catalogue pulse lies within k ≈ −2 to
+#: 2.5, and ±5 (D·Q = 10^5 µC²/cm²) is far beyond anything a stimulator delivers; 1e9 overflowed.
+SHANNON_K_BOUND = 5.0
+
 
 class SafetyLimits(FrozenModel):
     """Configurable limits of :func:`check` (defaults and sources in ``data/safety.yaml``).
@@ -50,8 +55,8 @@ class SafetyLimits(FrozenModel):
         warning is given, in mA/cm² (default 2, IEC 60601-2-10).
     """
 
-    shannon_k_block: float = Field(allow_inf_nan=False)
-    shannon_k_warn: float = Field(allow_inf_nan=False)
+    shannon_k_block: float = Field(ge=-SHANNON_K_BOUND, le=SHANNON_K_BOUND, allow_inf_nan=False)
+    shannon_k_warn: float = Field(ge=-SHANNON_K_BOUND, le=SHANNON_K_BOUND, allow_inf_nan=False)
     charge_density_warn_uC_per_cm2: float = Field(gt=0, allow_inf_nan=False)
     duty_cycle_warn: float = Field(gt=0, le=1)
     skin_current_density_warn_mA_per_cm2: float = Field(gt=0, allow_inf_nan=False)
