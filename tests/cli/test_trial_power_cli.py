@@ -106,4 +106,4 @@ def test_an_output_directory_that_is_a_file_is_refused(tmp_path: Path) -> None:
     path.write_text("x", "utf-8")
     code, out = invoke("--n", "4", "--replicates", "2", "--out", str(path))
     assert code == 2
-    assert "is a file" in out
+    assert "existing file" in out

@@ -7,17 +7,15 @@ from typing import Annotated
 
 import typer
 from rich import box
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 
-from openvns.cli.common import console, err_console, fail, guarded
+from openvns.cli.common import (
+    check_output_directory,
+    console,
+    fail,
+    guarded,
+    progress_bar,
+)
 from openvns.cli.trial import app
 from openvns.trials.config import TrialConfig, load_config
 
@@ -81,22 +79,8 @@ def power(
         condition=condition, root_seed=seed, executor=executor, workers=workers, scheduler=scheduler
     )
     directory = Path(out) if out is not None else Path(cfg.output.directory)
-    if directory.exists() and not directory.is_dir():
-        fail(f"--out: {directory} is a file; allowed: a directory (new or existing)")
-    with Progress(
-        TextColumn("[bold]power[/] {task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=err_console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task(f"{replicates} trials × {len(sizes)} sizes, patients", total=None)
-
-        def progress(done: int, of: int) -> None:
-            bar.update(task, completed=done, total=of)
-
+    directory = check_output_directory(directory, "--out")
+    with progress_bar(f"power: {replicates} trials × {len(sizes)} sizes", "patients") as progress:
         curve = power_curve(
             cfg.design,
             sizes,

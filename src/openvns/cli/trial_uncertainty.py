@@ -11,10 +11,15 @@ from typing import Annotated, Any
 
 import typer
 from rich import box
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from openvns.cli.common import console, err_console, fail, guarded
+from openvns.cli.common import (
+    check_output_directory,
+    console,
+    fail,
+    guarded,
+    progress_bar,
+)
 from openvns.cli.trial import app
 from openvns.trials.config import TrialConfig, load_config
 
@@ -56,26 +61,13 @@ def _config(
 
 @contextmanager
 def _bar(what: str) -> Iterator[Callable[[int, int], None]]:
-    with Progress(
-        TextColumn(f"[bold]{what}[/]"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task(what, total=None)
-
-        def progress(done: int, of: int) -> None:
-            bar.update(task, completed=done, total=of)
-
+    """The shared progress bar (plain lines where stderr is not a terminal)."""
+    with progress_bar(what, "trials") as progress:
         yield progress
 
 
 def _out_dir(out: Path) -> Path:
-    if out.exists() and not out.is_dir():
-        fail(f"--out {out} is an existing file; give a directory")
-    return out
+    return check_output_directory(out, "--out")
 
 
 def _g(x: Any, digits: int = 3) -> str:
