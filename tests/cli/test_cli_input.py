@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import builtins
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,10 @@ def block_imports(monkeypatch: pytest.MonkeyPatch, *modules: str, also: str = ""
         return real(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", fake)
+    # an earlier test may have imported them: forget them for this test (restored after it)
+    for name in list(sys.modules):
+        if name.split(".")[0] in modules or (also and name.startswith(also)):
+            monkeypatch.delitem(sys.modules, name)
 
 
 @pytest.fixture
