@@ -222,3 +222,11 @@ def test_power_replicates_zero_skips_the_evidence(tmp_path: Path) -> None:
     assert code == 0, text
     assert "strength of the evidence" not in text
     assert "evidence" not in json.loads((tmp_path / "o" / "summary.json").read_text("utf-8"))
+
+
+def test_run_prints_adverse_events_by_arm(small_run: tuple[Path, str]) -> None:
+    out, text = small_run
+    assert "adverse events in the blinded phase" in text
+    assert "AE → stop" in text
+    doc = json.loads((out / "summary.json").read_text("utf-8"))
+    assert set(doc["adverse_events"]["blinded"]) == {"active", "sham"}

@@ -123,6 +123,7 @@ def summary_document(result: Any) -> dict[str, Any]:
         }
         entry.update(effects_document(cmp))
         comparisons[name] = entry
+    from openvns.trials.adverse_events import safety_document
     from openvns.trials.report_headache import crossover_document, headache_document
 
     return {
@@ -131,6 +132,7 @@ def summary_document(result: Any) -> dict[str, Any]:
         "days": result.n_days,
         "arms": arms,
         "comparisons": comparisons,
+        "adverse_events": safety_document(result),
         "headache": headache_document(result),
         "crossover": crossover_document(result),
         "root_seed": result.root_seed,
@@ -193,6 +195,7 @@ def _print_summary(result: Any, doc: dict[str, Any]) -> None:
         )
     console.print(table)
     _print_outcomes(result, s)
+    _print_adverse_events(result)
     ref = result.arm_names[0]
     for name, c in s.comparisons.items():
         console.print(
@@ -380,6 +383,35 @@ def _print_outcomes(result: Any, s: Any) -> None:
         "outcomes at the visit ending the blinded phase: PGIC much/very much improved, mean "
         "change from the baseline visit and share improved by at least the MCID (95 % CIs in "
         "summary.json and the report)",
+        highlight=False,
+    )
+    console.print(table)
+
+
+def _print_adverse_events(result: Any) -> None:
+    """Patients with adverse events and discontinuations by arm in the blinded phase."""
+    from openvns.trials.adverse_events import adverse_events, phase_days
+
+    days = phase_days(result, "blinded")
+    if days.stop <= days.start:
+        return
+    tables = adverse_events(result, "blinded")
+    columns = ["n", "any AE", "severe", "AE → stop", "stopped"]
+    table = _arm_table(columns, tables)
+    for name, t in tables.items():
+        ae_stop = t.leading_to_discontinuation
+        table.add_row(
+            name,
+            str(t.n),
+            f"{100 * t.share(t.any_event):.0f}%",
+            f"{100 * t.share(t.worst_severity['severe']):.0f}%",
+            "—" if ae_stop is None else f"{100 * t.share(ae_stop):.1f}%",
+            f"{100 * t.share(t.discontinued_total):.0f}%",
+        )
+    console.print(
+        "adverse events in the blinded phase (eligible patients in the phase): any side-effect "
+        "report, a severe one, discontinued for an adverse event, discontinued for any reason "
+        "(reasons and each effect in summary.json and the report)",
         highlight=False,
     )
     console.print(table)

@@ -335,12 +335,8 @@ def step(
     P_true = state.P0_NRS * (1.0 - E_slow) * (1.0 - E_acute)
     NRS = np.clip(np.round(P_true), 0.0, 10.0)
     # (8) dropout hazard and draw
-    improved = (state.P0_NRS - P_true) >= p.improvement_threshold * state.P0_NRS
-    ineffective = (day > p.ineffective_after_d) & ~improved
-    # baseline hazard: early (trial-like) h0 relaxing to the long-term h0_late over h0_decay_d
-    h0 = p.h0_late_per_d + (p.h0_per_d - p.h0_late_per_d) * np.exp(-state.day / p.h0_decay_d)
-    burden = se_day.intensity.sum(axis=0)  # present side effects, by intensity
-    hazard = h0 + p.b_AE_per_d * burden + p.b_ineffective_per_d * ineffective
+    h0, h_ae, h_ineffective = dropout_hazards(state.day, state.P0_NRS, P_true, se_day.intensity, p)
+    hazard = h0 + h_ae + h_ineffective
     dropped = state.dropped_out | (noise.u_dropout < 1.0 - np.exp(-hazard))
     return replace(
         state, S=S, R1=R1, R=R, C=C, T=se_day.T, day=day,
@@ -352,6 +348,97 @@ def step(
         HR_change_pct=HR,
         P_true_NRS=P_true, NRS=NRS, hazard_per_d=hazard,
     )  # fmt: skip
+
+
+def dropout_hazards(
+    previous_day: FloatArray,
+    P0_NRS: FloatArray,
+    P_true_NRS: FloatArray,
+    intensity: FloatArray,
+    p: PhysiologyParameters,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """The day's dropout hazard (per day) in its three competing parts.
+
+    Parameters
+    ----------
+    previous_day
+        ``(n,)`` days since enrolment before the day (the state's ``day`` before :func:`step`).
+    P0_NRS, P_true_NRS
+        ``(n,)`` untreated and underlying pain after the day.
+    intensity
+        ``(channels, n)`` intensity of each present side effect after the day.
+
+    Returns
+    -------
+    tuple
+        ``(h0, h_ae, h_ineffective)``: the baseline hazard (an early, trial-like ``h0``
+        relaxing to the long-term ``h0_late`` over ``h0_decay_d``: withdrawal for other
+        reasons), the side effects' (``b_AE`` times the present effects' summed intensity) and
+        lack of effect's (``b_ineffective`` once ``ineffective_after_d`` has passed without an
+        improvement of ``improvement_threshold``).
+    """
+    day = previous_day + 1.0
+    improved = (P0_NRS - P_true_NRS) >= p.improvement_threshold * P0_NRS
+    ineffective = (day > p.ineffective_after_d) & ~improved
+    h0 = p.h0_late_per_d + (p.h0_per_d - p.h0_late_per_d) * np.exp(-previous_day / p.h0_decay_d)
+    h_ae = np.asarray(p.b_AE_per_d * intensity.sum(axis=0), dtype=np.float64)
+    h_ineffective = np.asarray(p.b_ineffective_per_d * ineffective, dtype=np.float64)
+    return np.asarray(h0, dtype=np.float64), h_ae, h_ineffective
+
+
+#: Reasons for discontinuation (:func:`dropout_reasons`), by code; 0 is "none".
+DROPOUT_REASONS = ("none", "adverse event", "lack of efficacy", "other")
+DROPOUT_NONE, DROPOUT_ADVERSE_EVENT, DROPOUT_LACK_OF_EFFICACY, DROPOUT_OTHER = 0, 1, 2, 3
+
+
+def dropout_reasons(
+    previous_day: FloatArray,
+    state: PhysiologyState,
+    u_dropout: FloatArray,
+    p: PhysiologyParameters,
+) -> npt.NDArray[np.int8]:
+    """Why a patient who dropped out on this day did, with no new draw (the caller keeps the
+    codes of the patients whose ``dropped_out`` turned true on the day; others' are meaningless).
+
+    The dropout is one draw against the summed hazard ``h = h0 + h_ae + h_ineffective``
+    (:func:`dropout_hazards`): a patient leaves when ``u < 1 − exp(−h)``. Given that, ``u /
+    (1 − exp(−h))`` is uniform on (0, 1), and the competing-risks rule assigns the cause with
+    probability proportional to its hazard: adverse event below ``h_ae / h``, lack of efficacy
+    below ``(h_ae + h_ineffective) / h``, other reasons above. The same uniform decides both, so
+    recording the reason changes no result.
+
+    Parameters
+    ----------
+    previous_day
+        ``(n,)`` the state's ``day`` before the day's :func:`step`.
+    state
+        The state after the day (its ``dropped_out`` marks who has left so far).
+    u_dropout
+        ``(n,)`` the day's dropout uniforms (``DailyNoise.u_dropout``).
+    """
+    h0, h_ae, h_ineffective = dropout_hazards(
+        previous_day, state.P0_NRS, state.P_true_NRS, state.intensity, p
+    )
+    return competing_reason(u_dropout, h0, h_ae, h_ineffective)
+
+
+def competing_reason(
+    u_dropout: FloatArray, h0: FloatArray, h_ae: FloatArray, h_ineffective: FloatArray
+) -> npt.NDArray[np.int8]:
+    """The cause of a dropout drawn as ``u < 1 − exp(−(h0 + h_ae + h_ineffective))``, from the
+    same ``u`` (see :func:`dropout_reasons`): codes of :data:`DROPOUT_REASONS`."""
+    h = h0 + h_ae + h_ineffective
+    p_leave = -np.expm1(-h)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        v = np.where(p_leave > 0, u_dropout / p_leave, 1.0)
+        ae_share = np.where(h > 0, h_ae / h, 0.0)
+        ineffective_share = np.where(h > 0, (h_ae + h_ineffective) / h, 0.0)
+    reason = np.where(
+        v < ae_share,
+        DROPOUT_ADVERSE_EVENT,
+        np.where(v < ineffective_share, DROPOUT_LACK_OF_EFFICACY, DROPOUT_OTHER),
+    )
+    return reason.astype(np.int8)
 
 
 #: Observables recorded by :func:`simulate`.

@@ -55,6 +55,7 @@ from openvns.physiology.model import (
     DailyInputs,
     DailyNoise,
     PhysiologyState,
+    dropout_reasons,
     initial_state,
     step,
 )
@@ -108,6 +109,11 @@ class CohortTrajectory:
         the bounded scale): what :func:`openvns.patients.outcomes.simulate_outcomes` takes.
     dropout_day
         Day of dropout, −1 for completers.
+    dropout_reason
+        Why each patient dropped out (int8 codes of
+        :data:`~openvns.physiology.model.DROPOUT_REASONS`: 0 none, 1 adverse event, 2 lack of
+        efficacy, 3 other), from the competing hazards of the day of dropout
+        (:func:`~openvns.physiology.model.dropout_reasons`).
     coupling, tolerance
         Each patient's nerve-interface threshold multiplier θ and side-effect tolerance.
     adherence
@@ -137,6 +143,7 @@ class CohortTrajectory:
     underlying_NRS: FloatArray
     reported_pain_NRS: FloatArray
     dropout_day: IntArray
+    dropout_reason: npt.NDArray[np.int8]
     coupling: FloatArray
     tolerance: FloatArray
     detail: dict[str, npt.NDArray[np.generic]] = field(default_factory=dict)
@@ -276,6 +283,7 @@ def simulate_cohort(
     ae = np.zeros((total, len(SIDE_EFFECTS), n), dtype=bool)
     ae_severity = np.zeros((total, len(SIDE_EFFECTS), n), dtype=np.int8)
     dropout_day = np.full(n, -1, dtype=np.int64)
+    dropout_reason = np.zeros(n, dtype=np.int8)
     rec = _detail_arrays(n, total, state) if detail else {}
     if detail and minutes:
         for key in ("minute_on_fraction", "minute_noradrenaline", "minute_LC_sensitisation"):
@@ -384,7 +392,11 @@ def simulate_cohort(
         current[d] = cur
         ae[d] = state.ae_reported & ~was_out
         ae_severity[d] = np.where(was_out, 0, state.ae_severity)
-        dropout_day = np.where(state.dropped_out & ~was_out, d, dropout_day)
+        left = state.dropped_out & ~was_out
+        dropout_day = np.where(left, d, dropout_day)
+        if left.any():
+            why = dropout_reasons(before.day, state, u[-1], p)
+            dropout_reason = np.where(left, why, dropout_reason)
         if detail:
             switched_off = was_out & (dropout_day == d - 1)  # the first day the device is off
             _record_day(
@@ -437,6 +449,7 @@ def simulate_cohort(
         underlying_NRS=np.ascontiguousarray(underlying.T),
         reported_pain_NRS=reported,
         dropout_day=dropout_day,
+        dropout_reason=dropout_reason,
         coupling=cohort.coupling,
         tolerance=cohort.tolerance,
         detail=rec,

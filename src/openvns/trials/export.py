@@ -73,6 +73,7 @@ from openvns.analysis.endpoints import (
 )
 from openvns.errors import ValidationError
 from openvns.files import atomic_write
+from openvns.physiology.model import DROPOUT_REASONS
 
 if TYPE_CHECKING:
     from openvns.trials.runner import TrialResult
@@ -126,6 +127,14 @@ def phase_of_day(result: TrialResult) -> npt.NDArray[np.str_]:
 def last_day(result: TrialResult) -> npt.NDArray[np.int64]:
     """``(patients,)`` each patient's last day in the study (the dropout day or the last day)."""
     return np.where(result.dropout_day >= 0, result.dropout_day, result.n_days - 1).astype(np.int64)
+
+
+def _reason_labels(result: TrialResult) -> npt.NDArray[np.str_]:
+    """Each patient's reason for discontinuing as text (empty for completers)."""
+    labels = np.asarray(("", *DROPOUT_REASONS[1:]), dtype=np.str_)
+    if result.dropout_reason is None:
+        return np.full(result.n_patients, "", dtype=labels.dtype)
+    return labels[result.dropout_reason.astype(np.int64)]
 
 
 def final_current_mA(result: TrialResult) -> npt.NDArray[np.float64]:
@@ -198,7 +207,9 @@ def per_patient_columns(result: TrialResult) -> Columns:
     the baseline diary), ``end_of_blinded_NRS`` (mean of the last 4 weeks of the blinded phase,
     the window of :meth:`TrialResult.change`), ``change_NRS`` and ``change_pct`` (NaN where
     missing), ``responder30`` and ``responder50`` (IMMPACT, missing counts as non-responder),
-    ``dropout_day`` (−1 for completers), ``final_current_mA`` (on the last day in the study)
+    ``dropout_day`` (−1 for completers), ``dropout_reason`` (``adverse event``, ``lack of
+    efficacy``, ``other``; empty for completers and where the result has none),
+    ``final_current_mA`` (on the last day in the study)
     and ``coupling`` (θ, the nerve-interface threshold multiplier).
 
     Then the questionnaires at the visits (:data:`~openvns.trials.runner.VISITS`, NaN where not
@@ -239,6 +250,7 @@ def per_patient_columns(result: TrialResult) -> Columns:
         "responder30": responders(pct, 30.0).responder,
         "responder50": responders(pct, 50.0).responder,
         "dropout_day": result.dropout_day.astype(np.int64),
+        "dropout_reason": _reason_labels(result),
         "final_current_mA": final_current_mA(result),
         "coupling": result.coupling.astype(np.float64),
     }

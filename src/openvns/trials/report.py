@@ -46,6 +46,7 @@ from openvns.analysis.endpoints import Improved, OutcomeSummary
 from openvns.analysis.plotting import figure_png
 from openvns.files import atomic_write
 from openvns.patients.outcomes import mcid, mcid_references
+from openvns.trials.adverse_events import safety_html
 from openvns.trials.report_cells import attr as _attr
 from openvns.trials.report_cells import comparison_row as _comparison_row
 from openvns.trials.report_cells import effect_size_row, nnt_row
@@ -386,6 +387,7 @@ def render_report(
         "inverts the Newcombe interval of the difference and passes through ∞ when that "
         "includes 0 (Altman 1998).</p>",
         _comparison_table(result, summary),
+        safety_html(result),
         headache_html(result),
         crossover_html(result),
         "<h2>Figures</h2>",

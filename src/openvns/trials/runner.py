@@ -130,6 +130,7 @@ class _ChunkResult:
     treated: TreatedAttacks | None = None
     adherence: FloatArray | None = None
     worst_nrs: npt.NDArray[np.int8] | None = None
+    dropout_reason: npt.NDArray[np.int8] | None = None
 
 
 def visit_days(design: TrialDesign) -> tuple[int, ...]:
@@ -255,11 +256,15 @@ def _simulate_chunk(spec: _ChunkSpec) -> _ChunkResult:
         dropout_day=traj.dropout_day,
         eligible=eligible,
         coupling=traj.coupling,
-        **visits,
+        pgic=visits["pgic"],
+        bpi_interference=visits["bpi_interference"],
+        fiqr=visits["fiqr"],
+        sleep=visits["sleep"],
         attacks=traj.attacks,
         treated=traj.treated,
         adherence=traj.adherence,
         worst_nrs=traj.worst_nrs,
+        dropout_reason=traj.dropout_reason,
     )
 
 
@@ -297,9 +302,9 @@ def _concat(results: list[_ChunkResult]) -> _ChunkResult:
     arrays: dict[str, Any] = {
         f: np.concatenate([getattr(r, f) for r in results])
         for f in _ChunkResult.__dataclass_fields__
-        if f not in ("attacks", "treated", "adherence", "worst_nrs")
+        if f not in ("attacks", "treated", "adherence", "worst_nrs", "dropout_reason")
     }
-    for f in ("adherence", "worst_nrs"):
+    for f in ("adherence", "worst_nrs", "dropout_reason"):
         if getattr(results[0], f) is not None:
             arrays[f] = np.concatenate([getattr(r, f) for r in results])
     return _ChunkResult(
@@ -371,6 +376,11 @@ class TrialResult:
     worst_nrs
         ``(patients, days)`` daily worst pain (int8 0–10; entries count where ``observed``) of a
         condition with a worst-pain item (functional abdominal pain); ``None`` otherwise.
+    dropout_reason
+        ``(patients,)`` why each patient discontinued (int8 codes of
+        :data:`~openvns.physiology.model.DROPOUT_REASONS`: 0 none, 1 adverse event, 2 lack of
+        efficacy, 3 other), from the competing hazards of the day of dropout; ``None`` for a
+        result read back from an export that lacks it.
     """
 
     design: TrialDesign
@@ -400,6 +410,7 @@ class TrialResult:
     treated: TreatedAttacks | None = field(default=None, repr=False)
     adherence: FloatArray | None = field(default=None, repr=False)
     worst_nrs: npt.NDArray[np.int8] | None = field(default=None, repr=False)
+    dropout_reason: npt.NDArray[np.int8] | None = field(default=None, repr=False)
 
     @property
     def n_patients(self) -> int:
@@ -727,4 +738,5 @@ def run_trial(
         treated=res.treated,
         adherence=res.adherence,
         worst_nrs=res.worst_nrs,
+        dropout_reason=res.dropout_reason,
     )
