@@ -124,6 +124,7 @@ def summary_document(result: Any) -> dict[str, Any]:
         entry.update(effects_document(cmp))
         comparisons[name] = entry
     from openvns.trials.adverse_events import safety_document
+    from openvns.trials.phase_endpoints import phase_endpoints_document
     from openvns.trials.report_headache import crossover_document, headache_document
 
     return {
@@ -132,6 +133,7 @@ def summary_document(result: Any) -> dict[str, Any]:
         "days": result.n_days,
         "arms": arms,
         "comparisons": comparisons,
+        "phase_endpoints": phase_endpoints_document(result),
         "adverse_events": safety_document(result),
         "headache": headache_document(result),
         "crossover": crossover_document(result),
@@ -195,6 +197,7 @@ def _print_summary(result: Any, doc: dict[str, Any]) -> None:
         )
     console.print(table)
     _print_outcomes(result, s)
+    _print_phase_endpoints(result)
     _print_adverse_events(result)
     ref = result.arm_names[0]
     for name, c in s.comparisons.items():
@@ -382,6 +385,36 @@ def _print_outcomes(result: Any, s: Any) -> None:
     console.print(
         "outcomes at the visit ending the blinded phase: PGIC much/very much improved, mean "
         "change from the baseline visit and share improved by at least the MCID (95 % CIs in "
+        "summary.json and the report)",
+        highlight=False,
+    )
+    console.print(table)
+
+
+def _print_phase_endpoints(result: Any) -> None:
+    """Change of NRS and ≥ 30 % responders by randomised arm after the blinded phase."""
+    from openvns.trials.phase_endpoints import phase_endpoints
+
+    later = phase_endpoints(result)[1:]
+    if not later:
+        return
+    columns = []
+    for e in later:
+        short = "12 mo" if e.name == "month_12" else "open label"
+        columns += [f"Δ NRS {short}", f"≥30% {short}"]
+    table = _arm_table(columns, result.arm_names)
+    for arm in result.arm_names:
+        row = [arm]
+        for e in later:
+            a = e.arms[arm]
+            row += [
+                f"{float(a.change_NRS.estimate):+.2f}",
+                _pct(a.responders_30.proportion()),
+            ]
+        table.add_row(*row)
+    labels = "; ".join(e.label for e in later)
+    console.print(
+        f"later endpoints by randomised arm ({labels}; eligible patients, intervals in "
         "summary.json and the report)",
         highlight=False,
     )

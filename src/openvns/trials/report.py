@@ -47,6 +47,7 @@ from openvns.analysis.plotting import figure_png
 from openvns.files import atomic_write
 from openvns.patients.outcomes import mcid, mcid_references
 from openvns.trials.adverse_events import safety_html
+from openvns.trials.phase_endpoints import phase_endpoints_html
 from openvns.trials.report_cells import attr as _attr
 from openvns.trials.report_cells import comparison_row as _comparison_row
 from openvns.trials.report_cells import effect_size_row, nnt_row
@@ -387,6 +388,7 @@ def render_report(
         "inverts the Newcombe interval of the difference and passes through ∞ when that "
         "includes 0 (Altman 1998).</p>",
         _comparison_table(result, summary),
+        phase_endpoints_html(result),
         safety_html(result),
         headache_html(result),
         crossover_html(result),
