@@ -124,6 +124,7 @@ def summary_document(result: Any) -> dict[str, Any]:
         entry.update(effects_document(cmp))
         comparisons[name] = entry
     from openvns.trials.adverse_events import safety_document
+    from openvns.trials.baseline_table import baseline_table
     from openvns.trials.phase_endpoints import phase_endpoints_document
     from openvns.trials.report_headache import crossover_document, headache_document
 
@@ -132,6 +133,7 @@ def summary_document(result: Any) -> dict[str, Any]:
         "patients": result.n_patients,
         "days": result.n_days,
         "arms": arms,
+        "baseline": baseline_table(result).to_dict() if result.design.baseline_days else None,
         "comparisons": comparisons,
         "phase_endpoints": phase_endpoints_document(result),
         "adverse_events": safety_document(result),

@@ -47,6 +47,7 @@ from openvns.analysis.plotting import figure_png
 from openvns.files import atomic_write
 from openvns.patients.outcomes import mcid, mcid_references
 from openvns.trials.adverse_events import safety_html
+from openvns.trials.baseline_table import baseline_html
 from openvns.trials.phase_endpoints import phase_endpoints_html
 from openvns.trials.report_cells import attr as _attr
 from openvns.trials.report_cells import comparison_row as _comparison_row
@@ -367,6 +368,7 @@ def render_report(
     body = [
         f"<h1>{html.escape(heading)}</h1>",
         overview,
+        baseline_html(result),
         "<h2>Summary by arm</h2>",
         "<p>Eligible patients (baseline diary meets the inclusion criteria); change from the "
         "baseline mean to the mean of the last 4 weeks of the blinded phase (negative is "
