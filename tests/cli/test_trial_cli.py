@@ -230,3 +230,25 @@ def test_run_prints_adverse_events_by_arm(small_run: tuple[Path, str]) -> None:
     assert "AE → stop" in text
     doc = json.loads((out / "summary.json").read_text("utf-8"))
     assert set(doc["adverse_events"]["blinded"]) == {"active", "sham"}
+
+
+def test_run_with_an_interim_prints_the_decision(tmp_path: Path) -> None:
+    cfg = tmp_path / "trial.toml"
+    cfg.write_text(
+        SMALL.replace("open_label_days = 14", "open_label_days = 0")
+        + "[trial.interim]\ninformation_fraction = 0.5\nfutility_z = -50.0\n",
+        "utf-8",
+    )
+    code, text = invoke(
+        "run", "--config", str(cfg), "--out", str(tmp_path / "o"), "--no-report",
+        "--power-replicates", "0", "--n-per-arm", "12",
+    )  # fmt: skip
+    assert code == 0, text
+    assert "interim (50 % of patients)" in text
+    assert "group-sequential decision" in text
+    doc = json.loads((tmp_path / "o" / "summary.json").read_text("utf-8"))
+    assert doc["interim"]["information_fraction"] == 0.5
+    assert doc["interim"]["decision"] in (
+        "stopped for efficacy", "stopped for harm", "efficacy at the final analysis",
+        "harm at the final analysis", "no difference shown",
+    )  # fmt: skip

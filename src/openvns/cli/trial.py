@@ -136,6 +136,7 @@ def summary_document(result: Any) -> dict[str, Any]:
         "baseline": baseline_table(result).to_dict() if result.design.baseline_days else None,
         "comparisons": comparisons,
         "phase_endpoints": phase_endpoints_document(result),
+        "interim": _interim_document(result),
         "adverse_events": safety_document(result),
         "headache": headache_document(result),
         "crossover": crossover_document(result),
@@ -143,6 +144,20 @@ def summary_document(result: Any) -> dict[str, Any]:
         "version": result.version,
         "rng_scheme": result.rng_scheme,
         "config_hash": result.config_hash,
+    }
+
+
+def _interim_document(result: Any) -> dict[str, Any] | None:
+    """The design's interim analysis and what it decided (``None`` without one)."""
+    interim = result.design.interim
+    if interim is None:
+        return None
+    from openvns.trials.interim import interim_outcome
+
+    return interim_outcome(result, interim).to_dict() | {
+        "information_fraction": interim.information_fraction,
+        "alpha": interim.alpha,
+        "futility_z": interim.futility_z,
     }
 
 
@@ -201,6 +216,7 @@ def _print_summary(result: Any, doc: dict[str, Any]) -> None:
     _print_outcomes(result, s)
     _print_phase_endpoints(result)
     _print_adverse_events(result)
+    _print_interim(doc.get("interim"), result.arm_names)
     ref = result.arm_names[0]
     for name, c in s.comparisons.items():
         console.print(
@@ -421,6 +437,28 @@ def _print_phase_endpoints(result: Any) -> None:
         highlight=False,
     )
     console.print(table)
+
+
+def _print_interim(doc: dict[str, Any] | None, arms: Sequence[str]) -> None:
+    """The interim analysis's looks and the design's decision."""
+    if doc is None:
+        return
+    label = f"{arms[0]} − {arms[1]}"
+    for name in ("interim", "final"):
+        look = doc[name]
+        if look is None:
+            continue
+        where = (
+            f"interim ({100 * doc['information_fraction']:.0f} % of patients)"
+            if name == "interim"
+            else "final analysis"
+        )
+        console.print(
+            f"{where}: {label} Δ NRS {look['difference']:+.2f}, z = {look['z']:+.2f} "
+            f"(efficacy boundary |z| ≥ {look['boundary']:.3f}), n = {look['patients']}",
+            highlight=False,
+        )
+    console.print(f"group-sequential decision: [bold]{doc['decision']}[/]", highlight=False)
 
 
 def _print_adverse_events(result: Any) -> None:

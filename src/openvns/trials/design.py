@@ -20,6 +20,10 @@ from openvns.device import catalogue, safety
 from openvns.errors import ValidationError
 from openvns.protocol.text import STANDARD_TITRATION, Protocol, unwrap
 from openvns.simulation.courses import check_modelled
+from openvns.trials.interim import Interim
+
+#: Keys of ``[trial.interim]``.
+INTERIM_KEYS: tuple[str, ...] = tuple(Interim.model_fields)
 
 ArmKind = Literal["active", "sham", "low_dose", "standard_of_care"]
 ARM_KINDS: tuple[str, ...] = ("active", "sham", "low_dose", "standard_of_care")
@@ -269,6 +273,11 @@ class TrialDesign(FrozenModel):
         (:meth:`extension_device_arm`).
     inclusion
         Criteria on the baseline diary.
+    crossover
+        Two-period AB/BA crossover (:class:`Crossover`); ``None``: parallel arms.
+    interim
+        One pre-specified interim analysis of the first two arms' primary comparison, stopping
+        for efficacy or futility (:class:`openvns.trials.interim.Interim`); ``None``: none.
     """
 
     generator: str = "1000"
@@ -280,6 +289,7 @@ class TrialDesign(FrozenModel):
     open_label_arm: str | None = None
     inclusion: InclusionCriteria = InclusionCriteria()
     crossover: Crossover | None = None
+    interim: Interim | None = None
 
     @model_validator(mode="after")
     def _valid(self) -> TrialDesign:
@@ -341,6 +351,10 @@ class TrialDesign(FrozenModel):
                 )
                 if not crossover.ok:
                     raise safety.UnsafeSettingsError(crossover)
+        if self.interim is not None and (len(self.arms) < 2 or self.crossover is not None):
+            raise ValidationError(
+                "interim", "given", "a parallel design with at least two arms (no crossover)"
+            )
         if self.crossover is not None:
             if len(self.arms) != 2:
                 raise ValidationError(
@@ -449,6 +463,8 @@ class TrialDesign(FrozenModel):
             out["open_label_arm"] = self.open_label_arm
         if self.crossover is not None:
             out["crossover"] = self.crossover.model_dump()
+        if self.interim is not None:
+            out["interim"] = {k: v for k, v in self.interim.model_dump().items() if v is not None}
         return out
 
     @classmethod
@@ -468,7 +484,22 @@ class TrialDesign(FrozenModel):
                 "arms", raw_arms, "a list of tables with name, kind, protocol, ratio"
             )
         arms = [_arm_from_dict(i, a) for i, a in enumerate(raw_arms)]
-        fields = {k: v for k, v in data.items() if k not in ("arms", "inclusion", "crossover")}
+        fields = {
+            k: v for k, v in data.items() if k not in ("arms", "inclusion", "crossover", "interim")
+        }
+        interim = data.get("interim")
+        if interim is not None:
+            if not isinstance(interim, dict):
+                raise ValidationError("interim", interim, "a table of " + ", ".join(INTERIM_KEYS))
+            for key in interim:
+                if key not in INTERIM_KEYS:
+                    raise ValidationError(
+                        f"interim.{key}", interim[key], "one of " + ", ".join(INTERIM_KEYS)
+                    )
+            try:
+                fields["interim"] = Interim.model_validate(interim)
+            except PydanticValidationError as exc:
+                raise unwrap(exc, "interim.") from None
         crossover = data.get("crossover")
         if crossover is not None:
             if not isinstance(crossover, dict):
