@@ -252,3 +252,22 @@ def test_run_with_an_interim_prints_the_decision(tmp_path: Path) -> None:
         "stopped for efficacy", "stopped for harm", "efficacy at the final analysis",
         "harm at the final analysis", "no difference shown",
     )  # fmt: skip
+
+
+def test_run_a_randomised_withdrawal(tmp_path: Path) -> None:
+    from tests.trials.test_withdrawal import TRIAL
+
+    data = TrialConfig().to_dict()
+    data["trial"] = dict(TRIAL)
+    data["run"] = {"n_per_arm": 20, "root_seed": 2}
+    data["output"] = {"report": False, "formats": []}
+    from openvns.trials.config import dumps_toml
+
+    cfg = tmp_path / "trial.toml"
+    cfg.write_text(dumps_toml(data), "utf-8")
+    code, text = invoke("run", "--config", str(cfg), "--out", str(tmp_path / "o"))
+    assert code == 0, text
+    assert "randomised withdrawal" in text
+    assert "strength of the evidence" not in text  # its power is not the parallel comparison's
+    doc = json.loads((tmp_path / "o" / "summary.json").read_text("utf-8"))
+    assert set(doc["withdrawal"]["run_in_responders"]) == {"continue", "withdraw"}

@@ -137,6 +137,7 @@ def summary_document(result: Any) -> dict[str, Any]:
         "comparisons": comparisons,
         "phase_endpoints": phase_endpoints_document(result),
         "interim": _interim_document(result),
+        "withdrawal": _withdrawal_document(result),
         "adverse_events": safety_document(result),
         "headache": headache_document(result),
         "crossover": crossover_document(result),
@@ -159,6 +160,16 @@ def _interim_document(result: Any) -> dict[str, Any] | None:
         "alpha": interim.alpha,
         "futility_z": interim.futility_z,
     }
+
+
+def _withdrawal_document(result: Any) -> dict[str, Any] | None:
+    """Loss of response among the run-in responders (``None`` without a withdrawal design)."""
+    if result.design.withdrawal is None:
+        return None
+    from openvns.trials.withdrawal import withdrawal_outcome
+
+    doc = withdrawal_outcome(result).to_dict()
+    return {k: _finite_or_none(v) if isinstance(v, float) else v for k, v in doc.items()}
 
 
 def _finite_or_none(x: float) -> float | None:
@@ -217,6 +228,7 @@ def _print_summary(result: Any, doc: dict[str, Any]) -> None:
     _print_phase_endpoints(result)
     _print_adverse_events(result)
     _print_interim(doc.get("interim"), result.arm_names)
+    _print_withdrawal(doc.get("withdrawal"), result.arm_names)
     ref = result.arm_names[0]
     for name, c in s.comparisons.items():
         console.print(
@@ -461,6 +473,26 @@ def _print_interim(doc: dict[str, Any] | None, arms: Sequence[str]) -> None:
     console.print(f"group-sequential decision: [bold]{doc['decision']}[/]", highlight=False)
 
 
+def _print_withdrawal(doc: dict[str, Any] | None, arms: Sequence[str]) -> None:
+    """Run-in responders and loss of response by arm, and the difference."""
+    if doc is None:
+        return
+    first, second = arms[:2]
+    parts = [
+        f"{arm}: {doc['lost_response'][arm]} of {doc['run_in_responders'][arm]} run-in "
+        "responders lost the response"
+        for arm in (first, second)
+    ]
+    console.print("randomised withdrawal — " + "; ".join(parts), highlight=False)
+    est, lo, hi = doc["difference"]
+    if est is not None:
+        console.print(
+            f"  {second} − {first}: {100 * est:+.1f} points [{100 * lo:+.1f}, {100 * hi:+.1f}], "
+            f"p = {doc['p_value']:.3g}",
+            highlight=False,
+        )
+
+
 def _print_adverse_events(result: Any) -> None:
     """Patients with adverse events and discontinuations by arm in the blinded phase."""
     from openvns.trials.adverse_events import adverse_events, phase_days
@@ -580,7 +612,8 @@ def run(
     elapsed = time.perf_counter() - t0
     doc = summary_document(result)
     _print_summary(result, doc)
-    if power_replicates > 0 and len(cfg.design.arms) > 1 and cfg.design.crossover is None:
+    parallel = cfg.design.crossover is None and cfg.design.withdrawal is None
+    if power_replicates > 0 and len(cfg.design.arms) > 1 and parallel:
         from openvns.trials.power_evidence import design_evidence
 
         with progress_bar(

@@ -15,12 +15,14 @@ import numpy.typing as npt
 from pydantic import ValidationError as PydanticValidationError
 from pydantic import model_validator
 
+from openvns.analysis.endpoints import ENDPOINT_WINDOW_DAYS
 from openvns.base import FrozenModel
 from openvns.device import catalogue, safety
 from openvns.errors import ValidationError
 from openvns.protocol.text import STANDARD_TITRATION, Protocol, unwrap
 from openvns.simulation.courses import check_modelled
 from openvns.trials.interim import Interim
+from openvns.trials.withdrawal import Withdrawal
 
 #: Keys of ``[trial.interim]``.
 INTERIM_KEYS: tuple[str, ...] = tuple(Interim.model_fields)
@@ -278,6 +280,10 @@ class TrialDesign(FrozenModel):
     interim
         One pre-specified interim analysis of the first two arms' primary comparison, stopping
         for efficacy or futility (:class:`openvns.trials.interim.Interim`); ``None``: none.
+    withdrawal
+        A randomised-withdrawal design: both arms on the first arm's protocol for an open-label
+        run-in, then the second arm withdrawn to its own
+        (:class:`openvns.trials.withdrawal.Withdrawal`); ``None``: none.
     """
 
     generator: str = "1000"
@@ -290,6 +296,7 @@ class TrialDesign(FrozenModel):
     inclusion: InclusionCriteria = InclusionCriteria()
     crossover: Crossover | None = None
     interim: Interim | None = None
+    withdrawal: Withdrawal | None = None
 
     @model_validator(mode="after")
     def _valid(self) -> TrialDesign:
@@ -351,6 +358,19 @@ class TrialDesign(FrozenModel):
                 )
                 if not crossover.ok:
                     raise safety.UnsafeSettingsError(crossover)
+        if self.withdrawal is not None:
+            if len(self.arms) != 2 or self.crossover is not None or self.interim is not None:
+                raise ValidationError(
+                    "withdrawal", "given",
+                    "exactly two arms (continue, withdraw), no crossover and no interim",
+                )  # fmt: skip
+            if self.withdrawal.run_in_days + ENDPOINT_WINDOW_DAYS > self.blinded_days:
+                raise ValidationError(
+                    "withdrawal.run_in_days", self.withdrawal.run_in_days,
+                    f"at most blinded_days − {ENDPOINT_WINDOW_DAYS} = "
+                    f"{self.blinded_days - ENDPOINT_WINDOW_DAYS} (a withdrawal period of at "
+                    "least the endpoint window)",
+                )  # fmt: skip
         if self.interim is not None and (len(self.arms) < 2 or self.crossover is not None):
             raise ValidationError(
                 "interim", "given", "a parallel design with at least two arms (no crossover)"
@@ -465,6 +485,8 @@ class TrialDesign(FrozenModel):
             out["crossover"] = self.crossover.model_dump()
         if self.interim is not None:
             out["interim"] = {k: v for k, v in self.interim.model_dump().items() if v is not None}
+        if self.withdrawal is not None:
+            out["withdrawal"] = self.withdrawal.model_dump()
         return out
 
     @classmethod
@@ -484,9 +506,22 @@ class TrialDesign(FrozenModel):
                 "arms", raw_arms, "a list of tables with name, kind, protocol, ratio"
             )
         arms = [_arm_from_dict(i, a) for i, a in enumerate(raw_arms)]
-        fields = {
-            k: v for k, v in data.items() if k not in ("arms", "inclusion", "crossover", "interim")
-        }
+        tables = ("arms", "inclusion", "crossover", "interim", "withdrawal")
+        fields = {k: v for k, v in data.items() if k not in tables}
+        withdrawal = data.get("withdrawal")
+        if withdrawal is not None:
+            keys = tuple(Withdrawal.model_fields)
+            if not isinstance(withdrawal, dict):
+                raise ValidationError("withdrawal", withdrawal, "a table of " + ", ".join(keys))
+            for key in withdrawal:
+                if key not in keys:
+                    raise ValidationError(
+                        f"withdrawal.{key}", withdrawal[key], "one of " + ", ".join(keys)
+                    )
+            try:
+                fields["withdrawal"] = Withdrawal.model_validate(withdrawal)
+            except PydanticValidationError as exc:
+                raise unwrap(exc, "withdrawal.") from None
         interim = data.get("interim")
         if interim is not None:
             if not isinstance(interim, dict):

@@ -153,9 +153,19 @@ def trial_courses(
     courses: list[Course] = []
     if design.crossover is not None:
         return _crossover_courses(design, arms, recruitment)
+    run_in = design.withdrawal.run_in_days if design.withdrawal is not None else 0
     for a, name in enumerate(names):
         end = treat if a == ol_index else blind
-        course = _course(design, name, name, arms == a, 0, end, recruitment[a])
+        if run_in and a == 1:
+            # randomised withdrawal: the first arm's protocol and device for the run-in, then
+            # this arm's protocol through the same device
+            first = _course(design, names[0], names[0], arms == a, 0, run_in, recruitment[0])
+            spec0 = design.arms[0]
+            courses.append(replace(first, expectation=spec0.expectation,
+                                   implanted=spec0.implanted and first.implanted))  # fmt: skip
+            course = _course(design, name, names[0], arms == a, run_in, end, recruitment[0])
+        else:
+            course = _course(design, name, name, arms == a, 0, end, recruitment[a])
         arm = design.arms[a]
         courses.append(
             replace(
