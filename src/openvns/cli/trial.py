@@ -30,6 +30,46 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 log = logging.getLogger(__name__)
+#: Options every trial command shares (``run``, ``power``, ``uncertainty``, ``sensitivity``).
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", "-c", help="A trial.toml (see `openvns trial init`).")
+]
+NPerArmOption = Annotated[
+    int | None, typer.Option("--n-per-arm", help="Patients per unit of allocation ratio.")
+]
+SeedOption = Annotated[int | None, typer.Option("--seed", help="Root seed.")]
+ExecutorOption = Annotated[str | None, typer.Option("--executor", help="serial, process or dask.")]
+WorkersOption = Annotated[int | None, typer.Option("--workers", help="Processes / workers.")]
+SchedulerOption = Annotated[
+    str | None, typer.Option("--scheduler", help="Dask scheduler address, tcp://host:8786 (dask).")
+]
+
+
+def configure(
+    config: Path | None,
+    *,
+    condition: str | None = None,
+    n_per_arm: int | None = None,
+    seed: int | None = None,
+    executor: str | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+) -> TrialConfig:
+    """The trial.toml (or the defaults) with the command line's run options over it; a
+    ``--scheduler`` without ``--executor`` means Dask."""
+    cfg = load_config(config) if config is not None else TrialConfig()
+    if scheduler is not None and executor is None:
+        executor = "dask"
+    return cfg.with_run(
+        condition=condition,
+        n_per_arm=n_per_arm,
+        root_seed=seed,
+        executor=executor,
+        workers=workers,
+        scheduler=scheduler,
+    )
+
+
 #: Most simulated trials ``trial run --power-replicates`` takes (``trial power`` for more).
 MAX_POWER_REPLICATES = 2000
 
@@ -525,10 +565,7 @@ def _print_adverse_events(result: Any) -> None:
 @app.command("run")
 @guarded
 def run(
-    config: Annotated[
-        Path | None,
-        typer.Option("--config", "-c", help="A trial.toml (see `openvns trial init`)."),
-    ] = None,
+    config: ConfigOption = None,
     condition: Annotated[
         str | None,
         typer.Option(
@@ -537,18 +574,11 @@ def run(
             "episodic_cluster, chronic_cluster or functional_abdominal_pain.",
         ),
     ] = None,
-    n_per_arm: Annotated[
-        int | None, typer.Option("--n-per-arm", help="Patients per unit of allocation ratio.")
-    ] = None,
-    seed: Annotated[int | None, typer.Option("--seed", help="Root seed.")] = None,
-    executor: Annotated[
-        str | None, typer.Option("--executor", help="serial, process or dask.")
-    ] = None,
-    workers: Annotated[int | None, typer.Option("--workers", help="Processes / workers.")] = None,
-    scheduler: Annotated[
-        str | None,
-        typer.Option("--scheduler", help="Dask scheduler address, tcp://host:8786 (dask)."),
-    ] = None,
+    n_per_arm: NPerArmOption = None,
+    seed: SeedOption = None,
+    executor: ExecutorOption = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Output directory (openvns-trial).")
     ] = None,
@@ -576,13 +606,11 @@ def run(
     from openvns.trials.report import write_report
     from openvns.trials.runner import arm_recruitment, run_trial
 
-    cfg = load_config(config) if config is not None else TrialConfig()
-    if scheduler is not None and executor is None:
-        executor = "dask"
-    cfg = cfg.with_run(
+    cfg = configure(
+        config,
         condition=condition,
         n_per_arm=n_per_arm,
-        root_seed=seed,
+        seed=seed,
         executor=executor,
         workers=workers,
         scheduler=scheduler,

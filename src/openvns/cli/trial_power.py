@@ -16,8 +16,15 @@ from openvns.cli.common import (
     guarded,
     progress_bar,
 )
-from openvns.cli.trial import app
-from openvns.trials.config import TrialConfig, load_config
+from openvns.cli.trial import (
+    ConfigOption,
+    ExecutorOption,
+    SchedulerOption,
+    SeedOption,
+    WorkersOption,
+    app,
+    configure,
+)
 
 __all__ = ["parse_sizes", "power"]
 
@@ -39,10 +46,7 @@ def parse_sizes(text: str) -> list[int]:
 @app.command("power")
 @guarded
 def power(
-    config: Annotated[
-        Path | None,
-        typer.Option("--config", "-c", help="A trial.toml (see `openvns trial init`)."),
-    ] = None,
+    config: ConfigOption = None,
     n: Annotated[
         str, typer.Option("--n", help="Patients per arm to simulate, comma-separated.")
     ] = "50,100,200,400",
@@ -53,15 +57,10 @@ def power(
     condition: Annotated[
         str | None, typer.Option("--condition", help="The condition (as `trial run`).")
     ] = None,
-    seed: Annotated[int | None, typer.Option("--seed", help="Root seed.")] = None,
-    executor: Annotated[
-        str | None, typer.Option("--executor", help="serial, process or dask.")
-    ] = None,
-    workers: Annotated[int | None, typer.Option("--workers", help="Processes / workers.")] = None,
-    scheduler: Annotated[
-        str | None,
-        typer.Option("--scheduler", help="Dask scheduler address, tcp://host:8786 (dask)."),
-    ] = None,
+    seed: SeedOption = None,
+    executor: ExecutorOption = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Output directory (the config's).")
     ] = None,
@@ -72,11 +71,13 @@ def power(
     from openvns.trials.power_output import POWER_TARGETS, write_power
 
     sizes = parse_sizes(n)
-    cfg = load_config(config) if config is not None else TrialConfig()
-    if scheduler is not None and executor is None:
-        executor = "dask"
-    cfg = cfg.with_run(
-        condition=condition, root_seed=seed, executor=executor, workers=workers, scheduler=scheduler
+    cfg = configure(
+        config,
+        condition=condition,
+        seed=seed,
+        executor=executor,
+        workers=workers,
+        scheduler=scheduler,
     )
     directory = Path(out) if out is not None else Path(cfg.output.directory)
     directory = check_output_directory(directory, "--out")

@@ -20,43 +20,18 @@ from openvns.cli.common import (
     guarded,
     progress_bar,
 )
-from openvns.cli.trial import app
-from openvns.trials.config import TrialConfig, load_config
+from openvns.cli.trial import (
+    ConfigOption,
+    ExecutorOption,
+    NPerArmOption,
+    SchedulerOption,
+    SeedOption,
+    WorkersOption,
+    app,
+    configure,
+)
 
 log = logging.getLogger(__name__)
-
-ConfigOption = Annotated[
-    Path | None, typer.Option("--config", "-c", help="A trial.toml (see `openvns trial init`).")
-]
-NOption = Annotated[
-    int | None, typer.Option("--n-per-arm", help="Patients per unit of allocation ratio.")
-]
-SeedOption = Annotated[int | None, typer.Option("--seed", help="Root seed.")]
-ExecutorOption = Annotated[str | None, typer.Option("--executor", help="serial, process or dask.")]
-WorkersOption = Annotated[int | None, typer.Option("--workers", help="Processes / workers.")]
-SchedulerOption = Annotated[
-    str | None, typer.Option("--scheduler", help="Dask scheduler address, tcp://host:8786 (dask).")
-]
-
-
-def _config(
-    config: Path | None,
-    n_per_arm: int | None,
-    seed: int | None,
-    executor: str | None,
-    workers: int | None,
-    scheduler: str | None,
-) -> TrialConfig:
-    cfg = load_config(config) if config is not None else TrialConfig()
-    if scheduler is not None and executor is None:
-        executor = "dask"
-    return cfg.with_run(
-        n_per_arm=n_per_arm,
-        root_seed=seed,
-        executor=executor,
-        workers=workers,
-        scheduler=scheduler,
-    )
 
 
 @contextmanager
@@ -64,10 +39,6 @@ def _bar(what: str) -> Iterator[Callable[[int, int], None]]:
     """The shared progress bar (plain lines where stderr is not a terminal)."""
     with progress_bar(what, "trials") as progress:
         yield progress
-
-
-def _out_dir(out: Path) -> Path:
-    return check_output_directory(out, "--out")
 
 
 def _g(x: Any, digits: int = 3) -> str:
@@ -92,7 +63,7 @@ def uncertainty(
             "default each set runs its own patients (parameters and sampling error together).",
         ),
     ] = False,
-    n_per_arm: NOption = None,
+    n_per_arm: NPerArmOption = None,
     seed: SeedOption = None,
     executor: ExecutorOption = None,
     workers: WorkersOption = None,
@@ -107,8 +78,15 @@ def uncertainty(
     from openvns.trials.uncertainty import default_endpoint, run_uncertainty
     from openvns.trials.uncertainty_output import write_uncertainty
 
-    cfg = _config(config, n_per_arm, seed, executor, workers, scheduler)
-    directory = _out_dir(out)
+    cfg = configure(
+        config,
+        n_per_arm=n_per_arm,
+        seed=seed,
+        executor=executor,
+        workers=workers,
+        scheduler=scheduler,
+    )
+    directory = check_output_directory(out, "--out")
     with _bar(f"{samples} parameter sets × {cfg.run.n_per_arm} per arm") as progress:
         result = run_uncertainty(
             cfg, samples, method=method, common_seed=common_seed, progress=progress
@@ -162,7 +140,7 @@ def sensitivity(
     trajectories: Annotated[
         int, typer.Option("--trajectories", help="Morris trajectories r.")
     ] = 20,
-    n_per_arm: NOption = None,
+    n_per_arm: NPerArmOption = None,
     seed: SeedOption = None,
     executor: ExecutorOption = None,
     workers: WorkersOption = None,
@@ -179,8 +157,15 @@ def sensitivity(
     from openvns.trials.uncertainty import check_endpoint, default_endpoint
     from openvns.trials.uncertainty_output import write_sensitivity
 
-    cfg = _config(config, n_per_arm, seed, executor, workers, scheduler)
-    directory = _out_dir(out)
+    cfg = configure(
+        config,
+        n_per_arm=n_per_arm,
+        seed=seed,
+        executor=executor,
+        workers=workers,
+        scheduler=scheduler,
+    )
+    directory = check_output_directory(out, "--out")
     name = check_endpoint(endpoint or default_endpoint(cfg.design), cfg.design, cfg.run.condition)
     d = len(ranged_assumptions(cfg.design, cfg.run.condition, endpoint=name))
     runs = base_samples * (d + 2) if method == "sobol" else trajectories * (d + 1)

@@ -8,7 +8,7 @@ Everything round-trips through TOML-friendly dicts (:meth:`TrialDesign.to_dict`,
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -24,8 +24,7 @@ from openvns.simulation.courses import check_modelled
 from openvns.trials.interim import Interim
 from openvns.trials.withdrawal import Withdrawal
 
-#: Keys of ``[trial.interim]``.
-INTERIM_KEYS: tuple[str, ...] = tuple(Interim.model_fields)
+M = TypeVar("M", bound=FrozenModel)
 
 ArmKind = Literal["active", "sham", "low_dose", "standard_of_care"]
 ARM_KINDS: tuple[str, ...] = ("active", "sham", "low_dose", "standard_of_care")
@@ -508,64 +507,18 @@ class TrialDesign(FrozenModel):
         arms = [_arm_from_dict(i, a) for i, a in enumerate(raw_arms)]
         tables = ("arms", "inclusion", "crossover", "interim", "withdrawal")
         fields = {k: v for k, v in data.items() if k not in tables}
-        withdrawal = data.get("withdrawal")
-        if withdrawal is not None:
-            keys = tuple(Withdrawal.model_fields)
-            if not isinstance(withdrawal, dict):
-                raise ValidationError("withdrawal", withdrawal, "a table of " + ", ".join(keys))
-            for key in withdrawal:
-                if key not in keys:
-                    raise ValidationError(
-                        f"withdrawal.{key}", withdrawal[key], "one of " + ", ".join(keys)
-                    )
-            try:
-                fields["withdrawal"] = Withdrawal.model_validate(withdrawal)
-            except PydanticValidationError as exc:
-                raise unwrap(exc, "withdrawal.") from None
-        interim = data.get("interim")
-        if interim is not None:
-            if not isinstance(interim, dict):
-                raise ValidationError("interim", interim, "a table of " + ", ".join(INTERIM_KEYS))
-            for key in interim:
-                if key not in INTERIM_KEYS:
-                    raise ValidationError(
-                        f"interim.{key}", interim[key], "one of " + ", ".join(INTERIM_KEYS)
-                    )
-            try:
-                fields["interim"] = Interim.model_validate(interim)
-            except PydanticValidationError as exc:
-                raise unwrap(exc, "interim.") from None
-        crossover = data.get("crossover")
-        if crossover is not None:
-            if not isinstance(crossover, dict):
-                raise ValidationError(
-                    "crossover", crossover, "a table with period_days and washout_days"
-                )
-            for key in crossover:
-                if key not in Crossover.model_fields:
-                    raise ValidationError(
-                        f"crossover.{key}", crossover[key], "one of period_days, washout_days"
-                    )
-            try:
-                fields["crossover"] = Crossover.model_validate(crossover)
-            except PydanticValidationError as exc:
-                raise unwrap(exc, "crossover.") from None
+        for name, model, table in (
+            ("withdrawal", Withdrawal, None),
+            ("interim", Interim, None),
+            ("crossover", Crossover, "a table with period_days and washout_days"),
+        ):
+            if data.get(name) is not None:
+                fields[name] = _sub_table(name, data[name], model, table)
         inclusion = data.get("inclusion", {})
-        if not isinstance(inclusion, dict):
-            raise ValidationError(
-                "inclusion", inclusion, "a table with " + ", ".join(InclusionCriteria.model_fields)
-            )
-        for key in inclusion:
-            if key not in InclusionCriteria.model_fields:
-                raise ValidationError(
-                    f"inclusion.{key}",
-                    inclusion[key],
-                    "one of " + ", ".join(InclusionCriteria.model_fields),
-                )
-        try:
-            crit = InclusionCriteria.model_validate(inclusion)
-        except PydanticValidationError as exc:
-            raise unwrap(exc, "inclusion.") from None
+        crit = _sub_table(
+            "inclusion", inclusion, InclusionCriteria,
+            "a table with " + ", ".join(InclusionCriteria.model_fields),
+        )  # fmt: skip
         try:
             return cls.model_validate({**fields, "arms": arms, "inclusion": crit})
         except PydanticValidationError as exc:
@@ -573,6 +526,21 @@ class TrialDesign(FrozenModel):
 
 
 _ARM_KEYS = ("name", "kind", "protocol", "ratio", "generator", "lead", "expectation", "implanted")
+
+
+def _sub_table(name: str, raw: Any, model: type[M], table: str | None = None) -> M:
+    """``[trial.<name>]`` as ``model``: refuses a non-table (``table`` says what is allowed)
+    and unknown keys, naming them; the model's own errors come back under ``<name>.``."""
+    keys = tuple(model.model_fields)
+    if not isinstance(raw, dict):
+        raise ValidationError(name, raw, table or "a table of " + ", ".join(keys))
+    for key in raw:
+        if key not in keys:
+            raise ValidationError(f"{name}.{key}", raw[key], "one of " + ", ".join(keys))
+    try:
+        return model.model_validate(raw)
+    except PydanticValidationError as exc:
+        raise unwrap(exc, f"{name}.") from None
 
 
 def _arm_from_dict(i: int, data: Any) -> Arm:

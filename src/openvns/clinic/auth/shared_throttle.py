@@ -23,7 +23,12 @@ from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
-from openvns.clinic.auth.throttle import ADDRESS_WINDOW_S, LoginThrottledError, _seconds
+from openvns.clinic.auth.throttle import (
+    ADDRESS_WINDOW_S,
+    LoginThrottledError,
+    _seconds,
+    email_key,
+)
 from openvns.clinic.config import Settings
 
 #: Kinds of rows: attempts per address, failures per e-mail, locks per e-mail (``until``).
@@ -121,7 +126,7 @@ class SharedLoginThrottle:
 
     @staticmethod
     def _key(email: str) -> str:
-        return email.strip().lower()
+        return email_key(email)
 
     def admit(self, address: str, email: str) -> None:
         """Admit one sign-in attempt from ``address`` for ``email``, or refuse it.

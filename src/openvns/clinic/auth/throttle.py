@@ -118,7 +118,7 @@ class LoginThrottle:
 
     @staticmethod
     def _key(email: str) -> str:
-        return email.strip().lower()
+        return email_key(email)
 
     def admit(self, address: str, email: str) -> None:
         """Admit one sign-in attempt from ``address`` for ``email``, or refuse it.
@@ -208,6 +208,11 @@ class LoginThrottle:
                 del table[key]
         for key in [k for k, until in self._locked_until.items() if until <= now]:
             del self._locked_until[key]
+
+
+def email_key(email: str) -> str:
+    """The e-mail as the throttle counts it (as typed, trimmed and in lower case)."""
+    return email.strip().lower()
 
 
 def _recent(table: dict[str, deque[float]], key: str, since: float) -> deque[float]:
