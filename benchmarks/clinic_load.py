@@ -23,7 +23,11 @@ it runs as the ``postgres`` user) and removed afterwards. Nothing but 127.0.0.1 
 
     .venv/bin/python benchmarks/clinic_load.py [--users 8] [--seconds 10] [--max-requests 20000]
         [--flood 20] [--workers 1] [--database-url postgresql+pg8000://…] [--local-postgres]
-        [--no-sqlite]
+        [--no-sqlite] [--floor]
+
+``--floor`` then runs the same users, without the flood, on ``GET /healthz`` (no work) and
+``GET /api/v1/auth/me`` (the bearer token checked, nothing else) and prints their latencies: the
+least any endpoint can answer in at that many closed-loop users on this machine.
 """
 
 from __future__ import annotations
@@ -64,6 +68,8 @@ START_SECONDS = 60.0
 ENDPOINTS = ("POST diary/pain", "GET api outcomes", "GET outcome page")
 #: Users signing in at once before the clock starts.
 SIGN_IN_AT_ONCE = 8
+#: Seconds per floor endpoint (at most ``--seconds``).
+FLOOR_SECONDS = 10.0
 #: Loopback address the login flood comes from (Linux routes all of 127.0.0.0/8 to lo).
 FLOOD_ADDRESS = "127.0.0.2"
 
@@ -255,6 +261,45 @@ def flood_logins(base: str, n: int, results: Results, t_end: float) -> None:
                 results.flood[status] += 1
 
 
+def floor_user(base: str, token: str, path: str, latencies: list[float], t_end: float) -> None:
+    """One user looping ``GET path`` (the floor: what the same users get from a request that
+    does no work, ``/healthz``, or only checks the bearer token, ``/api/v1/auth/me``)."""
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=base, timeout=60.0, headers=headers) as client:
+        while time.monotonic() < t_end:
+            start = time.perf_counter()
+            r = client.get(path)
+            elapsed = time.perf_counter() - start
+            if r.status_code == 200:
+                latencies.append(elapsed)  # list.append is atomic
+
+
+def run_floor(server: Server, tokens: list[str], seconds: float) -> None:
+    """The same users, no flood, on requests that do (almost) nothing: prints their table."""
+    print(f"  floor (the same users, no flood, {seconds:.0f} s each):")
+    for label, path in (("GET /healthz", "/healthz"), ("GET auth/me", "/api/v1/auth/me")):
+        latencies: list[float] = []
+        cpu_start = cpu_seconds(server.pid)
+        t_start = time.monotonic()
+        threads = [
+            threading.Thread(
+                target=floor_user,
+                args=(server.base, token, path, latencies, t_start + seconds),
+                daemon=True,
+            )
+            for token in tokens
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=seconds + 90)
+        wall = time.monotonic() - t_start
+        cpu = cpu_seconds(server.pid) - cpu_start
+        _row(label, latencies, wall)
+        if latencies:
+            print(f"  {'':<18} server CPU {1000 * cpu / len(latencies):.2f} ms per request")
+
+
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))
@@ -292,6 +337,19 @@ def run_backend(name: str, database_url: str, args: argparse.Namespace, workdir:
         wall = time.monotonic() - t_start
         cpu = cpu_seconds(server.pid) - cpu_start
         client_cpu = time.process_time() - client_start
+        _print_results(name, args, results, wall, cpu, client_cpu)
+        if args.floor:
+            run_floor(server, tokens, min(args.seconds, FLOOR_SECONDS))
+
+
+def _print_results(
+    name: str,
+    args: argparse.Namespace,
+    results: Results,
+    wall: float,
+    cpu: float,
+    client_cpu: float,
+) -> None:
     print(
         f"\n{name}: {args.users} users, {args.flood} flooding sign-in clients, "
         f"{args.workers} server worker(s), {wall:.1f} s,"
@@ -403,6 +461,11 @@ def main() -> None:
     parser.add_argument("--database-url", default=os.environ.get("OPENVNS_TEST_POSTGRES_URL"))
     parser.add_argument("--local-postgres", action="store_true", help="start a cluster here")
     parser.add_argument("--no-sqlite", action="store_true", help="only PostgreSQL")
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="then the same users on /healthz and /api/v1/auth/me (what no work costs)",
+    )
     args = parser.parse_args()
     if not 1 <= args.users <= 200 or not 0 < args.seconds <= 300 or not 0 <= args.flood <= 200:
         parser.error("--users 1..200, --seconds up to 300, --flood 0..200")

@@ -21,6 +21,8 @@ import threading
 import argon2
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from openvns.clinic.auth.hashing import BackgroundPasswordHasher
+
 #: Bytes of randomness in a session or bearer token.
 TOKEN_BYTES = 32
 #: How long a login-form CSRF token stays valid, in seconds.
@@ -28,12 +30,13 @@ LOGIN_CSRF_MAX_AGE_S = 3600
 
 
 def make_password_hasher(parameters: argon2.Parameters | None = None) -> argon2.PasswordHasher:
-    """An argon2id hasher: argon2-cffi's defaults, or ``parameters`` when given. Its dummy hash
-    is made now, so that no sign-in ever pays for it."""
+    """An argon2id hasher: argon2-cffi's defaults, or ``parameters`` when given, hashing at
+    lower CPU priority (:class:`~openvns.clinic.auth.hashing.BackgroundPasswordHasher`). Its
+    dummy hash is made now, so that no sign-in ever pays for it."""
     if parameters is None:
-        hasher = argon2.PasswordHasher()
+        hasher: argon2.PasswordHasher = BackgroundPasswordHasher()
     else:
-        hasher = argon2.PasswordHasher.from_parameters(parameters)
+        hasher = BackgroundPasswordHasher.from_parameters(parameters)
     dummy_hash(hasher)
     return hasher
 
