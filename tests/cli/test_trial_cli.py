@@ -49,6 +49,10 @@ def test_run_writes_every_output(small_run: tuple[Path, str]) -> None:
         assert (out / name).is_file(), name
     assert "active − sham" in text
     assert "patient-days/s" in text
+    doc = json.loads((out / "summary.json").read_text("utf-8"))
+    flow = doc["consort"]
+    assert f"Flow: screened {flow['screened']}, excluded {flow['excluded']}" in text
+    assert f"randomised {flow['randomised']}" in text
 
 
 def test_summary_equals_a_direct_run(small_run: tuple[Path, str]) -> None:
@@ -61,6 +65,9 @@ def test_summary_equals_a_direct_run(small_run: tuple[Path, str]) -> None:
         root_seed=cfg.run.root_seed,
     )
     assert doc["config_hash"] == result.config_hash
+    assert doc["consort"] == result.consort().to_dict()
+    assert doc["consort"]["randomised"] == result.n_patients
+    assert doc["consort"]["screened"] >= result.n_patients
     summary = result.summary()
     for arm, s in summary.arms.items():
         assert doc["arms"][arm]["change_NRS"][0] == pytest.approx(float(s.change_NRS.estimate))

@@ -37,6 +37,7 @@ from openvns.trials.power_evidence import DesignEvidence, design_evidence
 from openvns.trials.power_output import power_csv, power_document
 from openvns.trials.power_stats import mc_standard_error, proportion_p, welch_p
 from openvns.trials.runner import TrialSummary
+from openvns.trials.screening import screen
 
 SHAM = "0.0 mA; 20 Hz; 250 us; 30 s on / 5 min off"
 
@@ -111,8 +112,10 @@ def test_replicate_tests_equal_the_trial_summary(condition: str) -> None:
         blinded_design(design), result.patient_index, result.arm, root_seed=5, parameters=mp
     )
     assert np.array_equal(ep.eligible, result.eligible)
+    assert ep.eligible.all()  # only those who passed screening were randomised
+    assert result.screening is not None
     if condition == "fibromyalgia":
-        assert not ep.eligible.all()  # the inclusion criteria exclude someone
+        assert result.screening.excluded > 0  # the inclusion criteria excluded someone
     tests = replicate_tests(ep.reshape(1), result.arm, 2, condition)
     s = result.summary()
     expected: dict[str, Comparison] = {
@@ -156,11 +159,16 @@ def test_a_replicate_does_not_depend_on_the_others_or_on_the_chunks() -> None:
         chunk_size=7,
         progress=None,
     ).reshape(3)
-    alone = patient_endpoints(
-        design, replicate_indices(2, 12), allocation(design, 12), root_seed=4, parameters=mp
-    )
+    # replicate 2 alone: its block's first 12 candidates who pass screening
+    first = int(replicate_indices(2, 1)[0])
+    patients, screening = screen(design, mp, 4, 12, first_index=first)
+    assert patients[0] >= first
+    assert patients.size == 12
+    assert screening.screened == int(patients[-1]) - first + 1
+    alone = patient_endpoints(design, patients, allocation(design, 12), root_seed=4, parameters=mp)
     for k in PatientEndpoints.__dataclass_fields__:
         np.testing.assert_array_equal(getattr(three, k)[2], getattr(alone, k))
+    assert alone.eligible.all()
     assert replicate_indices(0, 3)[0] > 10**9  # not the patients of a trial run (0, 1, …)
 
 

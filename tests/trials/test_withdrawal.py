@@ -105,3 +105,53 @@ def test_the_design_examples_run(name: str) -> None:
     else:
         assert cfg.design.interim is not None
         assert interim_outcome(r, cfg.design.interim).decision
+
+
+def test_time_to_loss_follows_each_responder_week_by_week(result: TrialResult) -> None:
+    """Each run-in responder's week of loss, recomputed from the diary day by day; the withdrawn
+    lose it sooner (log-rank)."""
+    from openvns.trials.withdrawal import time_to_loss
+
+    d = result.design
+    times = time_to_loss(result)
+    base_end, run_in_end = d.baseline_days, d.baseline_days + 112
+    blinded_end = d.baseline_days + d.blinded_days
+    n_weeks = (blinded_end - run_in_end + 6) // 7
+    for i, arm in enumerate(result.arm_names):
+        rows = np.flatnonzero((result.arm == i) & result.eligible)
+        expected_t, expected_lost = [], []
+        for r in rows:
+            nrs, obs = result.nrs[r].astype(float), result.observed[r]
+            baseline = nrs[:base_end][obs[:base_end]].mean()
+            window = slice(run_in_end - 28, run_in_end)
+            seen = nrs[window][obs[window]]
+            if seen.size < 14 or not seen.mean() <= 0.7 * baseline + 1e-9:
+                continue  # not a run-in responder
+            week_of_loss = None
+            previous_lost = False
+            for k in range(n_weeks):
+                start = run_in_end + 7 * k
+                days = np.arange(start, min(start + 7, blinded_end))
+                drop = result.dropout_day[r]
+                if 0 <= drop < start + 7:
+                    week_of_loss = k + 1
+                    break
+                got = nrs[days][obs[days]]
+                lost = got.size >= (days.size + 1) // 2 and got.mean() > 0.7 * baseline + 1e-9
+                if lost and previous_lost:  # two weeks in a row
+                    week_of_loss = k + 1
+                    break
+                previous_lost = lost
+            expected_lost.append(week_of_loss is not None)
+            expected_t.append(week_of_loss if week_of_loss is not None else n_weeks)
+        np.testing.assert_array_equal(times[arm].time_weeks, expected_t)
+        np.testing.assert_array_equal(times[arm].lost, expected_lost)
+    out = withdrawal_outcome(result)
+    assert out.time_to_loss is not None
+    assert 0.0 <= out.logrank_p <= 1.0
+    # switching the device off: fewer keep the response through the first month
+    keep = {a: t.kaplan_meier() for a, t in times.items()}
+    at_4 = {a: float(km.survival[km.time <= 4][-1]) for a, km in keep.items()}
+    assert at_4["withdraw"] < at_4["continue"]
+    doc = out.to_dict()["time_to_loss"]
+    assert doc["events"]["withdraw"] == int(times["withdraw"].lost.sum())

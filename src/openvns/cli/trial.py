@@ -174,6 +174,7 @@ def summary_document(result: Any) -> dict[str, Any]:
         "days": result.n_days,
         "arms": arms,
         "baseline": baseline_table(result).to_dict() if result.design.baseline_days else None,
+        "consort": _consort_document(result),
         "comparisons": comparisons,
         "phase_endpoints": phase_endpoints_document(result),
         "interim": _interim_document(result),
@@ -186,6 +187,35 @@ def summary_document(result: Any) -> dict[str, Any]:
         "rng_scheme": result.rng_scheme,
         "config_hash": result.config_hash,
     }
+
+
+def _consort_document(result: Any) -> dict[str, Any] | None:
+    """The CONSORT flow's counts (``None`` without a baseline or a blinded phase)."""
+    if not (result.design.baseline_days and result.design.blinded_days):
+        return None
+    from openvns.trials.consort import consort_flow
+
+    return consort_flow(result).to_dict()
+
+
+def _print_flow(doc: dict[str, Any] | None) -> None:
+    """Two lines of the CONSORT flow: enrolment, then discontinuations per arm."""
+    if doc is None:
+        return
+    reasons = "; ".join(f"{r}: {n}" for r, n in doc["excluded_by_reason"].items())
+    console.print(
+        f"Flow: screened {doc['screened']}, excluded {doc['excluded']}"
+        + (f" ({reasons})" if reasons else "")
+        + f", randomised {doc['randomised']}",
+        highlight=False,
+    )
+    parts = []
+    for name, arm in doc["arms"].items():
+        blinded, ol = (sum(arm["discontinued"][p].values()) for p in arm["discontinued"])
+        parts.append(f"{name} {blinded} + {ol}")
+    console.print(
+        "  discontinued (blinded phase + open label): " + ", ".join(parts), highlight=False
+    )
 
 
 def _interim_document(result: Any) -> dict[str, Any] | None:
@@ -209,6 +239,9 @@ def _withdrawal_document(result: Any) -> dict[str, Any] | None:
     from openvns.trials.withdrawal import withdrawal_outcome
 
     doc = withdrawal_outcome(result).to_dict()
+    doc["difference"] = [_finite_or_none(x) for x in doc["difference"]]
+    if "time_to_loss" in doc:
+        doc["time_to_loss"]["logrank_p"] = _finite_or_none(doc["time_to_loss"]["logrank_p"])
     return {k: _finite_or_none(v) if isinstance(v, float) else v for k, v in doc.items()}
 
 
@@ -250,6 +283,7 @@ def _print_summary(result: Any, doc: dict[str, Any]) -> None:
         f"{first_week}–{last_week} (eligible patients; n randomised, analysed)",
         highlight=False,
     )
+    _print_flow(doc.get("consort"))
     s = result.summary()
     table = _arm_table(("n (an.)", "Δ NRS [95% CI]", "≥30% resp.", "≥50% resp.", "drop"), s.arms)
     for name, a in s.arms.items():
@@ -529,6 +563,16 @@ def _print_withdrawal(doc: dict[str, Any] | None, arms: Sequence[str]) -> None:
         console.print(
             f"  {second} − {first}: {100 * est:+.1f} points [{100 * lo:+.1f}, {100 * hi:+.1f}], "
             f"p = {doc['p_value']:.3g}",
+            highlight=False,
+        )
+    ttl = doc.get("time_to_loss")
+    if ttl is not None:
+        med = ["not reached" if m is None else f"{m:g}" for m in
+               (ttl["median_weeks"][first], ttl["median_weeks"][second])]  # fmt: skip
+        p_text = "—" if ttl["logrank_p"] is None else f"{ttl['logrank_p']:.3g}"
+        console.print(
+            f"  weeks to loss of response (KM median, {first} vs {second}): {med[0]} vs "
+            f"{med[1]}, log-rank p = {p_text}",
             highlight=False,
         )
 

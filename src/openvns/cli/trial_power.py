@@ -115,6 +115,9 @@ def power(
         cells += [targets[t][key].text() for t in POWER_TARGETS]
         table.add_row(e.label if single else f"{e.comparison}: {e.label}", *cells)
     console.print(table)
+    if curve.sequential is not None:
+        for line in curve.sequential.lines():
+            console.print(line, highlight=False)
     console.print(
         f"n per arm for 80 %/90 % power: linear between the sizes around the first crossing "
         f"({curve.simulated_patient_days:,} patient-days in {curve.elapsed_s:.1f} s)",

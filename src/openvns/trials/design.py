@@ -176,40 +176,19 @@ class InclusionCriteria(FrozenModel):
 
     def eligible_headache(self, attacks: Any, baseline_days: int) -> npt.NDArray[np.bool_]:
         """Which patients of a headache condition qualify, from the attack diary's first
-        ``baseline_days`` (an ``AttackDiary``): the diary fraction and the attack criteria."""
-        obs = np.asarray(attacks.observed)[:, :baseline_days]
-        n_obs = obs.sum(axis=1)
-        days = np.maximum(n_obs, 1)
-        ok: npt.NDArray[np.bool_] = (n_obs > 0) & (n_obs / baseline_days >= self.min_diary_fraction)
-        rates = (
-            ("attacks_per_week", np.asarray(attacks.attacks)[:, :baseline_days], 7.0),
-            ("migraine_days", np.asarray(attacks.migraine_day)[:, :baseline_days], 28.0),
-            ("headache_days", np.asarray(attacks.headache_day)[:, :baseline_days], 28.0),
-        )
-        for name, events, per in rates:
-            rate = np.where(obs, events, 0).sum(axis=1) / days * per
-            lo, hi = getattr(self, f"min_{name}"), getattr(self, f"max_{name}")
-            if lo is not None:
-                ok &= rate >= lo
-            if hi is not None:
-                ok &= rate <= hi
+        ``baseline_days`` (an ``AttackDiary``): the diary fraction and the attack criteria
+        (:func:`openvns.trials.screening.headache_failures`)."""
+        from openvns.trials.screening import headache_failures
+
+        ok: npt.NDArray[np.bool_] = headache_failures(self, attacks, baseline_days) == 0
         return ok
 
     def eligible(self, baseline_pain: npt.ArrayLike) -> npt.NDArray[np.bool_]:
-        """Which patients qualify, from baseline NRS ``(n_patients, n_days)``; NaN is missing."""
-        pain = np.asarray(baseline_pain, dtype=float)
-        if pain.ndim != 2:
-            raise ValidationError("baseline_pain", pain.shape, "an array of shape (patients, days)")
-        present = ~np.isnan(pain)
-        n_present = present.sum(axis=1)
-        frac = n_present / pain.shape[1] if pain.shape[1] else np.zeros(pain.shape[0])
-        mean = np.where(present, pain, 0.0).sum(axis=1) / np.maximum(n_present, 1)
-        ok: npt.NDArray[np.bool_] = (
-            (n_present > 0)
-            & (frac >= self.min_diary_fraction)
-            & (mean >= self.min_mean_pain)
-            & (mean <= self.max_mean_pain)
-        )
+        """Which patients qualify, from baseline NRS ``(n_patients, n_days)``; NaN is missing
+        (:func:`openvns.trials.screening.pain_failures`)."""
+        from openvns.trials.screening import pain_failures
+
+        ok: npt.NDArray[np.bool_] = pain_failures(self, baseline_pain) == 0
         return ok
 
 

@@ -52,6 +52,7 @@ BoolArray = npt.NDArray[np.bool_]
 
 #: Names of the figures of :func:`build_figures` for every trial, in report order.
 FIGURE_NAMES: tuple[str, ...] = (
+    "consort",
     "weekly_pain",
     "responders",
     "waterfall",
@@ -476,7 +477,11 @@ def build_figures(
     dict of str to matplotlib.figure.Figure
         Figures not registered with pyplot: display or ``savefig`` them; nothing to close.
     """
+    from openvns.trials.consort import consort_flow
+    from openvns.trials.consort_figure import consort_figure
+
     figures: dict[str, Figure] = {
+        "consort": consort_figure(consort_flow(result)),
         "weekly_pain": weekly_pain_figure(result),
         "responders": responder_figure(result),
         "waterfall": waterfall_figure(result),

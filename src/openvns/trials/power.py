@@ -18,6 +18,10 @@ Replicates
     assigned in the block's order by the allocation ratio repeated (1:1 → 0, 1, 0, 1, …), so the
     first ``n · Σratio`` patients of a block hold ``n · ratio`` patients of each arm.
 
+    A replicate screens before it randomises, as :func:`~openvns.trials.runner.run_trial`
+    does: its patients are the block's first candidates who meet the inclusion criteria on
+    their baseline diary (:func:`screened_blocks`), in the block's order.
+
     Replicate ``r`` at ``n`` per arm is the first ``n · Σratio`` patients of block ``r``: each
     size's replicates are the prefixes of the largest size's (common random numbers), so one
     cohort of ``n_max · Σratio · R`` patients is simulated for the whole curve and the curve's
@@ -53,6 +57,7 @@ from openvns.simulation.parameters import ModelParameters
 from openvns.trials.design import TrialDesign
 from openvns.trials.executors import ChunkExecutor, get_executor, run_chunks
 from openvns.trials.headache import default_measure
+from openvns.trials.power_sequential import SequentialPower, sequential_power
 from openvns.trials.power_stats import (
     ENDPOINT_LABELS,
     NForPower,
@@ -63,6 +68,7 @@ from openvns.trials.power_stats import (
     n_for_power,
     replicate_tests,
 )
+from openvns.trials.screening import screen
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -99,7 +105,8 @@ MAX_SIMULATED_PATIENTS = 10_000_000
 
 
 def replicate_indices(replicate: int, n_patients: int) -> IntArray:
-    """Patient indices of replicate ``replicate``'s first ``n_patients`` (its block)."""
+    """Indices of replicate ``replicate``'s first ``n_patients`` candidates (its block; the
+    replicate's patients are those of them who pass screening, :func:`screened_blocks`)."""
     return (replicate + 1) * REPLICATE_STRIDE + np.arange(n_patients, dtype=np.int64)
 
 
@@ -197,6 +204,7 @@ class PowerCurve:
     simulated_patient_days: int = 0
     elapsed_s: float = 0.0
     config: dict[str, Any] = field(default_factory=dict, repr=False)
+    sequential: SequentialPower | None = None
 
     def n_for(self, target: float) -> dict[tuple[str, str], NForPower]:
         """``{(comparison, endpoint): NForPower}`` for ``target`` power (e.g. 0.8)."""
@@ -242,9 +250,10 @@ def _simulate(
     done: int = 0,
     total: int | None = None,
 ) -> PatientEndpoints:
-    """Endpoint values of blocks ``(block, n_patients)``, concatenated in block order."""
+    """Endpoint values of blocks ``(block, n_patients)``, concatenated in block order: each
+    block's first ``n_patients`` candidates who pass screening (:func:`screened_blocks`)."""
     indices = np.concatenate(
-        [(b + 1) * REPLICATE_STRIDE + np.arange(n, dtype=np.int64) for b, n in blocks]
+        screened_blocks(design, blocks, root_seed, parameters, run, chunk_size)
     )
     arms = np.concatenate([allocation(design, n) for _, n in blocks])
     chunks = [
@@ -267,6 +276,46 @@ def _simulate(
             for k in PatientEndpoints.__dataclass_fields__
         }
     )
+
+
+@dataclass(frozen=True)
+class _Screen:
+    design: TrialDesign
+    parameters: ModelParameters
+    root_seed: int
+    blocks: tuple[tuple[int, int], ...]
+
+
+def _run_screen(spec: _Screen) -> list[IntArray]:
+    return [
+        screen(spec.design, spec.parameters, spec.root_seed, n,
+               first_index=(b + 1) * REPLICATE_STRIDE)[0]
+        for b, n in spec.blocks
+    ]  # fmt: skip
+
+
+def screened_blocks(
+    design: TrialDesign,
+    blocks: Sequence[tuple[int, int]],
+    root_seed: int,
+    parameters: ModelParameters,
+    run: ChunkExecutor,
+    chunk_size: int,
+) -> list[IntArray]:
+    """Per block ``(block, n)``: the indices of its first ``n`` candidates who meet the
+    inclusion criteria on their baseline (:func:`openvns.trials.screening.screen` from the
+    block's first index), as a trial screens before it randomises. The blocks are screened on
+    the executor, several to a task up to ``chunk_size`` patients."""
+    tasks: list[list[tuple[int, int]]] = [[]]
+    size = 0
+    for b, n in blocks:
+        if tasks[-1] and size + n > chunk_size:
+            tasks.append([])
+            size = 0
+        tasks[-1].append((b, n))
+        size += n
+    specs = [_Screen(design, parameters, root_seed, tuple(t)) for t in tasks if t]
+    return [idx for part in run_chunks(run, _run_screen, specs) for idx in part]
 
 
 def _check_total(n_patients: int, what: str) -> None:
@@ -361,6 +410,11 @@ def power_curve(
         tests = replicate_tests(ep.take(n * k), allocation(design, n * k), len(names), cond)
         for key, (_, p) in tests.items():
             rejections.setdefault(key, []).append(int(np.sum(p < alpha)))
+    sequential = None
+    if design.interim is not None:
+        sequential = sequential_power(
+            ep, lambda total: allocation(design, total), design.interim, ns, k
+        )
     entries = []
     for (a, endpoint), counts in rejections.items():
         rej = np.asarray(counts, np.int64)
@@ -388,6 +442,7 @@ def power_curve(
         * (blinded.baseline_days + blinded.blinded_days),
         elapsed_s=time.perf_counter() - t0,
         config={"design": design.to_dict()},
+        sequential=sequential,
     )
 
 

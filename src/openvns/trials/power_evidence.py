@@ -103,6 +103,8 @@ class DesignEvidence:
                         )
                     )
             out.append(EvidenceLine(text))
+        if self.power.sequential is not None:
+            out += [EvidenceLine(line) for line in self.power.sequential.lines()]
         return out + warnings
 
     def to_dict(self, summary: TrialSummary | None = None) -> dict[str, Any]:
@@ -133,7 +135,9 @@ class DesignEvidence:
                     "estimate_inside_large_sample_ci": inside,
                 }
             )
+        seq = self.power.sequential
         return {
+            "sequential": seq.to_dict() if seq is not None else None,
             "n_per_arm": self.n_per_arm,
             "replicates": self.power.replicates,
             "alpha": self.power.alpha,

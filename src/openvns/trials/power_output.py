@@ -79,6 +79,7 @@ def power_document(curve: PowerCurve) -> dict[str, Any]:
         "simulated_patient_days": curve.simulated_patient_days,
         "elapsed_s": curve.elapsed_s,
         "design": curve.config.get("design"),
+        "sequential": curve.sequential.to_dict() if curve.sequential is not None else None,
     }
 
 

@@ -80,6 +80,10 @@ p.note { color: #555; font-style: italic; }
 """
 
 _CAPTIONS = {
+    "consort": "CONSORT flow diagram: candidates screened on their baseline diary, excluded "
+    "by the first inclusion criterion they failed, randomised; per arm, discontinuations by "
+    "reason in the blinded phase and the open-label extension, and the patients analysed for "
+    "the change of mean NRS.",
     "weekly_pain": "Weekly mean pain (NRS 0–10) per arm, eligible patients, with 95 % t bands "
     "(whole weeks only); dashed lines mark the start of the blinded phase and of the open-label "
     "extension, from which the other arms' patients are on the open-label arm's protocol.",
@@ -357,8 +361,17 @@ def render_report(
     summary = result.summary()
     heading = title or f"OpenVNS trial report — {result.condition}"
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    screening = result.screening
+    screened = (
+        f"{screening.screened} candidates screened on their baseline diary, "
+        f"{screening.excluded} not meeting the inclusion criteria (the CONSORT diagram, figure "
+        "1); "
+        if screening is not None
+        else ""
+    )
     overview = (
-        f"<p>{result.n_patients} patients with {html.escape(result.condition)} randomised to "
+        f"<p>{screened}{result.n_patients} patients with {html.escape(result.condition)} "
+        "randomised to "
         f"{len(result.arm_names)} arms ({html.escape(', '.join(result.arm_names))}); "
         f"{d.baseline_days} days of baseline, {d.blinded_days} days blinded, "
         f"{d.open_label_days} days open label"

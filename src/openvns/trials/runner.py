@@ -36,7 +36,7 @@ import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -73,7 +73,11 @@ from openvns.simulation.recruitment import default_recruitment
 from openvns.trials.design import HEADACHE_CRITERIA, TrialDesign
 from openvns.trials.executors import ChunkExecutor, get_executor, run_chunks
 from openvns.trials.headache import headache_summary
+from openvns.trials.screening import Screening, screen
 from openvns.trials.summary import TrialSummary, with_effect_sizes
+
+if TYPE_CHECKING:
+    from openvns.trials.consort import ConsortFlow
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -97,6 +101,9 @@ __all__ = [
 
 #: The visits at which the questionnaires are asked: the last day of each phase.
 VISITS: tuple[str, ...] = ("baseline", "blinded", "open_label")
+#: How patients enter a trial (recorded in the configuration): screened on their baseline diary,
+#: then randomised (before 2026.12.4 they were randomised and the ineligible left out).
+ENROLMENT = "screened-then-randomised"
 #: The questionnaire outcomes a trial keeps at its visits (arrays ``(patients, len(VISITS))``).
 OUTCOMES: tuple[str, ...] = ("pgic", "bpi_interference", "fiqr", "sleep")
 
@@ -391,6 +398,11 @@ class TrialResult:
         :data:`~openvns.physiology.model.DROPOUT_REASONS`: 0 none, 1 adverse event, 2 lack of
         efficacy, 3 other), from the competing hazards of the day of dropout; ``None`` for a
         result read back from an export that lacks it.
+    screening
+        Candidates screened, screen failures by reason and patients randomised
+        (:mod:`openvns.trials.screening`): the patients here are the randomised ones, all of
+        whom met the inclusion criteria on their baseline diary; ``None`` for a result made
+        without screening.
     """
 
     design: TrialDesign
@@ -421,6 +433,7 @@ class TrialResult:
     adherence: FloatArray | None = field(default=None, repr=False)
     worst_nrs: npt.NDArray[np.int8] | None = field(default=None, repr=False)
     dropout_reason: npt.NDArray[np.int8] | None = field(default=None, repr=False)
+    screening: Screening | None = field(default=None, repr=False)
 
     @property
     def n_patients(self) -> int:
@@ -511,6 +524,13 @@ class TrialResult:
             threshold_pct=threshold_pct,
             dropout_day=np.where(dropped >= 0, dropped + 1.0, np.inf),
         )
+
+    def consort(self) -> ConsortFlow:
+        """The CONSORT flow: screening, allocation, discontinuations by reason, analysis
+        (:func:`openvns.trials.consort.consort_flow`)."""
+        from openvns.trials.consort import consort_flow
+
+        return consort_flow(self)
 
     def summary(self) -> TrialSummary:
         """Per-arm summaries and comparisons against the first arm (eligible patients), with
@@ -632,7 +652,12 @@ def run_trial(
     scheduler: str | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> TrialResult:
-    """Run ``design`` with ``n_per_arm · ratio`` patients per arm.
+    """Run ``design`` with ``n_per_arm · ratio`` patients randomised per arm.
+
+    Candidates are screened first (:func:`openvns.trials.screening.screen`): their baselines
+    are simulated in order and the first ``n_per_arm · Σratio`` who meet the inclusion
+    criteria are randomised (permuted blocks) and simulated through the trial; the result's
+    ``screening`` holds the counts.
 
     Parameters
     ----------
@@ -686,8 +711,10 @@ def run_trial(
     op = load_outcome_parameters() if outcome_parameters is None else outcome_parameters
     rec = arm_recruitment(design, recruitment)
     n_total = n_per_arm * sum(design.ratio)
+    # screening before randomisation: the first n_total candidates who qualify on their
+    # baseline diary are randomised (trials.screening)
+    indices, screening = screen(design, mp, root_seed, n_total)
     arms = design.allocate(n_total, rng_for(root_seed, "allocation")).astype(np.int64)
-    indices = np.arange(n_total, dtype=np.int64)
     chunks = [
         _ChunkSpec(design, mp, root_seed, rec, indices[s : s + chunk_size],
                    arms[s : s + chunk_size], op)
@@ -718,6 +745,7 @@ def run_trial(
         "outcomes": op.model_dump(mode="json"),
         "recruitment": [recruitment_identity(r) for r in rec],
         "rng_scheme": RNG_SCHEME,
+        "enrolment": ENROLMENT,
         **_condition_config(design, mp.condition.name),
     }
     return TrialResult(
@@ -749,4 +777,5 @@ def run_trial(
         adherence=res.adherence,
         worst_nrs=res.worst_nrs,
         dropout_reason=res.dropout_reason,
+        screening=screening,
     )

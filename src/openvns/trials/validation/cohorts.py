@@ -147,8 +147,9 @@ class CohortData:
         a = self.arrays
         names = ("nrs", "observed", "current_mA", "ae_reported", "ae_severity", "dropout_day",
                  "eligible", "coupling", "pgic", "bpi_interference", "fiqr", "sleep")  # fmt: skip
+        arrays: dict[str, Any] = {k: a[k] for k in names}
         return TrialResult(
-            **{k: a[k] for k in names},
+            **arrays,
             attacks=self.attacks,
             treated=self.treated,
             adherence=self.adherence,
