@@ -28,6 +28,7 @@ from openvns.base import FrozenModel
 from openvns.errors import UnknownModelError
 from openvns.parameters import Provenance, Status, require_provisional
 from openvns.parameters import unit_of as unit_of
+from openvns.parameters.ranges import ParameterRange as PlausibleRange
 
 Feature = Literal[
     "magnet", "autostim", "scheduled_programming", "day_night", "dose_limit", "exhalation_gating"
@@ -53,6 +54,8 @@ class Sourced(Provenance):
     """A single value with its provenance (the provisional rule is that of :class:`Provenance`)."""
 
     value: float | bool
+    #: Plausible interval of an assumed value (checked against the value by ``load_set``).
+    range: PlausibleRange | None = None
 
 
 class ParameterRange(FrozenModel):
