@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import ValidationError as PydanticValidationError
 
-from openvns.parameters import ParameterRange, load_set, parse_set
+from openvns.parameters import ParameterRange, Provenance, load_set, parse_set
+from openvns.parameters.ranges import without_ranges
 from openvns.patients.outcomes import load_outcome_parameters
 from openvns.trials.config import TrialConfig
 from openvns.trials.uncertainty import apply_values, trial_assumptions
@@ -99,8 +101,164 @@ def test_a_bad_range_names_the_value_and_the_rule(extra: str, value: str, messag
 
 def test_a_range_belongs_beside_one_value_not_a_group() -> None:
     text = 'schema: x/1\nversion: "1"\ng: {min: 1, max: 2, range: {low: 0, high: 3, reason: r}, status: A, provisional: true, source: S}\n'  # noqa: E501
-    with pytest.raises(ValueError, match="not a group"):
+    with pytest.raises(ValueError, match=r"not a group.*ranges: \{member"):
         parse_set(text, "t")
+
+
+def _group(ranges: str, members: str = "mean: 6.0, sd: 1.5, min: 1.0, max: 12.0") -> str:
+    return (
+        'schema: x/1\nversion: "1"\n'
+        f"g:\n  diameter_um: {{{members}, ranges: {ranges}, status: A, provisional: true, "
+        "source: S}\n"
+    )
+
+
+def test_a_group_entry_ranges_each_member_it_names() -> None:
+    s = parse_set(
+        _group(
+            '{mean: {low: 4.0, high: 8.0, reason: "mean r"}, '
+            'max: {low: 10, high: 14, reason: "max r", unit: µm}}'
+        ),
+        "t",
+    )
+    mean, mx = s["g.diameter_um.mean"].range, s["g.diameter_um.max"].range
+    assert mean == ParameterRange(low=4.0, high=8.0, reason="mean r")
+    assert mx == ParameterRange(low=10.0, high=14.0, reason="max r")
+    # members left out have none; the values, units and provenance are unchanged
+    assert s["g.diameter_um.sd"].range is None
+    assert s["g.diameter_um.min"].range is None
+    assert [p.value for p in s] == [6.0, 1.5, 1.0, 12.0]
+    assert {p.unit for p in s} == {"µm"}
+    assert {p.status for p in s} == {"A"}
+    assert len(s.ranged()) == 2
+    assert s["g.diameter_um.mean"].row()["range"] == "4–8"
+
+
+@pytest.mark.parametrize(
+    ("ranges", "message"),
+    [
+        (
+            '{median: {low: 4, high: 8, reason: "r"}}',
+            r"g\.diameter_um: ranges\.median: no such member",
+        ),
+        ('{status: {low: 4, high: 8, reason: "r"}}', "ranges.status: no such member"),
+        (
+            '{mean: {low: 7, high: 8, reason: "r"}}',
+            r"g\.diameter_um\.mean: value 6\.0 lies outside",
+        ),
+        (
+            '{max: {low: 1, high: 11, reason: "r"}}',
+            r"g\.diameter_um\.max: value 12\.0 lies outside",
+        ),
+        (
+            '{mean: {low: 8, high: 4, reason: "r"}}',
+            "g.diameter_um.mean: range low = 8.0 must be below",
+        ),
+        ("{mean: {low: 4, high: 8}}", "g.diameter_um.mean: range needs reason"),
+        ('{mean: {low: 4, high: 8, reason: "r", unit: mA}}', "unit 'µm'"),
+        ("{mean: [4, 8]}", "g.diameter_um.mean: range must be a mapping"),
+        ("[mean]", "g.diameter_um: ranges must map member names"),
+        ("{}", "g.diameter_um: ranges must map member names"),
+    ],
+)
+def test_bad_member_ranges_name_the_entry(ranges: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_set(_group(ranges), "t")
+
+
+def test_a_member_that_is_not_a_number_has_no_range() -> None:
+    text = _group('{model: {low: 1, high: 2, reason: "r"}}', members="model: MRG, n: 3")
+    with pytest.raises(ValueError, match=r"g\.diameter_um\.model: only a number can have a range"):
+        parse_set(text, "t")
+
+
+def test_ranges_on_a_single_value_entry_are_an_error() -> None:
+    extra = 'ranges: {value: {low: 1.0, high: 3.0, reason: "r"}}, '
+    with pytest.raises(ValueError, match="a_Hz: ranges belong to the members of a group"):
+        parse_set(_entry(extra), "t")
+
+
+def test_ranges_outside_a_sourced_entry_are_an_error() -> None:
+    text = 'schema: x/1\nversion: "1"\nblock:\n  ranges: {a: {low: 1, high: 2, reason: r}}\n'
+    with pytest.raises(ValueError, match="block: ranges belong to a group entry"):
+        parse_set(text, "t")
+
+
+def _settings(ranges: str) -> str:
+    return (
+        'schema: x/1\nversion: "1"\nanchor:\n'
+        "  settings: {output_current_mA: 1.0, frequency_Hz: 20}\n"
+        f"  settings_status: {{status: A, provisional: true, source: S, ranges: {ranges}}}\n"
+    )
+
+
+def test_an_x_status_ranges_the_members_of_its_sibling() -> None:
+    s = parse_set(_settings('{frequency_Hz: {low: 15, high: 25, reason: "r"}}'), "t")
+    assert s["anchor.settings.frequency_Hz"].range == ParameterRange(low=15, high=25, reason="r")
+    assert s["anchor.settings.output_current_mA"].range is None
+    assert s.provenance("anchor.settings.frequency_Hz").source == "S"
+    with pytest.raises(ValueError, match=r"anchor\.settings_status: ranges\.pulse_width_us"):
+        parse_set(_settings('{pulse_width_us: {low: 1, high: 2, reason: "r"}}'), "t")
+    with pytest.raises(ValueError, match=r"anchor\.settings\.frequency_Hz: value 20 lies outside"):
+        parse_set(_settings('{frequency_Hz: {low: 25, high: 30, reason: "r"}}'), "t")
+
+
+def test_the_shipped_group_members_carry_their_ranges() -> None:
+    pop = load_set("population")
+    for name in ("mean", "sd", "min", "max"):
+        p = pop[f"groups.cardiac_B.diameter_um.{name}"]
+        assert p.range is not None
+        assert p.range.low <= p.value <= p.range.high  # type: ignore[operator]
+    assert load_set("transcutaneous")["skin_fibres.depth_um.neck.max"].range is not None
+    assert load_set("recruitment")["solver.MRG.dt_us"].range is not None
+    cat = load_set("catalogue")
+    assert cat["generators.1000.parameters.magnet_output_current_mA.step"].range is not None
+    assert cat["generators.106.battery.anchors.1.settings.off_time_min"].range is not None
+    # ordered pairs of a group do not cross over their ranges
+    for s in (pop, load_set("transcutaneous")):
+        for p in s:
+            if p.name.endswith(".min") and p.range is not None:
+                top = s[p.name.removesuffix(".min") + ".max"].range
+                assert top is not None, p.name
+                assert p.range.high < top.low, p.name
+
+
+def test_the_catalogue_model_reads_and_checks_member_ranges() -> None:
+    from openvns.device import catalogue
+
+    gen = catalogue.generator("1000")
+    rs = gen.parameters["magnet_output_current_mA"].ranges
+    assert rs is not None
+    assert rs["step"].low == 0.125
+    assert gen.battery is not None
+    assert gen.battery.anchors[0].settings_ranges is not None
+    assert type(gen.battery.anchors[0].settings_status) is Provenance
+    with pytest.raises(PydanticValidationError, match="outside its range"):
+        catalogue.ParameterRange(
+            name="x_mA", min=0.0, max=3.5, status="A", provisional=True, source="S",
+            ranges={"max": {"low": 1.0, "high": 3.0, "reason": "r"}},
+        )  # fmt: skip
+    with pytest.raises(PydanticValidationError, match="ranges"):
+        catalogue.ParameterRange(
+            name="x_mA", min=0.0, max=3.5, status="A", provisional=True, source="S",
+            ranges={"median": {"low": 1.0, "high": 3.0, "reason": "r"}},
+        )  # fmt: skip
+
+
+def test_ranges_are_not_inputs_of_the_recruitment_tables() -> None:
+    from openvns.nerve import data_files
+
+    raw = data_files.load("recruitment.yaml")
+    assert "ranges" in raw["solver"]["MRG"]
+    assert "range" in raw["diameter_bin_um"]["MRG"]
+    stripped = without_ranges(raw)
+    assert "ranges" not in stripped["solver"]["MRG"]
+    assert "range" not in stripped["diameter_bin_um"]["MRG"]
+    assert stripped["solver"]["MRG"]["dt_us"] == raw["solver"]["MRG"]["dt_us"]
+    # only sourced entries lose them: a key of that name elsewhere is data
+    assert without_ranges({"range": 1, "a": [{"range": 2, "status": "A"}]}) == {
+        "range": 1, "a": [{"status": "A"}]
+    }  # fmt: skip
 
 
 def test_ranges_of_the_default_trial_are_not_degenerate() -> None:

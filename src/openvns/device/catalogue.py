@@ -29,6 +29,7 @@ from openvns.errors import UnknownModelError
 from openvns.parameters import Provenance, Status, require_provisional
 from openvns.parameters import unit_of as unit_of
 from openvns.parameters.ranges import ParameterRange as PlausibleRange
+from openvns.parameters.ranges import check_range
 
 Feature = Literal[
     "magnet", "autostim", "scheduled_programming", "day_night", "dose_limit", "exhalation_gating"
@@ -69,6 +70,8 @@ class ParameterRange(FrozenModel):
         Grid spacing from ``min``; ``None`` means a continuous range.
     values
         Explicit selectable values; when given, ``min``/``max``/``step`` are derived from it.
+    ranges
+        Plausible intervals of assumed bounds or steps, by member (``{"max": …}``).
     """
 
     name: str = ""
@@ -79,6 +82,7 @@ class ParameterRange(FrozenModel):
     status: Status
     provisional: bool
     source: str
+    ranges: dict[Literal["min", "max", "step"], PlausibleRange] | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> ParameterRange:
@@ -94,6 +98,8 @@ class ParameterRange(FrozenModel):
             raise ValueError(f"{self.name}: a range needs min <= max or a list of values")
         if self.step is not None and self.step <= 0:
             raise ValueError(f"{self.name}: step must be positive")
+        for member, r in (self.ranges or {}).items():
+            check_range(getattr(self, member), r, f"{self.name}.{member}")
         return self
 
     @property
@@ -199,6 +205,26 @@ class BatteryAnchor(FrozenModel):
     years: Sourced
     settings: CalibrationSettings
     settings_status: Provenance
+    #: Plausible intervals of the assumed settings, by setting (``ranges`` of ``settings_status``
+    #: in the data file).
+    settings_ranges: dict[str, PlausibleRange] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_ranges(cls, data: Any) -> Any:
+        status = data.get("settings_status") if isinstance(data, dict) else None
+        if isinstance(status, dict) and "ranges" in status:
+            rest = {k: v for k, v in status.items() if k != "ranges"}
+            return {**data, "settings_status": rest, "settings_ranges": status["ranges"]}
+        return data
+
+    @model_validator(mode="after")
+    def _ranges_of_settings(self) -> BatteryAnchor:
+        for member, r in (self.settings_ranges or {}).items():
+            if member not in CalibrationSettings.model_fields:
+                raise ValueError(f"{self.label}: settings_status.ranges.{member}: no such setting")
+            check_range(getattr(self.settings, member), r, f"{self.label}: settings.{member}")
+        return self
 
 
 class BatterySpec(FrozenModel):

@@ -69,6 +69,7 @@ from openvns.nerve.population import (
 )
 from openvns.nerve.population_thresholds import solver_thresholds, surrogate_thresholds
 from openvns.nerve.surrogate import SURROGATE_SCHEME
+from openvns.parameters.ranges import without_ranges
 
 log = logging.getLogger(__name__)
 
@@ -400,8 +401,9 @@ def table_inputs(
     method: str = "surrogate",
     n_design: dict[str, int] | None = None,
 ) -> dict[str, Any]:
-    """Every input of a table, JSON-able: what its cache key hashes."""
-    cfg = _cfg()
+    """Every input of a table, JSON-able: what its cache key hashes (plausible ranges of the
+    settings are not inputs: they document the values)."""
+    cfg = without_ranges(_cfg())
     how: dict[str, Any] = {"method": method}
     if method == "surrogate":
         how.update(design_per_group=n_design, surrogate=cfg["surrogate"], scheme=SURROGATE_SCHEME)

@@ -64,6 +64,7 @@ from openvns.nerve.transcutaneous import (
     sample_site_population,
     with_vagus_depth,
 )
+from openvns.parameters.ranges import without_ranges
 
 log = logging.getLogger(__name__)
 
@@ -213,8 +214,9 @@ def table_inputs(
     n_design: dict[str, int],
 ) -> dict[str, Any]:
     """Every input of a transcutaneous table, JSON-able: what its cache key hashes. Counts,
-    the physiology mapping and the perception criterion are not inputs (they act on use)."""
-    rec = data_files.load("recruitment.yaml")
+    the physiology mapping and the perception criterion are not inputs (they act on use), nor are
+    the plausible ranges of the settings (they document the values)."""
+    rec = without_ranges(data_files.load("recruitment.yaml"))
     vagus: dict[str, Any] | None = None
     if geom.vagus_depth_um is not None:
         params = PopulationParameters.default()

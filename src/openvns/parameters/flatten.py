@@ -7,8 +7,12 @@ The rules, the same for every file:
   each of its other keys is a parameter sharing its provenance (``{min, max, step, status, …}``
   gives ``name.min``, ``name.max``, ``name.step``). An optional ``unit`` key overrides the unit
   read from the name; flags and labels beside a ``value`` (``used: false``) are allowed;
+* plausible ranges (:mod:`openvns.parameters.ranges`): ``range: {low, high, reason}`` beside one
+  ``value``; on a group, ``ranges: {member: {low, high, reason}, …}``, one per numeric member
+  (``{mean: 6.0, sd: 1.5, ranges: {mean: {…}, sd: {…}}, status: A, …}``);
 * a mapping ``X_status`` that holds only a provenance gives the provenance of its sibling ``X``
-  (``settings`` and ``settings_status`` in the device catalogue);
+  (``settings`` and ``settings_status`` in the device catalogue); its ``ranges`` (optional) are
+  those of the members of ``X``, as on a group;
 * other mappings are walked, their keys joined with dots; list items that have an ``id`` are named
   by it (``generators.1000.ramp_s``), others by their index (``anchors.0.years``);
 * a number outside any sourced entry is an error (every number needs a source); strings, flags
@@ -25,19 +29,23 @@ from typing import Any
 
 from openvns.parameters.model import Parameter, Value
 from openvns.parameters.provenance import STATUSES, Provenance, check_entry
-from openvns.parameters.ranges import parse_range
+from openvns.parameters.ranges import ParameterRange, check_range, parse_range
 from openvns.parameters.units import unit_of
 
 __all__ = ["META_KEYS", "flatten", "flatten_sections"]
 
 #: Keys of a sourced entry that are not values: provenance, unit, when the model uses it, and
-#: its plausible range.
-META_KEYS = frozenset({"status", "provisional", "source", "unit", "used", "used_when", "range"})
+#: its plausible range (``range`` beside one value, ``ranges`` per member of a group).
+META_KEYS = frozenset(
+    {"status", "provisional", "source", "unit", "used", "used_when", "range", "ranges"}
+)
 _TOP_LEVEL = frozenset({"schema", "version", "sources"})
 
 
-def _join(path: str, key: object) -> str:
-    return f"{path}.{key}" if path else str(key)
+def _join(path: str, *keys: object) -> str:
+    for key in keys:
+        path = f"{path}.{key}" if path else str(key)
+    return path
 
 
 def _only_provenance(node: object) -> bool:
@@ -65,6 +73,8 @@ class _Walker:
         self.statuses = statuses
         self.section = section
         self.out: list[Parameter] = []
+        #: Ranges of values named by a sibling ``X_status`` (by dotted path), used where they walk.
+        self.pending: dict[str, ParameterRange] = {}
 
     def emit(
         self,
@@ -73,6 +83,7 @@ class _Walker:
         prov: Provenance,
         unit: object,
         entry: Mapping[str, Any] | None = None,
+        plausible: ParameterRange | None = None,
     ) -> None:
         at = f"{self.where}: {path}"
         meta = entry or {}
@@ -82,8 +93,9 @@ class _Walker:
         if not isinstance(when, Mapping):
             raise ValueError(f"{at}: used_when = {when!r} must map parameter names to values")
         unit_text = str(unit) if unit is not None else unit_of(path)
-        plausible = parse_range(meta["range"], at, unit_text) if "range" in meta else None
-        if plausible is not None:
+        plausible = self.pending.pop(path, plausible)
+        if "range" in meta:
+            plausible = parse_range(meta["range"], at, unit_text)
             value = meta.get("value")
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise ValueError(f"{at}: only a numeric value can have a range, not {value!r}")
@@ -138,14 +150,28 @@ class _Walker:
                 ]
                 if numbers:
                     raise ValueError(f"{at}: unsourced values {sorted(numbers)} beside value")
+                if "ranges" in node:
+                    raise ValueError(
+                        f"{at}: ranges belong to the members of a group; beside one value "
+                        "write range: {low, high, reason}"
+                    )
                 self.emit(path, node["value"], prov, unit, node)
             else:
                 if "range" in node:
-                    raise ValueError(f"{at}: a range belongs beside one value, not a group")
-                for key, item in node.items():
-                    if key not in META_KEYS:
-                        self.emit(_join(path, key), item, prov, unit)
+                    raise ValueError(
+                        f"{at}: a range belongs beside one value, not a group "
+                        "(write ranges: {member: {low, high, reason}, ...})"
+                    )
+                members = {k: v for k, v in node.items() if k not in META_KEYS}
+                ranges = self._ranges(node, members, path, at, unit)
+                for key, item in members.items():
+                    self.emit(_join(path, key), item, prov, unit, plausible=ranges.get(str(key)))
             return
+        if "ranges" in node:
+            raise ValueError(
+                f"{at}: ranges belong to a group entry (one with a status) or to an X_status "
+                "beside the values X they range"
+            )
         for key, item in node.items():
             key = str(key)
             if not path and (key in _TOP_LEVEL or key.startswith("_")):
@@ -158,7 +184,44 @@ class _Walker:
             own = inherited
             if isinstance(sibling, Mapping) and _only_provenance(sibling):
                 own = check_entry(sibling, f"{at}.{key}_status", statuses=self.statuses)
+                if "ranges" in sibling:  # the ranges of X's members, given where X walks
+                    if not isinstance(item, Mapping):
+                        raise ValueError(f"{at}.{key}_status: ranges need a mapping beside them")
+                    ranges = self._ranges(sibling, item, _join(path, key), f"{at}.{key}_status")
+                    self.pending.update({_join(path, key, m): r for m, r in ranges.items()})
             self.walk(item, _join(path, key), own)
+
+    def _ranges(
+        self,
+        entry: Mapping[str, Any],
+        members: Mapping[Any, Any],
+        path: str,
+        at: str,
+        unit: object = None,
+    ) -> dict[str, ParameterRange]:
+        """The plausible ranges of a group's members (``ranges: {member: {low, high, reason}}``),
+        each checked against its member's value."""
+        if "ranges" not in entry:
+            return {}
+        node = entry["ranges"]
+        if not isinstance(node, Mapping) or not node:
+            raise ValueError(
+                f"{at}: ranges must map member names to {{low, high, reason}}, not {node!r}"
+            )
+        names = {str(k): v for k, v in members.items()}
+        out: dict[str, ParameterRange] = {}
+        for member, spec in node.items():
+            member = str(member)
+            if member not in names:
+                raise ValueError(
+                    f"{at}: ranges.{member}: no such member (members: {', '.join(sorted(names))})"
+                )
+            name = _join(path, member)
+            where = f"{self.where}: {name}"
+            r = parse_range(spec, where, str(unit) if unit is not None else unit_of(name))
+            check_range(names[member], r, where)
+            out[member] = r
+        return out
 
 
 def flatten(

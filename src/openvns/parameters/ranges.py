@@ -8,6 +8,20 @@ states the plausible interval and why, in the unit of the value (the unit carrie
     f_opt_Hz: {value: 25.0, range: {low: 10.0, high: 30.0, reason: "P1 20 Hz, P5 30 Hz; ..."},
                status: A, provisional: true, source: "P0 §5.1"}
 
+A group entry (one provenance for several values, no ``value`` key) ranges its numeric members
+with ``ranges``, one ``{low, high, reason}`` per member it names (members left out have none):
+
+.. code-block:: yaml
+
+    diameter_um: {mean: 7.5, sd: 1.25, min: 5.0, max: 10.0,
+                  ranges: {mean: {low: 6.0, high: 8.5, reason: "..."},
+                           max: {low: 9.0, high: 12.0, reason: "..."}},
+                  status: A, provisional: true, source: "P5"}
+
+Values whose provenance is a sibling ``X_status`` (the device catalogue's battery ``settings``)
+take the same ``ranges`` inside ``X_status``. A member that is not in the group, a ``ranges``
+beside one ``value`` and a ``range`` on a group are errors that name the entry.
+
 The rule (stated here once, used by every loader): ``low ≤ value ≤ high``, ``low < high``, the
 value a number, the reason not empty, and a ``unit`` key (optional) equal to the value's unit.
 Model uncertainty (``openvns trial uncertainty`` and ``openvns trial sensitivity``) samples the
@@ -19,6 +33,8 @@ Examples
 >>> r = load_set("physiology")["f_opt_Hz"].range
 >>> (r.low, r.high) if r is not None else None
 (10.0, 30.0)
+>>> load_set("population")["groups.cardiac_B.diameter_um.max"].range is not None
+True
 """
 
 from __future__ import annotations
@@ -31,7 +47,7 @@ from pydantic import model_validator
 
 from openvns.base import FrozenModel
 
-__all__ = ["RANGE_KEYS", "ParameterRange", "check_range", "parse_range"]
+__all__ = ["RANGE_KEYS", "ParameterRange", "check_range", "parse_range", "without_ranges"]
 
 #: Keys a ``range:`` mapping may have.
 RANGE_KEYS = frozenset({"low", "high", "reason", "unit"})
@@ -139,3 +155,17 @@ def check_range(value: object, r: ParameterRange, where: str) -> None:
         raise ValueError(f"{where}: only a number can have a range, not {value!r}")
     if not r.low <= float(value) <= r.high:
         raise ValueError(f"{where}: value {value!r} lies outside its range [{r.low:g}, {r.high:g}]")
+
+
+def without_ranges(node: Any) -> Any:
+    """A parsed block of a data file without its plausible ranges (``range``, ``ranges``).
+
+    A range documents a value and never changes it: a cache key that hashes raw data (a table's
+    solver settings, say) hashes this, so that adding or revising a range does not change it.
+    """
+    if isinstance(node, Mapping):
+        drop = ("range", "ranges") if "status" in node else ()
+        return {k: without_ranges(v) for k, v in node.items() if k not in drop}
+    if isinstance(node, list):
+        return [without_ranges(v) for v in node]
+    return node
