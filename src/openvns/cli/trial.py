@@ -684,7 +684,8 @@ def run(
     elapsed = time.perf_counter() - t0
     doc = summary_document(result)
     _print_summary(result, doc)
-    parallel = cfg.design.crossover is None and cfg.design.withdrawal is None
+    # parallel and randomised-withdrawal designs (crossover: Hills–Armitage, not simulated)
+    parallel = cfg.design.crossover is None
     if power_replicates > 0 and len(cfg.design.arms) > 1 and parallel:
         from openvns.trials.power_evidence import design_evidence
 
@@ -704,12 +705,17 @@ def run(
                 progress=power_progress,
             )
         summary = result.summary()
-        for line in evidence.lines(summary):
+        withdrawn = None
+        if cfg.design.withdrawal is not None:
+            from openvns.trials.withdrawal import withdrawal_outcome
+
+            withdrawn = withdrawal_outcome(result)
+        for line in evidence.lines(summary, withdrawn):
             if line.warning:
                 err_console.print(f"[bold yellow]{escape(line.text)}[/]", highlight=False)
             else:
                 console.print(line.text, highlight=False)
-        doc["evidence"] = evidence.to_dict(summary)
+        doc["evidence"] = evidence.to_dict(summary, withdrawn)
     rate = result.n_patients * result.n_days / max(elapsed, 1e-9)
     console.print(
         f"{result.n_patients} patients × {result.n_days} days in {elapsed:.2f} s "

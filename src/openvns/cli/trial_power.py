@@ -1,4 +1,9 @@
-"""``openvns trial power``: simulated power per endpoint and the sample size for 80 % / 90 %."""
+"""``openvns trial power``: simulated power per endpoint and the sample size for 80 % / 90 %.
+
+A randomised-withdrawal design's first row is its own endpoint, the loss of response among the
+run-in responders (withdrawn − continued; :mod:`openvns.trials.power_withdrawal`), followed by
+the run-in responders per arm and the share of them who lost the response at each size.
+"""
 
 from __future__ import annotations
 
@@ -66,7 +71,8 @@ def power(
     ] = None,
 ) -> None:
     """Simulated power of every blinded-phase endpoint at each --n, its Monte-Carlo error, and
-    the n per arm for 80 % and 90 % power; writes power.csv, power.json and power_curve.png."""
+    the n per arm for 80 % and 90 % power; writes power.csv, power.json and power_curve.png. A
+    randomised-withdrawal design adds its loss of response among the run-in responders."""
     from openvns.trials.power import power_curve
     from openvns.trials.power_output import POWER_TARGETS, write_power
 
@@ -95,11 +101,17 @@ def power(
             chunk_size=cfg.run.chunk_size,
             progress=progress,
         )
-    single = len({e.comparison for e in curve.endpoints}) == 1
+    comparisons = list(dict.fromkeys(e.comparison for e in curve.endpoints))
+    single = len(comparisons) == 1
+    if single:
+        compared = comparisons[0]
+    elif curve.withdrawal is not None:  # withdrawn − continued, then first − second
+        compared = " and ".join(comparisons)
+    else:
+        compared = curve.arm_names[0] + " − each other arm"
     console.print(
         f"[bold]{curve.condition}[/]: simulated power (two-sided α = {curve.alpha:g}, "
-        f"{curve.replicates} trials per size; ± Monte-Carlo s.e. √(p(1−p)/R)), "
-        f"{curve.endpoints[0].comparison if single else curve.arm_names[0] + ' − each other arm'}",
+        f"{curve.replicates} trials per size; ± Monte-Carlo s.e. √(p(1−p)/R)), {compared}",
         highlight=False,
     )
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
@@ -117,6 +129,9 @@ def power(
     console.print(table)
     if curve.sequential is not None:
         for line in curve.sequential.lines():
+            console.print(line, highlight=False)
+    if curve.withdrawal is not None:
+        for line in curve.withdrawal.lines():
             console.print(line, highlight=False)
     console.print(
         f"n per arm for 80 %/90 % power: linear between the sizes around the first crossing "

@@ -19,8 +19,9 @@ Replicates
     first ``n · Σratio`` patients of a block hold ``n · ratio`` patients of each arm.
 
     A replicate screens before it randomises, as :func:`~openvns.trials.runner.run_trial`
-    does: its patients are the block's first candidates who meet the inclusion criteria on
-    their baseline diary (:func:`screened_blocks`), in the block's order.
+    does: each of the block's candidates has its arm on the allocation list (the ratio
+    repeated) and is randomised there if its baseline diary meets the inclusion criteria and
+    the arm still needs patients (:func:`screened_blocks`).
 
     Replicate ``r`` at ``n`` per arm is the first ``n · Σratio`` patients of block ``r``: each
     size's replicates are the prefixes of the largest size's (common random numbers), so one
@@ -34,6 +35,11 @@ change from baseline to the last four weeks of the blinded phase, Welch on the p
 change, responders with a missing change counted as non-responders; the tests are
 :mod:`openvns.trials.power_stats`. Power ``p = k / R`` has the Monte-Carlo standard error
 ``√(p (1 − p) / R)``. Crossover designs are not covered (their analysis is Hills–Armitage).
+
+A randomised-withdrawal design (``[trial.withdrawal]``) adds its own endpoint as the first row,
+the loss of response among the run-in responders (withdrawn − continued, the test of
+:func:`~openvns.trials.withdrawal.withdrawal_outcome`), and keeps the parallel endpoints beside
+it; see :mod:`openvns.trials.power_withdrawal`.
 """
 
 from __future__ import annotations
@@ -68,7 +74,16 @@ from openvns.trials.power_stats import (
     n_for_power,
     replicate_tests,
 )
-from openvns.trials.screening import screen
+from openvns.trials.power_withdrawal import (
+    WITHDRAWAL_ENDPOINT,
+    WithdrawalPower,
+    comparison_label,
+    withdrawal_comparison,
+    withdrawal_flags,
+    withdrawal_power,
+    withdrawal_tests,
+)
+from openvns.trials.screening import MAX_SCREENED_PER_RANDOMISED, screen
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -139,7 +154,8 @@ def patient_endpoints(
     parameters: ModelParameters,
 ) -> PatientEndpoints:
     """Simulate patients ``indices`` in ``arms`` (:func:`~openvns.trials.runner.simulate_patients`)
-    and compute their blinded-phase endpoint values."""
+    and compute their blinded-phase endpoint values (with a withdrawal design's run-in
+    responders and losses of response)."""
     from openvns.trials.runner import simulate_patients
 
     d = design
@@ -151,6 +167,7 @@ def patient_endpoints(
         slice(0, base),
         endpoint_window(end, base),
     )
+    responder, lost = withdrawal_flags(d, out["nrs"][:, :end], out["observed"][:, :end])
     n = ch.change_NRS.shape[0]
     hc, hp = np.full(n, np.nan), np.full(n, np.nan)
     condition = parameters.condition.name
@@ -161,8 +178,9 @@ def patient_endpoints(
         fc = diary_frequency_change(attacks, m, slice(0, base), slice(end - w, end))
         hc, hp = fc.change, fc.change_pct
     return PatientEndpoints(
-        np.asarray(out["eligible"], dtype=bool), ch.change_NRS, ch.change_pct, hc, hp
-    )
+        np.asarray(out["eligible"], dtype=bool), ch.change_NRS, ch.change_pct, hc, hp,
+        responder, lost,
+    )  # fmt: skip
 
 
 def recruitment_warm_up(design: TrialDesign) -> None:
@@ -205,6 +223,7 @@ class PowerCurve:
     elapsed_s: float = 0.0
     config: dict[str, Any] = field(default_factory=dict, repr=False)
     sequential: SequentialPower | None = None
+    withdrawal: WithdrawalPower | None = None
 
     def n_for(self, target: float) -> dict[tuple[str, str], NForPower]:
         """``{(comparison, endpoint): NForPower}`` for ``target`` power (e.g. 0.8)."""
@@ -287,11 +306,18 @@ class _Screen:
 
 
 def _run_screen(spec: _Screen) -> list[IntArray]:
-    return [
-        screen(spec.design, spec.parameters, spec.root_seed, n,
-               first_index=(b + 1) * REPLICATE_STRIDE)[0]
-        for b, n in spec.blocks
-    ]  # fmt: skip
+    out = []
+    for b, n in spec.blocks:
+        slots = allocation(spec.design, n)
+        plan = allocation(spec.design, MAX_SCREENED_PER_RANDOMISED * n)
+        wanted = np.bincount(slots, minlength=len(spec.design.arms))
+        idx, arms, _ = screen(spec.design, spec.parameters, spec.root_seed, wanted, plan,
+                              first_index=(b + 1) * REPLICATE_STRIDE)  # fmt: skip
+        ordered = np.empty(n, dtype=np.int64)
+        for a in range(len(spec.design.arms)):
+            ordered[slots == a] = idx[arms == a]  # arm a's k-th patient fills its k-th slot
+        out.append(ordered)
+    return out
 
 
 def screened_blocks(
@@ -302,10 +328,12 @@ def screened_blocks(
     run: ChunkExecutor,
     chunk_size: int,
 ) -> list[IntArray]:
-    """Per block ``(block, n)``: the indices of its first ``n`` candidates who meet the
-    inclusion criteria on their baseline (:func:`openvns.trials.screening.screen` from the
-    block's first index), as a trial screens before it randomises. The blocks are screened on
-    the executor, several to a task up to ``chunk_size`` patients."""
+    """Per block ``(block, n)``: the ``n`` patients a trial screening the block's candidates
+    would randomise (:func:`openvns.trials.screening.screen` from the block's first index, the
+    allocation list the ratio repeated), in the order of :func:`allocation`'s slots: arm
+    ``a``'s ``k``-th patient fills arm ``a``'s ``k``-th slot, so a size's replicate, the first
+    ``n · Σratio`` slots, is the trial of that size. The blocks are screened on the executor,
+    several to a task up to ``chunk_size`` patients."""
     tasks: list[list[tuple[int, int]]] = [[]]
     size = 0
     for b, n in blocks:
@@ -367,7 +395,8 @@ def power_curve(
     Parameters
     ----------
     design
-        A parallel design with at least two arms (the open-label extension is not simulated).
+        A parallel or randomised-withdrawal design with at least two arms (the open-label
+        extension is not simulated).
     sizes
         Patients per unit of allocation ratio (1:1 → per arm), each ≥ 2; sorted, repeats dropped.
     replicates
@@ -407,7 +436,11 @@ def power_curve(
     cond = mp.condition.name
     rejections: dict[tuple[int, str], list[int]] = {}
     for n in ns:
-        tests = replicate_tests(ep.take(n * k), allocation(design, n * k), len(names), cond)
+        sub, arms = ep.take(n * k), allocation(design, n * k)
+        tests: dict[tuple[int, str], tuple[FloatArray, FloatArray]] = {}
+        if design.withdrawal is not None:  # the design's own endpoint first
+            tests[1, WITHDRAWAL_ENDPOINT] = withdrawal_tests(sub, arms)
+        tests.update(replicate_tests(sub, arms, len(names), cond))
         for key, (_, p) in tests.items():
             rejections.setdefault(key, []).append(int(np.sum(p < alpha)))
     sequential = None
@@ -415,13 +448,16 @@ def power_curve(
         sequential = sequential_power(
             ep, lambda total: allocation(design, total), design.interim, ns, k
         )
+    withdrawal = None
+    if design.withdrawal is not None:
+        withdrawal = withdrawal_power(design, ep, lambda total: allocation(design, total), ns, k)
     entries = []
     for (a, endpoint), counts in rejections.items():
         rej = np.asarray(counts, np.int64)
         power = rej / replicates
         entries.append(
             EndpointPower(
-                f"{names[0]} − {names[a]}",
+                comparison_label(names, a, endpoint),
                 endpoint,
                 endpoint_label(endpoint, cond),
                 rej,
@@ -443,6 +479,7 @@ def power_curve(
         elapsed_s=time.perf_counter() - t0,
         config={"design": design.to_dict()},
         sequential=sequential,
+        withdrawal=withdrawal,
     )
 
 
@@ -464,7 +501,8 @@ def large_sample_effect(
 
     The patients are a block of their own (:data:`LARGE_SAMPLE_BLOCK`), disjoint from the power
     replicates' and from a trial run's. Returns ``{(comparison, endpoint): Comparison}`` with the
-    summary's interval (Welch, Newcombe) and p-value.
+    summary's interval (Welch, Newcombe) and p-value; a withdrawal design's loss of response
+    (``("withdraw − continue", "lost_response")``) first, as ``withdrawal_outcome``.
     """
     _check(design, 1, 0.05)
     (n,) = _sizes([n_per_arm])
@@ -490,6 +528,9 @@ def _comparisons(
 ) -> dict[tuple[str, str], Comparison]:
     names = [a.name for a in design.arms]
     out: dict[tuple[str, str], Comparison] = {}
+    if design.withdrawal is not None:
+        wd = comparison_label(names, 1, WITHDRAWAL_ENDPOINT)
+        out[wd, WITHDRAWAL_ENDPOINT] = withdrawal_comparison(ep, arms, confidence=confidence)
     resp = headache_number("responder_pct")
     for a in range(1, len(names)):
         label = f"{names[0]} − {names[a]}"

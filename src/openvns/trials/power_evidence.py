@@ -6,6 +6,11 @@
 :meth:`DesignEvidence.lines` sets a trial's own estimates beside them and flags every estimate
 outside the large-sample interval: a trial whose estimate lies there found an effect the model
 does not have at that size (a chance result, the more likely the lower the power).
+
+A randomised-withdrawal design's first line is its own endpoint, the loss of response among the
+run-in responders (withdrawn − continued, :mod:`openvns.trials.power_withdrawal`), whose trial
+estimate comes from :func:`~openvns.trials.withdrawal.withdrawal_outcome`; the lines of the
+change in NRS and the responders (all randomised patients, first arm − second) follow.
 """
 
 from __future__ import annotations
@@ -19,9 +24,11 @@ from openvns.simulation.parameters import ModelParameters
 from openvns.trials.design import TrialDesign
 from openvns.trials.executors import ChunkExecutor
 from openvns.trials.power import PowerCurve, Progress, large_sample_effect, power_curve
+from openvns.trials.power_withdrawal import WITHDRAWAL_ENDPOINT
 
 if TYPE_CHECKING:
     from openvns.trials.runner import TrialSummary
+    from openvns.trials.withdrawal import WithdrawalOutcome
 
 __all__ = ["DesignEvidence", "EvidenceLine", "design_evidence", "observed_comparison"]
 
@@ -37,9 +44,20 @@ class EvidenceLine:
     warning: bool = False
 
 
-def observed_comparison(summary: TrialSummary, comparison: str, endpoint: str) -> Comparison | None:
+def observed_comparison(
+    summary: TrialSummary,
+    comparison: str,
+    endpoint: str,
+    withdrawal: WithdrawalOutcome | None = None,
+) -> Comparison | None:
     """A trial summary's comparison ``"a − b"`` of ``endpoint`` (a key of
-    :data:`openvns.trials.power.ENDPOINT_LABELS`); ``None`` where the summary has none."""
+    :data:`openvns.trials.power.ENDPOINT_LABELS`); ``None`` where the summary has none. The loss
+    of response (``"lost_response"``) is read from ``withdrawal`` (``None`` without it)."""
+    if endpoint == WITHDRAWAL_ENDPOINT:
+        if withdrawal is None:
+            return None
+        w = withdrawal
+        return Comparison(w.difference, w.lower, w.upper, w.p_value, "newcombe")
     arm = comparison.split(" − ", 1)[1]
     if endpoint in ("change_NRS", "responders_30", "responders_50"):
         c = summary.comparisons.get(arm)
@@ -53,7 +71,11 @@ def observed_comparison(summary: TrialSummary, comparison: str, endpoint: str) -
 
 
 def _fmt(c: Comparison, endpoint: str) -> str:
-    if endpoint.startswith("responders") or endpoint.endswith("responders_50"):
+    if (
+        endpoint.startswith("responders")
+        or endpoint.endswith("responders_50")
+        or endpoint == WITHDRAWAL_ENDPOINT
+    ):
         return f"{100 * c.estimate:+.1f} points [{100 * c.lower:+.1f}, {100 * c.upper:+.1f}]"
     return f"{c.estimate:+.2f} [{c.lower:+.2f}, {c.upper:+.2f}]"
 
@@ -67,10 +89,13 @@ class DesignEvidence:
     large_n_per_arm: int
     large_sample: dict[tuple[str, str], Comparison]
 
-    def lines(self, summary: TrialSummary | None = None) -> list[EvidenceLine]:
-        """Per comparison and endpoint: the trial's estimate (with ``summary``), the model's
-        large-sample effect, the design's power ± its Monte-Carlo error; then a warning line for
-        each of the trial's estimates outside the large-sample interval."""
+    def lines(
+        self, summary: TrialSummary | None = None, withdrawal: WithdrawalOutcome | None = None
+    ) -> list[EvidenceLine]:
+        """Per comparison and endpoint: the trial's estimate (with ``summary``; a withdrawal
+        design's loss of response with ``withdrawal``), the model's large-sample effect, the
+        design's power ± its Monte-Carlo error; then a warning line for each of the trial's
+        estimates outside the large-sample interval."""
         out: list[EvidenceLine] = [
             EvidenceLine(
                 f"strength of the evidence: power of this design at {self.n_per_arm} per arm "
@@ -87,7 +112,9 @@ class DesignEvidence:
                 f"{_fmt(big, e.endpoint)}"
             )
             obs = (
-                None if summary is None else observed_comparison(summary, e.comparison, e.endpoint)
+                None
+                if summary is None
+                else observed_comparison(summary, e.comparison, e.endpoint, withdrawal)
             )
             if obs is not None and math.isfinite(obs.estimate):
                 text += f"; this trial {_fmt(obs, e.endpoint)}"
@@ -105,16 +132,23 @@ class DesignEvidence:
             out.append(EvidenceLine(text))
         if self.power.sequential is not None:
             out += [EvidenceLine(line) for line in self.power.sequential.lines()]
+        if self.power.withdrawal is not None:
+            out += [EvidenceLine(line) for line in self.power.withdrawal.lines()]
         return out + warnings
 
-    def to_dict(self, summary: TrialSummary | None = None) -> dict[str, Any]:
+    def to_dict(
+        self, summary: TrialSummary | None = None, withdrawal: WithdrawalOutcome | None = None
+    ) -> dict[str, Any]:
         """JSON-able: per endpoint the power, its MC error, the large-sample effect and (with
-        ``summary``) whether the trial's estimate lies inside the large-sample interval."""
+        ``summary``, and ``withdrawal`` for a withdrawal design's loss of response) whether the
+        trial's estimate lies inside the large-sample interval."""
         entries = []
         for e in self.power.endpoints:
             big = self.large_sample[e.comparison, e.endpoint]
             obs = (
-                None if summary is None else observed_comparison(summary, e.comparison, e.endpoint)
+                None
+                if summary is None
+                else observed_comparison(summary, e.comparison, e.endpoint, withdrawal)
             )
             inside = None
             if obs is not None and math.isfinite(obs.estimate) and _bounded(big):
@@ -135,9 +169,10 @@ class DesignEvidence:
                     "estimate_inside_large_sample_ci": inside,
                 }
             )
-        seq = self.power.sequential
+        seq, wd = self.power.sequential, self.power.withdrawal
         return {
             "sequential": seq.to_dict() if seq is not None else None,
+            "withdrawal": wd.to_dict() if wd is not None else None,
             "n_per_arm": self.n_per_arm,
             "replicates": self.power.replicates,
             "alpha": self.power.alpha,

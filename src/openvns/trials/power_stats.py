@@ -155,6 +155,7 @@ ENDPOINT_LABELS: dict[str, str] = {
     "responders_50": "≥50 % responders (χ² / Fisher)",
     "headache_change": "Δ {measure}, primary (Welch t)",
     "headache_responders_50": "≥50 % {measure} responders (χ² / Fisher)",
+    "lost_response": "loss of response, run-in responders (χ² / Fisher)",
 }
 
 
@@ -164,7 +165,10 @@ class PatientEndpoints:
 
     ``change_NRS`` and ``change_pct`` as :meth:`TrialResult.change`, ``headache_change`` and
     ``headache_pct`` as the headache prevention change (NaN arrays without a headache
-    condition); ``eligible`` the inclusion criteria on the baseline diary.
+    condition); ``eligible`` the inclusion criteria on the baseline diary;
+    ``run_in_responder`` and ``lost_response`` a randomised-withdrawal design's run-in responders
+    and those of them who lost the response
+    (:func:`openvns.trials.power_withdrawal.withdrawal_flags`; all ``False`` without one).
     """
 
     eligible: BoolArray
@@ -172,6 +176,8 @@ class PatientEndpoints:
     change_pct: FloatArray
     headache_change: FloatArray
     headache_pct: FloatArray
+    run_in_responder: BoolArray
+    lost_response: BoolArray
 
     def reshape(self, replicates: int) -> PatientEndpoints:
         """The arrays as ``(replicates, patients per replicate)``."""
