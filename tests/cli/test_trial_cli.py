@@ -272,9 +272,13 @@ def test_run_a_randomised_withdrawal(tmp_path: Path) -> None:
 
     cfg = tmp_path / "trial.toml"
     cfg.write_text(dumps_toml(data), "utf-8")
-    code, text = invoke("run", "--config", str(cfg), "--out", str(tmp_path / "o"))
+    code, text = invoke(
+        "run", "--config", str(cfg), "--out", str(tmp_path / "o"), "--power-replicates", "3"
+    )
     assert code == 0, text
     assert "randomised withdrawal" in text
-    assert "strength of the evidence" not in text  # its power is not the parallel comparison's
+    assert "weeks to loss of response" in text
+    assert "strength of the evidence" in text  # the design's own endpoint's power
+    assert "withdraw − continue, loss of response" in text or "loss of response" in text
     doc = json.loads((tmp_path / "o" / "summary.json").read_text("utf-8"))
     assert set(doc["withdrawal"]["run_in_responders"]) == {"continue", "withdraw"}

@@ -161,11 +161,16 @@ def test_a_replicate_does_not_depend_on_the_others_or_on_the_chunks() -> None:
     ).reshape(3)
     # replicate 2 alone: its block's first 12 candidates who pass screening
     first = int(replicate_indices(2, 1)[0])
-    patients, screening = screen(design, mp, 4, 12, first_index=first)
+    slots = allocation(design, 12)
+    plan = allocation(design, 50 * 12)
+    patients, arms, screening = screen(design, mp, 4, [6, 6], plan, first_index=first)
     assert patients[0] >= first
     assert patients.size == 12
-    assert screening.screened == int(patients[-1]) - first + 1
-    alone = patient_endpoints(design, patients, allocation(design, 12), root_seed=4, parameters=mp)
+    assert screening.screened == int(patients.max()) - first + 1
+    ordered = np.empty(12, dtype=np.int64)
+    for a in (0, 1):
+        ordered[slots == a] = patients[arms == a]
+    alone = patient_endpoints(design, ordered, slots, root_seed=4, parameters=mp)
     for k in PatientEndpoints.__dataclass_fields__:
         np.testing.assert_array_equal(getattr(three, k)[2], getattr(alone, k))
     assert alone.eligible.all()

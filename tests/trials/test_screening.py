@@ -112,22 +112,56 @@ def test_headache_failures_follow_the_criteria_order() -> None:
 
 # ------------------------------------------------------------------ screening
 @pytest.mark.parametrize("condition", ["fibromyalgia", "chronic_migraine"])
-def test_randomised_patients_are_the_first_who_qualify(condition: str) -> None:
+def test_each_arm_takes_the_first_who_qualify_in_its_places(condition: str) -> None:
     design = small_design()
     mp = params(condition)
     if condition == "chronic_migraine":
         design = small_design(inclusion={"min_headache_days": 15.0})
-    indices, s = screen(design, mp, 3, 30)
+    plan = design.allocate(50 * 30, np.random.default_rng(0))
+    indices, arms, s = screen(design, mp, 3, [15, 15], plan)
     codes = baseline_failures(design, mp, 3, np.arange(s.screened, dtype=np.int64))
-    np.testing.assert_array_equal(indices, np.flatnonzero(codes == 0))
-    assert codes[-1] == 0  # screening stops at the last patient it randomises
+    eligible = codes == 0
+    for a in (0, 1):  # brute force: arm a's first 15 qualifying places
+        expected = np.flatnonzero(eligible & (plan[: s.screened] == a))[:15]
+        np.testing.assert_array_equal(np.sort(indices[arms == a]), expected)
+    np.testing.assert_array_equal(arms, plan[indices])
+    assert eligible[-1]  # screening stops at the last patient it randomises
     assert s.randomised == 30
-    assert s.screened == s.randomised + sum(s.failures.values())
+    assert s.screened == s.randomised + sum(s.failures.values()) + s.arm_full
     labels = failure_labels(design.inclusion)
     for label, n in s.failures.items():
         assert n == int((codes == labels.index(label)).sum())
     if condition == "fibromyalgia":
-        assert s.excluded > 0
+        assert sum(s.failures.values()) > 0
+
+
+def test_a_changed_eligibility_moves_only_that_patient() -> None:
+    """Common random numbers: make one randomised candidate fail screening and the arms change
+    by that patient and the next qualifying one of its arm, nobody else."""
+    design = small_design()
+    mp = params("fibromyalgia")
+    plan = design.allocate(50 * 40, np.random.default_rng(1))
+    indices, _, _ = screen(design, mp, 5, [20, 20], plan)
+    victim = int(indices[3])
+    real = baseline_failures
+
+    def one_more_failure(d: object, p: object, seed: int, idx: np.ndarray) -> np.ndarray:
+        codes = real(d, p, seed, idx)  # type: ignore[arg-type]
+        return np.where(idx == victim, np.int8(1), codes)
+
+    import openvns.trials.screening as screening_module
+
+    original = screening_module.baseline_failures
+    screening_module.baseline_failures = one_more_failure  # type: ignore[assignment]
+    try:
+        again, _, _ = screen(design, mp, 5, [20, 20], plan)
+    finally:
+        screening_module.baseline_failures = original
+    before, after = set(indices.tolist()), set(again.tolist())
+    assert before - after == {victim}
+    assert len(after - before) == 1
+    (newcomer,) = after - before
+    assert plan[newcomer] == plan[victim]  # its arm's next qualifying candidate
 
 
 @pytest.mark.parametrize("condition", ["fibromyalgia", "episodic_migraine"])
@@ -170,9 +204,10 @@ def test_criteria_nobody_meets_are_refused_with_the_reason() -> None:
 
 def test_without_a_baseline_nobody_is_screened_out() -> None:
     design = small_design(baseline_days=0)
-    indices, s = screen(design, params("fibromyalgia"), 1, 8)
-    assert indices.tolist() == list(range(8))
-    assert (s.screened, s.randomised, s.failures) == (8, 8, {})
+    plan = design.allocate(50 * 8, np.random.default_rng(2))
+    indices, _, s = screen(design, params("fibromyalgia"), 1, [4, 4], plan)
+    assert indices.tolist() == list(range(8))  # complete permuted blocks: 4 and 4
+    assert (s.screened, s.randomised, s.failures, s.arm_full) == (8, 8, {}, 0)
 
 
 # ------------------------------------------------------------------ CONSORT
@@ -183,6 +218,7 @@ def test_consort_counts_add_up_to_the_patients() -> None:
     assert result.screening is not None
     assert flow.screened == result.screening.screened
     assert flow.n_excluded == flow.screened - flow.randomised
+    assert flow.n_excluded == sum(result.screening.failures.values()) + result.screening.arm_full
     assert sum(a.allocated for a in flow.arms) == flow.randomised == result.n_patients
     end_blinded = design.baseline_days + design.blinded_days
     summary = result.summary()

@@ -30,8 +30,10 @@ if TYPE_CHECKING:
 
     from openvns.trials.runner import TrialResult
 
-__all__ = ["PHASE_LABELS", "ArmFlow", "ConsortFlow", "consort_flow"]
+__all__ = ["ARM_FULL", "PHASE_LABELS", "ArmFlow", "ConsortFlow", "consort_flow"]
 
+#: The exclusion of candidates who qualified after their arm had filled.
+ARM_FULL = "qualified after their arm had filled"
 #: Follow-up phases in which a discontinuation is counted.
 PHASE_LABELS = ("blinded phase", "open-label extension")
 
@@ -82,7 +84,7 @@ class ConsortFlow:
     def lines(self) -> list[str]:
         """The flow as text, one box per line group."""
         out = [f"Assessed for eligibility (screened): {self.screened}"]
-        out.append(f"  Excluded (not meeting inclusion criteria): {self.n_excluded}")
+        out.append(f"  Excluded: {self.n_excluded}")
         out += [f"    {reason}: {n}" for reason, n in self.excluded.items()]
         out.append(f"Randomised: {self.randomised}")
         for a in self.arms:
@@ -157,6 +159,8 @@ def consort_flow(result: TrialResult) -> ConsortFlow:
     n = result.n_patients
     if result.screening is not None:
         screened, excluded = result.screening.screened, dict(result.screening.failures)
+        if result.screening.arm_full:
+            excluded[ARM_FULL] = result.screening.arm_full
     else:  # a result made without screening: who was eligible among the randomised
         screened, excluded = n, {}
     end_blinded = d.baseline_days + d.blinded_days

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from openvns.analysis.plotting import agg_figure
-from openvns.trials.consort import PHASE_LABELS, ArmFlow, ConsortFlow
+from openvns.trials.consort import ARM_FULL, PHASE_LABELS, ArmFlow, ConsortFlow
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -51,10 +51,14 @@ def consort_figure(flow: ConsortFlow, *, title: str | None = None) -> Figure:
     ax.set_axis_off()
     if title:
         ax.set_title(title, fontsize=10)
-    excluded = "\n".join(
-        [f"Excluded (n = {flow.n_excluded})", "  not meeting inclusion criteria:"]
-        + [f"    {reason} (n = {n})" for reason, n in flow.excluded.items()]
-    )
+    failed = {r: n for r, n in flow.excluded.items() if r != ARM_FULL}
+    lines = [f"Excluded (n = {flow.n_excluded})"]
+    if failed:
+        lines.append(f"  not meeting inclusion criteria (n = {sum(failed.values())}):")
+        lines += [f"    {reason} (n = {n})" for reason, n in failed.items()]
+    if ARM_FULL in flow.excluded:
+        lines.append(f"  {ARM_FULL} (n = {flow.excluded[ARM_FULL]})")
+    excluded = "\n".join(lines)
     _box(ax, 0.5, 0.95, f"Assessed for eligibility (n = {flow.screened})")
     _box(ax, 0.82, 0.84, excluded)
     _arrow(ax, 0.5, 0.925, 0.5, 0.765)

@@ -19,8 +19,9 @@ Replicates
     first ``n · Σratio`` patients of a block hold ``n · ratio`` patients of each arm.
 
     A replicate screens before it randomises, as :func:`~openvns.trials.runner.run_trial`
-    does: its patients are the block's first candidates who meet the inclusion criteria on
-    their baseline diary (:func:`screened_blocks`), in the block's order.
+    does: each of the block's candidates has its arm on the allocation list (the ratio
+    repeated) and is randomised there if its baseline diary meets the inclusion criteria and
+    the arm still needs patients (:func:`screened_blocks`).
 
     Replicate ``r`` at ``n`` per arm is the first ``n · Σratio`` patients of block ``r``: each
     size's replicates are the prefixes of the largest size's (common random numbers), so one
@@ -82,7 +83,7 @@ from openvns.trials.power_withdrawal import (
     withdrawal_power,
     withdrawal_tests,
 )
-from openvns.trials.screening import screen
+from openvns.trials.screening import MAX_SCREENED_PER_RANDOMISED, screen
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -305,11 +306,18 @@ class _Screen:
 
 
 def _run_screen(spec: _Screen) -> list[IntArray]:
-    return [
-        screen(spec.design, spec.parameters, spec.root_seed, n,
-               first_index=(b + 1) * REPLICATE_STRIDE)[0]
-        for b, n in spec.blocks
-    ]  # fmt: skip
+    out = []
+    for b, n in spec.blocks:
+        slots = allocation(spec.design, n)
+        plan = allocation(spec.design, MAX_SCREENED_PER_RANDOMISED * n)
+        wanted = np.bincount(slots, minlength=len(spec.design.arms))
+        idx, arms, _ = screen(spec.design, spec.parameters, spec.root_seed, wanted, plan,
+                              first_index=(b + 1) * REPLICATE_STRIDE)  # fmt: skip
+        ordered = np.empty(n, dtype=np.int64)
+        for a in range(len(spec.design.arms)):
+            ordered[slots == a] = idx[arms == a]  # arm a's k-th patient fills its k-th slot
+        out.append(ordered)
+    return out
 
 
 def screened_blocks(
@@ -320,10 +328,12 @@ def screened_blocks(
     run: ChunkExecutor,
     chunk_size: int,
 ) -> list[IntArray]:
-    """Per block ``(block, n)``: the indices of its first ``n`` candidates who meet the
-    inclusion criteria on their baseline (:func:`openvns.trials.screening.screen` from the
-    block's first index), as a trial screens before it randomises. The blocks are screened on
-    the executor, several to a task up to ``chunk_size`` patients."""
+    """Per block ``(block, n)``: the ``n`` patients a trial screening the block's candidates
+    would randomise (:func:`openvns.trials.screening.screen` from the block's first index, the
+    allocation list the ratio repeated), in the order of :func:`allocation`'s slots: arm
+    ``a``'s ``k``-th patient fills arm ``a``'s ``k``-th slot, so a size's replicate, the first
+    ``n · Σratio`` slots, is the trial of that size. The blocks are screened on the executor,
+    several to a task up to ``chunk_size`` patients."""
     tasks: list[list[tuple[int, int]]] = [[]]
     size = 0
     for b, n in blocks:

@@ -80,6 +80,7 @@ def power_document(curve: PowerCurve) -> dict[str, Any]:
         "elapsed_s": curve.elapsed_s,
         "design": curve.config.get("design"),
         "sequential": curve.sequential.to_dict() if curve.sequential is not None else None,
+        "withdrawal": curve.withdrawal.to_dict() if curve.withdrawal is not None else None,
     }
 
 

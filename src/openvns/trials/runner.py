@@ -73,7 +73,7 @@ from openvns.simulation.recruitment import default_recruitment
 from openvns.trials.design import HEADACHE_CRITERIA, TrialDesign
 from openvns.trials.executors import ChunkExecutor, get_executor, run_chunks
 from openvns.trials.headache import headache_summary
-from openvns.trials.screening import Screening, screen
+from openvns.trials.screening import MAX_SCREENED_PER_RANDOMISED, Screening, screen
 from openvns.trials.summary import TrialSummary, with_effect_sizes
 
 if TYPE_CHECKING:
@@ -101,9 +101,11 @@ __all__ = [
 
 #: The visits at which the questionnaires are asked: the last day of each phase.
 VISITS: tuple[str, ...] = ("baseline", "blinded", "open_label")
-#: How patients enter a trial (recorded in the configuration): screened on their baseline diary,
-#: then randomised (before 2026.12.4 they were randomised and the ineligible left out).
-ENROLMENT = "screened-then-randomised"
+#: How patients enter a trial (recorded in the configuration): each candidate has its place on a
+#: permuted-block allocation list and is randomised to that arm if its baseline diary qualifies
+#: and the arm still needs patients (before, patients were randomised and the ineligible left
+#: out of the analyses).
+ENROLMENT = "screened-on-allocation-list/1"
 #: The questionnaire outcomes a trial keeps at its visits (arrays ``(patients, len(VISITS))``).
 OUTCOMES: tuple[str, ...] = ("pgic", "bpi_interference", "fiqr", "sleep")
 
@@ -654,9 +656,10 @@ def run_trial(
 ) -> TrialResult:
     """Run ``design`` with ``n_per_arm · ratio`` patients randomised per arm.
 
-    Candidates are screened first (:func:`openvns.trials.screening.screen`): their baselines
-    are simulated in order and the first ``n_per_arm · Σratio`` who meet the inclusion
-    criteria are randomised (permuted blocks) and simulated through the trial; the result's
+    Candidates are screened first (:func:`openvns.trials.screening.screen`): each has its
+    place on a permuted-block allocation list, its baseline is simulated, and it is randomised
+    to its arm if it meets the inclusion criteria and the arm still needs patients, until every
+    arm has ``n_per_arm · ratio``; they are then simulated through the trial. The result's
     ``screening`` holds the counts.
 
     Parameters
@@ -713,8 +716,10 @@ def run_trial(
     n_total = n_per_arm * sum(design.ratio)
     # screening before randomisation: the first n_total candidates who qualify on their
     # baseline diary are randomised (trials.screening)
-    indices, screening = screen(design, mp, root_seed, n_total)
-    arms = design.allocate(n_total, rng_for(root_seed, "allocation")).astype(np.int64)
+    # the allocation list gives each candidate its arm before it is screened
+    wanted = n_per_arm * np.asarray(design.ratio, dtype=np.int64)
+    plan = design.allocate(MAX_SCREENED_PER_RANDOMISED * n_total, rng_for(root_seed, "allocation"))
+    indices, arms, screening = screen(design, mp, root_seed, wanted, plan)
     chunks = [
         _ChunkSpec(design, mp, root_seed, rec, indices[s : s + chunk_size],
                    arms[s : s + chunk_size], op)

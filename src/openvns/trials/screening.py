@@ -136,29 +136,35 @@ class Screening:
     Attributes
     ----------
     screened
-        Candidates screened (indices ``0 … screened − 1``).
+        Candidates screened (indices ``0 … screened − 1`` from the first).
     randomised
-        Candidates randomised (the first who qualified, in order).
+        Candidates randomised.
     failures
         Screen failures by reason (label → count, the reasons of :func:`failure_labels` that
-        occurred, in that order); they add up to ``screened − randomised``.
+        occurred, in that order).
+    arm_full
+        Candidates who qualified after the arm their place on the allocation list gives them
+        had filled (enrolment to it closed); with ``failures`` they add up to
+        ``screened − randomised``.
     """
 
     screened: int
     randomised: int
     failures: dict[str, int] = field(default_factory=dict)
+    arm_full: int = 0
 
     @property
     def excluded(self) -> int:
-        """Screen failures in all."""
+        """Screened but not randomised."""
         return self.screened - self.randomised
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"screened", "excluded", "failures", "randomised"}`` (for ``summary.json``)."""
+        """``{"screened", "excluded", "failures", "arm_full", "randomised"}``."""
         return {
             "screened": self.screened,
             "excluded": self.excluded,
             "failures": dict(self.failures),
+            "arm_full": self.arm_full,
             "randomised": self.randomised,
         }
 
@@ -187,58 +193,94 @@ def screen(
     design: TrialDesign,
     parameters: ModelParameters,
     root_seed: int,
-    n_randomised: int,
+    wanted: npt.ArrayLike,
+    arm_of: npt.ArrayLike,
     *,
     first_index: int = 0,
-) -> tuple[npt.NDArray[np.int64], Screening]:
-    """Screen candidates ``first_index, first_index + 1, …`` until ``n_randomised`` qualify.
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], Screening]:
+    """Screen candidates ``first_index, first_index + 1, …`` until every arm is full.
+
+    Candidate ``j`` (counted from ``first_index``) has its place on the allocation list,
+    ``arm_of[j]``, before it is screened; if it qualifies and its arm still needs patients it is
+    randomised there. The arms fill independently, so the assignment never depends on anyone's
+    baseline, and a change of the model's parameters that turns one candidate's eligibility
+    moves only that candidate (and one at the end of its arm), not everyone after it: the
+    patients of a sensitivity analysis stay common random numbers.
+
+    Parameters
+    ----------
+    wanted
+        Patients to randomise per arm.
+    arm_of
+        The allocation list: the arm of each candidate position (long enough for
+        :data:`MAX_SCREENED_PER_RANDOMISED` candidates per patient wanted).
 
     Returns
     -------
-    indices
-        The randomised patients' indices, in screening order.
+    indices, arms
+        The randomised patients' indices in screening order, and their arms.
     screening
         The counts for the CONSORT flow.
 
     Raises
     ------
     ValidationError
-        ``inclusion`` when fewer than one in :data:`MAX_SCREENED_PER_RANDOMISED` candidates
-        qualifies.
+        ``inclusion`` when the list runs out first: fewer than one in
+        :data:`MAX_SCREENED_PER_RANDOMISED` candidates qualifies.
     """
-    if n_randomised == 0 or not design.baseline_days:
-        idx = np.arange(first_index, first_index + n_randomised, dtype=np.int64)
-        return idx, Screening(screened=n_randomised, randomised=n_randomised)
-    limit = MAX_SCREENED_PER_RANDOMISED * n_randomised
+    need = np.asarray(wanted, dtype=np.int64).reshape(-1)
+    plan = np.asarray(arm_of, dtype=np.int64).reshape(-1)
+    n_randomised = int(need.sum())
+    if n_randomised == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, Screening(screened=0, randomised=0)
+    limit = min(len(plan), MAX_SCREENED_PER_RANDOMISED * n_randomised)
     codes: list[npt.NDArray[np.int8]] = []
-    n_screened = n_eligible = 0
-    while n_eligible < n_randomised:
-        rate = n_eligible / n_screened if n_eligible else 0.5
-        want = int(np.ceil((n_randomised - n_eligible) / rate * 1.1))
-        batch = min(max(want, MIN_BATCH), limit - n_screened)
+    n_screened = 0
+    while True:
+        done = np.concatenate(codes) if codes else np.zeros(0, dtype=np.int8)
+        got = np.bincount(plan[: len(done)][done == 0], minlength=len(need))[: len(need)]
+        if np.all(got >= need):
+            break
+        rate = float((done == 0).mean()) if len(done) else 0.5
+        short = int(((need - np.minimum(got, need)) * len(need)).max())
+        batch = min(max(int(np.ceil(short / max(rate, 1e-3) * 1.1)), MIN_BATCH),
+                    limit - n_screened)  # fmt: skip
         if batch <= 0:
             labels = failure_labels(design.inclusion)
-            seen = np.bincount(np.concatenate(codes), minlength=len(labels))
+            seen = np.bincount(done, minlength=len(labels))
             worst = labels[int(np.argmax(seen[1:])) + 1]
             raise ValidationError(
                 "inclusion",
                 design.inclusion.model_dump(exclude_none=True),
                 f"criteria that at least 1 in {MAX_SCREENED_PER_RANDOMISED} screened patients "
-                f"of {parameters.condition.name} meet ({n_eligible} of {n_screened} did; most "
-                f"failed on: {worst})",
+                f"of {parameters.condition.name} meet ({int((done == 0).sum())} of "
+                f"{n_screened} did; most failed on: {worst})",
             )
         start = first_index + n_screened
         idx = np.arange(start, start + batch, dtype=np.int64)
-        code = baseline_failures(design, parameters, root_seed, idx)
-        codes.append(code)
+        codes.append(baseline_failures(design, parameters, root_seed, idx))
         n_screened += batch
-        n_eligible += int((code == 0).sum())
     every = np.concatenate(codes)
-    last = int(np.flatnonzero(every == 0)[n_randomised - 1])  # the n-th who qualified
-    every = every[: last + 1]
+    eligible = every == 0
+    arms = plan[: len(every)]
+    take = np.zeros(len(every), dtype=bool)
+    last = 0
+    for a, n in enumerate(need):
+        mine = np.flatnonzero(eligible & (arms == a))[:n]
+        take[mine] = True
+        if n:
+            last = max(last, int(mine[-1]))
+    screened = last + 1
     labels = failure_labels(design.inclusion)
-    counts = np.bincount(every, minlength=len(labels))
+    counts = np.bincount(every[:screened], minlength=len(labels))
     failures = {labels[k]: int(counts[k]) for k in range(1, len(labels)) if counts[k]}
-    indices = first_index + np.flatnonzero(every == 0).astype(np.int64)
-    log.info("screening: %d screened, %d randomised", last + 1, n_randomised)
-    return indices, Screening(screened=last + 1, randomised=n_randomised, failures=failures)
+    arm_full = int((eligible[:screened] & ~take[:screened]).sum())
+    chosen = np.flatnonzero(take)
+    log.info("screening: %d screened, %d randomised", screened, n_randomised)
+    return (
+        first_index + chosen.astype(np.int64),
+        arms[chosen].astype(np.int64),
+        Screening(screened=screened, randomised=n_randomised, failures=failures,
+                  arm_full=arm_full),
+    )  # fmt: skip
