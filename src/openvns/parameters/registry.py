@@ -228,6 +228,7 @@ _SHIPPED: tuple[tuple[str, str, str, str, dict[str, Any]], ...] = (
     ("implant", _DEVICE, "data/implant.yaml", "Constants of the virtual implant", {}),
     ("anatomy", _NERVE, "data/anatomy.yaml", "Anatomical rules of nerve geometry", {}),
     ("cuff", _NERVE, "data/cuff.yaml", "Helical cuff and tissue conductivities", {}),
+    ("fem", _NERVE, "data/fem.yaml", "Finite-element cuff model: tissues, domain, mesh", {}),
     (
         "population",
         _NERVE,

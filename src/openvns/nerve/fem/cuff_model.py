@@ -1,0 +1,259 @@
+"""The helical cuff on the nerve in its tissues, solved by finite elements: a field for fibres.
+
+Geometry (``data/fem.yaml`` and ``cuff.yaml``; lengths in µm), from the axis outwards:
+
+* each fascicle's endoneurium (anisotropic: ``σ⊥``, ``σ∥`` along the nerve) inside its
+  perineurium, a thin resistive layer of conductance ``σ_peri / t`` with ``t`` from the
+  fascicle's own thickness (the anatomy fit); an elliptical fascicle is meshed as the circle of
+  equal area;
+* the epineurium, to the nerve's radius;
+* saline between the nerve and the cuff's inner wall (at least ``saline_gap_um``: a helical cuff
+  narrower than the nerve opens to it);
+* the silicone of the two contact helices, closed insulating tubes ``wall_thickness_um`` thick
+  over each helix's axial extent (``turns_per_helix`` × pitch), left out of the mesh; the
+  contacts are the helical ribbons of :class:`~openvns.nerve.geometry.HelicalCuff` on the inner
+  wall, each injecting its current uniformly over the wall faces it covers;
+* encapsulation tissue ``encapsulation_um`` thick around the cuff (and the nerve beyond it),
+  then muscle (anisotropic) to the domain's radius, whose surface and end caps are grounded.
+
+Each contact is solved alone at 1 mA against the grounded boundary; the cuff's bipolar field
+(cathode +1 mA, anode −1 mA, the convention of the analytic field) is their difference, exact by
+superposition. :func:`cuff_field` builds and solves; the result is a
+:class:`~openvns.nerve.field.FieldModel` (``potentials``, ``key``) for the threshold solvers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from openvns.nerve import data_files
+from openvns.nerve.fem.interpolate import interpolate
+from openvns.nerve.fem.mesh2d import Circle, triangulate
+from openvns.nerve.fem.mesh3d import Mesh3D, ThinLayer, extrude, graded_levels
+from openvns.nerve.fem.solve import Source, boundary_faces, solve_sources
+from openvns.nerve.field import Medium, _fibre_arrays
+from openvns.nerve.geometry import HelicalCuff, Nerve
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+__all__ = ["REGIONS", "FEMCuffField", "Tissues", "build_mesh", "cuff_field"]
+
+log = logging.getLogger(__name__)
+
+#: Region numbers of the mesh.
+REGIONS = {"muscle": 0, "encapsulation": 1, "silicone": 2, "saline": 3, "epineurium": 4,
+           "endoneurium": 5}  # fmt: skip
+_FASCICLE_LABEL0 = 10  # 2-D label of fascicle j: 10 + j
+
+
+@dataclass(frozen=True)
+class Tissues:
+    """Conductivities (S/m), the cuff's and the domain's dimensions and the mesh sizes (µm)."""
+
+    endoneurium: tuple[float, float]
+    perineurium: float
+    epineurium: float
+    saline: float
+    encapsulation: float
+    muscle: tuple[float, float]
+    saline_gap_um: float
+    turns_per_helix: float
+    wall_thickness_um: float
+    encapsulation_um: float
+    domain_radius_um: float
+    domain_half_length_um: float
+    h_nerve_um: float
+    h_fascicle_ring_um: float
+    h_z_contact_um: float
+    h_outer_um: float
+    growth: float
+
+    @classmethod
+    def default(cls, **changes: Any) -> Tissues:
+        """The values of ``data/fem.yaml`` and ``cuff.yaml``, with ``changes``."""
+        fem = data_files.load("fem.yaml")
+        c = data_files.load("cuff.yaml")["conductivity_S_per_m"]
+        v = data_files.value
+        s = fem["conductivity_S_per_m"]
+        endo = Medium.endoneurium().sigma_S_per_m
+        out = cls(
+            endoneurium=(endo[0], endo[2]),
+            perineurium=float(v(s["perineurium"])),
+            epineurium=float(v(c["epineurium"])),
+            saline=float(v(c["saline"])),
+            encapsulation=float(v(s["encapsulation"])),
+            muscle=(float(v(s["muscle_transverse"])), float(v(s["muscle_longitudinal"]))),
+            **{k: float(v(e)) for k, e in fem["cuff"].items()},
+            domain_radius_um=float(v(fem["domain"]["radius_um"])),
+            domain_half_length_um=float(v(fem["domain"]["half_length_um"])),
+            **{k: float(v(e)) for k, e in fem["mesh"].items()},
+        )
+        return _replace(out, changes)
+
+    def sigma(self) -> dict[int, tuple[float, float, float]]:
+        """Conductivity tensor ``(σx, σy, σz)`` per region (silicone is left out)."""
+        (et, el), (mt, ml) = self.endoneurium, self.muscle
+        return {
+            REGIONS["muscle"]: (mt, mt, ml),
+            REGIONS["encapsulation"]: (self.encapsulation,) * 3,
+            REGIONS["saline"]: (self.saline,) * 3,
+            REGIONS["epineurium"]: (self.epineurium,) * 3,
+            REGIONS["endoneurium"]: (et, et, el),
+        }
+
+
+def _replace(t: Tissues, changes: dict[str, Any]) -> Tissues:
+    from dataclasses import replace
+
+    return replace(t, **changes) if changes else t
+
+
+def _fascicle_circles(nerve: Nerve, tissues: Tissues) -> list[tuple[Circle, float]]:
+    """Each fascicle's endoneurium as a circle (equal area) and its perineurium's conductance."""
+    out = []
+    for j, f in enumerate(nerve.fascicles):
+        r = math.sqrt(f.rx_um * f.ry_um)
+        h = min(tissues.h_fascicle_ring_um, r / 4.0)
+        g = tissues.perineurium / max(f.perineurium_um, 1e-3) / 1e-6  # S/m over m -> S/m²
+        out.append((Circle(f.x_um, f.y_um, r, _FASCICLE_LABEL0 + j, h), g))
+    return out
+
+
+def _helix_extents(cuff: HelicalCuff, tissues: Tissues) -> list[tuple[float, float]]:
+    half = 0.5 * tissues.turns_per_helix * cuff.pitch_um
+    z = cuff.z_center_um
+    return [(z + s * cuff.separation_um / 2 - half, z + s * cuff.separation_um / 2 + half)
+            for s in (-1.0, 1.0)]  # fmt: skip
+
+
+def build_mesh(nerve: Nerve, cuff: HelicalCuff, tissues: Tissues) -> tuple[Mesh3D, float]:
+    """The mesh of the model and the cuff's inner radius used (µm)."""
+    r_n = nerve.radius_um
+    r_in = max(cuff.radius_um, r_n + tissues.saline_gap_um)
+    r_wall = r_in + tissues.wall_thickness_um
+    r_cap = r_wall + tissues.encapsulation_um
+    big = tissues.domain_radius_um
+    h = tissues.h_nerve_um
+    gap_ring = min(h, max(5.0, tissues.saline_gap_um))
+    fasc = _fascicle_circles(nerve, tissues)
+    circles = [
+        Circle(0, 0, big, REGIONS["muscle"], tissues.h_outer_um),
+        Circle(0, 0, r_cap, REGIONS["encapsulation"], 2 * h),
+        Circle(0, 0, r_wall, REGIONS["silicone"], 2 * h),
+        Circle(0, 0, r_in, REGIONS["saline"], min(h, 2 * gap_ring)),
+        Circle(0, 0, r_n, REGIONS["epineurium"], min(h, 2 * gap_ring)),
+        *(c for c, _ in fasc),
+    ]
+    # outside the capsule the spacing grows in proportion to the radius (a fixed number of
+    # nodes per ring), up to h_outer: O(log R) triangles for the far field
+    spacing = [(0.0, h), (r_in + 2 * h, 2 * h)]
+    r, step = r_cap, 2 * h
+    while r < big and step < tissues.h_outer_um:
+        r *= tissues.growth
+        step = min(tissues.h_outer_um, max(2 * h, (tissues.growth - 1.0) * r))
+        spacing.append((r, step))
+    section = triangulate(circles, REGIONS["muscle"], spacing)
+    helices = _helix_extents(cuff, tissues)
+    zc = cuff.z_center_um
+    zone = [(a - 1000.0, b + 1000.0) for a, b in helices]
+    levels = graded_levels(zone, tissues.h_z_contact_um, zc - tissues.domain_half_length_um,
+                           zc + tissues.domain_half_length_um, growth=tissues.growth,
+                           h_max_um=tissues.h_outer_um)  # fmt: skip
+    levels = np.unique(np.concatenate([levels, [z for ab in helices for z in ab]]))
+
+    def region_of(labels: IntArray, z_mid: FloatArray) -> IntArray:
+        in_cuff = np.zeros(len(z_mid), dtype=bool)
+        for a, b in helices:
+            in_cuff |= (z_mid > a) & (z_mid < b)
+        base = np.asarray(labels).copy()
+        base[base >= _FASCICLE_LABEL0] = REGIONS["endoneurium"]
+        out = np.broadcast_to(base, (len(z_mid), len(base))).copy()
+        cuff_only = (base == REGIONS["silicone"]) | (base == REGIONS["saline"])
+        out[np.ix_(~in_cuff, cuff_only)] = REGIONS["encapsulation"]
+        return out
+
+    layers = [ThinLayer(5 + j, c.label, g) for j, (c, g) in enumerate(fasc)]
+    mesh = extrude(section, levels, region_of, layers=layers, insulators=[REGIONS["silicone"]])
+    return mesh, r_in
+
+
+def _contact_faces(
+    mesh: Mesh3D, cuff: HelicalCuff, r_in: float, which: str, faces: IntArray | None = None
+) -> IntArray:
+    """Faces of the cuff's inner wall under one contact ribbon (by their centroids), among the
+    mesh's boundary ``faces`` (found when not given)."""
+    faces = boundary_faces(mesh) if faces is None else faces
+    c = mesh.points_um[faces].mean(axis=1)
+    r = np.hypot(c[:, 0], c[:, 1])
+    on_wall = np.abs(r - r_in) < 0.02 * r_in
+    sign = 1.0 if (which == "cathode") == (cuff.cathode_side == "cranial") else -1.0
+    zc = cuff.z_center_um + sign * cuff.separation_um / 2.0
+    arc = math.radians(cuff.contact_arc_deg)
+    rise = cuff.pitch_um / (2.0 * math.pi)
+    phi = np.angle(np.exp(1j * (np.arctan2(c[:, 1], c[:, 0]) - math.radians(cuff.rotation_deg))))
+    across = np.abs(c[:, 2] - zc - rise * phi) * r_in / math.hypot(r_in, rise)
+    hit = on_wall & (np.abs(phi) <= arc / 2) & (across <= cuff.contact_width_um / 2)
+    return np.asarray(faces[hit], dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class FEMCuffField:
+    """The bipolar field of a helical cuff from the finite-element model (mV per mA)."""
+
+    nerve: Nerve
+    cuff: HelicalCuff
+    tissues: Tissues
+    mesh: Mesh3D = field(repr=False)
+    cathode_mV: FloatArray = field(repr=False)
+    anode_mV: FloatArray = field(repr=False)
+
+    def potentials(self, x_um: FloatArray, y_um: FloatArray, z_um: FloatArray) -> FloatArray:
+        """``(n_fibres, n_sections)`` mV per mA of the cuff's bipolar current."""
+        x, y, z = _fibre_arrays(x_um, y_um, z_um)
+        xx = np.broadcast_to(x[:, None], z.shape)
+        yy = np.broadcast_to(y[:, None], z.shape)
+        bipolar = self.cathode_mV - self.anode_mV
+        return interpolate(self.mesh, bipolar, xx, yy, z)
+
+    def key(self) -> dict[str, Any]:
+        nerve = [(f.x_um, f.y_um, f.rx_um, f.ry_um, f.perineurium_um, f.angle_deg)
+                 for f in self.nerve.fascicles]  # fmt: skip
+        text = json.dumps({"d": self.nerve.diameter_um, "f": nerve}, sort_keys=True)
+        return {
+            "method": "fem-p1-extruded/1",
+            "electrode": self.cuff.key(),
+            "nerve": hashlib.sha256(text.encode()).hexdigest(),
+            "tissues": self.tissues.__dict__,
+        }
+
+
+def cuff_field(
+    nerve: Nerve,
+    cuff: HelicalCuff,
+    tissues: Tissues | None = None,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> FEMCuffField:
+    """Mesh and solve the model of ``nerve`` in ``cuff`` (see the module documentation)."""
+    t = tissues or Tissues.default()
+    mesh, r_in = build_mesh(nerve, cuff, t)
+    log.info("fem: %d nodes, %d tetrahedra", len(mesh.points_um), len(mesh.tets))
+    outer = boundary_faces(mesh)
+    sources = [Source(w, faces=_contact_faces(mesh, cuff, r_in, w, outer))
+               for w in ("cathode", "anode")]  # fmt: skip
+    p = mesh.points_um
+    edge = (np.hypot(p[:, 0], p[:, 1]) > t.domain_radius_um * (1 - 1e-9)) | (
+        np.abs(p[:, 2] - cuff.z_center_um) > t.domain_half_length_um * (1 - 1e-9)
+    )
+    solved = solve_sources(mesh, t.sigma(), sources, edge, progress=progress)
+    return FEMCuffField(nerve, cuff, t, mesh, solved["cathode"], solved["anode"])

@@ -1,0 +1,77 @@
+"""The finite-element cuff model: contacts, tissues, and the field a fibre sees."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from openvns.nerve.fem.cuff_model import REGIONS, FEMCuffField, Tissues, cuff_field
+from openvns.nerve.fem.solve import boundary_faces
+from openvns.nerve.geometry import Fascicle, HelicalCuff, Nerve
+
+COARSE = {
+    "h_nerve_um": 120.0,
+    "h_fascicle_ring_um": 40.0,
+    "h_z_contact_um": 250.0,
+    "domain_radius_um": 8000.0,
+    "domain_half_length_um": 15000.0,
+    "h_outer_um": 2500.0,
+}
+
+
+def _nerve() -> Nerve:
+    return Nerve(1800.0, (Fascicle(250.0, 0.0, 300.0, 300.0, 25.0),
+                          Fascicle(-350.0, 150.0, 200.0, 200.0, 20.0)))  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def model() -> FEMCuffField:
+    return cuff_field(_nerve(), HelicalCuff.from_lead("2mm"), Tissues.default(**COARSE))
+
+
+def test_the_contacts_cover_their_ribbons(model: FEMCuffField) -> None:
+    from openvns.nerve.fem.cuff_model import _contact_faces
+
+    cuff, mesh = model.cuff, model.mesh
+    r_in = max(cuff.radius_um, model.nerve.radius_um + model.tissues.saline_gap_um)
+    ribbon = math.radians(cuff.contact_arc_deg) * math.hypot(r_in, cuff.pitch_um / (2 * math.pi))
+    for which in ("cathode", "anode"):
+        faces = _contact_faces(mesh, cuff, r_in, which)
+        p = mesh.points_um[faces]
+        area = 0.5 * np.linalg.norm(np.cross(p[:, 1] - p[:, 0], p[:, 2] - p[:, 0]), axis=1)
+        assert area.sum() == pytest.approx(ribbon * cuff.contact_width_um, rel=0.25)
+        zc = p[:, :, 2].mean()
+        expected = cuff.separation_um / 2 * (1 if which == "cathode" else -1)
+        assert zc == pytest.approx(expected, abs=cuff.pitch_um)
+    assert len(boundary_faces(mesh)) > 0
+
+
+def test_the_bipolar_field_and_the_perineurium(model: FEMCuffField) -> None:
+    cuff = model.cuff
+    z = np.linspace(-12000, 12000, 241)
+    f0 = model.nerve.fascicles[0]
+    v = model.potentials(np.array([f0.x_um]), np.array([f0.y_um]), z)[0]
+    # the cathode (cranial, +z) is positive for +1 mA, the anode negative; far away it decays
+    assert v[np.argmin(np.abs(z - cuff.separation_um / 2))] > 0
+    assert v[np.argmin(np.abs(z + cuff.separation_um / 2))] < 0
+    assert abs(v[0]) < 0.3 * np.abs(v).max()
+    # a resistive perineurium: the potential jumps across it where current crosses
+    mesh = model.mesh
+    lt = mesh.layer_triangles
+    jump = (model.cathode_mV - model.anode_mV)[lt[:, 0]] - (model.cathode_mV - model.anode_mV)[
+        lt[:, 1]
+    ]
+    assert np.abs(jump).max() > 0.05 * np.abs(model.cathode_mV - model.anode_mV).max()
+    # the silicone is out of the mesh; every region present has a conductivity
+    assert REGIONS["silicone"] not in set(np.unique(mesh.regions).tolist())
+
+
+def test_a_conducting_perineurium_removes_the_jump() -> None:
+    open_layer = cuff_field(_nerve(), HelicalCuff.from_lead("2mm"),
+                            Tissues.default(**COARSE, perineurium=10.0))  # fmt: skip
+    lt = open_layer.mesh.layer_triangles
+    bip = open_layer.cathode_mV - open_layer.anode_mV
+    # 10 S/m instead of 8.7e-4: the jump falls below 1 % of the field
+    assert np.abs(bip[lt[:, 0]] - bip[lt[:, 1]]).max() < 0.01 * np.abs(bip).max()
