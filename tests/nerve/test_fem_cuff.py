@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,7 +17,7 @@ COARSE = {
     "h_fascicle_ring_um": 40.0,
     "h_z_contact_um": 250.0,
     "domain_radius_um": 8000.0,
-    "domain_half_length_um": 15000.0,
+    "domain_half_length_um": 80000.0,
     "h_outer_um": 2500.0,
 }
 
@@ -75,3 +76,35 @@ def test_a_conducting_perineurium_removes_the_jump() -> None:
     bip = open_layer.cathode_mV - open_layer.anode_mV
     # 10 S/m instead of 8.7e-4: the jump falls below 1 % of the field
     assert np.abs(bip[lt[:, 0]] - bip[lt[:, 1]]).max() < 0.01 * np.abs(bip).max()
+
+
+def test_a_recruitment_table_on_the_fem_field(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``field="fem"``: a table of its own key, thresholds from the FEM field (the fast proxy
+    threshold model of tests/nerve/proxies.py on a coarse mesh), read back from the cache
+    without a solve; a bad field name and a skin electrode are refused."""
+    from openvns.errors import ValidationError
+    from openvns.nerve import recruitment
+    from openvns.nerve.fem import cuff_model
+    from tests.nerve import proxies
+
+    coarse = Tissues.default(**COARSE)
+    monkeypatch.setattr(cuff_model.Tissues, "default", classmethod(lambda cls, **k: coarse))
+    args: dict[str, object] = {"n_per_group": 6, "threshold_fn": proxies.rattay_thresholds,
+                               "fiber_builder": proxies.proxy_build_fiber,
+                               "pulse_widths_us": [250.0], "cache_dir": tmp_path}  # fmt: skip
+    fem = recruitment.build_recruitment_table("2mm", field="fem", **args)  # type: ignore[arg-type]
+    ana = recruitment.build_recruitment_table("2mm", **args)  # type: ignore[arg-type]
+    assert fem.key != ana.key
+    assert fem.metadata["inputs"]["field"]["key"]["method"] == "fem-p1-extruded/1"
+    assert not np.allclose(fem.thresholds_mA, ana.thresholds_mA)
+    solves: list[int] = []
+    monkeypatch.setattr(cuff_model, "cuff_field", lambda *a, **k: solves.append(1))
+    again = recruitment.build_recruitment_table("2mm", field="fem", **args)  # type: ignore[arg-type]
+    np.testing.assert_array_equal(again.thresholds_mA, fem.thresholds_mA)
+    assert solves == []  # read from the cache: nothing meshed or solved
+    with pytest.raises(ValidationError, match="field"):
+        recruitment.build_recruitment_table("2mm", field="comsol", **args)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="field"):
+        recruitment.build_recruitment_table("ear-tragus", field="fem")

@@ -175,7 +175,7 @@ LEAD_HELP = (
 
 @contextmanager
 def table_progress(
-    lead: str, cache_dir: Path | None, no_cache: bool
+    lead: str, cache_dir: Path | None, no_cache: bool, note: str = ""
 ) -> Iterator[Callable[[int, int], None]]:
     """The progress callback of a table build: a line saying a table is being built (a
     cached table calls nothing, so says nothing), then a progress bar on stderr."""
@@ -192,7 +192,7 @@ def table_progress(
                 started[0] = True
                 err_console.print(
                     f"building the recruitment table of lead {lead}: {total} steps, minutes "
-                    f"for a full table; it is {where} afterwards",
+                    f"for a full table; it is {where} afterwards{note}",
                     highlight=False,
                     soft_wrap=True,
                 )
@@ -230,6 +230,14 @@ def recruit(
         None
     ),
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    field: Annotated[
+        str,
+        typer.Option(
+            "--field",
+            help="analytic (point sources, image of the wall) or fem (the cuff on the nerve in "
+            "its tissues, finite elements; a helical lead).",
+        ),
+    ] = "analytic",
 ) -> None:
     """Recruitment of each group of fibres under a lead: the cervical vagus's functional groups
     under a helical cuff; skin, muscle (and, on the neck, vagal) groups under a skin electrode."""
@@ -247,7 +255,12 @@ def recruit(
         grid = np.array([float(c) for c in currents.split(",")], dtype=np.float64)
     except ValueError as exc:
         raise ValidationError("currents", currents, "comma-separated numbers in mA") from exc
-    with table_progress(lead, cache_dir, no_cache) as tick:
+    note = (
+        " (the first step meshes and solves the finite-element field: about a minute)"
+        if field == "fem"
+        else ""
+    )
+    with table_progress(lead, cache_dir, no_cache, note) as tick:
         table = build_recruitment_table(
             lead,
             n_per_group=n_per_group,
@@ -255,6 +268,7 @@ def recruit(
             cache_dir=cache_dir,
             use_cache=not no_cache,
             progress=tick,
+            field=field,
         )
     curves = table.curves(grid, pw_us)
     if plot is not None:

@@ -59,12 +59,13 @@ from openvns.device.waveforms import PulseShape, WaveformParameters, biphasic
 from openvns.errors import ValidationError
 from openvns.files import atomic_write_bytes
 from openvns.nerve import data_files
-from openvns.nerve.field import AnalyticField, field_digest
+from openvns.nerve.field import AnalyticField, FieldModel, field_digest
 from openvns.nerve.geometry import HelicalCuff
 from openvns.nerve.population import (
     SAMPLING_SCHEME,
     FibrePopulation,
     PopulationParameters,
+    build_nerve,
     sample_population,
 )
 from openvns.nerve.population_thresholds import solver_thresholds, surrogate_thresholds
@@ -397,7 +398,7 @@ def table_inputs(
     waveform: WaveformFactory,
     threshold_fn: ThresholdFn,
     fiber_builder: FiberBuilder,
-    fld: AnalyticField,
+    fld: FieldModel,
     method: str = "surrogate",
     n_design: dict[str, int] | None = None,
 ) -> dict[str, Any]:
@@ -444,6 +445,7 @@ def build_recruitment_table(
     progress: Progress | None = None,
     method: str | None = None,
     design_per_group: dict[str, int] | None = None,
+    field: str = "analytic",
 ) -> RecruitmentTable:
     """Build (or read from cache) the recruitment table of a nerve under a catalogue lead.
 
@@ -478,12 +480,22 @@ def build_recruitment_table(
         thresholds for every sampled fibre.
     design_per_group
         Design fibres per group, by fibre model (default from ``data/recruitment.yaml``).
+    field
+        ``"analytic"`` (default): the contacts' point sources in the homogeneous endoneurium
+        with the wall's image (:meth:`AnalyticField.cuff`); ``"fem"``: the cuff on the nerve in
+        its tissues by finite elements (:mod:`openvns.nerve.fem.cuff_model`, ``data/fem.yaml``),
+        meshed and solved once for the sampled nerve when the table is built.
     """
     from openvns.nerve.transcutaneous import is_transcutaneous
+
+    if field not in ("analytic", "fem"):
+        raise ValidationError("field", field, "'analytic' or 'fem'")
 
     if is_transcutaneous(lead):
         from openvns.nerve.transcutaneous_tables import build_transcutaneous_table
 
+        if field != "analytic":
+            raise ValidationError("field", field, "'analytic' for a skin electrode's table")
         own = params is None and waveform is default_waveform and method in (None, "surrogate")
         if not own:
             raise ValidationError(
@@ -505,7 +517,11 @@ def build_recruitment_table(
     thr_fn = threshold_fn or _default_threshold_fn()
     builder = fiber_builder or _default_fiber_builder()
     cuff = HelicalCuff.from_lead(lead)
-    fld = AnalyticField.cuff(cuff)
+    fld: Any = AnalyticField.cuff(cuff)
+    if field == "fem":
+        from openvns.nerve.fem.cuff_model import LazyFEMField, Tissues
+
+        fld = LazyFEMField(build_nerve(p, seed), cuff, Tissues.default())
     how = str(data_files.value(cfg["method"])) if method is None else method
     if how not in ("surrogate", "direct"):
         raise ValidationError("method", method, "'surrogate' or 'direct'")

@@ -46,7 +46,15 @@ from openvns.nerve.geometry import HelicalCuff, Nerve
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
-__all__ = ["REGIONS", "FEMCuffField", "Tissues", "build_mesh", "cuff_field"]
+__all__ = [
+    "REGIONS",
+    "FEMCuffField",
+    "LazyFEMField",
+    "Tissues",
+    "build_mesh",
+    "cuff_field",
+    "fem_key",
+]
 
 log = logging.getLogger(__name__)
 
@@ -226,15 +234,42 @@ class FEMCuffField:
         return interpolate(self.mesh, bipolar, xx, yy, z)
 
     def key(self) -> dict[str, Any]:
-        nerve = [(f.x_um, f.y_um, f.rx_um, f.ry_um, f.perineurium_um, f.angle_deg)
-                 for f in self.nerve.fascicles]  # fmt: skip
-        text = json.dumps({"d": self.nerve.diameter_um, "f": nerve}, sort_keys=True)
-        return {
-            "method": "fem-p1-extruded/1",
-            "electrode": self.cuff.key(),
-            "nerve": hashlib.sha256(text.encode()).hexdigest(),
-            "tissues": self.tissues.__dict__,
-        }
+        return fem_key(self.nerve, self.cuff, self.tissues)
+
+
+def fem_key(nerve: Nerve, cuff: HelicalCuff, tissues: Tissues) -> dict[str, Any]:
+    """What identifies a finite-element field (for cache keys): method, electrode, the nerve's
+    cross-section (digest) and every tissue, domain and mesh value."""
+    fascicles = [(f.x_um, f.y_um, f.rx_um, f.ry_um, f.perineurium_um, f.angle_deg)
+                 for f in nerve.fascicles]  # fmt: skip
+    text = json.dumps({"d": nerve.diameter_um, "f": fascicles}, sort_keys=True)
+    return {
+        "method": "fem-p1-extruded/1",
+        "electrode": cuff.key(),
+        "nerve": hashlib.sha256(text.encode()).hexdigest(),
+        "tissues": dict(tissues.__dict__),
+    }
+
+
+@dataclass
+class LazyFEMField:
+    """A finite-element field solved on the first call of :meth:`potentials` (a table read from
+    the cache never pays for it); its :meth:`key` needs no solve."""
+
+    nerve: Nerve
+    cuff: HelicalCuff
+    tissues: Tissues
+    progress: Callable[[int, int], None] | None = None
+    _solved: FEMCuffField | None = None
+
+    def potentials(self, x_um: FloatArray, y_um: FloatArray, z_um: FloatArray) -> FloatArray:
+        """As :meth:`FEMCuffField.potentials` (meshing and solving first, once)."""
+        if self._solved is None:
+            self._solved = cuff_field(self.nerve, self.cuff, self.tissues, progress=self.progress)
+        return self._solved.potentials(x_um, y_um, z_um)
+
+    def key(self) -> dict[str, Any]:
+        return fem_key(self.nerve, self.cuff, self.tissues)
 
 
 def cuff_field(

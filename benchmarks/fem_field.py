@@ -1,0 +1,48 @@
+"""Benchmark: the default human model's finite-element field, both contacts (issue 14, item 6).
+
+Builds the human cervical vagus of the default population (seed 0) in the 2 mm helical cuff with
+its tissues (``openvns.nerve.fem.cuff_model``, ``data/fem.yaml``), meshes it and solves both
+contacts; prints the mesh's size and the time of each step, against the target of 2 minutes on
+the 2-core machine.
+
+    .venv/bin/python benchmarks/fem_field.py [--lead 2mm] [--seed 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from openvns.nerve.fem.cuff_model import Tissues, build_mesh, cuff_field
+from openvns.nerve.geometry import HelicalCuff
+from openvns.nerve.population import PopulationParameters, build_nerve
+
+TARGET_S = 120.0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--lead", default="2mm")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    nerve = build_nerve(PopulationParameters.default(), args.seed)
+    cuff = HelicalCuff.from_lead(args.lead)
+    tissues = Tissues.default()
+    t0 = time.perf_counter()
+    mesh, _ = build_mesh(nerve, cuff, tissues)
+    t_mesh = time.perf_counter() - t0
+    marks: list[float] = []
+    t1 = time.perf_counter()
+    cuff_field(nerve, cuff, tissues, progress=lambda done, total: marks.append(time.perf_counter()))
+    total = time.perf_counter() - t1
+    print(f"nerve: {nerve.diameter_um:g} µm, {len(nerve.fascicles)} fascicles; lead {args.lead}")
+    print(f"mesh: {len(mesh.points_um):,} nodes, {len(mesh.tets):,} tetrahedra, "
+          f"{len(mesh.layer_triangles):,} perineurium triangles, {t_mesh:.1f} s")  # fmt: skip
+    first, second = marks[0] - t1, marks[1] - marks[0]
+    print(f"field (mesh, assembly, AMG set-up and the first solve): {first:.1f} s; "
+          f"second contact: {second:.1f} s")  # fmt: skip
+    print(f"both contacts: {total:.1f} s (target ≤ {TARGET_S:.0f} s): ratio {total / TARGET_S:.2f}")
+
+
+if __name__ == "__main__":
+    main()
