@@ -318,7 +318,7 @@ def _plot(
     ax.set_ylabel("recruited (%)")
     ax.set_title(f"Recruitment, lead {lead}, {pw_us:g} µs")
     ax.set_ylim(0, 100)
-    ax.legend(fontsize=8)
+    ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

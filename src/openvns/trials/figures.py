@@ -170,7 +170,7 @@ def responder_figure(result: TrialResult) -> Figure:
     ax.set_ylabel("responders (% of eligible patients)")
     ax.set_ylim(0, 100)
     ax.set_title("Responders at the end of the blinded phase (95 % Wilson intervals)")
-    ax.legend(fontsize=8)
+    ax.legend(loc="upper right", fontsize=8)
     return fig
 
 
@@ -200,7 +200,8 @@ def waterfall_figure(result: TrialResult) -> Figure:
     ax.set_title("Individual change at the end of the blinded phase")
     ax.set_xticks([])
     handles = [Patch(color=arm_colour(a), label=n) for a, n in enumerate(result.arm_names)]
-    ax.legend(handles=handles, fontsize=8)
+    # an explicit place: "best" searches hundreds of bars (slow, and matplotlib warns under load)
+    ax.legend(handles=handles, loc="upper right", fontsize=8)
     return fig
 
 
@@ -412,7 +413,7 @@ def headache_rate_figure(result: TrialResult) -> Figure:
         ax.set_ylabel(_MEASURE_LABELS[measure])
         ax.set_xlim(0, result.n_days / DAYS_PER_WEEK)
         ax.set_ylim(bottom=0)
-        ax.legend(loc="best", fontsize=8)
+        ax.legend(loc="upper right", fontsize=8)
     axes[-1][0].set_xlabel("week from start of baseline")
     fig.suptitle("Headache frequency per arm with 95 % confidence bands")
     return fig
@@ -453,7 +454,7 @@ def crossover_figure(result: TrialResult) -> Figure:
     ax.set_xlim(0.6, 2.4)
     ax.set_ylabel(p.unit)
     ax.set_title("Crossover: each sequence's endpoint by period (95 % t intervals)")
-    ax.legend(fontsize=8)
+    ax.legend(loc="upper right", fontsize=8)
     return fig
 
 

@@ -90,7 +90,7 @@ def _uncertainty_figure(
     a.set_xlabel(key)
     a.set_ylabel("parameter sets")
     a.set_title(f"{key} over {x.shape[0]} parameter sets ({result.method})")
-    a.legend(frameon=False)
+    a.legend(frameon=False, loc="upper right")
     shares = table[table["endpoint"].str.contains("responders|dropout|side_effect|pgic")]
     y = np.arange(len(shares))
     b.errorbar(
