@@ -76,6 +76,7 @@ class Tissues:
     muscle: tuple[float, float]
     saline_gap_um: float
     turns_per_helix: float
+    helix_gap_um: float
     wall_thickness_um: float
     encapsulation_um: float
     domain_radius_um: float
@@ -85,6 +86,7 @@ class Tissues:
     h_z_contact_um: float
     h_outer_um: float
     growth: float
+    gap_fill: str = "saline"
 
     @classmethod
     def default(cls, **changes: Any) -> Tissues:
@@ -101,7 +103,8 @@ class Tissues:
             saline=float(v(c["saline"])),
             encapsulation=float(v(s["encapsulation"])),
             muscle=(float(v(s["muscle_transverse"])), float(v(s["muscle_longitudinal"]))),
-            **{k: float(v(e)) for k, e in fem["cuff"].items()},
+            **{k: float(v(e)) for k, e in fem["cuff"].items() if k != "gap_fill"},
+            gap_fill=str(v(fem["cuff"]["gap_fill"])),
             domain_radius_um=float(v(fem["domain"]["radius_um"])),
             domain_half_length_um=float(v(fem["domain"]["half_length_um"])),
             **{k: float(v(e)) for k, e in fem["mesh"].items()},
@@ -179,6 +182,12 @@ def build_mesh(nerve: Nerve, cuff: HelicalCuff, tissues: Tissues) -> tuple[Mesh3
                            h_max_um=tissues.h_outer_um)  # fmt: skip
     levels = np.unique(np.concatenate([levels, [z for ab in helices for z in ab]]))
 
+    # each triangle's angle from the helices' start (the contacts' rotation)
+    centroid = section.points_um[section.triangles].mean(axis=1)
+    theta = np.arctan2(centroid[:, 1], centroid[:, 0]) - math.radians(cuff.rotation_deg)
+    rise = cuff.pitch_um / (2.0 * math.pi)
+    fill = REGIONS[tissues.gap_fill]
+
     def region_of(labels: IntArray, z_mid: FloatArray) -> IntArray:
         in_cuff = np.zeros(len(z_mid), dtype=bool)
         for a, b in helices:
@@ -188,6 +197,16 @@ def build_mesh(nerve: Nerve, cuff: HelicalCuff, tissues: Tissues) -> tuple[Mesh3
         out = np.broadcast_to(base, (len(z_mid), len(base))).copy()
         cuff_only = (base == REGIONS["silicone"]) | (base == REGIONS["saline"])
         out[np.ix_(~in_cuff, cuff_only)] = REGIONS["encapsulation"]
+        # the gaps between the silicone's turns: a helical band half a pitch from the ribbon's
+        # centreline (the contacts sit on the ribbon), filled with gap_fill
+        silicone = base == REGIONS["silicone"]
+        if tissues.helix_gap_um > 0 and silicone.any():
+            zc = cuff.z_center_um + np.where(z_mid > cuff.z_center_um, 1.0, -1.0)[:, None] * (
+                cuff.separation_um / 2.0
+            )
+            phase = np.mod(z_mid[:, None] - zc - rise * theta[None, :], cuff.pitch_um)
+            gap = np.abs(phase - cuff.pitch_um / 2.0) < tissues.helix_gap_um / 2.0
+            out[in_cuff[:, None] & silicone[None, :] & gap] = fill
         return out
 
     layers = [ThinLayer(5 + j, c.label, g) for j, (c, g) in enumerate(fasc)]
@@ -202,8 +221,11 @@ def _contact_faces(
     mesh's boundary ``faces`` (found when not given)."""
     faces = boundary_faces(mesh) if faces is None else faces
     c = mesh.points_um[faces].mean(axis=1)
-    r = np.hypot(c[:, 0], c[:, 1])
-    on_wall = np.abs(r - r_in) < 0.02 * r_in
+    p = mesh.points_um[faces]
+    r_vertex = np.hypot(p[:, :, 0], p[:, :, 1])
+    # every vertex on the wall's circle (its nodes lie on it to rounding): never a fascicle's
+    # perineurium faces, however close a fascicle comes to the wall
+    on_wall = np.all(np.abs(r_vertex - r_in) < 1e-6 * r_in, axis=1)
     sign = 1.0 if (which == "cathode") == (cuff.cathode_side == "cranial") else -1.0
     zc = cuff.z_center_um + sign * cuff.separation_um / 2.0
     arc = math.radians(cuff.contact_arc_deg)
