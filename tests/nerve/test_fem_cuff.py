@@ -46,7 +46,25 @@ def test_the_contacts_cover_their_ribbons(model: FEMCuffField) -> None:
         zc = p[:, :, 2].mean()
         expected = cuff.separation_um / 2 * (1 if which == "cathode" else -1)
         assert zc == pytest.approx(expected, abs=cuff.pitch_um)
+        # every vertex on the wall: never a fascicle's perineurium faces
+        np.testing.assert_allclose(np.hypot(p[:, :, 0], p[:, :, 1]), r_in, rtol=1e-6)
     assert len(boundary_faces(mesh)) > 0
+
+
+def test_the_helices_have_gaps_between_their_turns(model: FEMCuffField) -> None:
+    """1/8 of the silicone annulus over the helices (0.2 mm of each 1.6 mm turn) conducts."""
+    mesh, t, cuff = model.mesh, model.tissues, model.cuff
+    r_in = max(cuff.radius_um, model.nerve.radius_um + t.saline_gap_um)
+    x = mesh.points_um[mesh.tets]
+    vol = np.abs(np.linalg.det(x[:, 1:] - x[:, :1])) / 6.0
+    c = x.mean(axis=1)
+    r = np.hypot(c[:, 0], c[:, 1])
+    half = t.turns_per_helix * cuff.pitch_um / 2
+    over = np.abs(np.abs(c[:, 2]) - cuff.separation_um / 2) < half
+    annulus = (r > r_in) & (r < r_in + t.wall_thickness_um) & over
+    full = math.pi * ((r_in + t.wall_thickness_um) ** 2 - r_in**2) * 4 * half
+    assert vol[annulus].sum() == pytest.approx(full * t.helix_gap_um / cuff.pitch_um, rel=0.15)
+    assert set(np.unique(mesh.regions[annulus]).tolist()) == {REGIONS["saline"]}
 
 
 def test_the_bipolar_field_and_the_perineurium(model: FEMCuffField) -> None:
