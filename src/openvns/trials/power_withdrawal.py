@@ -40,14 +40,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from openvns.analysis.endpoints import change_from_baseline, endpoint_window
 from openvns.analysis.statistics import Comparison, newcombe_difference
 from openvns.trials.power_stats import proportion_p
+from openvns.trials.withdrawal import response_flags
 
 if TYPE_CHECKING:
     from openvns.trials.design import TrialDesign
     from openvns.trials.power_stats import PatientEndpoints
-    from openvns.trials.withdrawal import Withdrawal
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -84,23 +83,7 @@ def withdrawal_flags(
     blinded phase): run-in responder, and lost the response (a run-in responder only), as
     :func:`~openvns.trials.withdrawal.withdrawal_outcome` classifies them. All ``False`` without
     a withdrawal design."""
-    x = np.asarray(nrs, dtype=np.float64)
-    obs = np.asarray(observed, dtype=bool)
-    w: Withdrawal | None = design.withdrawal
-    if w is None:
-        none = np.zeros(x.shape[0], dtype=bool)
-        return none, none.copy()
-    base = slice(0, design.baseline_days)
-    run_in_end = design.baseline_days + w.run_in_days
-    blinded_end = design.baseline_days + design.blinded_days
-    at_run_in = change_from_baseline(
-        x, obs, base, endpoint_window(run_in_end, design.baseline_days)
-    )
-    at_end = change_from_baseline(x, obs, base, endpoint_window(blinded_end, run_in_end))
-    threshold = -w.responder_pct + 1e-9
-    responded = np.nan_to_num(at_run_in.change_pct, nan=np.inf) <= threshold
-    kept = np.nan_to_num(at_end.change_pct, nan=np.inf) <= threshold
-    return responded, responded & ~kept
+    return response_flags(design, nrs, observed)
 
 
 def withdrawal_counts(

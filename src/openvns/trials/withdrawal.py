@@ -43,6 +43,7 @@ from openvns.base import FrozenModel
 from openvns.errors import ValidationError
 
 if TYPE_CHECKING:
+    from openvns.trials.design import TrialDesign
     from openvns.trials.runner import TrialResult
 
 
@@ -142,30 +143,42 @@ class TimeToLoss:
         return float(km.time[hit[0]]) if hit.size else None
 
 
+def response_flags(
+    design: TrialDesign, nrs: npt.ArrayLike, observed: npt.ArrayLike
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Per patient (rows of the diaries ``nrs``, ``observed`` from day 0 through at least the
+    blinded phase): run-in responder, and lost the response by the end of the blinded phase (a
+    run-in responder only; see the module documentation). All ``False`` without a withdrawal
+    design."""
+    x = np.asarray(nrs, dtype=np.float64)
+    obs = np.asarray(observed, dtype=bool)
+    w = design.withdrawal
+    if w is None:
+        none = np.zeros(x.shape[0], dtype=bool)
+        return none, none.copy()
+    base = slice(0, design.baseline_days)
+    run_in_end = design.baseline_days + w.run_in_days
+    blinded_end = design.baseline_days + design.blinded_days
+    at_run_in = change_from_baseline(x, obs, base, endpoint_window(run_in_end, base.stop))
+    at_end = change_from_baseline(x, obs, base, endpoint_window(blinded_end, run_in_end))
+    threshold = -w.responder_pct + 1e-9
+    responded = np.nan_to_num(at_run_in.change_pct, nan=np.inf) <= threshold
+    kept = np.nan_to_num(at_end.change_pct, nan=np.inf) <= threshold
+    return responded, responded & ~kept
+
+
 def withdrawal_outcome(result: TrialResult) -> WithdrawalOutcome:
     """Loss of response in a randomised-withdrawal trial (see the module documentation)."""
     d = result.design
-    w = d.withdrawal
-    if w is None:
+    if d.withdrawal is None:
         raise ValidationError("withdrawal", None, "a design with [trial.withdrawal]")
-    base = slice(0, d.baseline_days)
-    run_in_end = d.baseline_days + w.run_in_days
-    blinded_end = d.baseline_days + d.blinded_days
     responders: dict[str, int] = {}
     lost: dict[str, int] = {}
     for i, arm in enumerate(result.arm_names[:2]):
         sel = (result.arm == i) & result.eligible
-        nrs = result.nrs[sel].astype(np.float64)
-        obs = result.observed[sel]
-        at_run_in = change_from_baseline(
-            nrs, obs, base, endpoint_window(run_in_end, d.baseline_days)
-        )
-        at_end = change_from_baseline(nrs, obs, base, endpoint_window(blinded_end, run_in_end))
-        threshold = -w.responder_pct + 1e-9
-        responded = np.nan_to_num(at_run_in.change_pct, nan=np.inf) <= threshold
-        kept = np.nan_to_num(at_end.change_pct, nan=np.inf) <= threshold
+        responded, gone = response_flags(d, result.nrs[sel], result.observed[sel])
         responders[arm] = int(responded.sum())
-        lost[arm] = int((responded & ~kept).sum())
+        lost[arm] = int(gone.sum())
     first, second = result.arm_names[:2]
     times = time_to_loss(result)
     if responders[first] == 0 or responders[second] == 0:
@@ -194,13 +207,9 @@ def time_to_loss(result: TrialResult) -> dict[str, TimeToLoss]:
     out: dict[str, TimeToLoss] = {}
     for i, arm in enumerate(result.arm_names[:2]):
         sel = (result.arm == i) & result.eligible
-        nrs = result.nrs[sel].astype(np.float64)
-        obs = result.observed[sel]
-        at_run_in = change_from_baseline(
-            nrs, obs, base, endpoint_window(run_in_end, d.baseline_days)
-        )
-        responded = np.nan_to_num(at_run_in.change_pct, nan=np.inf) <= -w.responder_pct + 1e-9
-        nrs, obs = nrs[responded], obs[responded]
+        responded, _ = response_flags(d, result.nrs[sel], result.observed[sel])
+        nrs = result.nrs[sel][responded].astype(np.float64)
+        obs = result.observed[sel][responded]
         baseline = window_mean_NRS(nrs, obs, base)
         keep_below = baseline * (1.0 - w.responder_pct / 100.0) + 1e-9
         drop = result.dropout_day[sel][responded]
