@@ -55,6 +55,7 @@ def test_build_reports_advancing_counts_from_zero_to_the_end_of_the_build(
         cache_dir=tmp_path,
         use_cache=False,
         progress=lambda done, total: events.append((done, total)),
+        field="analytic",
     )
     calls = [e for e in events if e != "features"]
     total = calls[0][1]
@@ -72,6 +73,7 @@ def test_cached_table_reports_nothing(tmp_path: Path) -> None:
         "threshold_fn": proxies.rattay_thresholds,
         "fiber_builder": proxies.proxy_build_fiber,
         "cache_dir": tmp_path,
+        "field": "analytic",
     }
     recruitment.build_recruitment_table("2mm", **kwargs)
     calls: list[tuple[int, int]] = []

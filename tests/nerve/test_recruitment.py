@@ -28,6 +28,7 @@ def _build(cache: Path, **kw: object) -> RecruitmentTable:
         "threshold_fn": proxies.rattay_thresholds,
         "fiber_builder": proxies.proxy_build_fiber,
         "cache_dir": cache,
+        "field": "analytic",  # the bookkeeping, on the field that needs no solve
     }
     args.update(kw)
     return build_recruitment_table(**args)  # type: ignore[arg-type]

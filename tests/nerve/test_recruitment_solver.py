@@ -26,6 +26,7 @@ def table(tmp_path_factory: pytest.TempPathFactory) -> RecruitmentTable:
         n_per_group=8,
         pulse_widths_us=(250.0, 500.0),
         cache_dir=Path(tmp_path_factory.mktemp("cache")),
+        field="analytic",
     )
 
 
@@ -63,7 +64,7 @@ def test_surrogate_on_real_thresholds_is_within_solver_tolerance(tmp_path: Path)
     small = PopulationParameters.model_validate(raw)
     table = build_recruitment_table(
         "2mm", params=small, n_per_group=512, pulse_widths_us=(250.0,),
-        design_per_group={"MRG": 24, "PENA": 24}, cache_dir=tmp_path,
+        design_per_group={"MRG": 24, "PENA": 24}, cache_dir=tmp_path, field="analytic",
     )  # fmt: skip
     for model in ("MRG", "PENA"):  # laryngeal motor: MRG; cardiac B: small-fibre MRG
         s = table.metadata["surrogate"][model]["250"]

@@ -64,6 +64,7 @@ def _table(tmp: Path, n: int) -> RecruitmentTable:
         threshold_fn=proxies.rattay_thresholds,
         fiber_builder=proxies.proxy_build_fiber,
         cache_dir=tmp,
+        field="analytic",
     )
 
 

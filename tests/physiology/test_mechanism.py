@@ -83,12 +83,14 @@ def test_acute_modulation_is_biphasic_in_current_in_the_median_patient() -> None
         assert M[np.argmin(np.abs(CURRENTS_mA - k * T))] < 0
     # T lies above the typical titrated currents (1.0–1.5 mA): clinical VNS is in the band
     assert T > 1.5
-    # the day-mean net modulation changes sign too (facilitation band at low drive)
-    low, high = recruited(np.array([0.4, 1.5]))
-    r = np.stack([0.05 * high, high])  # a twentieth of the fibres, then the clinical setting
-    out = run(r, 30)
-    assert out["M"][-1, 0] < 0 < out["M"][-1, 1]
-    assert np.all(low[[_AD, _C]] == 0)
+    # the day-mean net modulation (tonic and ON-locked) changes sign too: facilitation in a
+    # band of low currents, where no thin fibre is recruited, inhibition at the clinical 1.5 mA
+    upto = CURRENTS_mA[CURRENTS_mA <= 1.5 + 1e-9]
+    r = recruited(upto)
+    day = run(r, 30)["M"][-1]
+    assert upto[-1] == pytest.approx(1.5)
+    assert day.min() < 0 < day[-1]
+    assert np.all(r[np.argmin(day)][[_AD, _C]] == 0)
 
 
 def test_thin_afferents_carry_the_inhibition() -> None:

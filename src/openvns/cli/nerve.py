@@ -231,17 +231,30 @@ def recruit(
     ),
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     field: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--field",
-            help="analytic (point sources, image of the wall) or fem (the cuff on the nerve in "
-            "its tissues, finite elements; a helical lead).",
+            help="fem (the cuff on the nerve in its tissues, finite elements; the default for a "
+            "helical lead) or analytic (point sources, image of the wall; no tissues).",
         ),
-    ] = "analytic",
+    ] = None,
+    section: Annotated[
+        Path | None,
+        typer.Option(
+            "--section",
+            help="A segmented cross-section to use instead of the sampled nerve: a folder of "
+            "ASCENT-style masks (n, i, o or c, s; sample.json) or a JSON polygon file "
+            "(openvns.section/1). A helical lead.",
+        ),
+    ] = None,
+    scale: Annotated[
+        float | None,
+        typer.Option("--scale", help="µm per pixel of --section's masks (default: sample.json)."),
+    ] = None,
 ) -> None:
     """Recruitment of each group of fibres under a lead: the cervical vagus's functional groups
     under a helical cuff; skin, muscle (and, on the neck, vagal) groups under a skin electrode."""
-    from openvns.nerve.recruitment import build_recruitment_table
+    from openvns.nerve.recruitment import build_recruitment_table, default_field
     from openvns.nerve.transcutaneous import canonical_lead, is_transcutaneous
 
     pw_us = quantity(pulse_width, "us", "pulse_width_us")
@@ -257,9 +270,16 @@ def recruit(
         raise ValidationError("currents", currents, "comma-separated numbers in mA") from exc
     note = (
         " (the first step meshes and solves the finite-element field: about a minute)"
-        if field == "fem"
+        if not is_transcutaneous(lead) and (field or default_field()) == "fem"
         else ""
     )
+    nerve = None
+    if section is not None:
+        from openvns.nerve.segmented import load_section
+
+        nerve = load_section(section, scale_um_per_px=scale)
+    elif scale is not None:
+        raise ValidationError("scale", scale, "only with --section (the masks' µm per pixel)")
     with table_progress(lead, cache_dir, no_cache, note) as tick:
         table = build_recruitment_table(
             lead,
@@ -269,6 +289,7 @@ def recruit(
             use_cache=not no_cache,
             progress=tick,
             field=field,
+            nerve=nerve,
         )
     curves = table.curves(grid, pw_us)
     if plot is not None:

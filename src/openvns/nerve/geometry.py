@@ -16,6 +16,8 @@ of the catalogue leads (2 mm and 3 mm) from the catalogue's lead geometry and ``
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -232,6 +234,13 @@ class Nerve:
     def endoneurial_area_um2(self) -> float:
         """Total endoneurial area, in µm²."""
         return float(sum(f.area_um2 for f in self.fascicles))
+
+    def digest(self) -> str:
+        """SHA-256 of the cross-section (diameter and every fascicle's values), for cache keys."""
+        fascicles = [(f.x_um, f.y_um, f.rx_um, f.ry_um, f.perineurium_um, f.angle_deg)
+                     for f in self.fascicles]  # fmt: skip
+        text = json.dumps({"d": self.diameter_um, "f": fascicles}, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()
 
 
 def check_fibres_inside(

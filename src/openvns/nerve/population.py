@@ -301,6 +301,7 @@ def sample_population(
     *,
     n_per_group: int = DEFAULT_N_PER_GROUP,
     seed: int = 0,
+    nerve: Nerve | None = None,
 ) -> FibrePopulation:
     """Draw a representative, weighted sample of fibres from ``params``.
 
@@ -312,6 +313,11 @@ def sample_population(
         Fibres sampled per functional group (≥ 1).
     seed
         Root seed (non-negative integer); the same seed gives the same sample.
+    nerve
+        The cross-section to place the fibres in (e.g. an imported segmented section,
+        :func:`openvns.nerve.segmented.load_section`); default: the layout of ``params`` for
+        ``seed`` (:func:`build_nerve`). Group counts, diameters and fascicle preferences stay
+        those of ``params``.
 
     Returns
     -------
@@ -324,7 +330,7 @@ def sample_population(
         raise ValidationError("n_per_group", n_per_group, "an integer ≥ 1")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValidationError("seed", seed, "a non-negative integer")
-    nerve = build_nerve(p, seed)
+    nerve = build_nerve(p, seed) if nerve is None else nerve
     probs = _fascicle_probabilities(p, nerve, seed)
     cols: dict[str, list[Any]] = {k: [] for k in ("x", "y", "f", "d", "z", "g", "m", "a", "w")}
     for name, g in p.groups.items():

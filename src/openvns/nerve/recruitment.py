@@ -60,7 +60,7 @@ from openvns.errors import ValidationError
 from openvns.files import atomic_write_bytes
 from openvns.nerve import data_files
 from openvns.nerve.field import AnalyticField, FieldModel, field_digest
-from openvns.nerve.geometry import HelicalCuff
+from openvns.nerve.geometry import HelicalCuff, Nerve
 from openvns.nerve.population import (
     SAMPLING_SCHEME,
     FibrePopulation,
@@ -92,6 +92,18 @@ def _cfg() -> dict[str, Any]:
 def default_pulse_widths_us() -> tuple[float, ...]:
     """The catalogue pulse widths (µs) a default table covers."""
     return tuple(float(x) for x in data_files.value(_cfg()["pulse_widths_us"]))
+
+
+#: The fields a helical lead's table can be built on.
+FIELDS = ("fem", "analytic")
+
+
+def default_field() -> str:
+    """The field of a helical lead's default table (``field`` of ``data/recruitment.yaml``)."""
+    value = str(data_files.value(_cfg()["field"]))
+    if value not in FIELDS:
+        raise ValidationError("recruitment.yaml field", value, " or ".join(FIELDS))
+    return value
 
 
 def default_cache_dir() -> Path:
@@ -214,6 +226,15 @@ class RecruitmentTable:
         cum = np.concatenate(([0.0], np.cumsum(self.weight[idx][order])))
         out = cum[np.searchsorted(thr[order], cur, side="right")] / cum[-1]
         return float(out) if out.ndim == 0 else np.asarray(out, dtype=np.float64)
+
+    def i50_mA(self, group: str, pulse_width_us: float, coupling: float = 1.0) -> float:
+        """The group's I50 (mA): the current recruiting half its fibres (by weight), i.e. the
+        weighted median threshold × ``coupling`` (``inf`` if half are never recruited)."""
+        idx = self._group(group)
+        thr = self.thresholds_at(pulse_width_us)[idx] * _check_coupling(coupling)
+        order = np.argsort(thr, kind="stable")
+        cum = np.cumsum(self.weight[idx][order])
+        return float(thr[order][np.searchsorted(cum, 0.5 * cum[-1])])
 
     def curves(
         self, currents_mA: FloatArray, pulse_width_us: float, coupling: float = 1.0
@@ -373,12 +394,12 @@ def _name(fn: Callable[..., Any]) -> str:
 
 
 def _design_population(
-    params: PopulationParameters, seed: int, n_design: dict[str, int]
+    params: PopulationParameters, seed: int, n_design: dict[str, int], nerve: Nerve | None = None
 ) -> FibrePopulation:
     """The design sample: ``n_design[model]`` fibres per group of each model, same nerve."""
     parts = []
     for model, k in sorted(n_design.items()):
-        s = sample_population(params, n_per_group=k, seed=seed)
+        s = sample_population(params, n_per_group=k, seed=seed, nerve=nerve)
         parts.append((s, np.flatnonzero(s.model == model)))
     first = parts[0][0]
     cat: dict[str, Any] = {
@@ -445,7 +466,8 @@ def build_recruitment_table(
     progress: Progress | None = None,
     method: str | None = None,
     design_per_group: dict[str, int] | None = None,
-    field: str = "analytic",
+    field: str | None = None,
+    nerve: Nerve | None = None,
 ) -> RecruitmentTable:
     """Build (or read from cache) the recruitment table of a nerve under a catalogue lead.
 
@@ -481,21 +503,29 @@ def build_recruitment_table(
     design_per_group
         Design fibres per group, by fibre model (default from ``data/recruitment.yaml``).
     field
-        ``"analytic"`` (default): the contacts' point sources in the homogeneous endoneurium
-        with the wall's image (:meth:`AnalyticField.cuff`); ``"fem"``: the cuff on the nerve in
-        its tissues by finite elements (:mod:`openvns.nerve.fem.cuff_model`, ``data/fem.yaml``),
-        meshed and solved once for the sampled nerve when the table is built.
+        ``"fem"``: the cuff on the nerve in its tissues by finite elements
+        (:mod:`openvns.nerve.fem.cuff_model`, ``data/fem.yaml``), meshed and solved once for
+        the sampled nerve when the table is built; ``"analytic"``: the contacts' point sources
+        in the homogeneous endoneurium with the wall's image (:meth:`AnalyticField.cuff`).
+        Default: ``field`` of ``data/recruitment.yaml`` for a helical lead; a skin electrode's
+        table has its own field (``"analytic"`` or the default only).
+    nerve
+        A cross-section to use instead of the population's layout for ``seed`` (an imported
+        segmented section, :func:`openvns.nerve.segmented.load_section`); its digest joins the
+        table's inputs. A helical lead only.
     """
     from openvns.nerve.transcutaneous import is_transcutaneous
 
-    if field not in ("analytic", "fem"):
-        raise ValidationError("field", field, "'analytic' or 'fem'")
+    if field is not None and field not in FIELDS:
+        raise ValidationError("field", field, " or ".join(repr(f) for f in FIELDS))
 
     if is_transcutaneous(lead):
         from openvns.nerve.transcutaneous_tables import build_transcutaneous_table
 
-        if field != "analytic":
+        if field not in (None, "analytic"):
             raise ValidationError("field", field, "'analytic' for a skin electrode's table")
+        if nerve is not None:
+            raise ValidationError("nerve", "a cross-section", "none for a skin electrode's table")
         own = params is None and waveform is default_waveform and method in (None, "surrogate")
         if not own:
             raise ValidationError(
@@ -507,6 +537,7 @@ def build_recruitment_table(
             use_cache=use_cache, progress=progress, design_per_group=design_per_group,
         )  # fmt: skip
     cfg = _cfg()
+    field = default_field() if field is None else field
     p = params or PopulationParameters.default()
     seed = int(data_files.value(cfg["seed"])) if seed is None else seed
     n = int(data_files.value(cfg["n_per_group"])) if n_per_group is None else n_per_group
@@ -521,7 +552,8 @@ def build_recruitment_table(
     if field == "fem":
         from openvns.nerve.fem.cuff_model import LazyFEMField, Tissues
 
-        fld = LazyFEMField(build_nerve(p, seed), cuff, Tissues.default())
+        fld = LazyFEMField(build_nerve(p, seed) if nerve is None else nerve, cuff,
+                           Tissues.default())  # fmt: skip
     how = str(data_files.value(cfg["method"])) if method is None else method
     if how not in ("surrogate", "direct"):
         raise ValidationError("method", method, "'surrogate' or 'direct'")
@@ -531,6 +563,8 @@ def build_recruitment_table(
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise ValidationError(f"design_per_group[{m}]", k, "an integer ≥ 1")
     inputs = table_inputs(lead, p, seed, n, pws, waveform, thr_fn, builder, fld, how, n_design)
+    if nerve is not None:
+        inputs["nerve"] = nerve.digest()
     key = hashlib.sha256(_canonical(inputs).encode("utf-8")).hexdigest()
     where = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     if use_cache:
@@ -544,7 +578,7 @@ def build_recruitment_table(
             return shipped
 
     t0 = time.perf_counter()
-    pop = sample_population(p, n_per_group=n, seed=seed)
+    pop = sample_population(p, n_per_group=n, seed=seed, nerve=nerve)
     cuff.check_nerve_fits(pop.nerve)
     report: dict[str, Any] = {}
     if how == "direct":
@@ -553,7 +587,7 @@ def build_recruitment_table(
             pop, members, pws, waveform, thr_fn, builder, fld, cfg, progress
         )[0]
     else:
-        design = _design_population(p, seed, n_design)
+        design = _design_population(p, seed, n_design, nerve)
         cuff.check_nerve_fits(design.nerve)
         thresholds, report = surrogate_thresholds(
             design, pop, pws, waveform, thr_fn, builder, fld, cfg, progress
