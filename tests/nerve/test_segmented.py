@@ -15,6 +15,7 @@ from PIL import Image
 
 from openvns.errors import ValidationError
 from openvns.nerve import segmented as sg
+from openvns.nerve import segmented_fit as fit
 from openvns.nerve.geometry import Fascicle, Nerve, perineurium_thickness_um
 
 Mask = NDArray[np.bool_]
@@ -49,7 +50,7 @@ def regular_polygon(n: int, r: float, cx: float = 0.0, cy: float = 0.0) -> NDArr
 def test_pixel_ellipse_centre_area_orientation() -> None:
     s = 2.0  # µm per px
     mask = ellipse_mask(SHAPE, 210.3, -180.7, 80.0, 35.0, 30.0)
-    reg = sg.pixel_region(mask, s)
+    reg = fit.pixel_region(mask, s)
     rx, ry, ang = reg.ellipse()
     assert reg.x_um == pytest.approx(210.3 * s, abs=0.1 * s)
     assert reg.y_um == pytest.approx(-180.7 * s, abs=0.1 * s)
@@ -67,7 +68,7 @@ def test_area_error_shrinks_with_resolution() -> None:
         for off in (0.0, 0.25, 0.5, 0.13):
             n = int(2 * radius_um / s) + 8
             mask = ellipse_mask((n, n), n / 2 + off, -n / 2 - off, radius_um / s, radius_um / s)
-            area = sg.pixel_region(mask, s).area_um2
+            area = fit.pixel_region(mask, s).area_um2
             errs.append(abs(area / (math.pi * radius_um**2) - 1.0))
         assert max(errs) <= 2.0 * s / radius_um  # at most perimeter × one pixel
         errors.append(float(np.mean(errs)))
@@ -86,7 +87,7 @@ def test_random_ellipses_recovered(
     a: float, ratio: float, angle: float, dx: float, dy: float
 ) -> None:
     b = a / ratio
-    reg = sg.pixel_region(ellipse_mask((160, 160), 80 + dx, -80 - dy, a, b, angle), 1.0)
+    reg = fit.pixel_region(ellipse_mask((160, 160), 80 + dx, -80 - dy, a, b, angle), 1.0)
     rx, ry, ang = reg.ellipse()
     perimeter = math.pi * (3 * (a + b) - math.sqrt((3 * a + b) * (a + 3 * b)))
     assert abs(reg.area_um2 - math.pi * a * b) <= perimeter  # within one pixel of the outline
@@ -99,7 +100,7 @@ def test_random_ellipses_recovered(
 
 def test_regular_polygons_shoelace() -> None:
     for n in (3, 4, 7, 64):
-        reg = sg.polygon_region(regular_polygon(n, 100.0, 30.0, -20.0)[::-1])  # clockwise too
+        reg = fit.polygon_region(regular_polygon(n, 100.0, 30.0, -20.0)[::-1])  # clockwise too
         assert reg.area_um2 == pytest.approx(n / 2 * 100.0**2 * math.sin(2 * math.pi / n))
         assert (reg.x_um, reg.y_um) == pytest.approx((30.0, -20.0))
         rx, ry, ang = reg.ellipse()  # second moments of a regular polygon are isotropic
@@ -112,27 +113,27 @@ def test_stretched_polygon_gives_exact_axes_and_angle() -> None:
     a, b, theta = 3.0, 1.5, math.radians(-25.0)
     rot = np.array([[math.cos(theta), -math.sin(theta)], [math.sin(theta), math.cos(theta)]])
     pts = regular_polygon(48, 100.0) @ np.diag([a, b]) @ rot.T + [500.0, 40.0]
-    reg = sg.polygon_region(pts)
+    reg = fit.polygon_region(pts)
     rx, ry, ang = reg.ellipse()
     assert rx / ry == pytest.approx(a / b)
     assert ang == pytest.approx(-25.0)
     assert reg.area_um2 == pytest.approx(
-        a * b * sg.polygon_region(regular_polygon(48, 100)).area_um2
+        a * b * fit.polygon_region(regular_polygon(48, 100)).area_um2
     )
 
 
 def test_peanut_perineurium_and_enclosing_circle() -> None:
     # one inner: the difference of the equal-area radii
-    assert sg.measured_perineurium_um(math.pi * 120.0**2, [math.pi * 100.0**2]) == pytest.approx(
+    assert fit.measured_perineurium_um(math.pi * 120.0**2, [math.pi * 100.0**2]) == pytest.approx(
         20.0
     )
     # two inners of radius 100 with their own 20 µm annuli
     wall = 2 * math.pi * (120.0**2 - 100.0**2)
-    t = sg.measured_perineurium_um(2 * math.pi * 100.0**2 + wall, [math.pi * 100.0**2] * 2)
+    t = fit.measured_perineurium_um(2 * math.pi * 100.0**2 + wall, [math.pi * 100.0**2] * 2)
     assert t == pytest.approx(20.0)
     pts = np.vstack((regular_polygon(90, 50.0, 10, 5), np.random.default_rng(1).random((40, 2))))
-    assert sg.enclosing_circle(pts) == pytest.approx((10.0, 5.0, 50.0))
-    assert sg.enclosing_circle(np.array([[0.0, 0.0], [4.0, 0.0], [2.0, 0.1]])) == pytest.approx(
+    assert fit.enclosing_circle(pts) == pytest.approx((10.0, 5.0, 50.0))
+    assert fit.enclosing_circle(np.array([[0.0, 0.0], [4.0, 0.0], [2.0, 0.1]])) == pytest.approx(
         (2.0, 0.0, 2.0)
     )
 
@@ -199,7 +200,7 @@ def test_without_nerve_mask_enclosing_circle_plus_margin() -> None:
     assert nerve.radius_um == pytest.approx(80 + 45 + 12, abs=1.0)
     assert nerve.fascicles[0].x_um == pytest.approx(-80, abs=0.1)
     default = sg.from_masks(i, outers=o, scale_um_per_px=1.0)
-    assert default.radius_um - nerve.radius_um == pytest.approx(sg.default_nerve_margin_um() - 12)
+    assert default.radius_um - nerve.radius_um == pytest.approx(fit.default_nerve_margin_um() - 12)
 
 
 def test_round_trip_nerve_masks_nerve(tmp_path: Path) -> None:
