@@ -19,6 +19,7 @@ COARSE = {
     "domain_radius_um": 8000.0,
     "domain_half_length_um": 80000.0,
     "h_outer_um": 2500.0,
+    "h_wall_um": 240.0,
 }
 
 
@@ -27,9 +28,22 @@ def _nerve() -> Nerve:
                           Fascicle(-350.0, 150.0, 200.0, 200.0, 20.0)))  # fmt: skip
 
 
+_STAGES: list[tuple[str, int, int]] = []
+
+
 @pytest.fixture(scope="module")
 def model() -> FEMCuffField:
-    return cuff_field(_nerve(), HelicalCuff.from_lead("2mm"), Tissues.default(**COARSE))
+    return cuff_field(_nerve(), HelicalCuff.from_lead("2mm"), Tissues.default(**COARSE),
+                      stage=lambda *a: _STAGES.append(a))  # fmt: skip
+
+
+def test_the_model_reports_its_stages(model: FEMCuffField) -> None:
+    """Meshing, assembling, one solve per contact, then done: each as it starts, counted."""
+    from openvns.nerve.fem.cuff_model import STAGES
+
+    assert [name for name, _, _ in _STAGES] == [*STAGES, "done"]
+    assert [done for _, done, _ in _STAGES] == list(range(len(STAGES) + 1))
+    assert {total for _, _, total in _STAGES} == {len(STAGES)}
 
 
 def test_the_contacts_cover_their_ribbons(model: FEMCuffField) -> None:
@@ -113,9 +127,9 @@ def test_a_recruitment_table_on_the_fem_field(
                                "fiber_builder": proxies.proxy_build_fiber,
                                "pulse_widths_us": [250.0], "cache_dir": tmp_path}  # fmt: skip
     fem = recruitment.build_recruitment_table("2mm", field="fem", **args)  # type: ignore[arg-type]
-    ana = recruitment.build_recruitment_table("2mm", **args)  # type: ignore[arg-type]
+    ana = recruitment.build_recruitment_table("2mm", field="analytic", **args)  # type: ignore[arg-type]
     assert fem.key != ana.key
-    assert fem.metadata["inputs"]["field"]["key"]["method"] == "fem-p1-extruded/1"
+    assert fem.metadata["inputs"]["field"]["key"]["method"] == cuff_model.METHOD
     assert not np.allclose(fem.thresholds_mA, ana.thresholds_mA)
     solves: list[int] = []
     monkeypatch.setattr(cuff_model, "cuff_field", lambda *a, **k: solves.append(1))

@@ -39,7 +39,7 @@ from openvns.nerve import data_files
 from openvns.nerve.fem.interpolate import interpolate
 from openvns.nerve.fem.mesh2d import Circle, triangulate
 from openvns.nerve.fem.mesh3d import Mesh3D, ThinLayer, extrude, graded_levels
-from openvns.nerve.fem.solve import Source, boundary_faces, solve_sources
+from openvns.nerve.fem.solve import Source, StageCallback, boundary_faces, solve_sources
 from openvns.nerve.field import Medium, _fibre_arrays
 from openvns.nerve.geometry import HelicalCuff, Nerve
 
@@ -47,9 +47,12 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 __all__ = [
+    "METHOD",
     "REGIONS",
+    "STAGES",
     "FEMCuffField",
     "LazyFEMField",
+    "StageCallback",
     "Tissues",
     "build_mesh",
     "cuff_field",
@@ -62,6 +65,11 @@ log = logging.getLogger(__name__)
 REGIONS = {"muscle": 0, "encapsulation": 1, "silicone": 2, "saline": 3, "epineurium": 4,
            "endoneurium": 5}  # fmt: skip
 _FASCICLE_LABEL0 = 10  # 2-D label of fascicle j: 10 + j
+#: Fewest nodes on a ring of the wall.
+_MIN_RING_NODES = 12
+#: The method's name in the cache keys: a new number whenever the mesh or the solve changes
+#: the field (2: levels graded on both sides of the helices; rings through the wall and capsule).
+METHOD = "fem-p1-extruded/2"
 
 
 @dataclass(frozen=True)
@@ -86,6 +94,9 @@ class Tissues:
     h_z_contact_um: float
     h_outer_um: float
     growth: float
+    h_wall_um: float
+    h_wall_arc_um: float
+    h_z_max_um: float
     gap_fill: str = "saline"
 
     @classmethod
@@ -147,6 +158,26 @@ def _helix_extents(cuff: HelicalCuff, tissues: Tissues) -> list[tuple[float, flo
             for s in (-1.0, 1.0)]  # fmt: skip
 
 
+def _wall_rings(r_in: float, r_wall: float, r_cap: float, tissues: Tissues) -> list[Circle]:
+    """Concentric node rings through the silicone wall and the capsule, out to ``r_cap``.
+
+    The gaps between the silicone's turns are helical slots through the wall: their mouths'
+    edges run around the nerve, where the current crowds (the field is singular there), so the
+    rings are ``h_wall_um`` apart radially but their nodes ``h_wall_arc_um`` apart along them
+    (at ``r_cap``); every ring has the same number of nodes at the same angles, so neighbouring
+    rings make quadrilaterals and their chords are Delaunay edges.
+    """
+    n = max(_MIN_RING_NODES, math.ceil(2 * math.pi * r_cap / tissues.h_wall_arc_um))
+    out = []
+    for r0, r1, label in ((r_in, r_wall, REGIONS["silicone"]),
+                          (r_wall, r_cap, REGIONS["encapsulation"])):  # fmt: skip
+        m = max(1, round((r1 - r0) / tissues.h_wall_um))
+        for k in range(1, m + 1):
+            rho = r0 + (r1 - r0) * k / m
+            out.append(Circle(0, 0, rho, label, 2 * math.pi * rho / (n - 0.5)))
+    return out
+
+
 def build_mesh(nerve: Nerve, cuff: HelicalCuff, tissues: Tissues) -> tuple[Mesh3D, float]:
     """The mesh of the model and the cuff's inner radius used (µm)."""
     r_n = nerve.radius_um
@@ -157,29 +188,31 @@ def build_mesh(nerve: Nerve, cuff: HelicalCuff, tissues: Tissues) -> tuple[Mesh3
     h = tissues.h_nerve_um
     gap_ring = min(h, max(5.0, tissues.saline_gap_um))
     fasc = _fascicle_circles(nerve, tissues)
+    wall_rings = _wall_rings(r_in, r_wall, r_cap, tissues)
     circles = [
         Circle(0, 0, big, REGIONS["muscle"], tissues.h_outer_um),
-        Circle(0, 0, r_cap, REGIONS["encapsulation"], 2 * h),
-        Circle(0, 0, r_wall, REGIONS["silicone"], 2 * h),
+        wall_rings[-1],  # r_cap
+        next(c for c in wall_rings if c.r_um == r_wall),
         Circle(0, 0, r_in, REGIONS["saline"], min(h, 2 * gap_ring)),
         Circle(0, 0, r_n, REGIONS["epineurium"], min(h, 2 * gap_ring)),
-        *(c for c, _ in fasc),
+        *(c for c, _ in fasc),  # circles 5 + j: the fascicles' thin layers below
+        *(c for c in wall_rings if c.r_um not in (r_wall, r_cap)),
     ]
-    # outside the capsule the spacing grows in proportion to the radius (a fixed number of
-    # nodes per ring), up to h_outer: O(log R) triangles for the far field
-    spacing = [(0.0, h), (r_in + 2 * h, 2 * h)]
-    r, step = r_cap, 2 * h
+    # the rings alone fill the wall and the capsule (the lattice there falls within their
+    # clearance); outside the capsule the spacing grows geometrically (by `growth` per ring of
+    # elements) up to h_outer: O(log R) rings for the far field
+    spacing = [(0.0, h), (r_in + min(tissues.h_wall_arc_um, 2 * h), tissues.h_wall_arc_um)]
+    r, step = r_cap, tissues.h_wall_arc_um
     while r < big and step < tissues.h_outer_um:
-        r *= tissues.growth
-        step = min(tissues.h_outer_um, max(2 * h, (tissues.growth - 1.0) * r))
+        r += step
+        step = min(tissues.h_outer_um, step * tissues.growth)
         spacing.append((r, step))
     section = triangulate(circles, REGIONS["muscle"], spacing)
     helices = _helix_extents(cuff, tissues)
     zc = cuff.z_center_um
-    zone = [(a - 1000.0, b + 1000.0) for a, b in helices]
-    levels = graded_levels(zone, tissues.h_z_contact_um, zc - tissues.domain_half_length_um,
+    levels = graded_levels(helices, tissues.h_z_contact_um, zc - tissues.domain_half_length_um,
                            zc + tissues.domain_half_length_um, growth=tissues.growth,
-                           h_max_um=tissues.h_outer_um)  # fmt: skip
+                           h_max_um=tissues.h_z_max_um)  # fmt: skip
     levels = np.unique(np.concatenate([levels, [z for ab in helices for z in ab]]))
 
     # each triangle's angle from the helices' start (the contacts' rotation)
@@ -266,7 +299,7 @@ def fem_key(nerve: Nerve, cuff: HelicalCuff, tissues: Tissues) -> dict[str, Any]
                  for f in nerve.fascicles]  # fmt: skip
     text = json.dumps({"d": nerve.diameter_um, "f": fascicles}, sort_keys=True)
     return {
-        "method": "fem-p1-extruded/1",
+        "method": METHOD,
         "electrode": cuff.key(),
         "nerve": hashlib.sha256(text.encode()).hexdigest(),
         "tissues": dict(tissues.__dict__),
@@ -276,22 +309,32 @@ def fem_key(nerve: Nerve, cuff: HelicalCuff, tissues: Tissues) -> dict[str, Any]
 @dataclass
 class LazyFEMField:
     """A finite-element field solved on the first call of :meth:`potentials` (a table read from
-    the cache never pays for it); its :meth:`key` needs no solve."""
+    the cache never pays for it); its :meth:`key` needs no solve.
+
+    ``progress(done, total)`` is called after each contact's solve, ``stage(name, done,
+    total)`` as each stage starts (see :func:`cuff_field`); neither is part of the key.
+    """
 
     nerve: Nerve
     cuff: HelicalCuff
     tissues: Tissues
     progress: Callable[[int, int], None] | None = None
     _solved: FEMCuffField | None = None
+    stage: StageCallback | None = None
 
     def potentials(self, x_um: FloatArray, y_um: FloatArray, z_um: FloatArray) -> FloatArray:
         """As :meth:`FEMCuffField.potentials` (meshing and solving first, once)."""
         if self._solved is None:
-            self._solved = cuff_field(self.nerve, self.cuff, self.tissues, progress=self.progress)
+            self._solved = cuff_field(self.nerve, self.cuff, self.tissues,
+                                      progress=self.progress, stage=self.stage)  # fmt: skip
         return self._solved.potentials(x_um, y_um, z_um)
 
     def key(self) -> dict[str, Any]:
         return fem_key(self.nerve, self.cuff, self.tissues)
+
+
+#: The stages :func:`cuff_field` reports, in order (then ``"done"``).
+STAGES = ("meshing", "assembling", "solving cathode", "solving anode")
 
 
 def cuff_field(
@@ -300,9 +343,29 @@ def cuff_field(
     tissues: Tissues | None = None,
     *,
     progress: Callable[[int, int], None] | None = None,
+    stage: StageCallback | None = None,
 ) -> FEMCuffField:
-    """Mesh and solve the model of ``nerve`` in ``cuff`` (see the module documentation)."""
+    """Mesh and solve the model of ``nerve`` in ``cuff`` (see the module documentation).
+
+    Parameters
+    ----------
+    progress
+        ``progress(done, total)`` after each contact's solve (``total`` 2).
+    stage
+        ``stage(name, done, total)`` as each of :data:`STAGES` starts (``done`` of ``total``
+        = 4 finished), then ``stage("done", 4, 4)``: for a progress display (the same stages
+        are logged at INFO on this module's logger). The whole takes about a minute and a half
+        with the default mesh on two cores; the two solves are most of it.
+    """
     t = tissues or Tissues.default()
+    total = len(STAGES)
+
+    def tell(name: str, done: int) -> None:
+        log.info("fem: %s (%d/%d)", name, done + 1, total)
+        if stage is not None:
+            stage(name, done, total)
+
+    tell(STAGES[0], 0)
     mesh, r_in = build_mesh(nerve, cuff, t)
     log.info("fem: %d nodes, %d tetrahedra", len(mesh.points_um), len(mesh.tets))
     outer = boundary_faces(mesh)
@@ -312,5 +375,8 @@ def cuff_field(
     edge = (np.hypot(p[:, 0], p[:, 1]) > t.domain_radius_um * (1 - 1e-9)) | (
         np.abs(p[:, 2] - cuff.z_center_um) > t.domain_half_length_um * (1 - 1e-9)
     )
-    solved = solve_sources(mesh, t.sigma(), sources, edge, progress=progress)
+    solved = solve_sources(mesh, t.sigma(), sources, edge, progress=progress, stage=stage,
+                           stage_offset=(1, 0))  # fmt: skip
+    if stage is not None:
+        stage("done", total, total)
     return FEMCuffField(nerve, cuff, t, mesh, solved["cathode"], solved["anode"])

@@ -20,6 +20,7 @@ Lengths in µm.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -33,6 +34,16 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 __all__ = ["Mesh3D", "ThinLayer", "extrude", "graded_levels"]
+
+#: Fixed-point rounds for a step towards a fine interval (the spacing at the step's far end).
+_FIXED_POINT_ROUNDS = 30
+#: Within this many spacings of a fine interval's edge, one step lands on it; within
+#: ``_TWO_STEPS``, two even steps do.
+_ONE_STEP = 1.5
+_TWO_STEPS = 2.5
+#: Within this many spacings of ``z_max`` the steps become even (at most one spacing, at least
+#: 5/6 of one) and land on it.
+_LAND = 3.5
 
 
 @dataclass(frozen=True)
@@ -98,19 +109,39 @@ def graded_levels(
     growth: float = 1.3, h_max_um: float = 2000.0,
 ) -> FloatArray:  # fmt: skip
     """Heights from ``z_min`` to ``z_max``: spacing ``h_fine`` inside each ``fine`` interval
-    ``(z0, z1)``, growing geometrically by ``growth`` away from them up to ``h_max``."""
+    ``(z0, z1)``, growing geometrically by ``growth`` away from them (on both sides) up to
+    ``h_max``.
+
+    The spacing at distance ``d`` from the nearest fine interval is
+    ``min(h_max, h_fine + (growth − 1) d)``, so neighbouring layers differ by about ``growth``;
+    a step towards a fine interval takes the spacing at its far end (a fixed point), and lands on
+    the interval's edge.
+    """
     if not z_min_um < z_max_um or h_fine_um <= 0 or growth < 1:
         raise ValidationError("levels", (z_min_um, z_max_um, h_fine_um), "z_min < z_max, h > 0")
+
+    def dist(here: float) -> float:
+        if not fine:
+            return math.inf
+        return min((0.0 if a <= here <= b else min(abs(here - a), abs(here - b)))
+                   for a, b in fine)  # fmt: skip
+
+    def size(here: float) -> float:
+        return min(h_max_um, h_fine_um + (growth - 1.0) * dist(here))
+
     z = [z_min_um]
     while z[-1] < z_max_um:
         here = z[-1]
-        dist = min(
-            (0.0 if a <= here <= b else min(abs(here - a), abs(here - b))) for a, b in fine
-        ) if fine else np.inf  # fmt: skip
-        h = h_fine_um
-        if dist > 0:
-            h = min(h_max_um, h_fine_um * growth ** (np.log1p(dist / h_fine_um) / np.log(growth)))
-            h = min(h, max(h_fine_um, dist))  # land on the fine zone without overshooting
+        h = size(here)
+        for _ in range(_FIXED_POINT_ROUNDS):  # towards a fine interval: the smaller far end
+            h = min(size(here), size(here + h))
+        # land on the next fine interval's edge in one or two even steps, on z_max in even steps
+        ahead = [a - here for a, _ in fine if a > here] if dist(here) > 0 else []
+        if ahead and min(ahead) < _TWO_STEPS * h:
+            h = min(ahead) / (1.0 if min(ahead) < _ONE_STEP * h else 2.0)
+        rest = z_max_um - here
+        if rest < _LAND * h:
+            h = rest / math.ceil(rest / h - 1e-9)
         z.append(min(z_max_um, here + h))
     return np.asarray(z, dtype=np.float64)
 

@@ -30,12 +30,18 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
-__all__ = ["RTOL", "Source", "boundary_faces", "solve_sources", "stiffness"]
+__all__ = ["RTOL", "Source", "StageCallback", "boundary_faces", "solve_sources", "stiffness"]
+
+#: ``stage(name, done, total)``: a named stage of the work starts (``done`` of ``total`` stages
+#: finished); a last call with ``done == total`` (name ``"done"``) when all are.
+StageCallback = Callable[[str, int, int], None]
 
 log = logging.getLogger(__name__)
 
 #: Relative residual of the conjugate-gradient solve.
 RTOL = 1e-8
+#: Most conjugate-gradient iterations before giving up (AMG needs a few tens).
+MAX_ITERATIONS = 2000
 _UM = 1e-6  # metres per µm
 
 
@@ -120,6 +126,16 @@ def _load(mesh: Mesh3D, faces: IntArray, current_A: float) -> FloatArray:
     return f
 
 
+class _Counter:
+    """A conjugate-gradient callback counting the iterations."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def __call__(self, _: FloatArray) -> None:
+        self.n += 1
+
+
 def solve_sources(
     mesh: Mesh3D,
     sigma: Mapping[int, tuple[float, float, float]],
@@ -128,6 +144,8 @@ def solve_sources(
     *,
     progress: Callable[[int, int], None] | None = None,
     boundary_mV: Mapping[str, FloatArray] | None = None,
+    stage: StageCallback | None = None,
+    stage_offset: tuple[int, int] = (0, 0),
 ) -> dict[str, FloatArray]:
     """Potentials at every node, mV per mA, for 1 mA from each source in turn.
 
@@ -140,9 +158,23 @@ def solve_sources(
         verification imposes an analytic solution there.
     progress
         ``progress(done, total)`` after each solve.
+    stage
+        Told as each stage starts: ``"assembling"`` (the matrix and the AMG hierarchy), then
+        ``"solving <source name>"`` per source; ``stage_offset = (before, after)`` stages of
+        the caller's own come before and after these in ``done`` and ``total`` (the caller
+        reports the final ``"done"``).
     """
     import pyamg  # type: ignore[import-untyped]
 
+    before, after = stage_offset
+    total = before + 1 + len(sources) + after
+
+    def tell(name: str, done: int) -> None:
+        log.info("fem: %s (%d/%d)", name, done + 1, total)
+        if stage is not None:
+            stage(name, done, total)
+
+    tell("assembling", before)
     a = stiffness(mesh, sigma)
     free = ~np.asarray(grounded, dtype=bool)
     if free.all():
@@ -153,6 +185,7 @@ def solve_sources(
     m = ml.aspreconditioner(cycle="V")
     out: dict[str, FloatArray] = {}
     for i, s in enumerate(sources):
+        tell(f"solving {s.name}", before + 1 + i)
         if s.faces is not None:
             f = _load(mesh, s.faces, 1e-3)[free]
         elif s.nodes is not None and s.weights is not None:
@@ -165,12 +198,13 @@ def solve_sources(
         if boundary_mV is not None and s.name in boundary_mV:
             full[~free] = np.asarray(boundary_mV[s.name])[~free] * 1e-3  # V at 1 mA
             f = f - coupling @ full[~free]
-        u, info = cg(af, f, rtol=RTOL, atol=0.0, M=m, maxiter=2000)
+        iterations = _Counter()
+        u, info = cg(af, f, rtol=RTOL, atol=0.0, M=m, maxiter=MAX_ITERATIONS, callback=iterations)
         if info != 0:
             raise RuntimeError(f"conjugate gradients did not converge for {s.name} ({info})")
         full[free] = u
         out[s.name] = full * 1e3  # V at 1 mA -> mV per mA
-        log.info("solved %s: %d unknowns", s.name, int(free.sum()))
+        log.info("solved %s: %d unknowns, %d iterations", s.name, int(free.sum()), iterations.n)
         if progress is not None:
             progress(i + 1, len(sources))
     return out
