@@ -5,8 +5,11 @@ at the centre of every fascicle of the nerve and at :data:`PROBE_EDGE_FRACTION` 
 from the centre towards the nerve's surface (the side nearest the cuff), 14 for the default
 human nerve of seed 0 (7 fascicles), each centred on the cuff, with the recruitment table's
 symmetric biphasic pulse of :data:`PROBE_PULSE_WIDTH_US`. A refinement step multiplies every
-mesh spacing near the cuff (``h_nerve_um``, ``h_wall_um``, ``h_z_contact_um``) by
-:data:`REFINEMENT`.
+mesh spacing that resolves the gaps between the silicone's turns and the nerve
+(``h_nerve_um``, ``h_wall_um``, ``h_z_contact_um``, ``h_fascicle_ring_um``) by
+:data:`REFINEMENT`; the spacing along the wall's rings (``h_wall_arc_um``), the 20 µm rings of
+the saline layer and the far field are not refined (``h_wall_arc_um`` alone moves the probes by
+about 0.2 % on such a step: docs/nerve.md).
 
     .venv/bin/python tools/fem_thresholds.py --convergence
 """
