@@ -468,6 +468,7 @@ def build_recruitment_table(
     design_per_group: dict[str, int] | None = None,
     field: str | None = None,
     nerve: Nerve | None = None,
+    fem_stage: Callable[[str, int, int], None] | None = None,
 ) -> RecruitmentTable:
     """Build (or read from cache) the recruitment table of a nerve under a catalogue lead.
 
@@ -513,6 +514,11 @@ def build_recruitment_table(
         A cross-section to use instead of the population's layout for ``seed`` (an imported
         segmented section, :func:`openvns.nerve.segmented.load_section`); its digest joins the
         table's inputs. A helical lead only.
+    fem_stage
+        Called as ``fem_stage(name, done, total)`` at each stage of the finite-element field's
+        mesh and solve (``"meshing"``, ``"assembling"``, ``"solving cathode"``, ``"solving
+        anode"``, ``"done"``; :func:`openvns.nerve.fem.cuff_model.cuff_field`), which runs at
+        the first solver batch of a table built on ``field="fem"`` (never for a cached one).
     """
     from openvns.nerve.transcutaneous import is_transcutaneous
 
@@ -553,7 +559,7 @@ def build_recruitment_table(
         from openvns.nerve.fem.cuff_model import LazyFEMField, Tissues
 
         fld = LazyFEMField(build_nerve(p, seed) if nerve is None else nerve, cuff,
-                           Tissues.default())  # fmt: skip
+                           Tissues.default(), stage=fem_stage)  # fmt: skip
     how = str(data_files.value(cfg["method"])) if method is None else method
     if how not in ("surrogate", "direct"):
         raise ValidationError("method", method, "'surrogate' or 'direct'")
