@@ -24,8 +24,6 @@ superposition. :func:`cuff_field` builds and solves; the result is a
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import math
 from collections.abc import Callable
@@ -295,13 +293,10 @@ class FEMCuffField:
 def fem_key(nerve: Nerve, cuff: HelicalCuff, tissues: Tissues) -> dict[str, Any]:
     """What identifies a finite-element field (for cache keys): method, electrode, the nerve's
     cross-section (digest) and every tissue, domain and mesh value."""
-    fascicles = [(f.x_um, f.y_um, f.rx_um, f.ry_um, f.perineurium_um, f.angle_deg)
-                 for f in nerve.fascicles]  # fmt: skip
-    text = json.dumps({"d": nerve.diameter_um, "f": fascicles}, sort_keys=True)
     return {
         "method": METHOD,
         "electrode": cuff.key(),
-        "nerve": hashlib.sha256(text.encode()).hexdigest(),
+        "nerve": nerve.digest(),
         "tissues": dict(tissues.__dict__),
     }
 
