@@ -44,6 +44,35 @@ def test_the_cross_section_follows_every_circle() -> None:
         triangulate([Circle(0, 0, 1000, 0, 50), Circle(900, 0, 200, 1, 20)], 0, [(0, 50)])
 
 
+def test_an_elliptical_fascicle_is_meshed_as_its_ellipse() -> None:
+    """An ellipse's nodes lie on it at equal arc length, its chords are edges, its triangles
+    have its area (not a circle's), and a point at its tip is inside it."""
+    fas = Circle(100, -50, 420, 2, 25, ry_um=180, angle_deg=30.0)
+    circles = [Circle(0, 0, 3000, 0, 200), Circle(0, 0, 1000, 1, 40), fas,
+               Circle(-450, 350, 150, 3, 25)]  # fmt: skip
+    cs = triangulate(circles, 0, [(0, 50), (1100, 150)])
+    edges = np.sort(np.concatenate([cs.triangles[:, [0, 1]], cs.triangles[:, [1, 2]],
+                                    cs.triangles[:, [2, 0]]]), axis=1)  # fmt: skip
+    have = {tuple(e) for e in edges.tolist()}
+    ring = cs.circle_nodes[2]
+    assert all((min(a, b), max(a, b)) in have for a, b in zip(ring, np.roll(ring, -1), strict=True))
+    on = cs.points_um[ring]
+    assert np.max(fas.distance(on[:, 0], on[:, 1])) < 1e-6
+    step = np.hypot(*np.diff(np.vstack([on, on[:1]]), axis=0).T)
+    assert step.max() / step.min() < 1.01  # equal arc length
+    p = cs.points_um[cs.triangles]
+    area = 0.5 * np.abs((p[:, 1, 0] - p[:, 0, 0]) * (p[:, 2, 1] - p[:, 0, 1])
+                        - (p[:, 2, 0] - p[:, 0, 0]) * (p[:, 1, 1] - p[:, 0, 1]))  # fmt: skip
+    assert area[cs.labels == 2].sum() == pytest.approx(math.pi * 420 * 180, rel=0.01)
+    tip = np.array(
+        [[100 + 400 * math.cos(math.radians(30)), -50 + 400 * math.sin(math.radians(30))]]
+    )
+    assert cs.labels[cs.delaunay.find_simplex(tip)[0]] == 2  # outside the circle of equal area
+    with pytest.raises(ValidationError, match="circles"):  # an ellipse crossing a circle
+        triangulate([Circle(0, 0, 1000, 0, 50), Circle(0, 0, 900, 1, 20, ry_um=300),
+                     Circle(0, 300, 200, 2, 20)], 0, [(0, 50)])  # fmt: skip
+
+
 def test_the_extrusion_is_conforming_and_fills_the_volume() -> None:
     circles = [Circle(0, 0, 2000, 0, 200), Circle(0, 0, 600, 1, 40)]
     cs = triangulate(circles, 0, [(0, 60), (700, 150)])

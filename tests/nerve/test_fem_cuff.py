@@ -110,6 +110,33 @@ def test_a_conducting_perineurium_removes_the_jump() -> None:
     assert np.abs(bip[lt[:, 0]] - bip[lt[:, 1]]).max() < 0.01 * np.abs(bip).max()
 
 
+def test_an_elliptical_fascicle_keeps_its_shape_in_the_model() -> None:
+    """An imported elliptical fascicle is meshed as its ellipse: a point at its tip (outside the
+    circle of equal area) reads the inside of the perineurium, whose jump it sees; its key says
+    so, a circular nerve's key is unchanged."""
+    from openvns.nerve.fem.cuff_model import METHOD, fem_key
+
+    fas = Fascicle(150.0, 0.0, 520.0, 200.0, 25.0, angle_deg=20.0)
+    nerve = Nerve(1800.0, (fas,))
+    cuff = HelicalCuff.from_lead("2mm")
+    model = cuff_field(nerve, cuff, Tissues.default(**COARSE))
+    assert fem_key(nerve, cuff, model.tissues)["method"] == f"{METHOD}+ellipses/1"
+    assert fem_key(_nerve(), cuff, model.tissues)["method"] == METHOD
+    lt = model.mesh.layer_triangles
+    layer_xy = model.mesh.points_um[np.ravel(lt[:, 0])]  # the inside nodes of the layer
+    u, v = fas._to_local(layer_xy[:, 0], layer_xy[:, 1])
+    assert np.max(np.abs(np.hypot(u / 520.0, v / 200.0) - 1.0)) < 1e-6  # on the ellipse
+    c, s = math.cos(math.radians(20.0)), math.sin(math.radians(20.0))
+    inner = [(150.0 + c * 480.0, s * 480.0)]  # inside the tip; the equal-area radius is 322 µm
+    outer = [(150.0 + c * 600.0, s * 600.0)]  # outside it, in the epineurium
+    z = np.full((1, 1), cuff.z_center_um + cuff.separation_um / 2.0)
+    inside = model.potentials(np.array([inner[0][0]]), np.array([inner[0][1]]), z)
+    outside = model.potentials(np.array([outer[0][0]]), np.array([outer[0][1]]), z)
+    assert np.all(np.isfinite(inside))
+    # across the perineurium the potential drops by much more than over 120 µm of epineurium
+    assert abs(float(outside[0, 0]) - float(inside[0, 0])) > 0.05 * abs(float(outside[0, 0]))
+
+
 def test_a_recruitment_table_on_the_fem_field(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -139,13 +139,20 @@ def _replace(t: Tissues, changes: dict[str, Any]) -> Tissues:
 
 
 def _fascicle_circles(nerve: Nerve, tissues: Tissues) -> list[tuple[Circle, float]]:
-    """Each fascicle's endoneurium as a circle (equal area) and its perineurium's conductance."""
+    """Each fascicle's endoneurium as a circle or an ellipse (its own shape) and its
+    perineurium's conductance."""
     out = []
     for j, f in enumerate(nerve.fascicles):
-        r = math.sqrt(f.rx_um * f.ry_um)
-        h = min(tissues.h_fascicle_ring_um, r / 4.0)
         g = tissues.perineurium / max(f.perineurium_um, 1e-3) / 1e-6  # S/m over m -> S/m²
-        out.append((Circle(f.x_um, f.y_um, r, _FASCICLE_LABEL0 + j, h), g))
+        if f.rx_um == f.ry_um:
+            r = math.sqrt(f.rx_um * f.ry_um)
+            h = min(tissues.h_fascicle_ring_um, r / 4.0)
+            out.append((Circle(f.x_um, f.y_um, r, _FASCICLE_LABEL0 + j, h), g))
+            continue
+        h = min(tissues.h_fascicle_ring_um, min(f.rx_um, f.ry_um) / 4.0)
+        ellipse = Circle(f.x_um, f.y_um, f.rx_um, _FASCICLE_LABEL0 + j, h, ry_um=f.ry_um,
+                         angle_deg=f.angle_deg)  # fmt: skip
+        out.append((ellipse, g))
     return out
 
 
@@ -293,8 +300,11 @@ class FEMCuffField:
 def fem_key(nerve: Nerve, cuff: HelicalCuff, tissues: Tissues) -> dict[str, Any]:
     """What identifies a finite-element field (for cache keys): method, electrode, the nerve's
     cross-section (digest) and every tissue, domain and mesh value."""
+    circles = all(f.rx_um == f.ry_um for f in nerve.fascicles)
     return {
-        "method": METHOD,
+        # elliptical fascicles are meshed as ellipses since "+ellipses/1" (before: the circle
+        # of equal area); circular ones as before, so their keys are unchanged
+        "method": METHOD if circles else f"{METHOD}+ellipses/1",
         "electrode": cuff.key(),
         "nerve": nerve.digest(),
         "tissues": dict(tissues.__dict__),

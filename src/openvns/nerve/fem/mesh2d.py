@@ -1,12 +1,13 @@
 """A conforming triangulation of a nerve cross-section made of circles (own mesher, BSD scipy).
 
 The cross-section is a set of nested or disjoint circles — the domain's outer boundary, the cuff's
-walls, the nerve, the fascicles — each an interface the mesh must follow. :func:`triangulate`
-places nodes on every circle at the local spacing, fills the regions with a hexagonal lattice whose
-spacing grows away from the nerve, drops lattice points closer to a circle than half a spacing
-(so that the circle's chords are Delaunay edges), triangulates with :class:`scipy.spatial.Delaunay`
-and checks that every chord of every circle is an edge of the triangulation, refining a circle
-where one is not. Each triangle gets the label of the innermost circle its centroid lies in.
+walls, the nerve, the fascicles (which may be ellipses) — each an interface the mesh must follow.
+:func:`triangulate` places nodes on every circle at the local spacing (an ellipse's at equal arc
+length), fills the regions with a hexagonal lattice whose spacing grows away from the nerve, drops
+lattice points closer to a circle than half a spacing (so that the circle's chords are Delaunay
+edges), triangulates with :class:`scipy.spatial.Delaunay` and checks that every chord of every
+circle is an edge of the triangulation, refining a circle where one is not. Each triangle gets the
+label of the innermost circle its centroid lies in.
 
 Lengths are in µm.
 """
@@ -33,19 +34,28 @@ CLEARANCE = 0.55
 MAX_ROUNDS = 6
 
 
+#: Points per node of the dense outline an ellipse's nodes are spaced along (equal arc length).
+_ARC_SAMPLES = 64
+#: Points of an outline tested against another curve (crossing check of ellipses).
+_OUTLINE_TEST_POINTS = 256
+
+
 @dataclass(frozen=True)
 class Circle:
-    """An interface circle.
+    """An interface circle, or an ellipse.
 
     Attributes
     ----------
     x_um, y_um, r_um
-        Centre and radius.
+        Centre and radius (an ellipse: the semi-axis along ``angle_deg``).
     label
         Region label of the inside of the circle (the innermost circle containing a point
-        labels it).
+        labels it; innermost by the radius of equal area).
     h_um
         Node spacing along the circle.
+    ry_um, angle_deg
+        An ellipse's other semi-axis and the direction of ``r_um``'s axis from ``+x`` (degrees);
+        ``None`` (default): a circle.
     """
 
     x_um: float
@@ -53,6 +63,67 @@ class Circle:
     r_um: float
     label: int
     h_um: float
+    ry_um: float | None = None
+    angle_deg: float = 0.0
+
+    @property
+    def ry(self) -> float:
+        """The other semi-axis (the radius for a circle)."""
+        return self.r_um if self.ry_um is None else self.ry_um
+
+    @property
+    def is_circle(self) -> bool:
+        return self.ry_um is None or self.ry_um == self.r_um
+
+    @property
+    def r_equal_area_um(self) -> float:
+        """Radius of the circle of the same area."""
+        return self.r_um if self.is_circle else math.sqrt(self.r_um * self.ry)
+
+    def _local(self, x: FloatArray, y: FloatArray) -> tuple[FloatArray, FloatArray]:
+        c, s = math.cos(math.radians(self.angle_deg)), math.sin(math.radians(self.angle_deg))
+        dx, dy = np.asarray(x) - self.x_um, np.asarray(y) - self.y_um
+        return c * dx + s * dy, -s * dx + c * dy
+
+    def inside(self, x: FloatArray, y: FloatArray) -> npt.NDArray[np.bool_]:
+        """Whether points lie strictly inside."""
+        if self.is_circle:
+            return np.asarray(np.hypot(x - self.x_um, y - self.y_um) < self.r_um)
+        u, v = self._local(x, y)
+        return np.asarray((u / self.r_um) ** 2 + (v / self.ry) ** 2 < 1.0)
+
+    def distance(self, x: FloatArray, y: FloatArray) -> FloatArray:
+        """Distance of points from the curve (an ellipse's first-order estimate
+        ``|F| / |∇F|``, exact on the curve and for a circle)."""
+        if self.is_circle:
+            return np.asarray(np.abs(np.hypot(x - self.x_um, y - self.y_um) - self.r_um))
+        a, b = self.r_um, self.ry
+        u, v = self._local(x, y)
+        f = (u / a) ** 2 + (v / b) ** 2 - 1.0
+        grad = 2.0 * np.hypot(u / a**2, v / b**2)
+        return np.asarray(np.abs(f) / np.maximum(grad, 1e-300))
+
+    def outline(self, n: int) -> FloatArray:
+        """``n`` points on the curve at equal arc length (a circle: equal angles)."""
+        if self.is_circle:
+            t = 2 * math.pi * np.arange(n) / n
+            return np.column_stack([self.x_um + self.r_um * np.cos(t),
+                                    self.y_um + self.r_um * np.sin(t)])  # fmt: skip
+        a, b = self.r_um, self.ry
+        dense = np.linspace(0.0, 2 * math.pi, _ARC_SAMPLES * n + 1)
+        seg = np.hypot(np.diff(a * np.cos(dense)), np.diff(b * np.sin(dense)))
+        arc = np.concatenate([[0.0], np.cumsum(seg)])
+        t = np.interp(arc[-1] * np.arange(n) / n, arc, dense)
+        u, v = a * np.cos(t), b * np.sin(t)
+        c, s = math.cos(math.radians(self.angle_deg)), math.sin(math.radians(self.angle_deg))
+        return np.column_stack([self.x_um + c * u - s * v, self.y_um + s * u + c * v])
+
+    def perimeter_um(self) -> float:
+        """Length of the curve (Ramanujan's approximation for an ellipse)."""
+        if self.is_circle:
+            return 2 * math.pi * self.r_um
+        a, b = self.r_um, self.ry
+        return math.pi * (3 * (a + b) - math.sqrt((3 * a + b) * (a + 3 * b)))
 
 
 @dataclass(frozen=True)
@@ -82,9 +153,8 @@ class CrossSection:
 
 
 def _circle_nodes(c: Circle, refine: int) -> FloatArray:
-    n = max(12, math.ceil(2 * math.pi * c.r_um / c.h_um)) * 2**refine
-    t = 2 * math.pi * np.arange(n) / n
-    return np.column_stack([c.x_um + c.r_um * np.cos(t), c.y_um + c.r_um * np.sin(t)])
+    n = max(12, math.ceil(c.perimeter_um() / c.h_um)) * 2**refine
+    return c.outline(n)
 
 
 def _lattice(r_out: float, spacing: list[tuple[float, float]]) -> FloatArray:
@@ -146,8 +216,8 @@ def triangulate(
         h_fill = _spacing_at(np.hypot(fill[:, 0], fill[:, 1]), spacing)
         keep = np.ones(len(fill), dtype=bool)
         for c, ring in zip(circles, rings, strict=True):
-            chord = 2 * math.pi * c.r_um / len(ring)
-            d = np.abs(np.hypot(fill[:, 0] - c.x_um, fill[:, 1] - c.y_um) - c.r_um)
+            chord = c.perimeter_um() / len(ring)
+            d = c.distance(fill[:, 0], fill[:, 1])
             keep &= d >= CLEARANCE * np.maximum(h_fill, chord)
         fill = fill[keep]
         # a fill point too near a ring node (where the fill is finer than the ring) goes too
@@ -171,19 +241,26 @@ def triangulate(
     simplices = np.asarray(tri.simplices, dtype=np.int64)  # the Delaunay's vertex order
     centroid = points[simplices].mean(axis=1)
     labels = np.full(len(simplices), outer_label, dtype=np.int64)
-    for c in sorted(circles, key=lambda c: -c.r_um):  # innermost wins
-        inside = np.hypot(centroid[:, 0] - c.x_um, centroid[:, 1] - c.y_um) < c.r_um
-        labels[inside] = c.label
+    for c in sorted(circles, key=lambda c: -c.r_equal_area_um):  # innermost wins
+        labels[c.inside(centroid[:, 0], centroid[:, 1])] = c.label
     return CrossSection(points, simplices, labels, nodes, tri)
 
 
 def _check_disjoint(circles: list[Circle]) -> None:
-    """Every two circles are nested or apart, never crossing."""
+    """Every two circles are nested or apart, never crossing (ellipses: by their outlines)."""
     for i, a in enumerate(circles):
         for b in circles[i + 1 :]:
-            d = math.hypot(a.x_um - b.x_um, a.y_um - b.y_um)
-            nested = d + min(a.r_um, b.r_um) < max(a.r_um, b.r_um)
-            apart = d > a.r_um + b.r_um
+            if a.is_circle and b.is_circle:
+                d = math.hypot(a.x_um - b.x_um, a.y_um - b.y_um)
+                nested = d + min(a.r_um, b.r_um) < max(a.r_um, b.r_um)
+                apart = d > a.r_um + b.r_um
+            else:
+                pa, pb = a.outline(_OUTLINE_TEST_POINTS), b.outline(_OUTLINE_TEST_POINTS)
+                a_in_b, b_in_a = b.inside(pa[:, 0], pa[:, 1]), a.inside(pb[:, 0], pb[:, 1])
+                nested = bool(a_in_b.all() and not b_in_a.any()) or bool(
+                    b_in_a.all() and not a_in_b.any()
+                )
+                apart = not a_in_b.any() and not b_in_a.any()
             if not (nested or apart):
                 raise ValidationError(
                     "circles", (a, b), "interfaces that are nested or apart, never touching"
