@@ -5,7 +5,7 @@ shipped table when its recorded inputs equal the current ones (package version a
 builds otherwise. Rerun this after any change to the population, cuff, fibre parameter files,
 solver settings or surrogate; ``tests/nerve/test_prebuilt.py`` fails until you do.
 
-    .venv/bin/python tools/build_prebuilt_tables.py [--lead 2mm ...]
+    .venv/bin/python tools/build_prebuilt_tables.py [--lead 2mm ...]   (default: 2mm and 3mm)
 """
 
 from __future__ import annotations
@@ -22,12 +22,12 @@ OUT = Path(__file__).resolve().parents[1] / "src" / "openvns" / "nerve" / "data"
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--lead", action="append", default=None, help="lead id (default: 2mm)")
+    ap.add_argument("--lead", action="append", default=None, help="lead id (default: 2mm and 3mm)")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     OUT.mkdir(parents=True, exist_ok=True)
     cache = default_cache_dir()
-    for lead in args.lead or ["2mm"]:
+    for lead in args.lead or ["2mm", "3mm"]:
         table = build_recruitment_table(lead, cache_dir=cache)
         for suffix in (".npz", ".json"):
             shutil.copyfile(cache / f"{table.key}{suffix}", OUT / f"{lead}{suffix}")

@@ -14,15 +14,18 @@ from openvns.nerve import recruitment
 
 def _no_build(*args: Any, **kwargs: Any) -> Any:
     raise AssertionError(
-        "the shipped 2mm table no longer matches the inputs: run tools/build_prebuilt_tables.py"
+        "a shipped table no longer matches the inputs: run tools/build_prebuilt_tables.py"
     )
 
 
-def test_default_table_comes_prebuilt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("lead", ["2mm", "3mm"])
+def test_default_table_comes_prebuilt(
+    lead: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(recruitment, "surrogate_thresholds", _no_build)
     monkeypatch.setattr(recruitment, "solver_thresholds", _no_build)
-    table = recruitment.build_recruitment_table("2mm", cache_dir=tmp_path)
-    assert table.metadata["prebuilt"] == "2mm.json"
+    table = recruitment.build_recruitment_table(lead, cache_dir=tmp_path)
+    assert table.metadata["prebuilt"] == f"{lead}.json"
     assert table.thresholds_mA.shape == (len(table.weight), 5)
     # written to the cache under the current key, and read back from it identically
     again = recruitment.load_table(table.key, tmp_path)
