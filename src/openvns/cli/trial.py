@@ -744,13 +744,12 @@ def _build_tables(design: Any) -> None:
     to build, and in the run it would be silent."""
     from openvns.cli.nerve import fem_stages, table_progress
     from openvns.nerve.recruitment import build_recruitment_table
-    from openvns.nerve.transcutaneous import is_transcutaneous
     from openvns.simulation.recruitment import table_lead
 
     for lead in sorted({table_lead(design.lead_for(arm.name)) for arm in design.arms}):
-        stage = None if is_transcutaneous(lead) else fem_stages(lead)
         with table_progress(lead, None, False) as tick:
-            build_recruitment_table(lead, progress=tick, fem_stage=stage)
+            # a skin electrode's table has no FEM field: its stages are never called
+            build_recruitment_table(lead, progress=tick, fem_stage=fem_stages(lead))
 
 
 @app.command("init")
