@@ -163,6 +163,19 @@ def test_calibration_values_are_status_d_with_their_target() -> None:
     conc = conditions["diary"]["adherence_concentration"]
     assert conc["status"] == "D"
     assert "premium_adherent_share" in conc["source"]
+    # episodic migraine's expectation is fitted to PREMIUM's arms, which are no longer unreached;
+    # the other headache conditions keep the fibromyalgia value (their sham arms are held out)
+    em = conditions["conditions"]["episodic_migraine"]["placebo_fraction"]
+    assert em["status"] == "D"
+    assert "calibrate_migraine_prevention" in em["source"]
+    premium = ("premium_mmd_change_active", "premium_mmd_change_sham", "premium_mmd_difference_itt")
+    for key in premium:
+        assert key in em["source"], key
+        assert by[key].calibration, key
+        assert by[key].unreached is None, key
+        assert "placebo_fraction" in by[key].why, key
+    assert conditions["conditions"]["chronic_migraine"]["placebo_fraction"]["status"] == "A"
+    assert not any(by[k].calibration for k in by if k.startswith("event_"))
 
 
 # --- cohorts as designs -------------------------------------------------------------------------
