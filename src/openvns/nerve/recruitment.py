@@ -377,13 +377,14 @@ def default_waveform(pulse_width_us: float) -> PulseShape:
 
 
 def _fibre_data_digests() -> dict[str, str]:
-    """SHA-256 of every fibre-model parameter file (``openvns/nerve/fibres/data``)."""
+    """SHA-256 of every fibre-model parameter file (``openvns/nerve/fibres/data``), ranges left
+    out (:func:`openvns.nerve.data_files.model_text`)."""
     out: dict[str, str] = {}
     try:
         root = resources.files("openvns.nerve.fibres").joinpath("data")
         for entry in sorted(root.iterdir(), key=lambda e: e.name):
             if entry.is_file():
-                out[entry.name] = hashlib.sha256(entry.read_bytes()).hexdigest()
+                out[entry.name] = data_files.text_digest(entry.read_bytes().decode("utf-8"))
     except (ModuleNotFoundError, FileNotFoundError, NotADirectoryError):
         pass
     return out
