@@ -16,7 +16,9 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = SRC / "openvns"
 
 #: Foundation modules and packages: anything may import these, and they import only each other.
-FOUNDATION = frozenset({"errors", "units", "random", "base", "files", "parameters", "provenance"})
+FOUNDATION = frozenset(
+    {"errors", "units", "random", "base", "files", "yamlio", "parameters", "provenance"}
+)
 
 #: The layers above the foundation, bottom to top. A layer may import itself, the foundation and
 #: the layers before it. ``openvns/__init__.py`` may import anything.

@@ -61,3 +61,73 @@ def test_negative_integer_keys_are_refused() -> None:
 
 def test_scheme_is_versioned() -> None:
     assert RNG_SCHEME.endswith("-v1")
+
+
+@given(st.integers(0, 2**32), keys)
+def test_a_cached_stream_is_the_seeded_stream(seed: int, ks: list[int | str]) -> None:
+    # rng_for keeps its seed sequences; the stream is still exactly PCG64(SeedSequence(...))
+    fresh = np.random.Generator(np.random.PCG64(seed_sequence(seed, *ks))).random(6)
+    rng_for(seed, *ks).random(100)  # a generator used before does not share its state
+    np.testing.assert_array_equal(rng_for(seed, *ks).random(6), fresh)
+
+
+def test_spawning_from_a_public_sequence_does_not_move_a_stream() -> None:
+    before = rng_for(3, "patient", 1).random(4)
+    seed_sequence(3, "patient", 1).spawn(5)  # a fresh object: the cache is not touched
+    np.testing.assert_array_equal(rng_for(3, "patient", 1).random(4), before)
+    # numpy integers and other key types take the uncached path, with the same result or error
+    np.testing.assert_array_equal(rng_for(np.int64(3), "patient", 1).random(4), before)
+    with pytest.raises(AttributeError):
+        rng_for(3, 1.0)
+
+
+def test_kept_draws_come_back_read_only_and_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    import openvns.random as r
+
+    r.clear_kept_draws()
+    calls: list[int] = []
+
+    def draw(n: int) -> tuple[np.ndarray, ...]:
+        calls.append(n)
+        return (np.arange(float(n)),)
+
+    idx = np.arange(3)
+    (a,) = r.kept_draws(("t", 1), idx, lambda: draw(4))
+    (b,) = r.kept_draws(("t", 1), idx, lambda: draw(4))
+    assert a is b
+    assert calls == [4]
+    assert not a.flags.writeable
+    with pytest.raises(ValueError, match="read-only"):
+        a[0] = 1.0
+    r.kept_draws(("t", 1), idx[::-1], lambda: draw(5))  # other patients: drawn
+    r.kept_draws(("t", 2), idx, lambda: draw(6))  # another key: drawn
+    assert calls == [4, 5, 6]
+    # larger than the single-result bound: returned, not kept (and still writable)
+    monkeypatch.setattr(r, "KEPT_DRAW_MAX_BYTES", 8 * 10)
+    (big,) = r.kept_draws(("t", 3), idx, lambda: draw(11))
+    (big2,) = r.kept_draws(("t", 3), idx, lambda: draw(11))
+    assert big is not big2
+    assert big.flags.writeable
+    # the total bound evicts the least recently used
+    monkeypatch.setattr(r, "KEPT_DRAWS_BYTES", 8 * 12)
+    r.clear_kept_draws()
+    for k in range(4):
+        r.kept_draws(("u", k), idx, lambda: draw(5))
+    assert r._kept_bytes <= 8 * 12
+    assert len(r._kept) == 2
+    r.clear_kept_draws()
+
+
+def test_a_trial_is_the_same_with_or_without_kept_draws() -> None:
+    import openvns.random as r
+    from openvns.trials import run_trial
+    from openvns.trials.config import TrialConfig
+
+    design = TrialConfig.from_dict({"trial": {"baseline_days": 14, "blinded_days": 21}}).design
+    r.clear_kept_draws()
+    cold = run_trial(design, n_per_arm=6, root_seed=4)
+    warm = run_trial(design, n_per_arm=6, root_seed=4)
+    assert r._kept  # the second run read what the first kept
+    for name in ("nrs", "observed", "current_mA", "ae_reported", "dropout_day", "pgic"):
+        np.testing.assert_array_equal(getattr(cold, name), getattr(warm, name), err_msg=name)
+    r.clear_kept_draws()

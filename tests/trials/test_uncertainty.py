@@ -16,6 +16,7 @@ from openvns.trials.uncertainty import (
     check_endpoint,
     endpoint_names,
     evaluate,
+    needs_questionnaires,
     ranged_assumptions,
     sample_seed,
     sample_unit,
@@ -83,6 +84,41 @@ def test_blinded_endpoints_do_not_depend_on_the_open_label_extension() -> None:
     assert a.keys() == b.keys()
     for k in a:
         np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+
+
+def test_one_endpoint_is_computed_alone_with_the_same_value() -> None:
+    result = run_trial(SMALL.design, n_per_arm=8, root_seed=3)
+    every = trial_endpoints(result)
+    for name in endpoint_names(SMALL.design):
+        assert trial_endpoints(result, [name]) == {name: every[name]}, name
+    pain = ["active-sham.change_NRS", "sham.responders_50", "active.any_side_effect"]
+    assert not needs_questionnaires(pain)
+    assert needs_questionnaires([*pain, "active-sham.pgic_much_improved"])
+    assert trial_endpoints(result, pain) == {k: every[k] for k in pain}
+    # a pain endpoint does not need the questionnaires: without them the rest is identical
+    short = run_trial(SMALL.design, n_per_arm=8, root_seed=3, outcomes=False)
+    assert np.isnan(short.pgic).all()
+    assert not np.isnan(result.pgic).all()
+    np.testing.assert_array_equal(short.nrs, result.nrs)
+    np.testing.assert_array_equal(short.dropout_day, result.dropout_day)
+    assert trial_endpoints(short, pain) == trial_endpoints(result, pain)
+    assert short.config_hash != result.config_hash
+
+
+def test_an_evaluation_of_some_endpoints_matches_the_full_one() -> None:
+    a = ranged_assumptions(SMALL.design)
+    x = scale(sample_unit(3, len(a), "lhs", 9), a)
+    full = evaluate(SMALL, a, x, common_seed=True)
+    names = ["active-sham.change_NRS", "active.dropout_blinded"]
+    some = evaluate(SMALL, a, x, common_seed=True, endpoints=names)
+    assert some.endpoints == tuple(names)
+    for k in names:
+        np.testing.assert_array_equal(some.estimate[k], full.estimate[k], err_msg=k)
+        np.testing.assert_array_equal(some.se[k], full.se[k], err_msg=k)
+    # and again, from the draws kept by the first runs: the same numbers
+    again = evaluate(SMALL, a, x, common_seed=True, endpoints=names)
+    for k in names:
+        np.testing.assert_array_equal(again.estimate[k], some.estimate[k], err_msg=k)
 
 
 def test_endpoint_names_are_those_of_a_run() -> None:

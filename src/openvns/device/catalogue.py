@@ -21,9 +21,9 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, Literal
 
-import yaml
 from pydantic import Field, field_validator, model_validator
 
+from openvns import yamlio
 from openvns.base import FrozenModel
 from openvns.errors import UnknownModelError
 from openvns.parameters import Provenance, Status, require_provisional
@@ -416,7 +416,7 @@ class Catalogue(FrozenModel):
 
 def load_catalogue(text: str) -> Catalogue:
     """Parse a catalogue from YAML text (anchors allowed; keys starting with ``_`` ignored)."""
-    raw = yaml.safe_load(text)
+    raw = yamlio.safe_load(text)
     if not isinstance(raw, dict):
         raise ValueError("catalogue must be a YAML mapping")
     data = {k: v for k, v in raw.items() if not k.startswith("_")}

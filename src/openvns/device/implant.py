@@ -15,9 +15,9 @@ from __future__ import annotations
 from functools import lru_cache
 from importlib import resources
 
-import yaml
 from pydantic import Field
 
+from openvns import yamlio
 from openvns.base import FrozenModel
 from openvns.device.catalogue import Sourced
 
@@ -50,7 +50,7 @@ class ImplantConstants(FrozenModel):
 
 def load_implant_constants(text: str) -> ImplantConstants:
     """Parse ``data/implant.yaml``-style text; every value must carry its provenance."""
-    raw = yaml.safe_load(text)
+    raw = yamlio.safe_load(text)
     if not isinstance(raw, dict):
         raise ValueError("implant constants must be a YAML mapping")
     values: dict[str, float | bool] = {}

@@ -53,7 +53,6 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import numba
 import numpy as np
 from numpy.typing import NDArray
 
@@ -121,34 +120,6 @@ def point_source_mV(
     dx, dy, dz = (np.asarray(a, dtype=np.float64) for a in (dx_um, dy_um, dz_um))
     denom = np.sqrt(sy * sz * dx**2 + sx * sz * dy**2 + sx * sy * dz**2)
     return np.asarray(MV_PER_MA_UM_S * current_mA / denom, dtype=np.float64)
-
-
-@numba.njit(parallel=True, cache=True, fastmath=False)
-def _superpose(
-    fx: FloatArray,
-    fy: FloatArray,
-    fz: FloatArray,
-    src: FloatArray,
-    w: FloatArray,
-    cxx: float,
-    cyy: float,
-    czz: float,
-    scale: float,
-) -> FloatArray:  # pragma: no cover - compiled
-    n, m = fz.shape
-    out = np.zeros((n, m))
-    ns = src.shape[0]
-    for i in numba.prange(n):
-        for k in range(ns):
-            dx = fx[i] - src[k, 0]
-            dy = fy[i] - src[k, 1]
-            base = cxx * dx * dx + cyy * dy * dy
-            wk = w[k] * scale
-            sz = src[k, 2]
-            for j in range(m):
-                dz = fz[i, j] - sz
-                out[i, j] += wk / math.sqrt(base + czz * dz * dz)
-    return out
 
 
 class FieldModel(Protocol):
@@ -235,7 +206,9 @@ class AnalyticField:
             return hit.copy()
         src, w = self.electrode.sources()
         sx, sy, sz = self.medium.sigma_S_per_m
-        out = _superpose(
+        from openvns.nerve.kernels.superpose import superpose  # numba: loaded on first use
+
+        out = superpose(
             x,
             y,
             z,

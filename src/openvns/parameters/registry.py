@@ -20,8 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from openvns import yamlio
 from openvns.errors import ValidationError
 from openvns.parameters.flatten import flatten, flatten_sections
 from openvns.parameters.model import ParameterSet
@@ -54,7 +53,7 @@ _builtins_done = False
 
 # ------------------------------------------------------------------------------------ parsing
 def _mapping(text: str, where: str) -> dict[str, Any]:
-    raw = yaml.safe_load(text)
+    raw = yamlio.safe_load(text)
     if not isinstance(raw, dict):
         raise ValueError(f"{where} must be a YAML mapping")
     return raw

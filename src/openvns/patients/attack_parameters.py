@@ -31,7 +31,6 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
-from scipy.optimize import brentq  # type: ignore[import-untyped]
 from scipy.special import ndtr, pdtr, roots_genlaguerre  # type: ignore[import-untyped]
 
 from openvns.errors import ValidationError
@@ -191,9 +190,9 @@ def _validated(values: dict[str, Any], where: str) -> AttackParameters:
 @lru_cache(maxsize=1)
 def headache_conditions() -> tuple[str, ...]:
     """Names of the conditions the attack model has parameters for."""
-    import yaml
+    from openvns import yamlio
 
-    raw = yaml.safe_load(read_resource("openvns.patients", _FILE))
+    raw = yamlio.safe_load(read_resource("openvns.patients", _FILE))
     return tuple(raw["conditions"])
 
 
@@ -269,6 +268,8 @@ def _solve(f: Any, target: float, hi: float) -> float:
     """The root of the increasing ``f(v) = target`` on ``(0, hi·2^k]``."""
     while f(hi) < target:
         hi *= 2.0
+    from scipy.optimize import brentq  # type: ignore[import-untyped]  # lazily: start-up
+
     return float(brentq(lambda v: f(v) - target, 0.0, hi, xtol=1e-14, rtol=1e-12))
 
 
@@ -288,6 +289,8 @@ def _log_duration_median(p: AttackParameters) -> float:
             f"a mean a log-normal with omega {p.duration_omega} truncated to "
             f"[{p.duration_lower_min}, {p.duration_upper_min}] can have",
         )
+    from scipy.optimize import brentq  # lazily: start-up
+
     return float(brentq(mean, lo, hi, xtol=1e-12))
 
 

@@ -47,7 +47,6 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 from numpy.typing import NDArray
-from scipy.signal import lfilter  # type: ignore[import-untyped]
 from scipy.special import expit, gammaincinv, logit, ndtr, ndtri  # type: ignore[import-untyped]
 
 from openvns.errors import ValidationError
@@ -59,6 +58,7 @@ from openvns.patients.attack_parameters import (
 )
 from openvns.patients.cohort import Cohort
 from openvns.patients.conditions import load_diary_parameters
+from openvns.patients.filters import first_order
 from openvns.patients.placebo import expectation_course, expectation_target
 from openvns.random import rng_for
 
@@ -364,8 +364,7 @@ def simulate_attacks(
         blk = np.empty((n, nb, _N_DAY + slots * per_slot))
         for row, g in enumerate(gens):
             g.standard_normal(out=blk[row])
-        xs, _ = lfilter([np.sqrt(1.0 - rho**2)], [1.0, -rho], blk[:, :, 1], axis=1,
-                        zi=(rho * x)[:, None])  # fmt: skip
+        xs, _ = first_order(np.sqrt(1.0 - rho**2), -rho, blk[:, :, 1], (rho * x)[:, None])
         x = xs[:, -1]
         lam = (
             r.mean_rate_per_d

@@ -20,7 +20,7 @@ from openvns.patients.conditions import Condition, load_condition
 from openvns.patients.placebo import expectation_fraction
 from openvns.physiology.parameters import PhysiologyParameters, load_parameters
 from openvns.physiology.side_effect_parameters import N_LEGACY_CHANNELS, SIDE_EFFECTS
-from openvns.random import rng_for
+from openvns.random import kept_draws, rng_for
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -143,27 +143,36 @@ def sample_patients(
     idx = np.asarray(indices, dtype=np.int64).reshape(-1)
     n = idx.shape[0]
     k = len(LATENT)
-    z = np.empty((n, k))
-    u = np.empty((n, _N_UNIFORM))
-    beta = np.empty(n)
-    z_coupling = np.empty(n)
-    z_tolerance = np.empty(n)
-    z_side = np.empty((n, len(SIDE_EFFECTS) + 1))
-    for row, i in enumerate(idx):
-        rng = rng_for(root_seed, cond.name, int(i))
-        z[row] = rng.standard_normal(k)
-        u[row] = rng.random(_N_UNIFORM)
-        beta[row] = rng.beta(p.alpha_beta_a, p.alpha_beta_b)
-        z_coupling[row] = rng.standard_normal()  # drawn after the traits: they keep their draws
-        z_tolerance[row] = rng.standard_normal()  # drawn after them, for the same reason
-        # and these last: the first channels' and the nocebo trait's, then the channels added
-        # after them (so every earlier draw is kept)
-        first = rng.standard_normal(N_LEGACY_CHANNELS + 1)
-        z_side[row, :N_LEGACY_CHANNELS] = first[:N_LEGACY_CHANNELS]
-        z_side[row, -1] = first[-1]
-        z_side[row, N_LEGACY_CHANNELS:-1] = rng.standard_normal(
-            len(SIDE_EFFECTS) - N_LEGACY_CHANNELS
-        )
+    a_beta, b_beta = p.alpha_beta_a, p.alpha_beta_b
+
+    def draw() -> tuple[NDArray[np.float64], ...]:
+        z = np.empty((n, k))
+        u = np.empty((n, _N_UNIFORM))
+        beta = np.empty(n)
+        z_coupling = np.empty(n)
+        z_tolerance = np.empty(n)
+        z_side = np.empty((n, len(SIDE_EFFECTS) + 1))
+        for row, i in enumerate(idx):
+            rng = rng_for(root_seed, cond.name, int(i))
+            z[row] = rng.standard_normal(k)
+            u[row] = rng.random(_N_UNIFORM)
+            beta[row] = rng.beta(a_beta, b_beta)
+            z_coupling[row] = rng.standard_normal()  # drawn after the traits: they keep theirs
+            z_tolerance[row] = rng.standard_normal()  # drawn after them, for the same reason
+            # and these last: the first channels' and the nocebo trait's, then the channels
+            # added after them (so every earlier draw is kept)
+            first = rng.standard_normal(N_LEGACY_CHANNELS + 1)
+            z_side[row, :N_LEGACY_CHANNELS] = first[:N_LEGACY_CHANNELS]
+            z_side[row, -1] = first[-1]
+            z_side[row, N_LEGACY_CHANNELS:-1] = rng.standard_normal(
+                len(SIDE_EFFECTS) - N_LEGACY_CHANNELS
+            )
+        return z, u, beta, z_coupling, z_tolerance, z_side
+
+    # the same patients' draws are kept for the next parameter set (the beta draw reads two
+    # parameters, so they are part of the key; everything after the draws is computed afresh)
+    key = ("traits", root_seed, cond.name, k, a_beta, b_beta)
+    z, u, beta, z_coupling, z_tolerance, z_side = kept_draws(key, idx, draw)
     z = z @ np.linalg.cholesky(correlation_matrix(cond)).T
     col = {name: z[:, j] for j, name in enumerate(LATENT)}
 

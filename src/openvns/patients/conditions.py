@@ -13,10 +13,10 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
+from openvns import yamlio
 from openvns.errors import ValidationError
 from openvns.parameters import Provenance, check_entry
 from openvns.parameters.constraints import FRACTION, NON_NEGATIVE, POSITIVE
@@ -100,7 +100,7 @@ class DiaryParameters(_Validated):
 @lru_cache(maxsize=4)
 def _raw(name: str) -> dict[str, Any]:
     text = resources.files("openvns.patients").joinpath(f"data/{name}").read_text("utf-8")
-    raw = yaml.safe_load(text)
+    raw = yamlio.safe_load(text)
     if not isinstance(raw, dict):
         raise ValueError(f"{name} must be a YAML mapping")
     return raw

@@ -38,7 +38,7 @@ from scipy.special import ndtri  # type: ignore[import-untyped]
 from openvns.patients.cohort import Cohort
 from openvns.patients.conditions import DiaryParameters, load_diary_parameters
 from openvns.patients.placebo import bounded_report, expectation_course, reference_slope
-from openvns.random import rng_for
+from openvns.random import kept_draws, rng_for
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -92,12 +92,19 @@ def _draws(cohort: Cohort, days: int, root_seed: int) -> tuple[FloatArray, Float
     event with probability ``p`` happens when ``Φ(z) < p``, i.e. ``z < Φ⁻¹(p)``, so they are
     compared with thresholds instead of being transformed."""
     n = cohort.n
-    block = np.empty((n, days, _N_DRAWS))
-    start = np.empty((2, n))
-    for col, i in enumerate(cohort.indices):
-        rng = rng_for(root_seed, "diary", cohort.condition.name, int(i))
-        start[:, col] = rng.standard_normal(2)
-        block[col] = rng.standard_normal((days, _N_DRAWS))
+    name = cohort.condition.name
+
+    def draw() -> tuple[FloatArray, FloatArray]:
+        block = np.empty((n, days, _N_DRAWS))
+        start = np.empty((2, n))
+        for col, i in enumerate(cohort.indices):
+            rng = rng_for(root_seed, "diary", name, int(i))
+            start[:, col] = rng.standard_normal(2)
+            block[col] = rng.standard_normal((days, _N_DRAWS))
+        return block, start
+
+    # the same patients' draws, kept for the next parameter set of an analysis (read-only)
+    block, start = kept_draws(("diary", root_seed, name, days), cohort.indices, draw)
     return block, start
 
 

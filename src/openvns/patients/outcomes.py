@@ -31,16 +31,16 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import yaml
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
-from scipy.signal import lfilter  # type: ignore[import-untyped]
 
+from openvns import yamlio
 from openvns.errors import ValidationError
 from openvns.parameters import ParameterSet, Provenance, load_set, read_resource
 from openvns.parameters.constraints import NON_NEGATIVE, POSITIVE
 from openvns.patients.cohort import Cohort
-from openvns.random import rng_for
+from openvns.patients.filters import first_order
+from openvns.random import kept_draws, rng_for
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -199,7 +199,7 @@ def mcid(outcome: str) -> Mcid:
 @lru_cache(maxsize=1)
 def outcome_sources() -> dict[str, str]:
     """The data file's references by code (``"O1"`` → ``"Farrar JT, … 2001 Pain 94:149 …"``)."""
-    raw = yaml.safe_load(read_resource("openvns.patients", "data/outcomes.yaml"))
+    raw = yamlio.safe_load(read_resource("openvns.patients", "data/outcomes.yaml"))
     return {str(k): str(v) for k, v in (raw.get("sources") or {}).items()}
 
 
@@ -257,12 +257,18 @@ class Outcomes:
 def _draws(cohort: Cohort, days: int, root_seed: int) -> tuple[FloatArray, FloatArray]:
     """Per-patient normals: ``(n, _N_PATIENT)`` constants, then ``(n, days, _N_DAILY)`` daily."""
     n = cohort.n
-    const = np.empty((n, _N_PATIENT))
-    daily = np.empty((n, days, _N_DAILY))
-    for row, i in enumerate(cohort.indices):
-        rng = rng_for(root_seed, "outcomes", cohort.condition.name, int(i))
-        const[row] = rng.standard_normal(_N_PATIENT)  # first: the same whatever the days
-        daily[row] = rng.standard_normal((days, _N_DAILY))
+    name = cohort.condition.name
+
+    def draw() -> tuple[FloatArray, FloatArray]:
+        const = np.empty((n, _N_PATIENT))
+        daily = np.empty((n, days, _N_DAILY))
+        for row, i in enumerate(cohort.indices):
+            rng = rng_for(root_seed, "outcomes", name, int(i))
+            const[row] = rng.standard_normal(_N_PATIENT)  # first: the same whatever the days
+            daily[row] = rng.standard_normal((days, _N_DAILY))
+        return const, daily
+
+    const, daily = kept_draws(("outcomes", root_seed, name, days), cohort.indices, draw)
     return const, daily
 
 
@@ -270,7 +276,7 @@ def _ema(x: FloatArray, tau_d: float, start: FloatArray) -> FloatArray:
     """Exponential average along days (e-folding ``tau_d``), started at ``start`` ``(n,)``."""
     a = 1.0 - np.exp(-1.0 / tau_d)
     zi = ((1.0 - a) * start)[:, None]
-    y, _ = lfilter([a], [1.0, -(1.0 - a)], x, axis=1, zi=zi)
+    y, _ = first_order(a, -(1.0 - a), x, zi)
     return np.asarray(y, dtype=np.float64)
 
 
@@ -278,7 +284,7 @@ def _ar1(eps: FloatArray, phi: float, sd: float) -> FloatArray:
     """Stationary AR(1) with lag-1 correlation ``phi`` and SD ``sd`` from normals ``(n, days)``."""
     c = sd * np.sqrt(1.0 - phi**2)
     zi = ((sd - c) * eps[:, :1]) if eps.shape[1] else np.zeros((eps.shape[0], 1))
-    y, _ = lfilter([c], [1.0, -phi], eps, axis=1, zi=zi)
+    y, _ = first_order(c, -phi, eps, zi)
     return np.asarray(y, dtype=np.float64)
 
 

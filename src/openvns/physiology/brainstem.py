@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.signal import lfilter  # type: ignore[import-untyped]
 
 from openvns.device.schedule import TrainSchedule
 from openvns.physiology.drive import FloatArray, hill
@@ -63,6 +62,9 @@ def update_minutes(
     f = np.asarray(on_fraction, dtype=np.float64)
     if f.ndim != 2 or f.shape[0] != np.shape(S)[0]:
         raise ValueError(f"on_fraction has shape {f.shape}; expected ({np.shape(S)[0]}, minutes)")
+    # scipy.signal only here (the minute path): importing it costs a third of a second
+    from scipy.signal import lfilter  # type: ignore[import-untyped]
+
     N = f * np.asarray(N_on, dtype=np.float64)[:, None]
     eS = np.exp(-dt / p.tau_S_d)
     S_m, _ = lfilter([1.0 - eS], [1.0, -eS], N, axis=1, zi=(eS * S)[:, None])

@@ -63,7 +63,7 @@ from openvns.physiology.modulation import dose_relief
 from openvns.physiology.segmental import combined_relief, segmental_relief
 from openvns.physiology.side_effects import intolerance_severity
 from openvns.protocol.plans import SensationMatchedSham
-from openvns.random import rng_for
+from openvns.random import KEPT_DRAW_MAX_BYTES, kept_draws, rng_for
 from openvns.simulation.courses import DEVICE_OFF, NONE, Controller, Course
 from openvns.simulation.parameters import ModelParameters
 
@@ -188,15 +188,31 @@ class _Uniforms:
 
     def __init__(self, cohort: Cohort, days: int, root_seed: int) -> None:
         self.days = days
-        self._rngs = [
-            rng_for(root_seed, "physiology", cohort.condition.name, int(i)) for i in cohort.indices
-        ]
+        name = cohort.condition.name
+        self._all: FloatArray | None = None
+        if cohort.n * days * N_UNIFORMS * 8 <= KEPT_DRAW_MAX_BYTES:
+            # small enough to draw whole and keep (the same patients under other parameters)
+
+            def draw() -> tuple[FloatArray]:
+                block = np.empty((cohort.n, days, N_UNIFORMS))
+                for col, i in enumerate(cohort.indices):
+                    block[col] = rng_for(root_seed, "physiology", name, int(i)).random(
+                        (days, N_UNIFORMS)
+                    )
+                return (np.ascontiguousarray(block.transpose(1, 2, 0)),)
+
+            key = ("physiology-uniforms", root_seed, name, days)
+            (self._all,) = kept_draws(key, cohort.indices, draw)
+            return
+        self._rngs = [rng_for(root_seed, "physiology", name, int(i)) for i in cohort.indices]
         self._block = np.empty((cohort.n, min(self.BLOCK_DAYS, max(days, 1)), N_UNIFORMS))
         self._by_day: FloatArray = np.empty((self._block.shape[1], N_UNIFORMS, cohort.n))
         self._start = -self._block.shape[1]
 
     def day(self, t: int) -> FloatArray:
         """``(N_UNIFORMS, n)`` draws of treatment day ``t`` (days in increasing order)."""
+        if self._all is not None:
+            return np.asarray(self._all[t], dtype=np.float64)
         if t >= self._start + self._block.shape[1]:
             self._start = t
             size = min(self._block.shape[1], self.days - t)

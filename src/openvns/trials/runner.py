@@ -119,6 +119,7 @@ class _ChunkSpec:
     indices: IntArray
     arms: IntArray
     outcome_parameters: OutcomeParameters | None = None
+    visits: bool = True  #: simulate the questionnaires at the visits (NaN without)
 
 
 @dataclass(frozen=True)
@@ -295,7 +296,7 @@ def _visit_outcomes(
     n = cohort.n
     out = {k: np.full((n, len(VISITS)), np.nan) for k in OUTCOMES}
     days = visit_days(spec.design)
-    if spec.design.baseline_days == 0 or n == 0:
+    if spec.design.baseline_days == 0 or n == 0 or not spec.visits:
         return out
     asked = sorted({int(d) for d in days if d >= 0})
     o = simulate_outcomes(
@@ -653,6 +654,7 @@ def run_trial(
     chunk_size: int = 2048,
     scheduler: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    outcomes: bool = True,
 ) -> TrialResult:
     """Run ``design`` with ``n_per_arm · ratio`` patients randomised per arm.
 
@@ -698,6 +700,10 @@ def run_trial(
         ``progress(patients_done, patients_total)``, called in this process after each chunk
         completes (in completion order; the counts increase and end at the total). Not called
         when there are no patients.
+    outcomes
+        Simulate the questionnaires (PGIC, BPI, FIQR, sleep) at the visits; ``False`` leaves
+        them NaN (an analysis of a pain endpoint does not read them; everything else is the
+        same, and the configuration hash records it).
     """
     for key, value, low in (("n_per_arm", n_per_arm, 0), ("chunk_size", chunk_size, 1)):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
@@ -722,7 +728,7 @@ def run_trial(
     indices, arms, screening = screen(design, mp, root_seed, wanted, plan)
     chunks = [
         _ChunkSpec(design, mp, root_seed, rec, indices[s : s + chunk_size],
-                   arms[s : s + chunk_size], op)
+                   arms[s : s + chunk_size], op, outcomes)
         for s in range(0, n_total, chunk_size)
     ]  # fmt: skip
     log.info("trial: %d patients in %d chunks", n_total, len(chunks))
@@ -738,7 +744,7 @@ def run_trial(
         on_result = chunk_done if progress is not None else None
         res = _concat(run_chunks(run, _simulate_chunk, chunks, on_result))
     else:
-        res = _simulate_chunk(_ChunkSpec(design, mp, root_seed, rec, indices, arms, op))
+        res = _simulate_chunk(_ChunkSpec(design, mp, root_seed, rec, indices, arms, op, outcomes))
     config: dict[str, Any] = {
         "design": design.to_dict(),
         "n_per_arm": n_per_arm,
@@ -753,6 +759,8 @@ def run_trial(
         "enrolment": ENROLMENT,
         **_condition_config(design, mp.condition.name),
     }
+    if not outcomes:
+        config["outcome_visits"] = False  # absent otherwise: a full run's hash is kept
     return TrialResult(
         design=design,
         nrs=res.nrs,

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from openvns.analysis.endpoints import compare_arms, summarise_arm
 from openvns.errors import ValidationError
 from openvns.patients.outcomes import OutcomeParameters, load_outcome_parameters
 from openvns.random import seed_sequence
@@ -117,7 +118,63 @@ def _iv(x: Any) -> tuple[float, float]:
     return est, se
 
 
-def trial_endpoints(result: TrialResult) -> dict[str, tuple[float, float]]:
+#: Endpoints read from the questionnaires (PGIC, BPI, FIQR, sleep) rather than the pain diary.
+QUESTIONNAIRE_ENDPOINTS = frozenset(
+    {"pgic_much_improved", "bpi_interference_change", "fiqr_change", "sleep_change"}
+)
+
+
+def needs_questionnaires(endpoints: Sequence[str]) -> bool:
+    """Whether any of ``endpoints`` (names of :func:`trial_endpoints`) reads a questionnaire."""
+    return any(e.rpartition(".")[2] in QUESTIONNAIRE_ENDPOINTS for e in endpoints)
+
+
+def _pain_endpoints(result: TrialResult, only: Sequence[str]) -> dict[str, tuple[float, float]]:
+    """The pain-diary endpoints of ``only``, each computed as :meth:`TrialResult.summary` does
+    but without the rest of the summary (the same numbers; an analysis of one endpoint runs
+    thousands of trials)."""
+    d = result.design
+    end = d.baseline_days + d.blinded_days
+    ref = result.arm_names[0]
+    changes: dict[str, Any] = {}
+    arms: dict[str, Any] = {}
+    compared: dict[str, Any] = {}
+
+    def change(arm: str) -> Any:
+        if arm not in changes:
+            changes[arm] = result.change(arm)
+        return changes[arm]
+
+    out: dict[str, tuple[float, float]] = {}
+    for name in only:
+        who, _, key = name.rpartition(".")
+        if "-" in who and who.split("-", 1)[0] == ref and who.split("-", 1)[1] in result.arm_names:
+            arm = who.split("-", 1)[1]
+            if arm not in compared:
+                compared[arm] = compare_arms(change(ref), change(arm))
+            out[name] = _iv(getattr(compared[arm], key))
+            continue
+        sel = result.arm == result.arm_names.index(who)
+        n = int(sel.sum())
+        if key in ("change_NRS", "responders_30", "responders_50"):
+            if who not in arms:
+                arms[who] = summarise_arm(change(who))
+            a = arms[who]
+            out[name] = _iv(a.change_NRS if key == "change_NRS" else getattr(a, key).proportion())
+        elif key == "dropout_blinded":
+            dropped = (result.dropout_day[sel] >= 0) & (result.dropout_day[sel] < end)
+            p = float(dropped.mean()) if n else float("nan")
+            out[name] = (p, _proportion_se(p, n))
+        else:  # any_side_effect
+            ae = result.ae_reported[sel, d.baseline_days : end].any(axis=(1, 2))
+            p = float(ae.mean()) if n else float("nan")
+            out[name] = (p, _proportion_se(p, n))
+    return out
+
+
+def trial_endpoints(
+    result: TrialResult, only: Sequence[str] | None = None
+) -> dict[str, tuple[float, float]]:
     """``{endpoint: (estimate, standard error)}`` of a trial's blinded phase.
 
     Per arm ``<arm>.<name>``: ``change_NRS``, ``responders_30``, ``responders_50`` (shares),
@@ -125,7 +182,15 @@ def trial_endpoints(result: TrialResult) -> dict[str, tuple[float, float]]:
     phase), ``pgic_much_improved``, ``bpi_interference_change``, ``fiqr_change`` (fibromyalgia),
     ``sleep_change``; per comparison with the first arm ``<first>-<arm>.<name>`` the
     differences of the first seven that compare (eligible patients, as the report).
+
+    ``only`` (names from :func:`endpoint_names`) computes just those; without a questionnaire
+    endpoint among them the rest of the summary is not computed at all.
     """
+    if only is not None and not needs_questionnaires(only):
+        return _pain_endpoints(result, only)
+    if only is not None:
+        every = trial_endpoints(result)
+        return {k: every[k] for k in only if k in every}
     s = result.summary()
     d = result.design
     end = d.baseline_days + d.blinded_days
@@ -219,6 +284,7 @@ class _Sample:
     n_per_arm: int
     root_seed: int
     chunk_size: int
+    endpoints: tuple[str, ...] | None = None
 
 
 def _run_sample(spec: _Sample) -> dict[str, tuple[float, float]]:
@@ -232,8 +298,9 @@ def _run_sample(spec: _Sample) -> dict[str, tuple[float, float]]:
         parameters=mp,
         outcome_parameters=op,
         chunk_size=spec.chunk_size,
+        outcomes=spec.endpoints is None or needs_questionnaires(spec.endpoints),
     )
-    return trial_endpoints(result)
+    return trial_endpoints(result, spec.endpoints)
 
 
 def blinded_only(design: TrialDesign) -> TrialDesign:
@@ -267,11 +334,14 @@ def evaluate(
     workers: int | None = None,
     scheduler: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    endpoints: Sequence[str] | None = None,
 ) -> Evaluation:
     """Run the trial of ``config`` once per row of ``values`` (one value per assumption).
 
     Every row is one chunk for the executor (default: the configuration's ``[run]`` one); each
     row's seed is named by its index, so the result is identical on every executor.
+    ``endpoints`` (names of :func:`trial_endpoints`) limits the evaluation to those, with the
+    same values: the questionnaires are then simulated only if one of them reads them.
     """
     run = config.run
     if isinstance(executor, str) or executor is None:
@@ -292,6 +362,7 @@ def evaluate(
             run.n_per_arm,
             run.root_seed if common_seed else sample_seed(run.root_seed, j),
             run.chunk_size,
+            None if endpoints is None else tuple(endpoints),
         )
         for j, row in enumerate(np.asarray(values, dtype=np.float64))
     ]

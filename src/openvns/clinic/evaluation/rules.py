@@ -27,9 +27,9 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, Literal
 
-import yaml
 from pydantic import Field, model_validator
 
+from openvns import yamlio
 from openvns.base import FrozenModel
 from openvns.clinic.evaluation.models import FLAGS, Diagnosis
 
@@ -257,7 +257,7 @@ def assess(facts: EvaluationFacts, rules: RuleSet | None = None) -> Assessment:
 
 def load_rules(text: str) -> RuleSet:
     """Parse a rule set from YAML text."""
-    raw = yaml.safe_load(text)
+    raw = yamlio.safe_load(text)
     if not isinstance(raw, dict):
         raise ValueError("the evaluation rules must be a YAML mapping")
     return RuleSet.model_validate(raw)

@@ -14,9 +14,9 @@ from importlib import resources
 from typing import Any
 
 import numpy as np
-import yaml
 from numpy.typing import NDArray
 
+from openvns import yamlio
 from openvns.parameters import Provenance, check_entry
 
 
@@ -74,4 +74,4 @@ class ParameterFile:
 def load(name: str) -> ParameterFile:
     """Parse ``openvns/nerve/fibres/data/<name>.yaml`` (cached)."""
     text = resources.files("openvns.nerve.fibres").joinpath(f"data/{name}.yaml").read_text("utf-8")
-    return ParameterFile(name, yaml.safe_load(text))
+    return ParameterFile(name, yamlio.safe_load(text))

@@ -17,9 +17,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import Field, model_validator
 
+from openvns import yamlio
 from openvns.analysis.statistics import newcombe_difference, wilson_ci
 from openvns.base import FrozenModel
 from openvns.errors import ValidationError
@@ -255,8 +255,8 @@ def load_registry(path: str | Path | None = None) -> Registry:
     if path is None:
         root = resources.files("openvns.trials.validation")
         parts = [
-            (name, yaml.safe_load(root.joinpath(f"data/{name}").read_text("utf-8")))
+            (name, yamlio.safe_load(root.joinpath(f"data/{name}").read_text("utf-8")))
             for name in DATA_FILES
         ]
         return parse_registry(merge_registry_data(parts))
-    return parse_registry(yaml.safe_load(Path(path).read_text("utf-8")))
+    return parse_registry(yamlio.safe_load(Path(path).read_text("utf-8")))
