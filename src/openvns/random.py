@@ -50,6 +50,9 @@ def seed_sequence(root_seed: int, *keys: int | str) -> np.random.SeedSequence:
 #: four streams per patient (screening, traits, physiology, diary), and an uncertainty or
 #: sensitivity analysis names the same streams again for every parameter set.
 RNG_CACHE_SIZE = 32768
+#: Key types a kept sequence may have (``1`` and ``1.0`` or ``np.int64(1)`` are equal keys of the
+#: cache; only plain ``int`` and ``str`` are valid ones, the others take the uncached path).
+_CACHEABLE = frozenset({int, str})
 
 
 @lru_cache(maxsize=RNG_CACHE_SIZE)
@@ -66,7 +69,7 @@ def rng_for(root_seed: int, *keys: int | str) -> np.random.Generator:
     The same arguments always give a generator in the same state (a fresh one each call); the
     seed sequences behind them are cached (:data:`RNG_CACHE_SIZE`).
     """
-    if type(root_seed) is int and all(type(k) is int or type(k) is str for k in keys):
+    if type(root_seed) is int and _CACHEABLE.issuperset(map(type, keys)):
         sequence = _cached_sequence(root_seed, keys)
     else:  # other key types (a numpy integer, a bad key) are seeded, or refused, as before
         sequence = seed_sequence(root_seed, *keys)
