@@ -131,3 +131,31 @@ def test_a_trial_is_the_same_with_or_without_kept_draws() -> None:
     for name in ("nrs", "observed", "current_mA", "ae_reported", "dropout_day", "pgic"):
         np.testing.assert_array_equal(getattr(cold, name), getattr(warm, name), err_msg=name)
     r.clear_kept_draws()
+
+
+@given(
+    st.integers(0, 2**70),
+    st.lists(st.one_of(st.integers(0, 2**66), st.text(max_size=6)), max_size=3),
+    st.lists(st.one_of(st.integers(0, 2**32 - 1), st.integers(0, 2**63 - 1)), max_size=6),
+)
+def test_generators_built_at_once_are_rng_for_stream_for_stream(
+    seed: int, ks: list[int | str], indices: list[int]
+) -> None:
+    from openvns.random import rngs_for
+
+    many = rngs_for(seed, tuple(ks), np.asarray(indices, dtype=np.int64))
+    assert len(many) == len(indices)
+    for g, i in zip(many, indices, strict=True):
+        np.testing.assert_array_equal(g.random(4), rng_for(seed, *ks, i).random(4))
+
+
+def test_generators_at_once_take_numpy_seeds_and_refuse_bad_keys() -> None:
+    from openvns.random import rngs_for
+
+    idx = [2**32, 2**40 + 5, 3]  # a power replicate's block starts at (r + 1) 2^32
+    for g, i in zip(rngs_for(np.uint32(9), ("patient",), idx), idx, strict=True):
+        np.testing.assert_array_equal(g.random(3), rng_for(9, "patient", i).random(3))
+    with pytest.raises(ValueError, match="non-negative"):
+        rngs_for(9, ("patient", -1), [0])
+    with pytest.raises(ValueError, match="non-negative"):
+        rngs_for(9, ("patient",), [-1])

@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 
 from openvns.patients.cohort import Cohort
 from openvns.patients.conditions import DiaryParameters
-from openvns.random import rng_for
+from openvns.random import rngs_for
 
 __all__ = ["adherence"]
 
@@ -28,6 +28,7 @@ def adherence(cohort: Cohort, root_seed: int, params: DiaryParameters) -> NDArra
         return np.ones(cohort.n)
     a, b = m * k, (1.0 - m) * k
     out = np.empty(cohort.n)
-    for row, i in enumerate(cohort.indices):
-        out[row] = rng_for(root_seed, "adherence", cohort.condition.name, int(i)).beta(a, b)
+    gens = rngs_for(root_seed, ("adherence", cohort.condition.name), cohort.indices)
+    for row, g in enumerate(gens):
+        out[row] = g.beta(a, b)
     return out

@@ -60,7 +60,7 @@ from openvns.patients.cohort import Cohort
 from openvns.patients.conditions import load_diary_parameters
 from openvns.patients.filters import first_order
 from openvns.patients.placebo import expectation_course, expectation_target
-from openvns.random import rng_for
+from openvns.random import rng_for, rngs_for
 
 __all__ = ["TIMES_MIN", "AttackDiary", "TreatedAttacks", "simulate_attacks"]
 
@@ -200,7 +200,7 @@ def _durations(
 
 
 def _patients(cohort: Cohort, root_seed: int) -> tuple[list[np.random.Generator], FloatArray]:
-    gens = [rng_for(root_seed, "attacks", cohort.condition.name, int(i)) for i in cohort.indices]
+    gens = rngs_for(root_seed, ("attacks", cohort.condition.name), cohort.indices)
     const = np.empty((cohort.n, _N_CONST))
     for row, g in enumerate(gens):
         const[row] = g.standard_normal(_N_CONST)

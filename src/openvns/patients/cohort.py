@@ -20,7 +20,7 @@ from openvns.patients.conditions import Condition, load_condition
 from openvns.patients.placebo import expectation_fraction
 from openvns.physiology.parameters import PhysiologyParameters, load_parameters
 from openvns.physiology.side_effect_parameters import N_LEGACY_CHANNELS, SIDE_EFFECTS
-from openvns.random import kept_draws, rng_for
+from openvns.random import kept_draws, rngs_for
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -152,8 +152,7 @@ def sample_patients(
         z_coupling = np.empty(n)
         z_tolerance = np.empty(n)
         z_side = np.empty((n, len(SIDE_EFFECTS) + 1))
-        for row, i in enumerate(idx):
-            rng = rng_for(root_seed, cond.name, int(i))
+        for row, rng in enumerate(rngs_for(root_seed, (cond.name,), idx)):
             z[row] = rng.standard_normal(k)
             u[row] = rng.random(_N_UNIFORM)
             beta[row] = rng.beta(a_beta, b_beta)

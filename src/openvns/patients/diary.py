@@ -38,7 +38,7 @@ from scipy.special import ndtri  # type: ignore[import-untyped]
 from openvns.patients.cohort import Cohort
 from openvns.patients.conditions import DiaryParameters, load_diary_parameters
 from openvns.patients.placebo import bounded_report, expectation_course, reference_slope
-from openvns.random import kept_draws, rng_for
+from openvns.random import kept_draws, rngs_for
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -97,8 +97,7 @@ def _draws(cohort: Cohort, days: int, root_seed: int) -> tuple[FloatArray, Float
     def draw() -> tuple[FloatArray, FloatArray]:
         block = np.empty((n, days, _N_DRAWS))
         start = np.empty((2, n))
-        for col, i in enumerate(cohort.indices):
-            rng = rng_for(root_seed, "diary", name, int(i))
+        for col, rng in enumerate(rngs_for(root_seed, ("diary", name), cohort.indices)):
             start[:, col] = rng.standard_normal(2)
             block[col] = rng.standard_normal((days, _N_DRAWS))
         return block, start

@@ -40,7 +40,7 @@ from openvns.parameters import ParameterSet, Provenance, load_set, read_resource
 from openvns.parameters.constraints import NON_NEGATIVE, POSITIVE
 from openvns.patients.cohort import Cohort
 from openvns.patients.filters import first_order
-from openvns.random import kept_draws, rng_for
+from openvns.random import kept_draws, rngs_for
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -262,8 +262,7 @@ def _draws(cohort: Cohort, days: int, root_seed: int) -> tuple[FloatArray, Float
     def draw() -> tuple[FloatArray, FloatArray]:
         const = np.empty((n, _N_PATIENT))
         daily = np.empty((n, days, _N_DAILY))
-        for row, i in enumerate(cohort.indices):
-            rng = rng_for(root_seed, "outcomes", name, int(i))
+        for row, rng in enumerate(rngs_for(root_seed, ("outcomes", name), cohort.indices)):
             const[row] = rng.standard_normal(_N_PATIENT)  # first: the same whatever the days
             daily[row] = rng.standard_normal((days, _N_DAILY))
         return const, daily

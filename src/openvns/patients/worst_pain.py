@@ -32,7 +32,7 @@ from openvns.parameters import available, load_set
 from openvns.parameters.constraints import NON_NEGATIVE, POSITIVE
 from openvns.patients.cohort import Cohort
 from openvns.patients.diary import Diary
-from openvns.random import rng_for
+from openvns.random import rngs_for
 
 __all__ = [
     "WorstPainDiary",
@@ -100,8 +100,8 @@ def load_worst_pain_parameters(condition: str) -> WorstPainParameters:
 def _draws(cohort: Cohort, days: int, root_seed: int) -> tuple[FloatArray, FloatArray]:
     patient = np.empty(cohort.n)
     daily = np.empty((cohort.n, days))
-    for row, i in enumerate(cohort.indices):
-        rng = rng_for(root_seed, "worst_pain", cohort.condition.name, int(i))
+    gens = rngs_for(root_seed, ("worst_pain", cohort.condition.name), cohort.indices)
+    for row, rng in enumerate(gens):
         patient[row] = rng.standard_normal()
         daily[row] = rng.standard_normal(days)
     return patient, daily

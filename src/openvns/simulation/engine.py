@@ -63,7 +63,7 @@ from openvns.physiology.modulation import dose_relief
 from openvns.physiology.segmental import combined_relief, segmental_relief
 from openvns.physiology.side_effects import intolerance_severity
 from openvns.protocol.plans import SensationMatchedSham
-from openvns.random import KEPT_DRAW_MAX_BYTES, kept_draws, rng_for
+from openvns.random import KEPT_DRAW_MAX_BYTES, kept_draws, rngs_for
 from openvns.simulation.courses import DEVICE_OFF, NONE, Controller, Course
 from openvns.simulation.parameters import ModelParameters
 
@@ -195,16 +195,15 @@ class _Uniforms:
 
             def draw() -> tuple[FloatArray]:
                 block = np.empty((cohort.n, days, N_UNIFORMS))
-                for col, i in enumerate(cohort.indices):
-                    block[col] = rng_for(root_seed, "physiology", name, int(i)).random(
-                        (days, N_UNIFORMS)
-                    )
+                gens = rngs_for(root_seed, ("physiology", name), cohort.indices)
+                for col, g in enumerate(gens):
+                    block[col] = g.random((days, N_UNIFORMS))
                 return (np.ascontiguousarray(block.transpose(1, 2, 0)),)
 
             key = ("physiology-uniforms", root_seed, name, days)
             (self._all,) = kept_draws(key, cohort.indices, draw)
             return
-        self._rngs = [rng_for(root_seed, "physiology", name, int(i)) for i in cohort.indices]
+        self._rngs = rngs_for(root_seed, ("physiology", name), cohort.indices)
         self._block = np.empty((cohort.n, min(self.BLOCK_DAYS, max(days, 1)), N_UNIFORMS))
         self._by_day: FloatArray = np.empty((self._block.shape[1], N_UNIFORMS, cohort.n))
         self._start = -self._block.shape[1]
