@@ -33,6 +33,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
+from calibrate_acute_headache import objective  # the same criterion (tools/ is on the path)
 
 from openvns.patients import conditions as conditions_module
 from openvns.physiology.drive import GROUPS
@@ -87,15 +88,6 @@ def forced_vagal_share(share: float) -> Iterator[None]:
 
 def run(n: int, seed: int, keys: tuple[str, ...] = TARGETS) -> list[Any]:
     return run_validation(sizes=ValidationSizes(noninvasive=n), root_seed=seed, only=keys)
-
-
-def objective(results: list[Any]) -> float:
-    """``Σ ((simulated − published) / half-width)²``."""
-    total = 0.0
-    for r in results:
-        lo, hi = r.interval
-        total += ((r.simulated - r.reference) / ((hi - lo) / 2.0)) ** 2
-    return total
 
 
 def line(r: Any) -> str:

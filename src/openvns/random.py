@@ -46,34 +46,14 @@ def seed_sequence(root_seed: int, *keys: int | str) -> np.random.SeedSequence:
     return np.random.SeedSequence(root_seed, spawn_key=tuple(_key_to_int(k) for k in keys))
 
 
-#: How many seed sequences :func:`rng_for` keeps: a trial of a few thousand patients names about
-#: four streams per patient (screening, traits, physiology, diary), and an uncertainty or
-#: sensitivity analysis names the same streams again for every parameter set.
-RNG_CACHE_SIZE = 32768
-#: Key types a kept sequence may have (``1`` and ``1.0`` or ``np.int64(1)`` are equal keys of the
-#: cache; only plain ``int`` and ``str`` are valid ones, the others take the uncached path).
-_CACHEABLE = frozenset({int, str})
-
-
-@lru_cache(maxsize=RNG_CACHE_SIZE)
-def _cached_sequence(root_seed: int, keys: tuple[int | str, ...]) -> np.random.SeedSequence:
-    """The seed sequence of ``keys``, kept: building one (hashing its entropy) costs about three
-    times as much as seeding a generator from it. Private: a kept sequence must never be
-    spawned from (``SeedSequence.spawn`` counts its children), and a ``PCG64`` only reads it."""
-    return seed_sequence(root_seed, *keys)
+#: Key types :func:`rngs_for` computes itself (others take :func:`rng_for`, which refuses a bad
+#: one).
+_PLAIN_KEYS = frozenset({int, str})
 
 
 def rng_for(root_seed: int, *keys: int | str) -> np.random.Generator:
-    """Return an independent PCG64 generator for ``keys`` under ``root_seed``.
-
-    The same arguments always give a generator in the same state (a fresh one each call); the
-    seed sequences behind them are cached (:data:`RNG_CACHE_SIZE`).
-    """
-    if type(root_seed) is int and _CACHEABLE.issuperset(map(type, keys)):
-        sequence = _cached_sequence(root_seed, keys)
-    else:  # other key types (a numpy integer, a bad key) are seeded, or refused, as before
-        sequence = seed_sequence(root_seed, *keys)
-    return np.random.Generator(np.random.PCG64(sequence))
+    """Return an independent PCG64 generator for ``keys`` under ``root_seed``."""
+    return np.random.Generator(np.random.PCG64(seed_sequence(root_seed, *keys)))
 
 
 # ------------------------------------------------------------------------ kept per-patient draws
@@ -223,7 +203,7 @@ def rngs_for(
     idx = np.asarray(indices, dtype=np.int64).reshape(-1)
     if isinstance(root_seed, np.integer) and not isinstance(root_seed, bool):
         root_seed = int(root_seed)  # SeedSequence reads a numpy integer as this int
-    plain = type(root_seed) is int and root_seed >= 0 and _CACHEABLE.issuperset(map(type, keys))
+    plain = type(root_seed) is int and root_seed >= 0 and _PLAIN_KEYS.issuperset(map(type, keys))
     if not plain or (idx.size and idx.min() < 0):
         return [rng_for(root_seed, *keys, int(i)) for i in idx]
     run = _words32(root_seed)

@@ -129,12 +129,25 @@ def needs_questionnaires(endpoints: Sequence[str]) -> bool:
     return any(e.rpartition(".")[2] in QUESTIONNAIRE_ENDPOINTS for e in endpoints)
 
 
+def _blinded_share(result: TrialResult, arm: str, key: str) -> tuple[float, float]:
+    """``dropout_blinded`` or ``any_side_effect`` of ``arm``: the share of its patients who left,
+    or reported a side effect, in the blinded phase, with its standard error."""
+    d = result.design
+    end = d.baseline_days + d.blinded_days
+    sel = result.arm == result.arm_names.index(arm)
+    n = int(sel.sum())
+    if key == "dropout_blinded":
+        hit = (result.dropout_day[sel] >= 0) & (result.dropout_day[sel] < end)
+    else:
+        hit = result.ae_reported[sel, d.baseline_days : end].any(axis=(1, 2))
+    p = float(hit.mean()) if n else float("nan")
+    return p, _proportion_se(p, n)
+
+
 def _pain_endpoints(result: TrialResult, only: Sequence[str]) -> dict[str, tuple[float, float]]:
     """The pain-diary endpoints of ``only``, each computed as :meth:`TrialResult.summary` does
     but without the rest of the summary (the same numbers; an analysis of one endpoint runs
     thousands of trials)."""
-    d = result.design
-    end = d.baseline_days + d.blinded_days
     ref = result.arm_names[0]
     changes: dict[str, Any] = {}
     arms: dict[str, Any] = {}
@@ -154,21 +167,13 @@ def _pain_endpoints(result: TrialResult, only: Sequence[str]) -> dict[str, tuple
                 compared[arm] = compare_arms(change(ref), change(arm))
             out[name] = _iv(getattr(compared[arm], key))
             continue
-        sel = result.arm == result.arm_names.index(who)
-        n = int(sel.sum())
         if key in ("change_NRS", "responders_30", "responders_50"):
             if who not in arms:
                 arms[who] = summarise_arm(change(who))
             a = arms[who]
             out[name] = _iv(a.change_NRS if key == "change_NRS" else getattr(a, key).proportion())
-        elif key == "dropout_blinded":
-            dropped = (result.dropout_day[sel] >= 0) & (result.dropout_day[sel] < end)
-            p = float(dropped.mean()) if n else float("nan")
-            out[name] = (p, _proportion_se(p, n))
-        else:  # any_side_effect
-            ae = result.ae_reported[sel, d.baseline_days : end].any(axis=(1, 2))
-            p = float(ae.mean()) if n else float("nan")
-            out[name] = (p, _proportion_se(p, n))
+        else:  # dropout_blinded, any_side_effect
+            out[name] = _blinded_share(result, who, key)
     return out
 
 
@@ -192,21 +197,13 @@ def trial_endpoints(
         every = trial_endpoints(result)
         return {k: every[k] for k in only if k in every}
     s = result.summary()
-    d = result.design
-    end = d.baseline_days + d.blinded_days
     out: dict[str, tuple[float, float]] = {}
     for arm, a in s.arms.items():
-        sel = result.arm == result.arm_names.index(arm)
-        n = int(sel.sum())
         out[f"{arm}.change_NRS"] = _iv(a.change_NRS)
         out[f"{arm}.responders_30"] = _iv(a.responders_30.proportion())
         out[f"{arm}.responders_50"] = _iv(a.responders_50.proportion())
-        dropped = (result.dropout_day[sel] >= 0) & (result.dropout_day[sel] < end)
-        p = float(dropped.mean()) if n else float("nan")
-        out[f"{arm}.dropout_blinded"] = (p, _proportion_se(p, n))
-        ae = result.ae_reported[sel, d.baseline_days : end].any(axis=(1, 2))
-        p = float(ae.mean()) if n else float("nan")
-        out[f"{arm}.any_side_effect"] = (p, _proportion_se(p, n))
+        out[f"{arm}.dropout_blinded"] = _blinded_share(result, arm, "dropout_blinded")
+        out[f"{arm}.any_side_effect"] = _blinded_share(result, arm, "any_side_effect")
         o = s.outcomes.get(arm)
         if o is not None:
             out[f"{arm}.pgic_much_improved"] = _iv(o.pgic_improved.proportion())
